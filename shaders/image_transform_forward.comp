@@ -1,0 +1,4 @@
+#version 450
+// image_transform_forward.comp: TODO(issue 2) placeholder.
+layout(local_size_x_id = 0) in;
+void main() {}

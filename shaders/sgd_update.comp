@@ -1,0 +1,4 @@
+#version 450
+// sgd_update.comp: TODO(issue 2) placeholder.
+layout(local_size_x_id = 0) in;
+void main() {}

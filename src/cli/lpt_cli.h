@@ -1,0 +1,26 @@
+/* lpt_cli.h: the subcommands of `lpt` (one file each) and the helpers they share.
+ * Exit codes: 0 ok, 1 runtime error, 2 usage. */
+#ifndef LPT_CLI_H
+#define LPT_CLI_H
+
+#include <stdbool.h>
+
+#include "lpt_backend.h"
+
+#define LPT_EXIT_OK 0
+#define LPT_EXIT_ERROR 1
+#define LPT_EXIT_USAGE 2
+
+int lpt_cmd_devices(int argc, char **argv);
+int lpt_cmd_selftest(int argc, char **argv);
+int lpt_cmd_bench(int argc, char **argv);
+
+/* Parses the options every compute command takes: --backend cpu|vulkan, --device N|NAME,
+ * --threads N. Consumed arguments are removed from argv; returns false (after printing why)
+ * on a bad value. */
+bool lpt_cli_backend_options(int *argc, char **argv, LptBackendOptions *opt);
+
+/* Prints `message` for a usage error and returns LPT_EXIT_USAGE. */
+int lpt_cli_usage_error(const char *command, const char *message);
+
+#endif

@@ -1,0 +1,87 @@
+/* lpt_main.c: `lpt`, the command line of LPT Studio: dispatches to the subcommands. */
+#include "lpt_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"devices", lpt_cmd_devices, "list the Vulkan devices and the CPU backend"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: lpt COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\ncompute options: --backend cpu|vulkan  --device N|NAME (or LPT_DEVICE)  "
+                "--threads N (or LPT_THREADS)\n");
+}
+
+bool lpt_cli_backend_options(int *argc, char **argv, LptBackendOptions *opt)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < *argc;
+        if (strcmp(a, "--backend") == 0) {
+            if (!has_value || !lpt_backend_kind_parse(argv[i + 1], &opt->kind)) {
+                fprintf(stderr, "lpt: --backend takes 'cpu' or 'vulkan'\n");
+                return false;
+            }
+            i++;
+        } else if (strcmp(a, "--device") == 0) {
+            if (!has_value) {
+                fprintf(stderr, "lpt: --device takes an index or a name\n");
+                return false;
+            }
+            opt->device = argv[++i];
+            opt->kind = LPT_BACKEND_VULKAN;
+        } else if (strcmp(a, "--threads") == 0) {
+            char *end;
+            long n = has_value ? strtol(argv[i + 1], &end, 10) : 0;
+            if (!has_value || *end || n < 1 || n > 256) {
+                fprintf(stderr, "lpt: --threads takes a number from 1 to 256\n");
+                return false;
+            }
+            opt->threads = (int)n;
+            i++;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return true;
+}
+
+int lpt_cli_usage_error(const char *command, const char *message)
+{
+    fprintf(stderr, "lpt %s: %s\n", command, message);
+    return LPT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return LPT_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return LPT_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lpt: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return LPT_EXIT_USAGE;
+}
