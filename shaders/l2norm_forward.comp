@@ -1,4 +1,6 @@
 #version 450
-// l2norm_forward.comp: TODO(issue 2) placeholder.
-layout(local_size_x_id = 0) in;
-void main() {}
+// l2norm_forward.comp: row L2-normalisation forward, one workgroup per row,
+// shared-memory reductions. The body is l2norm_forward.glsl; l2norm_forward_sg.comp is the
+// subgroup-arithmetic variant.
+#extension GL_GOOGLE_include_directive : require
+#include "l2norm_forward.glsl"

@@ -1,4 +1,6 @@
 #version 450
-// layernorm_backward.comp: TODO(issue 2) placeholder.
-layout(local_size_x_id = 0) in;
-void main() {}
+// layernorm_backward.comp: LayerNorm backward (din), one workgroup per row,
+// shared-memory reductions. The body is layernorm_backward.glsl; layernorm_backward_sg.comp is the
+// subgroup-arithmetic variant.
+#extension GL_GOOGLE_include_directive : require
+#include "layernorm_backward.glsl"

@@ -1,4 +1,4 @@
 #version 450
-// softmax_forward.comp: TODO(issue 2) placeholder.
-layout(local_size_x_id = 0) in;
-void main() {}
+// softmax_forward.comp: row softmax forward, shared-memory reductions (see softmax.glsl).
+#extension GL_GOOGLE_include_directive : require
+#include "softmax.glsl"

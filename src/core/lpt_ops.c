@@ -137,6 +137,41 @@ static size_t span(int batch, int64_t stride, int rows, int ld, int cols)
     return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
 }
 
+/* Elements C, A and B span under a resolved shape. */
+static size_t gemm_span_c(const LptGemmShape *r)
+{
+    return span(r->batch, r->stride_c, r->m, r->ldc, r->n);
+}
+static size_t gemm_span_a(const LptGemmShape *r)
+{
+    return r->trans_a ? span(r->batch, r->stride_a, r->k, r->lda, r->m)
+                      : span(r->batch, r->stride_a, r->m, r->lda, r->k);
+}
+static size_t gemm_span_b(const LptGemmShape *r)
+{
+    return r->trans_b ? span(r->batch, r->stride_b, r->n, r->ldb, r->k)
+                      : span(r->batch, r->stride_b, r->k, r->ldb, r->n);
+}
+
+/* Checks a resolved shape's leading dimensions and batch strides (outputs may not overlap). */
+static LptStatus gemm_check_layout(const char *op, const LptGemmShape *r, LptError *err)
+{
+    int a_cols = r->trans_a ? r->m : r->k, b_cols = r->trans_b ? r->k : r->n;
+    if (r->lda < a_cols || r->ldb < b_cols || r->ldc < r->n)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: leading dimensions lda=%d ldb=%d ldc=%d are smaller than the "
+                             "rows they hold (%d, %d, %d)",
+                             op, r->lda, r->ldb, r->ldc, a_cols, b_cols, r->n);
+    if (r->stride_a < 0 || r->stride_b < 0 || r->stride_c < 0 ||
+        (r->batch > 1 && r->stride_c < (int64_t)(r->m - 1) * r->ldc + r->n))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: batch strides (%lld, %lld, %lld) are negative or make the "
+                             "outputs of %d batches overlap",
+                             op, (long long)r->stride_a, (long long)r->stride_b,
+                             (long long)r->stride_c, r->batch);
+    return LPT_OK;
+}
+
 LptStatus lpt_op_gemm_forward(LptBackend *be, const LptTensor *c, const LptTensor *a,
                               const LptTensor *b, const LptTensor *bias, const LptGemmShape *s,
                               LptError *err)
@@ -147,23 +182,12 @@ LptStatus lpt_op_gemm_forward(LptBackend *be, const LptTensor *c, const LptTenso
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: no shape", op);
     LptGemmShape r = gemm_resolved(s);
     SIZES(op, "m n k batch", r.m, r.n, r.k, r.batch);
-    int a_rows = r.trans_a ? r.k : r.m, a_cols = r.trans_a ? r.m : r.k;
-    int b_rows = r.trans_b ? r.n : r.k, b_cols = r.trans_b ? r.k : r.n;
-    if (r.lda < a_cols || r.ldb < b_cols || r.ldc < r.n)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "%s: leading dimensions lda=%d ldb=%d ldc=%d are smaller than the "
-                             "rows they hold (%d, %d, %d)",
-                             op, r.lda, r.ldb, r.ldc, a_cols, b_cols, r.n);
-    if (r.stride_a < 0 || r.stride_b < 0 || r.stride_c < 0 ||
-        (r.batch > 1 && r.stride_c < (int64_t)(r.m - 1) * r.ldc + r.n))
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "%s: batch strides (%lld, %lld, %lld) are negative or make the "
-                             "outputs of %d batches overlap",
-                             op, (long long)r.stride_a, (long long)r.stride_b,
-                             (long long)r.stride_c, r.batch);
-    ARG(op, c, LPT_F32, span(r.batch, r.stride_c, r.m, r.ldc, r.n), false);
-    ARG(op, a, LPT_F32, span(r.batch, r.stride_a, a_rows, r.lda, a_cols), false);
-    ARG(op, b, LPT_F32, span(r.batch, r.stride_b, b_rows, r.ldb, b_cols), false);
+    LptStatus st = gemm_check_layout(op, &r, err);
+    if (st != LPT_OK)
+        return st;
+    ARG(op, c, LPT_F32, gemm_span_c(&r), false);
+    ARG(op, a, LPT_F32, gemm_span_a(&r), false);
+    ARG(op, b, LPT_F32, gemm_span_b(&r), false);
     ARG(op, bias, LPT_F32, r.n, true);
     RUN(op, be->vt->gemm_forward(be, c, a, b, bias, &r, err));
 }
@@ -192,26 +216,41 @@ LptStatus lpt_op_gemm_backward(LptBackend *be, const LptTensor *da, const LptTen
     if (r.beta != 0.0f)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "%s: only defined for beta = 0 (got %g)", op, (double)r.beta);
-    LptStatus st;
+    LptStatus st = gemm_check_layout(op, &r, err);
+    if (st != LPT_OK)
+        return st;
+    ARG(op, dc, LPT_F32, gemm_span_c(&r), false);
+    ARG(op, a, LPT_F32, gemm_span_a(&r), false);
+    ARG(op, b, LPT_F32, gemm_span_b(&r), false);
+    ARG(op, da, LPT_F32, gemm_span_a(&r), true);
+    ARG(op, db, LPT_F32, gemm_span_b(&r), true);
+    ARG(op, dbias, LPT_F32, r.n, true);
+    if (dbias && (r.ldc != r.n || (r.batch > 1 && r.stride_c != (int64_t)r.m * r.n)))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: a bias gradient needs packed dC rows", op);
     if (da) {
-        /* op(A) = dC op(B)^T: if A is stored transposed, dA^T = op(B) dC^T. */
-        LptGemmShape g = {0};
-        g.batch = r.batch;
-        g.alpha = r.alpha;
-        if (!r.trans_a) { /* dA[m,k] = dC[m,n] * op(B)^T[n,k] */
-            g.m = r.m, g.n = r.k, g.k = r.n;
-            g.trans_a = false, g.trans_b = !r.trans_b;
-            g.lda = r.ldc, g.ldb = r.ldb, g.ldc = r.lda;
-            st = lpt_op_gemm_forward(be, da, dc, b, NULL, &(LptGemmShape){
-                g.m, g.n, g.k, g.trans_a, g.trans_b, g.lda, g.ldb, g.ldc, g.batch,
-                r.stride_c, r.stride_b, r.stride_a, g.alpha, 0.0f}, err);
-        } else { /* dA stored [k,m] = op(B)[k,n] * dC^T[n,m] */
-            st = lpt_op_gemm_forward(be, da, b, dc, NULL, &(LptGemmShape){
-                r.k, r.m, r.n, r.trans_b, true, r.ldb, r.ldc, r.lda, r.batch,
-                r.stride_b, r.stride_c, r.stride_a, r.alpha, 0.0f}, err);
+        /* op(A) = alpha dC op(B)^T: if A is stored transposed, dA^T = alpha op(B) dC^T. dA is
+         * assigned; a shared A (stride_a = 0) sums over the batch one product at a time, the
+         * first assigning and the rest accumulating. */
+        int products = r.stride_a == 0 ? r.batch : 1;
+        int inner_batch = r.stride_a == 0 ? 1 : r.batch;
+        for (int i = 0; i < products; i++) {
+            size_t b_off = (size_t)i * (size_t)r.stride_b, c_off = (size_t)i * (size_t)r.stride_c;
+            LptTensor b_i = lpt_tensor_view(b, b_off, b->count - b_off);
+            LptTensor c_i = lpt_tensor_view(dc, c_off, dc->count - c_off);
+            float beta = i == 0 ? 0.0f : 1.0f;
+            if (!r.trans_a) { /* dA[m,k] = dC[m,n] op(B)^T[n,k] */
+                st = lpt_op_gemm_forward(be, da, &c_i, &b_i, NULL, &(LptGemmShape){
+                    r.m, r.k, r.n, false, !r.trans_b, r.ldc, r.ldb, r.lda, inner_batch,
+                    r.stride_c, r.stride_b, r.stride_a, r.alpha, beta}, err);
+            } else { /* dA stored [k,m] = op(B)[k,n] dC^T[n,m] */
+                st = lpt_op_gemm_forward(be, da, &b_i, &c_i, NULL, &(LptGemmShape){
+                    r.k, r.m, r.n, r.trans_b, true, r.ldb, r.ldc, r.lda, inner_batch,
+                    r.stride_b, r.stride_c, r.stride_a, r.alpha, beta}, err);
+            }
+            if (st != LPT_OK)
+                return lpt_error_prefix(err, "%s (input gradient)", op);
         }
-        if (st != LPT_OK)
-            return lpt_error_prefix(err, "%s (input gradient)", op);
     }
     if (db) {
         /* dB accumulates; a shared B (stride_b = 0) sums over the batch one product at a time. */
@@ -235,9 +274,6 @@ LptStatus lpt_op_gemm_backward(LptBackend *be, const LptTensor *da, const LptTen
         }
     }
     if (dbias) {
-        if (r.ldc != r.n || (r.batch > 1 && r.stride_c != (int64_t)r.m * r.n))
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "%s: a bias gradient needs packed dC rows", op);
         st = lpt_op_bias_backward(be, dbias, dc, r.m * r.batch, r.n, err);
         if (st != LPT_OK)
             return lpt_error_prefix(err, "%s (bias gradient)", op);

@@ -41,9 +41,10 @@ LptStatus lpt_op_gemm_forward(LptBackend *be, const LptTensor *c, const LptTenso
                               const LptTensor *b, const LptTensor *bias, const LptGemmShape *s,
                               LptError *err);
 
-/* Gradients of gemm_forward with beta = 0: da = dC op(B)^T (assigned, may be NULL),
- * db += op(A)^T dC (accumulated, may be NULL), dbias += column sums of dC (may be NULL).
- * da/db use the layouts (ld, stride, transposition) of a/b. Composed from gemm_forward and
+/* Gradients of gemm_forward with beta = 0: da = alpha dC op(B)^T (assigned, may be NULL),
+ * db += alpha op(A)^T dC (accumulated, may be NULL), dbias += column sums of dC (may be NULL;
+ * needs packed dC). da/db use the layouts (ld, stride, transposition) of a/b; a shared
+ * operand (batch stride 0) gets the sum over the batch. Composed from gemm_forward and
  * bias_backward, so it is the same on both backends. */
 LptStatus lpt_op_gemm_backward(LptBackend *be, const LptTensor *da, const LptTensor *db,
                                const LptTensor *dbias, const LptTensor *dc, const LptTensor *a,
@@ -163,7 +164,9 @@ void lpt_agcl_params_init(LptAgclParams *p, int batch, int classes, float gamma_
                           float gamma_neg);
 
 /* A-GCL loss (method.md section 4). loss: [B] per-sample loss; cos: [B, K] cosine logits;
- * labels: [B] int32 in [0, K); margins: [K] m_k / max m (0 for the most frequent class). */
+ * labels: [B] int32 in [0, K); margins: [K] m_k / max m (0 for the most frequent class).
+ * Labels live on the device and are not checked here: a sample whose label is outside
+ * [0, K) is skipped by both backends (loss 0, zero dcos row). */
 LptStatus lpt_op_agcl_forward(LptBackend *be, const LptTensor *loss, const LptTensor *cos,
                               const LptTensor *labels, const LptTensor *margins,
                               const LptAgclParams *p, LptError *err);
@@ -191,7 +194,9 @@ LptStatus lpt_op_adamw_update(LptBackend *be, const LptTensor *param, const LptT
 
 /* ---- prompt pools and selection -------------------------------------------------------- */
 
-/* out[B, E] = mean over j < k of pool[indices[b, j], E]; pool: [M, E]; indices: [B, k]. */
+/* out[B, E] = mean over j < k of pool[indices[b, j], E]; pool: [M, E]; indices: [B, k].
+ * An index outside [0, M) is skipped: it adds nothing (the sum is still divided by k), reads
+ * nothing and, in the backward, receives no gradient. */
 LptStatus lpt_op_gather_mean_forward(LptBackend *be, const LptTensor *out,
                                      const LptTensor *pool, const LptTensor *indices,
                                      int batch, int k, int pool_size, int entry_size,
@@ -202,8 +207,9 @@ LptStatus lpt_op_gather_mean_backward(LptBackend *be, const LptTensor *dpool,
                                       int batch, int k, int pool_size, int entry_size,
                                       LptError *err);
 
-/* The k largest values of each row of in[rows, N], descending (ties: lower index first);
- * values: [rows, k] float, indices: [rows, k] int32. k <= 32 and k <= N. */
+/* The k largest values of each row of in[rows, N], descending (ties: lower index first;
+ * -0 ties with +0; NaN ranks below -inf); values: [rows, k] float, indices: [rows, k] int32.
+ * k <= 32 and k <= N. */
 LptStatus lpt_op_topk_forward(LptBackend *be, const LptTensor *values, const LptTensor *indices,
                               const LptTensor *in, int rows, int n, int k, LptError *err);
 
@@ -222,10 +228,28 @@ typedef struct LptImageShape {
     float mean[3], std[3];          /* out = (pixel / 255 - mean) / std per channel */
 } LptImageShape;
 
-/* Crop, resize, flip, normalise and gray->RGB in one pass. boxes: [B, 5] float per image:
- * x0, y0, width, height of the source region (pixels, may be fractional) and flip (1 =
- * mirror horizontally). Sampling follows align_corners = false with edge clamping, without
- * antialiasing. src is packed u8. */
+/* Crop, resize, flip, normalise and gray->RGB in one pass, for the training augmentation and
+ * the eval transform alike. src: [B, src_h, src_w, src_channels] packed u8 (HWC); boxes:
+ * [B, 5] float per image: x0, y0, w, h of the source region (pixels, may be fractional or
+ * reach outside the image) and flip (nonzero = mirror horizontally); out: [B, 3, out_h,
+ * out_w]. Output pixel (ox, oy) samples the source at (align_corners = false)
+ *   sx = x0 + ((ox' + 0.5) * w / out_w - 0.5),  ox' = flip ? out_w - 1 - ox : ox,
+ *   sy = y0 + ((oy + 0.5) * h / out_h - 0.5),
+ * bilinear (taps floor(s), floor(s) + 1) or bicubic (floor(s) - 1 .. floor(s) + 2, Keys'
+ * a = -0.75, as PyTorch), every tap index clamped to the image (border replicated; for
+ * bilinear the same as clamping s, as PyTorch does). No antialiasing, no rounding to u8
+ * (bicubic may overshoot [0, 255]). out = (v / 255 - mean[c]) / std[c]; a gray source feeds
+ * all three channels. The box (0, 0, src_w, src_h) at out = src size reproduces the
+ * normalised source exactly.
+ * Eval "resize to R x R, then centre-crop S" (R = 256, S = 224 for 224 inputs): one box
+ * (c W/R, c H/R, S W/R, S H/R) with c the crop's integer offset ((R - S) / 2 = 16) is exact
+ * up to float rounding: resize pixel X samples (X + 0.5) W/R - 0.5, the crop only shifts X
+ * by c, and both clamp at the image's edges.
+ * Random-resized crop: box = torchvision's integer crop (x0 = j, y0 = i, w, h) and its flip.
+ * torchvision resizes the cropped image, clamping at the crop's edges; this op clamps at the
+ * image's edges. They agree wherever all taps lie inside the box: always for bilinear
+ * downscaling (w >= out_w, h >= out_h); upscaling, and bicubic in the outermost output rows
+ * and columns, read the real pixels just outside the box instead of repeating its edge. */
 LptStatus lpt_op_image_transform_forward(LptBackend *be, const LptTensor *out,
                                          const LptTensor *src, const LptTensor *boxes,
                                          const LptImageShape *s, LptError *err);

@@ -2,7 +2,7 @@
  * and backward) and the residual add, split across the pool in blocks. */
 #include "lpt_cpu.h"
 
-#include <math.h>
+#include "lpt_cpu_math.h"
 
 #define GRAIN 16384
 
@@ -17,7 +17,7 @@ static void gelu_fwd(void *ctx, size_t begin, size_t end)
     Elementwise *e = ctx;
     for (size_t i = begin; i < end; i++) {
         float x = e->a[i];
-        e->out[i] = 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+        e->out[i] = 0.5f * x * (1.0f + lpt_erff(x * 0.70710678118654752f));
     }
 }
 
@@ -26,8 +26,8 @@ static void gelu_bwd(void *ctx, size_t begin, size_t end)
     Elementwise *e = ctx; /* a = dout, b = in */
     for (size_t i = begin; i < end; i++) {
         float x = e->b[i];
-        float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
+        float cdf = 0.5f * (1.0f + lpt_erff(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * lpt_expf(-0.5f * x * x);
         e->out[i] = e->a[i] * (cdf + x * pdf);
     }
 }
@@ -37,7 +37,7 @@ static void quick_gelu_fwd(void *ctx, size_t begin, size_t end)
     Elementwise *e = ctx;
     for (size_t i = begin; i < end; i++) {
         float x = e->a[i];
-        e->out[i] = x / (1.0f + expf(-1.702f * x));
+        e->out[i] = x / (1.0f + lpt_expf(-1.702f * x));
     }
 }
 
@@ -46,7 +46,7 @@ static void quick_gelu_bwd(void *ctx, size_t begin, size_t end)
     Elementwise *e = ctx;
     for (size_t i = begin; i < end; i++) {
         float x = e->b[i];
-        float s = 1.0f / (1.0f + expf(-1.702f * x));
+        float s = 1.0f / (1.0f + lpt_expf(-1.702f * x));
         e->out[i] = e->a[i] * (s + 1.702f * x * s * (1.0f - s));
     }
 }

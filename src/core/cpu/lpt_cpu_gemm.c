@@ -1,16 +1,121 @@
-/* lpt_cpu_gemm.c: GEMM (tiled) and the bias gradient on the CPU backend.
- * TODO(issue 2): placeholder until the kernels land; every entry reports 'unsupported'. */
+/* lpt_cpu_gemm.c: GEMM and the bias gradient on the CPU backend.
+ *
+ * gemm_forward is cblas_sgemm (row-major, OpenBLAS, threaded by OpenBLAS itself) once per
+ * batch, called from this thread only, with no copies of the operands; the bias is folded
+ * into C before the product when beta is 0 (one pass over C instead of two), else added
+ * after it. bias_backward is a column sum split over the pool in (row slab x column block)
+ * tiles, each summing in double into its own slot, reduced in a fixed order (deterministic).
+ */
 #include "lpt_cpu.h"
 
-LptStatus lpt_cpu_gemm_forward(LptBackend *be, const LptTensor *c, const LptTensor *a,
-                              const LptTensor *b, const LptTensor *bias, const LptGemmShape *s,
-                              LptError *err)
+#include <cblas.h>
+#include <stdlib.h>
+
+#define BIAS_COLS 256  /* columns per bias-gradient tile */
+#define BIAS_ROWS 64   /* fewest rows per bias-gradient slab */
+#define ROW_GRAIN 4096 /* elements of C per chunk when adding a bias */
+
+/* Adds (or, with `assign`, stores) bias[n] into rows [begin, end) of a strided C. */
+typedef struct BiasRows {
+    float *c;
+    const float *bias;
+    int m, n, ldc;
+    int64_t stride_c;
+    bool assign;
+} BiasRows;
+
+static void bias_rows(void *ctx, size_t begin, size_t end)
 {
-    return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0, "gemm_forward: not implemented on the cpu backend yet");
+    const BiasRows *b = ctx;
+    for (size_t r = begin; r < end; r++) {
+        float *row = b->c + (int64_t)(r / (size_t)b->m) * b->stride_c +
+                     (int64_t)(r % (size_t)b->m) * b->ldc;
+        if (b->assign)
+            for (int j = 0; j < b->n; j++)
+                row[j] = b->bias[j];
+        else
+            for (int j = 0; j < b->n; j++)
+                row[j] += b->bias[j];
+    }
+}
+
+LptStatus lpt_cpu_gemm_forward(LptBackend *be, const LptTensor *c, const LptTensor *a,
+                               const LptTensor *b, const LptTensor *bias, const LptGemmShape *s,
+                               LptError *err)
+{
+    float *pc = lpt_cpu_f32(c);
+    const float *pa = lpt_cpu_f32(a), *pb = lpt_cpu_f32(b);
+    float beta = s->beta;
+    BiasRows br = {pc, lpt_cpu_f32(bias), s->m, s->n, s->ldc, s->stride_c, beta == 0.0f};
+    size_t rows = (size_t)s->m * (size_t)s->batch;
+    size_t grain = (size_t)ROW_GRAIN / (size_t)s->n + 1;
+    if (bias && beta == 0.0f) { /* C = bias, then C = alpha AB + 1 * C */
+        lpt_cpu_parallel_for(be, rows, grain, bias_rows, &br);
+        beta = 1.0f;
+    }
+    enum CBLAS_TRANSPOSE ta = s->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = s->trans_b ? CblasTrans : CblasNoTrans;
+    for (int i = 0; i < s->batch; i++)
+        cblas_sgemm(CblasRowMajor, ta, tb, s->m, s->n, s->k, s->alpha, pa + i * s->stride_a,
+                    s->lda, pb + i * s->stride_b, s->ldb, beta, pc + i * s->stride_c, s->ldc);
+    if (bias && !br.assign)
+        lpt_cpu_parallel_for(be, rows, grain, bias_rows, &br);
+    return LPT_OK;
+}
+
+/* One (row slab, column block) tile of the bias gradient: column sums of its rows into
+ * partial[slab * n + column]. */
+typedef struct BiasSum {
+    double *partial;
+    const float *dout;
+    int rows, n, slabs, blocks;
+} BiasSum;
+
+static void bias_sum(void *ctx, size_t begin, size_t end)
+{
+    const BiasSum *bs = ctx;
+    double acc[BIAS_COLS];
+    for (size_t t = begin; t < end; t++) {
+        int slab = (int)(t / (size_t)bs->blocks), block = (int)(t % (size_t)bs->blocks);
+        int r0 = (int)((int64_t)bs->rows * slab / bs->slabs);
+        int r1 = (int)((int64_t)bs->rows * (slab + 1) / bs->slabs);
+        int c0 = block * BIAS_COLS, width = bs->n - c0 < BIAS_COLS ? bs->n - c0 : BIAS_COLS;
+        for (int j = 0; j < width; j++)
+            acc[j] = 0.0;
+        for (int r = r0; r < r1; r++) {
+            const float *row = bs->dout + (size_t)r * (size_t)bs->n + (size_t)c0;
+            for (int j = 0; j < width; j++)
+                acc[j] += row[j];
+        }
+        double *out = bs->partial + (size_t)slab * (size_t)bs->n + (size_t)c0;
+        for (int j = 0; j < width; j++)
+            out[j] = acc[j];
+    }
 }
 
 LptStatus lpt_cpu_bias_backward(LptBackend *be, const LptTensor *dbias, const LptTensor *dout,
-                               int rows, int n, LptError *err)
+                                int rows, int n, LptError *err)
 {
-    return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0, "bias_backward: not implemented on the cpu backend yet");
+    /* Enough tiles to keep every thread busy: split rows only when columns are too few. */
+    int blocks = (n + BIAS_COLS - 1) / BIAS_COLS;
+    int want = 4 * lpt_cpu_threads(be);
+    int slabs = blocks >= want ? 1 : (want + blocks - 1) / blocks;
+    if (slabs > rows / BIAS_ROWS)
+        slabs = rows / BIAS_ROWS > 1 ? rows / BIAS_ROWS : 1;
+    double *partial = malloc((size_t)slabs * (size_t)n * sizeof *partial);
+    if (!partial)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
+                             "bias_backward: out of host memory for %d x %d partial sums", slabs,
+                             n);
+    BiasSum bs = {partial, lpt_cpu_f32(dout), rows, n, slabs, blocks};
+    lpt_cpu_parallel_for(be, (size_t)slabs * (size_t)blocks, 1, bias_sum, &bs);
+    float *db = lpt_cpu_f32(dbias);
+    for (int j = 0; j < n; j++) {
+        double sum = 0.0;
+        for (int sl = 0; sl < slabs; sl++)
+            sum += partial[(size_t)sl * (size_t)n + (size_t)j];
+        db[j] += (float)sum;
+    }
+    free(partial);
+    return LPT_OK;
 }

@@ -1,4 +1,0 @@
-#version 450
-// cosine_backward_df.comp: TODO(issue 2) placeholder.
-layout(local_size_x_id = 0) in;
-void main() {}
