@@ -65,6 +65,14 @@ LptStatus lpt_backend_sync(LptBackend *be, LptError *err)
     return be->vt->sync(be, err);
 }
 
+bool lpt_backend_inject_device_loss(LptBackend *be)
+{
+    if (!be->vt->inject_device_loss)
+        return false;
+    be->vt->inject_device_loss(be);
+    return true;
+}
+
 void lpt_backend_record_timing(LptBackend *be, const char *op, double seconds)
 {
     for (int i = 0; i < be->n_timings; i++) {

@@ -33,6 +33,8 @@ typedef struct LptBackendVtable {
                           LptError *err);
     LptStatus (*fill_u32)(LptBackend *be, const LptTensor *t, uint32_t word, LptError *err);
     LptStatus (*sync)(LptBackend *be, LptError *err);
+    /* Test hook (NULL where it cannot happen): the next submission reports device loss. */
+    void (*inject_device_loss)(LptBackend *be);
 
     /* ops: same signatures as lpt_ops.h */
     __typeof__(lpt_op_gemm_forward) *gemm_forward;
@@ -75,6 +77,10 @@ struct LptBackend {
 
 /* Adds one call of `op` taking `seconds` to the backend's profile (op: a static string). */
 void lpt_backend_record_timing(LptBackend *be, const char *op, double seconds);
+
+/* Fault injection for tests: makes the backend's next submission fail as if the device was
+ * lost (Vulkan). Returns false when the backend has no such failure (CPU). */
+bool lpt_backend_inject_device_loss(LptBackend *be);
 
 /* Seconds on a monotonic clock. */
 double lpt_now_seconds(void);

@@ -172,6 +172,7 @@ static void softmax_bwd_rows(void *ctx, size_t begin, size_t end)
     }
 }
 
+/* Rows per parallel chunk for rows of n values (about ROW_WORK values per chunk). */
 static size_t row_grain(size_t n)
 {
     return ROW_WORK / n + 1;
@@ -256,7 +257,7 @@ static void attn_bwd_rows(void *ctx, size_t begin, size_t end)
             f4_store(prow + j, p);
             f4_store(drow + j, p * (f4_load(drow + j) - di));
         }
-        row_exp_sum(prow + j, prow + j, vis - j, lse);
+        row_exp_sum(prow + j, prow + j, vis - j, lse); /* the last (< 4) values: P only */
         for (; j < vis; j++)
             drow[j] = prow[j] * (drow[j] - di);
         memset(prow + vis, 0, (len - vis) * sizeof *prow);

@@ -41,6 +41,14 @@ LptStatus lpt_vk_dispatch(LptBackend *be, const LptVkKernel *k, const LptTensor 
                           uint32_t n_buffers, const void *push, uint32_t push_bytes,
                           uint32_t gx, uint32_t gy, uint32_t gz, LptError *err);
 
+/* A copy of t bound from the LPT_ARENA_ALIGN (256-byte) boundary at or below its offset, so
+ * that a view starting anywhere makes a valid binding (offsets must be multiples of
+ * minStorageBufferOffsetAlignment, at most 256 bytes). Returns the element index of t's first
+ * element within the binding, which the kernel adds to its indices (a push constant). Kernels
+ * that may be handed views at arbitrary offsets bind through this; lpt_vk_dispatch refuses a
+ * binding whose offset the device does not allow. */
+LptTensor lpt_vk_aligned_view(const LptTensor *t, uint32_t *first);
+
 /* Device facts kernels choose variants by. */
 typedef struct LptVkLimits {
     uint32_t subgroup_size;
@@ -48,6 +56,7 @@ typedef struct LptVkLimits {
     uint32_t max_invocations;          /* maxComputeWorkGroupInvocations */
     uint32_t max_group_count[3];
     uint64_t max_storage_range;        /* maxStorageBufferRange */
+    uint64_t min_storage_offset_align; /* minStorageBufferOffsetAlignment */
     int subgroup_arithmetic;           /* VK_SUBGROUP_FEATURE_ARITHMETIC_BIT in compute */
     double timestamp_period_ns;
 } LptVkLimits;

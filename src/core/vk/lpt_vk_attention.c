@@ -17,6 +17,12 @@
  * SPIR-V with tile sizes as specialization constants, chosen so shared memory stays under
  * 32 KiB (lavapipe's limit; about 29 KiB at most) with 128 invocations per workgroup.
  *
+ * Every kernel grid-strides over its rows and (batch, head) pairs, so any size runs with the
+ * dispatch capped at the device's group-count limits. On lavapipe, whose JIT ends any loop
+ * once an invocation has run 65535 loop iterations in total (LP_MAX_TGSI_LOOP_ITERATIONS), the
+ * attention kernels stay correct up to about 10k keys/queries per (batch, head) and softmax
+ * up to rows of about 8M values; GPUs have no such limit.
+ *
  * Tensors are bound from their offset rounded down to 256 bytes (the largest storage-buffer
  * offset alignment Vulkan allows; q, k, v are often column slices of one packed buffer at
  * unaligned offsets), and the shader gets each tensor's element offset inside its binding.
@@ -59,7 +65,7 @@ SOFTMAX_KERNEL(softmax_backward_subgroup, 3)
 static uint32_t capped(const LptBackend *be, uint64_t n, int axis)
 {
     uint32_t limit = lpt_vk_limits(be)->max_group_count[axis];
-    return n < 2 ? (uint32_t)n : 2;
+    return n < limit ? (uint32_t)n : limit;
 }
 
 /* Dispatches a softmax kernel: rows of n values, invocations per row a power of two near

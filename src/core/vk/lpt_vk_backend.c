@@ -64,6 +64,10 @@ typedef struct LptVkBackend {
     uint32_t n_queries;
     const char *query_names[MAX_QUERIES / 2];
     bool lost; /* sticky: set on VK_ERROR_DEVICE_LOST */
+    bool inject_lost; /* test hook: the next submission reports device loss */
+    VkDebugUtilsMessengerEXT messenger; /* set when validation layers are on */
+    unsigned validation_errors;         /* reported by the layers since the last sync */
+    char validation_first[384];         /* the first of them */
 } LptVkBackend;
 
 static const char *vk_result_name(VkResult r)
@@ -136,7 +140,25 @@ static bool layer_available(const char *name)
     return found;
 }
 
-static VkResult create_instance(bool validation, VkInstance *out)
+static bool instance_extension_available(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0)
+        return false;
+    VkExtensionProperties *exts = calloc(n, sizeof *exts);
+    if (!exts)
+        return false;
+    bool found = false;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, exts) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = strcmp(exts[i].extensionName, name) == 0;
+    free(exts);
+    return found;
+}
+
+/* Creates the instance; with `validation`, enables the Khronos validation layer and the
+ * debug-utils extension when both are installed and sets *validating. */
+static VkResult create_instance(bool validation, VkInstance *out, bool *validating)
 {
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -147,13 +169,19 @@ static VkResult create_instance(bool validation, VkInstance *out)
         .apiVersion = VK_API_VERSION_1_1,
     };
     const char *layer = "VK_LAYER_KHRONOS_validation";
-    bool use_layer = validation && layer_available(layer);
+    const char *extension = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    bool use_layer = validation && layer_available(layer) &&
+                     instance_extension_available(extension);
     VkInstanceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         .pApplicationInfo = &app,
         .enabledLayerCount = use_layer ? 1 : 0,
         .ppEnabledLayerNames = use_layer ? &layer : NULL,
+        .enabledExtensionCount = use_layer ? 1 : 0,
+        .ppEnabledExtensionNames = use_layer ? &extension : NULL,
     };
+    if (validating)
+        *validating = use_layer;
     return vkCreateInstance(&info, NULL, out);
 }
 
@@ -222,7 +250,7 @@ static void describe_device(VkPhysicalDevice pd, int index, LptDeviceInfo *info)
 int lpt_device_list(LptDeviceInfo *out, int max, LptError *err)
 {
     VkInstance instance;
-    VkResult r = create_instance(false, &instance);
+    VkResult r = create_instance(false, &instance, NULL);
     if (r != VK_SUCCESS) {
         lpt_error_set(err, LPT_ERR_NO_DEVICE, (long)r,
                       "no Vulkan driver could be loaded (vkCreateInstance: %s); install "
@@ -453,6 +481,20 @@ static void cache_save(LptVkBackend *vk)
 
 /* ---- backend lifetime ------------------------------------------------------------------ */
 
+/* Validation-layer messages: warnings are printed; errors are printed, counted and make the
+ * next synchronisation fail, so a test run with LPT_VK_VALIDATION=1 cannot pass over them. */
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
+{
+    LptVkBackend *vk = user;
+    bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+    fprintf(stderr, "vulkan validation %s: %s\n", error ? "error" : "warning", data->pMessage);
+    if (error && vk->validation_errors++ == 0)
+        snprintf(vk->validation_first, sizeof vk->validation_first, "%s", data->pMessage);
+    return VK_FALSE;
+}
+
 static void vk_destroy(LptBackend *be)
 {
     LptVkBackend *vk = (LptVkBackend *)be;
@@ -478,6 +520,13 @@ static void vk_destroy(LptBackend *be)
             vkDestroyCommandPool(vk->device, vk->command_pool, NULL);
         vkDestroyDevice(vk->device, NULL);
     }
+    if (vk->messenger) {
+        PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger =
+            (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                vk->instance, "vkDestroyDebugUtilsMessengerEXT");
+        if (destroy_messenger)
+            destroy_messenger(vk->instance, vk->messenger, NULL);
+    }
     if (vk->instance)
         vkDestroyInstance(vk->instance, NULL);
     free(vk);
@@ -494,12 +543,29 @@ static LptStatus vk_init(LptVkBackend *vk, const LptBackendOptions *opt, LptErro
         validation = env && strcmp(env, "1") == 0;
 #endif
     }
-    VkResult r = create_instance(validation > 0, &vk->instance);
+    bool validating = false;
+    VkResult r = create_instance(validation > 0, &vk->instance, &validating);
     if (r != VK_SUCCESS)
         return lpt_error_set(err, LPT_ERR_NO_DEVICE, (long)r,
                              "no Vulkan driver could be loaded (vkCreateInstance: %s); install "
                              "mesa-vulkan-drivers or your GPU's Vulkan driver",
                              vk_result_name(r));
+    if (validating) {
+        PFN_vkCreateDebugUtilsMessengerEXT create_messenger =
+            (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                vk->instance, "vkCreateDebugUtilsMessengerEXT");
+        VkDebugUtilsMessengerCreateInfoEXT mi = {
+            .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+            .pfnUserCallback = on_validation_message,
+            .pUserData = vk,
+        };
+        if (create_messenger)
+            VK_TRY(vk, err, create_messenger(vk->instance, &mi, NULL, &vk->messenger));
+    }
     const char *want = opt->device ? opt->device : getenv("LPT_DEVICE");
     LptStatus st = choose_device(vk->instance, want, &vk->physical, err);
     if (st != LPT_OK)
@@ -522,6 +588,7 @@ static LptStatus vk_init(LptVkBackend *vk, const LptBackendOptions *opt, LptErro
         .max_group_count = {lim->maxComputeWorkGroupCount[0], lim->maxComputeWorkGroupCount[1],
                             lim->maxComputeWorkGroupCount[2]},
         .max_storage_range = lim->maxStorageBufferRange,
+        .min_storage_offset_align = lim->minStorageBufferOffsetAlignment,
         .subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                                (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT),
         .timestamp_period_ns = lim->timestampPeriod,
@@ -672,7 +739,11 @@ static LptStatus flush(LptVkBackend *vk, LptError *err)
         .pCommandBuffers = &vk->cmd,
     };
     VK_TRY(vk, err, vkQueueSubmit(vk->queue, 1, &submit, vk->fence));
-    VK_TRY(vk, err, vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX));
+    VkResult waited = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX);
+    if (vk->inject_lost)
+        waited = VK_ERROR_DEVICE_LOST;
+    if (waited != VK_SUCCESS)
+        return vk_fail(vk, err, waited, "vkWaitForFences (waiting for submitted work)");
     VK_TRY(vk, err, vkResetFences(vk->device, 1, &vk->fence));
     collect_timings(vk);
     VK_TRY(vk, err, vkResetCommandBuffer(vk->cmd, 0));
@@ -682,7 +753,22 @@ static LptStatus flush(LptVkBackend *vk, LptError *err)
 
 static LptStatus vk_sync(LptBackend *be, LptError *err)
 {
-    return flush((LptVkBackend *)be, err);
+    LptVkBackend *vk = (LptVkBackend *)be;
+    LptStatus st = flush(vk, err);
+    if (st == LPT_OK && vk->validation_errors) {
+        st = lpt_error_set(err, LPT_ERR_VULKAN, 0,
+                           "vulkan device '%s': the validation layer reported %u error%s; the "
+                           "first: %s",
+                           vk->props.deviceName, vk->validation_errors,
+                           vk->validation_errors == 1 ? "" : "s", vk->validation_first);
+        vk->validation_errors = 0;
+    }
+    return st;
+}
+
+static void vk_inject_device_loss(LptBackend *be)
+{
+    ((LptVkBackend *)be)->inject_lost = true;
 }
 
 /* Every dispatch and copy waits for all earlier shader and transfer writes: simple, and on
@@ -815,6 +901,14 @@ LptStatus lpt_vk_dispatch(LptBackend *be, const LptVkKernel *k, const LptTensor 
             continue;
         }
         LptVkBuffer *buf = t->arena->impl;
+        if (t->offset % vk->limits.min_storage_offset_align != 0)
+            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                 "kernel '%s': tensor '%s' starts at byte %zu of arena '%s', not "
+                                 "a multiple of the %llu bytes device '%s' allows for a binding "
+                                 "(bind it through lpt_vk_aligned_view)",
+                                 k->name, t->name ? t->name : "?", t->offset, t->arena->name,
+                                 (unsigned long long)vk->limits.min_storage_offset_align,
+                                 vk->props.deviceName);
         uint64_t range = t->arena->size - t->offset;
         uint64_t need = (uint64_t)t->count * lpt_dtype_size(t->dtype);
         if (need > vk->limits.max_storage_range)
@@ -885,6 +979,17 @@ LptStatus lpt_vk_dispatch(LptBackend *be, const LptVkKernel *k, const LptTensor 
     }
     vk->recorded++;
     return LPT_OK;
+}
+
+LptTensor lpt_vk_aligned_view(const LptTensor *t, uint32_t *first)
+{
+    LptTensor v = *t;
+    size_t shift = t->offset % LPT_ARENA_ALIGN;
+    size_t esize = lpt_dtype_size(t->dtype);
+    v.offset -= shift;
+    v.count += shift / esize;
+    *first = (uint32_t)(shift / esize);
+    return v;
 }
 
 const LptVkLimits *lpt_vk_limits(const LptBackend *be)
@@ -1022,6 +1127,7 @@ static const LptBackendVtable vk_vtable = {
     .download = vk_download,
     .fill_u32 = vk_fill_u32,
     .sync = vk_sync,
+    .inject_device_loss = vk_inject_device_loss,
     .gemm_forward = lpt_vk_gemm_forward,
     .bias_backward = lpt_vk_bias_backward,
     .layernorm_forward = lpt_vk_layernorm_forward,

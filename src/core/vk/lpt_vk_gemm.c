@@ -36,7 +36,6 @@ typedef struct BiasPush {
 } BiasPush;
 _Static_assert(sizeof(BiasPush) == 16, "push constants must match bias_backward.comp");
 
-#define BIND_ALIGN 256u /* bytes; the largest minStorageBufferOffsetAlignment allowed */
 #define GEMM_INVOCATIONS 256u
 #define LARGE_TILES_ENOUGH 128u /* workgroups of 128 x 64 tiles that fill a big GPU */
 
@@ -71,19 +70,6 @@ static const LptVkKernel bias_kernels[2] = {
      {32, 4, 1}, 0, {0}},
 };
 
-/* A copy of t bound from the BIND_ALIGN boundary at or below its offset; *first receives the
- * element index of t's first element within that binding. */
-static LptTensor aligned_view(const LptTensor *t, uint32_t *first)
-{
-    LptTensor v = *t;
-    size_t shift = t->offset % BIND_ALIGN;
-    size_t esize = lpt_dtype_size(t->dtype);
-    v.offset -= shift;
-    v.count += shift / esize;
-    *first = (uint32_t)(shift / esize);
-    return v;
-}
-
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
@@ -117,12 +103,12 @@ LptStatus lpt_vk_gemm_forward(LptBackend *be, const LptTensor *c, const LptTenso
         .has_bias = bias != NULL,
         .alpha = s->alpha, .beta = s->beta,
     };
-    LptTensor vc = aligned_view(c, &push.off_c);
-    LptTensor va = aligned_view(a, &push.off_a);
-    LptTensor vb = aligned_view(b, &push.off_b);
+    LptTensor vc = lpt_vk_aligned_view(c, &push.off_c);
+    LptTensor va = lpt_vk_aligned_view(a, &push.off_a);
+    LptTensor vb = lpt_vk_aligned_view(b, &push.off_b);
     LptTensor vbias = {0};
     if (bias)
-        vbias = aligned_view(bias, &push.off_bias);
+        vbias = lpt_vk_aligned_view(bias, &push.off_bias);
 
     int flags = (s->trans_a ? TRANS_A : 0) | (s->trans_b ? TRANS_B : 0) |
                 (vec4_ok(push.off_a, s->lda, s->batch, s->stride_a) ? VEC_A : 0) |
@@ -149,8 +135,8 @@ LptStatus lpt_vk_bias_backward(LptBackend *be, const LptTensor *dbias, const Lpt
     const LptVkLimits *lim = lpt_vk_limits(be);
     const LptVkKernel *k = &bias_kernels[lim->max_invocations >= 512 ? 0 : 1];
     BiasPush push = {(uint32_t)rows, (uint32_t)n, 0, 0};
-    LptTensor vd = aligned_view(dbias, &push.off_dbias);
-    LptTensor vo = aligned_view(dout, &push.off_dout);
+    LptTensor vd = lpt_vk_aligned_view(dbias, &push.off_dbias);
+    LptTensor vo = lpt_vk_aligned_view(dout, &push.off_dout);
     const LptTensor *bufs[] = {&vd, &vo};
     return lpt_vk_dispatch(be, k, bufs, 2, &push, sizeof push,
                            min_u32(lpt_vk_groups((uint64_t)n, k->local_size[0]),

@@ -32,37 +32,23 @@ static uint32_t at_most(uint32_t groups, uint32_t limit)
     return groups < limit ? groups : limit;
 }
 
-/* t bound from the arena-aligned offset at or below its start (a view may start anywhere,
- * but a binding's offset must be a multiple of minStorageBufferOffsetAlignment <= 256);
- * returns how many elements the shader must skip. */
-static uint32_t aligned_binding(const LptTensor *t, LptTensor *bound)
-{
-    size_t shift = t->offset % LPT_ARENA_ALIGN;
-    *bound = *t;
-    bound->offset -= shift;
-    shift /= lpt_dtype_size(t->dtype);
-    bound->count += shift;
-    return (uint32_t)shift;
-}
-
 LptStatus lpt_vk_image_transform_forward(LptBackend *be, const LptTensor *out, const LptTensor *src,
                                          const LptTensor *boxes, const LptImageShape *s,
                                          LptError *err)
 {
-    LptTensor out_b, src_b, boxes_b;
     ImagePush push = {.batch = (uint32_t)s->batch,
                       .src_h = (uint32_t)s->src_h,
                       .src_w = (uint32_t)s->src_w,
                       .src_c = (uint32_t)s->src_channels,
                       .out_h = (uint32_t)s->out_h,
-                      .out_w = (uint32_t)s->out_w,
-                      .src_shift = aligned_binding(src, &src_b),
-                      .boxes_shift = aligned_binding(boxes, &boxes_b),
-                      .out_shift = aligned_binding(out, &out_b)};
+                      .out_w = (uint32_t)s->out_w};
     for (int c = 0; c < 3; c++) {
         push.norm_a[c] = (float)(1.0 / (255.0 * (double)s->std[c]));
         push.norm_b[c] = (float)(-(double)s->mean[c] / (double)s->std[c]);
     }
+    LptTensor out_b = lpt_vk_aligned_view(out, &push.out_shift);
+    LptTensor src_b = lpt_vk_aligned_view(src, &push.src_shift);
+    LptTensor boxes_b = lpt_vk_aligned_view(boxes, &push.boxes_shift);
     const LptVkLimits *lim = lpt_vk_limits(be);
     const LptTensor *bufs[] = {&out_b, &src_b, &boxes_b};
     const LptVkKernel *k = s->interp == LPT_INTERP_BICUBIC ? &bicubic_kernel : &bilinear_kernel;
