@@ -40,7 +40,6 @@
 
 #define SOFTMAX_LOCAL 256 /* a power of two (the shared-memory tree needs one) */
 #define PREP_LOCAL 256
-#define BIND_ALIGN 256 /* bytes */
 
 /* ---- softmax ----------------------------------------------------------------------------- */
 
@@ -174,19 +173,7 @@ static const LptVkKernel *pick(LptBackend *be, AttnKind kind, const LptVkKernel 
     return &kernels[v];
 }
 
-/* t bound from its offset rounded down to BIND_ALIGN bytes; *first = the element where t
- * starts inside that binding. */
-static LptTensor rebased(const LptTensor *t, uint32_t *first)
-{
-    LptTensor r = *t;
-    size_t shift = t->offset % BIND_ALIGN;
-    r.offset -= shift;
-    r.count += shift / sizeof(float);
-    *first = (uint32_t)(shift / sizeof(float));
-    return r;
-}
-
-/* The push constants of a shape (offsets filled in by rebased()). Batch strides fit in 32
+/* The push constants of a shape (offsets filled in by lpt_vk_aligned_view()). Batch strides fit in 32
  * bits whenever there is more than one batch (lpt_ops.c bounds every span by INT32_MAX). */
 static AttnPush attn_push(const LptAttentionShape *s)
 {
@@ -227,8 +214,8 @@ LptStatus lpt_vk_attention_forward(LptBackend *be, const LptTensor *out, const L
     if (!kernel)
         return LPT_ERR_UNSUPPORTED;
     AttnPush p = attn_push(s);
-    LptTensor to = rebased(out, &p.off_out), tl = rebased(lse, &p.off_lse);
-    LptTensor tq = rebased(q, &p.off_q), tk = rebased(k, &p.off_k), tv = rebased(v, &p.off_v);
+    LptTensor to = lpt_vk_aligned_view(out, &p.off_out), tl = lpt_vk_aligned_view(lse, &p.off_lse);
+    LptTensor tq = lpt_vk_aligned_view(q, &p.off_q), tk = lpt_vk_aligned_view(k, &p.off_k), tv = lpt_vk_aligned_view(v, &p.off_v);
     const LptTensor *bufs[] = {&to, &tl, &tq, &tk, &tv};
     return attn_dispatch(be, kernel, bufs, &p, s->q_len, s, err);
 }
@@ -244,10 +231,10 @@ LptStatus lpt_vk_attention_backward(LptBackend *be, const LptTensor *dq, const L
     if (!kdkv)
         return LPT_ERR_UNSUPPORTED;
     AttnPush p = attn_push(s);
-    LptTensor tdq = rebased(dq, &p.off_dq), tdk = rebased(dk, &p.off_dk);
-    LptTensor tdv = rebased(dv, &p.off_dv), tdo = rebased(dout, &p.off_dout);
-    LptTensor tq = rebased(q, &p.off_q), tk = rebased(k, &p.off_k), tv = rebased(v, &p.off_v);
-    LptTensor to = rebased(out, &p.off_out), tl = rebased(lse, &p.off_lse);
+    LptTensor tdq = lpt_vk_aligned_view(dq, &p.off_dq), tdk = lpt_vk_aligned_view(dk, &p.off_dk);
+    LptTensor tdv = lpt_vk_aligned_view(dv, &p.off_dv), tdo = lpt_vk_aligned_view(dout, &p.off_dout);
+    LptTensor tq = lpt_vk_aligned_view(q, &p.off_q), tk = lpt_vk_aligned_view(k, &p.off_k), tv = lpt_vk_aligned_view(v, &p.off_v);
+    LptTensor to = lpt_vk_aligned_view(out, &p.off_out), tl = lpt_vk_aligned_view(lse, &p.off_lse);
 
     /* D = rowsum(dO * O) into dq's parking slots */
     const LptTensor *prep_bufs[] = {&tdq, &tdo, &to};
