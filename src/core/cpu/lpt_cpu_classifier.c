@@ -79,7 +79,7 @@ static LptStatus cosine_prepare(LptBackend *be, CosineScratch *s, const LptTenso
 LptStatus lpt_cpu_cosine_forward(LptBackend *be, const LptTensor *logits, const LptTensor *f,
                                  const LptTensor *w, int batch, int classes, int c, LptError *err)
 {
-    CosineScratch s;
+    CosineScratch s = {0};
     LptStatus st = cosine_prepare(be, &s, f, w, batch, classes, c, false, "cosine_forward", err);
     if (st != LPT_OK)
         return st;
@@ -133,7 +133,7 @@ LptStatus lpt_cpu_cosine_backward(LptBackend *be, const LptTensor *df, const Lpt
 {
     if (!df && !dw)
         return LPT_OK;
-    CosineScratch s;
+    CosineScratch s = {0};
     LptStatus st =
         cosine_prepare(be, &s, f, w, batch, classes, c, dw != NULL, "cosine_backward", err);
     if (st != LPT_OK)
