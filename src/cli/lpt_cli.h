@@ -4,6 +4,7 @@
 #define LPT_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lpt_backend.h"
 
@@ -19,6 +20,10 @@ int lpt_cmd_bench(int argc, char **argv);
  * --threads N. Consumed arguments are removed from argv; returns false (after printing why)
  * on a bad value. */
 bool lpt_cli_backend_options(int *argc, char **argv, LptBackendOptions *opt);
+
+/* Escapes text for a JSON string (quotes, backslashes, control characters) into buf, cutting
+ * it to fit; returns buf. */
+const char *lpt_cli_json_escape(const char *text, char *buf, size_t size);
 
 /* Prints `message` for a usage error and returns LPT_EXIT_USAGE. */
 int lpt_cli_usage_error(const char *command, const char *message);

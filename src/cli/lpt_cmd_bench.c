@@ -350,13 +350,15 @@ static int bench_ops(Bench *b)
         {"cblas_sgemm fc2 1656x768x3072", ROWS, WIDTH, MLP, host[17], host[18], OP_FC2},
     };
     float *c = malloc((size_t)ROWS * MLP * sizeof *c);
+    char text[700];
     double block_total = 0;
     for (int i = 0; i < N_OPS; i++)
         if (ops[i].in_block && ops[i].seconds > 0)
             block_total += ops[i].seconds;
 
     if (b->json)
-        printf("{\"backend\": \"%s\", \"ops\": [", lpt_backend_description(b->be));
+        printf("{\"backend\": \"%s\", \"ops\": [",
+               lpt_cli_json_escape(lpt_backend_description(b->be), text, sizeof text));
     else
         printf("%s\n%-36s %10s %12s %10s\n", lpt_backend_description(b->be), "op", "ms/call",
                "rate", "block %");

@@ -44,14 +44,16 @@ int lpt_cmd_devices(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             const LptDeviceInfo *d = &devices[i];
             bool is_chosen = chosen[0] && strstr(chosen, d->name) != NULL;
+            char name[512];
             printf("%s{\"index\": %d, \"name\": \"%s\", \"type\": \"%s\", \"api\": \"%u.%u.%u\", "
                    "\"memory_bytes\": %llu, \"subgroup_size\": %u, \"default\": %s}",
-                   i ? ", " : "", d->index, d->name, d->type, (d->api_version >> 22) & 0x7F,
+                   i ? ", " : "", d->index, lpt_cli_json_escape(d->name, name, sizeof name), d->type, (d->api_version >> 22) & 0x7F,
                    (d->api_version >> 12) & 0x3FF, d->api_version & 0xFFF,
                    (unsigned long long)d->device_local_bytes, d->subgroup_size,
                    is_chosen ? "true" : "false");
         }
-        printf("], \"cpu\": \"%s\"}\n", cpu_desc);
+        char desc[640];
+        printf("], \"cpu\": \"%s\"}\n", lpt_cli_json_escape(cpu_desc, desc, sizeof desc));
     } else {
         if (n < 0)
             printf("vulkan: unavailable: %s\n", err.message);

@@ -387,8 +387,17 @@ static int check_device(LptBackend *be, LptBackend *ref, bool json, bool *first_
         bool ok = strcmp(verdict, "ok") == 0;
         failures += !ok;
         if (json) {
-            printf("%s\n    {\"op\": \"%s\", \"result\": \"%s\", \"max_rel_diff\": %.3g}",
-                   *first_json ? "" : ",", c->op, verdict, worst);
+            char message[1100];
+            printf("%s\n    {\"op\": \"%s\", \"result\": \"%s\", ", *first_json ? "" : ",", c->op,
+                   verdict);
+            if (isfinite(worst))
+                printf("\"max_rel_diff\": %.3g", worst);
+            else
+                printf("\"max_rel_diff\": null");
+            if (!ok)
+                printf(", \"message\": \"%s\"",
+                       lpt_cli_json_escape(err.message, message, sizeof message));
+            printf("}");
             *first_json = false;
         } else if (be == ref) {
             printf("  %-26s %s%s%s\n", c->op, verdict, ok ? "" : ": ", ok ? "" : err.message);
@@ -424,8 +433,10 @@ int lpt_cmd_selftest(int argc, char **argv)
     }
     int failures = 0;
     bool first_json = true;
+    char text[700], text2[1100];
     if (json)
-        printf("{\"devices\": [\n  {\"device\": \"%s\", \"cases\": [", lpt_backend_description(cpu));
+        printf("{\"devices\": [\n  {\"device\": \"%s\", \"cases\": [",
+               lpt_cli_json_escape(lpt_backend_description(cpu), text, sizeof text));
     else
         printf("%s\n", lpt_backend_description(cpu));
     failures += check_device(cpu, cpu, json, &first_json);
@@ -446,13 +457,15 @@ int lpt_cmd_selftest(int argc, char **argv)
             failures++;
             if (json)
                 printf("]},\n  {\"device\": \"%s\", \"error\": \"%s\", \"cases\": [",
-                       devices[d].name, err.message);
+                       lpt_cli_json_escape(devices[d].name, text, sizeof text),
+                       lpt_cli_json_escape(err.message, text2, sizeof text2));
             else
                 printf("vulkan device %d (%s): %s\n", d, devices[d].name, err.message);
             continue;
         }
         if (json)
-            printf("]},\n  {\"device\": \"%s\", \"cases\": [", lpt_backend_description(vk));
+            printf("]},\n  {\"device\": \"%s\", \"cases\": [",
+                   lpt_cli_json_escape(lpt_backend_description(vk), text, sizeof text));
         else
             printf("%s (compared with the cpu)\n", lpt_backend_description(vk));
         first_json = true;

@@ -63,6 +63,23 @@ bool lpt_cli_backend_options(int *argc, char **argv, LptBackendOptions *opt)
     return true;
 }
 
+const char *lpt_cli_json_escape(const char *text, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 7 < size; p++) {
+        if (*p == '"' || *p == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)*p;
+        } else if (*p < 0x20) {
+            o += (size_t)snprintf(buf + o, size - o, "\\u%04x", *p);
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 int lpt_cli_usage_error(const char *command, const char *message)
 {
     fprintf(stderr, "lpt %s: %s\n", command, message);
