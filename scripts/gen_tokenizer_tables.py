@@ -23,11 +23,14 @@ BLOCKS = [
     (0x0900, 0x097F),  # Devanagari
     (0x0E00, 0x0E7F),  # Thai
     (0x10A0, 0x11FF),  # Georgian, Hangul Jamo
+    (0x1C90, 0x1CBF),  # Georgian Extended
+    (0x1D00, 0x1DBF),  # Phonetic Extensions (+ Supplement)
     (0x1E00, 0x1FFF),  # Latin Extended Additional, Greek Extended
     (0x2070, 0x218F),  # super/subscripts, letterlike symbols, number forms
     (0x2460, 0x24FF),  # enclosed alphanumerics
     (0x2776, 0x2793),  # dingbat circled numbers
     (0x2C60, 0x2C7F),  # Latin Extended-C
+    (0x2D00, 0x2D2F),  # Georgian Supplement
     (0x3000, 0x33FF),  # CJK symbols, hiragana, katakana, bopomofo, jamo, enclosed CJK
     (0x3400, 0x4DBF),  # CJK Extension A
     (0x4E00, 0x9FFF),  # CJK Unified Ideographs
@@ -61,9 +64,12 @@ def class_ranges():
 
 def lower_runs():
     pairs = []
+    inside = set(covered())
     for cp in covered():
         low = chr(cp).lower()
         if len(low) == 1 and ord(low) != cp:
+            # a letter must stay inside the tables when lower-cased
+            assert ord(low) in inside, "lower case of U+%04X is outside BLOCKS" % cp
             pairs.append((cp, ord(low) - cp))
     runs = []  # [lo, hi, delta, stride]
     for cp, delta in pairs:
@@ -115,7 +121,7 @@ def main():
         "enum { LPT_UC_LETTER = 1, LPT_UC_NUMBER = 2 };",
         "",
         "/* General category L* or N*: sorted, disjoint, inclusive ranges. */",
-        "static const struct { uint32_t lo, hi; uint8_t cls; } lpt_uc_classes[] = {",
+        "static const struct { uint32_t lo, hi; uint8_t cls; } lpt_uc_class_table[] = {",
     ]
     for lo, hi, cls in class_ranges():
         lines.append("    {0x%04X, 0x%04X, %s}," % (lo, hi, cls))
@@ -124,7 +130,7 @@ def main():
         "",
         "/* str.lower() where it yields one code point: cp in [lo, hi] with (cp - lo) % stride",
         " * == 0 maps to cp + delta. Sorted, disjoint. */",
-        "static const struct { uint32_t lo, hi; int32_t delta; uint32_t stride; } lpt_uc_lower[] = {",
+        "static const struct { uint32_t lo, hi; int32_t delta; uint32_t stride; } lpt_uc_lower_table[] = {",
     ]
     for lo, hi, delta, stride in lower_runs():
         lines.append("    {0x%04X, 0x%04X, %d, %d}," % (lo, hi, delta, stride))
@@ -132,7 +138,7 @@ def main():
         "};",
         "",
         "/* NFKC of U+FF01..U+FFEF where it is one other code point (ftfy's width fix). */",
-        "static const struct { uint16_t from, to; } lpt_uc_width[] = {",
+        "static const struct { uint16_t from, to; } lpt_uc_width_table[] = {",
     ]
     wm = width_map()
     for i in range(0, len(wm), 4):
@@ -141,7 +147,7 @@ def main():
         "};",
         "",
         "/* NFC compositions of a kana with U+3099 (voiced) or U+309A (semi-voiced) mark. */",
-        "static const struct { uint16_t base, mark, composed; } lpt_uc_kana_compose[] = {",
+        "static const struct { uint16_t base, mark, composed; } lpt_uc_kana_table[] = {",
     ]
     kc = kana_compositions()
     for i in range(0, len(kc), 4):

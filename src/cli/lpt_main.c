@@ -15,6 +15,7 @@ static const Command commands[] = {
     {"devices", lpt_cmd_devices, "list the Vulkan devices and the CPU backend"},
     {"selftest", lpt_cmd_selftest, "run every op on every device and compare with the CPU"},
     {"bench", lpt_cmd_bench, "benchmarks: `lpt bench ops [--backend cpu|vulkan] [--json]`"},
+    {"dataset", lpt_cmd_dataset, "`lpt dataset build mnist|fashion-mnist-lt --out DIR`"},
 };
 
 static void usage(FILE *to)

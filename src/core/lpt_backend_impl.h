@@ -64,6 +64,11 @@ typedef struct LptBackendVtable {
     __typeof__(lpt_op_gather_mean_backward) *gather_mean_backward;
     __typeof__(lpt_op_topk_forward) *topk_forward;
     __typeof__(lpt_op_image_transform_forward) *image_transform_forward;
+    __typeof__(lpt_op_patchify_forward) *patchify_forward;
+    __typeof__(lpt_op_embed_forward) *embed_forward;
+    __typeof__(lpt_op_scaled_add_forward) *scaled_add_forward;
+    __typeof__(lpt_op_scaled_add_backward) *scaled_add_backward;
+    __typeof__(lpt_op_onehot_forward) *onehot_forward;
 } LptBackendVtable;
 
 struct LptBackend {

@@ -39,11 +39,16 @@ LptImageFormat lpt_image_sniff(const void *data, size_t size)
 const char *lpt_image_format_name(LptImageFormat format)
 {
     switch (format) {
-    case LPT_IMAGE_FORMAT_PNG: return "PNG";
-    case LPT_IMAGE_FORMAT_JPEG: return "JPEG";
-    case LPT_IMAGE_FORMAT_BMP: return "BMP";
-    case LPT_IMAGE_FORMAT_PNM: return "PNM";
-    case LPT_IMAGE_FORMAT_UNKNOWN: break;
+    case LPT_IMAGE_FORMAT_PNG:
+        return "PNG";
+    case LPT_IMAGE_FORMAT_JPEG:
+        return "JPEG";
+    case LPT_IMAGE_FORMAT_BMP:
+        return "BMP";
+    case LPT_IMAGE_FORMAT_PNM:
+        return "PNM";
+    case LPT_IMAGE_FORMAT_UNKNOWN:
+        break;
     }
     return "unknown";
 }
@@ -63,8 +68,8 @@ LptStatus lpt_image_check_size(const char *name, int64_t width, int64_t height, 
     return LPT_OK;
 }
 
-LptStatus lpt_image_alloc(LptImage *out, const char *name, int width, int height,
-                          int channels, LptError *err)
+LptStatus lpt_image_alloc(LptImage *out, const char *name, int width, int height, int channels,
+                          LptError *err)
 {
     LptStatus st = lpt_image_check_size(name, width, height, err);
     if (st != LPT_OK)
@@ -72,9 +77,8 @@ LptStatus lpt_image_alloc(LptImage *out, const char *name, int width, int height
     size_t bytes = (size_t)width * (size_t)height * (size_t)channels;
     out->pixels = malloc(bytes);
     if (!out->pixels)
-        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
-                             "%s: no memory for %d x %d x %d pixels", name, width, height,
-                             channels);
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %d x %d x %d pixels",
+                             name, width, height, channels);
     out->width = width;
     out->height = height;
     out->channels = channels;
@@ -113,18 +117,22 @@ static LptStatus read_any(const uint8_t *data, size_t size, const char *name, bo
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: empty file", name);
     *format = lpt_image_sniff(data, size);
     switch (*format) {
-    case LPT_IMAGE_FORMAT_PNG: return lpt_image_png_read(data, size, name, header_only, out, err);
+    case LPT_IMAGE_FORMAT_PNG:
+        return lpt_image_png_read(data, size, name, header_only, out, err);
     case LPT_IMAGE_FORMAT_JPEG:
         return lpt_image_jpeg_read(data, size, name, header_only, out, err);
-    case LPT_IMAGE_FORMAT_BMP: return lpt_image_bmp_read(data, size, name, header_only, out, err);
-    case LPT_IMAGE_FORMAT_PNM: return lpt_image_pnm_read(data, size, name, header_only, out, err);
-    case LPT_IMAGE_FORMAT_UNKNOWN: break;
+    case LPT_IMAGE_FORMAT_BMP:
+        return lpt_image_bmp_read(data, size, name, header_only, out, err);
+    case LPT_IMAGE_FORMAT_PNM:
+        return lpt_image_pnm_read(data, size, name, header_only, out, err);
+    case LPT_IMAGE_FORMAT_UNKNOWN:
+        break;
     }
     const char *other = other_format_name(data, size);
     if (other)
         return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                             "%s: %s images are not supported (use PNG, JPEG, BMP or PNM)",
-                             name, other);
+                             "%s: %s images are not supported (use PNG, JPEG, BMP or PNM)", name,
+                             other);
     return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: not a JPEG/PNG/BMP/PNM file", name);
 }
 
@@ -141,8 +149,7 @@ static LptStatus read_file(const char *path, size_t limit, uint8_t **data, size_
     *file_size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", path,
-                           strerror(errno));
+        st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", path, strerror(errno));
         goto done;
     }
     if (fstat(fd, &sb) != 0) {
@@ -150,8 +157,7 @@ static LptStatus read_file(const char *path, size_t limit, uint8_t **data, size_
         goto done;
     }
     if (S_ISDIR(sb.st_mode)) {
-        st = lpt_error_set(err, LPT_ERR_IO, EISDIR, "%s: is a directory, not an image file",
-                           path);
+        st = lpt_error_set(err, LPT_ERR_IO, EISDIR, "%s: is a directory, not an image file", path);
         goto done;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -173,8 +179,8 @@ static LptStatus read_file(const char *path, size_t limit, uint8_t **data, size_
     want = *file_size < limit ? *file_size : limit;
     *data = malloc(want);
     if (!*data) {
-        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %zu bytes", path,
-                           want);
+        st =
+            lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %zu bytes", path, want);
         goto done;
     }
     while (got < want) {
@@ -182,8 +188,8 @@ static LptStatus read_file(const char *path, size_t limit, uint8_t **data, size_
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: read failed: %s", path,
-                               strerror(errno));
+            st =
+                lpt_error_set(err, LPT_ERR_IO, errno, "%s: read failed: %s", path, strerror(errno));
             goto done;
         }
         if (n == 0)
@@ -202,8 +208,8 @@ done:
     return st;
 }
 
-LptStatus lpt_image_decode_memory(const void *data, size_t size, const char *name,
-                                  LptImage *out, LptError *err)
+LptStatus lpt_image_decode_memory(const void *data, size_t size, const char *name, LptImage *out,
+                                  LptError *err)
 {
     LptImageFormat format;
     if (!out)
@@ -243,13 +249,11 @@ static void probe_results(const LptImage *img, LptImageFormat fmt, int *width, i
 }
 
 LptStatus lpt_image_probe_memory(const void *data, size_t size, const char *name, int *width,
-                                 int *height, int *channels, LptImageFormat *format,
-                                 LptError *err)
+                                 int *height, int *channels, LptImageFormat *format, LptError *err)
 {
     LptImage img;
     LptImageFormat fmt;
-    LptStatus st = read_any(data, size, name ? name : "(image in memory)", true, &img, &fmt,
-                            err);
+    LptStatus st = read_any(data, size, name ? name : "(image in memory)", true, &img, &fmt, err);
     probe_results(&img, fmt, width, height, channels, format);
     return st;
 }
@@ -272,6 +276,7 @@ LptStatus lpt_image_probe_file(const char *path, int *width, int *height, int *c
     st = read_any(data, size, path, true, &img, &fmt, err);
     if (st != LPT_OK && size < file_size) {
         /* the headers may reach beyond the prefix: the whole file decides */
+        lpt_error_clear(err);
         free(data);
         st = read_file(path, SIZE_MAX, &data, &size, &file_size, err);
         if (st == LPT_OK)

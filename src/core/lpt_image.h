@@ -26,8 +26,8 @@
 
 #include "lpt_error.h"
 
-#define LPT_IMAGE_MAX_SIDE 65535                   /* pixels, width and height each */
-#define LPT_IMAGE_MAX_PIXELS ((int64_t)1 << 28)    /* width * height */
+#define LPT_IMAGE_MAX_SIDE 65535                    /* pixels, width and height each */
+#define LPT_IMAGE_MAX_PIXELS ((int64_t)1 << 28)     /* width * height */
 #define LPT_IMAGE_MAX_FILE_BYTES ((int64_t)1 << 31) /* size of a file decode reads */
 
 typedef enum LptImageFormat {
@@ -55,8 +55,8 @@ LptStatus lpt_image_decode_file(const char *path, LptImage *out, LptError *err);
 
 /* Decodes `size` bytes at `data` (borrowed, only read) into *out; `name` (may be NULL) is
  * what error messages call the data. On failure *out is all zeros. */
-LptStatus lpt_image_decode_memory(const void *data, size_t size, const char *name,
-                                  LptImage *out, LptError *err);
+LptStatus lpt_image_decode_memory(const void *data, size_t size, const char *name, LptImage *out,
+                                  LptError *err);
 
 /* Reads only what is needed to learn the displayed size, the channels a decode would give
  * and the format (the headers; the pixel data is not read or checked). Any of the outputs
@@ -66,8 +66,7 @@ LptStatus lpt_image_probe_file(const char *path, int *width, int *height, int *c
 
 /* As lpt_image_probe_file on bytes in memory. */
 LptStatus lpt_image_probe_memory(const void *data, size_t size, const char *name, int *width,
-                                 int *height, int *channels, LptImageFormat *format,
-                                 LptError *err);
+                                 int *height, int *channels, LptImageFormat *format, LptError *err);
 
 /* Frees img->pixels and zeros *img. NULL, and an image already released, are no-ops. */
 void lpt_image_release(LptImage *img);

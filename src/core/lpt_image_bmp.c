@@ -45,8 +45,8 @@ typedef struct BmpInfo {
     size_t data_offset, stride; /* pixel data start, bytes per row (4-byte aligned) */
     uint8_t palette[256][3];    /* RGB */
     int palette_size;
-    BmpField field[4];          /* R, G, B, A (A.mask 0: none) */
-    bool gray;                  /* palette of gray entries only */
+    BmpField field[4]; /* R, G, B, A (A.mask 0: none) */
+    bool gray;         /* palette of gray entries only */
 } BmpInfo;
 
 static uint32_t rd16(const uint8_t *p)
@@ -118,19 +118,18 @@ static LptStatus bmp_parse(const uint8_t *d, size_t size, const char *name, BmpI
     bi->width = (int)width;
     bi->height = (int)height;
     if (planes != 1)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: BMP with %u planes (must be 1)",
-                             name, (unsigned)planes);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: BMP with %u planes (must be 1)", name,
+                             (unsigned)planes);
 
     uint32_t c = bi->compression;
+    const char *packing = c == BI_JPEG ? "JPEG" : c == BI_PNG ? "PNG" : "RLE";
     if (c == BI_RLE8 || c == BI_RLE4 || c == BI_JPEG || c == BI_PNG)
-        return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                             "%s: %s-compressed BMP is not supported", name,
-                             c == BI_JPEG ? "JPEG" : c == BI_PNG ? "PNG" : "RLE");
+        return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0, "%s: %s-compressed BMP is not supported",
+                             name, packing);
     bool bitfields = c == BI_BITFIELDS || c == BI_ALPHABITFIELDS;
-    bool bpp_ok = bi->bpp == 1 || bi->bpp == 4 || bi->bpp == 8 || bi->bpp == 16 ||
-                  bi->bpp == 24 || bi->bpp == 32;
-    if ((c != BI_RGB && !bitfields) || !bpp_ok ||
-        (bitfields && bi->bpp != 16 && bi->bpp != 32))
+    bool bpp_ok = bi->bpp == 1 || bi->bpp == 4 || bi->bpp == 8 || bi->bpp == 16 || bi->bpp == 24 ||
+                  bi->bpp == 32;
+    if ((c != BI_RGB && !bitfields) || !bpp_ok || (bitfields && bi->bpp != 16 && bi->bpp != 32))
         return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
                              "%s: BMP with %d bits per pixel and compression %u is not "
                              "supported",
@@ -161,10 +160,10 @@ static LptStatus bmp_parse(const uint8_t *d, size_t size, const char *name, BmpI
     }
     for (int i = 0; i < 4; i++) {
         bool fits = bi->bpp == 32 || (masks[i] >> bi->bpp) == 0;
-        bool needed = i < 3 && bi->bpp >= 16;
+        bool needed = i < 3 && (bi->bpp == 16 || bi->bpp == 32);
         if (!field_init(&bi->field[i], masks[i]) || !fits || (needed && !masks[i]))
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: bad BMP colour mask 0x%08x",
-                                 name, (unsigned)masks[i]);
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: bad BMP colour mask 0x%08x", name,
+                                 (unsigned)masks[i]);
     }
 
     bi->palette_size = 0;
@@ -173,8 +172,7 @@ static LptStatus bmp_parse(const uint8_t *d, size_t size, const char *name, BmpI
         uint32_t full = 1u << bi->bpp, entry = hdr == 12 ? 3 : 4;
         uint32_t n = clr_used == 0 || clr_used > full ? full : clr_used;
         if (size < after + (size_t)n * entry)
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in the BMP palette",
-                                 name);
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in the BMP palette", name);
         bi->gray = true;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *e = d + after + (size_t)i * entry; /* B, G, R(, reserved) */
@@ -195,8 +193,8 @@ static LptStatus bmp_parse(const uint8_t *d, size_t size, const char *name, BmpI
 }
 
 /* Decodes one file row (the row `y` of the image as shown) into dst. */
-static LptStatus bmp_row(const BmpInfo *bi, const uint8_t *src, uint8_t *dst, bool use_alpha,
-                         int y, const char *name, LptError *err)
+static LptStatus bmp_row(const BmpInfo *bi, const uint8_t *src, uint8_t *dst, bool use_alpha, int y,
+                         const char *name, LptError *err)
 {
     int ch = bi->gray ? 1 : 3;
     for (int x = 0; x < bi->width; x++, dst += ch) {
@@ -245,8 +243,8 @@ static bool bmp_any_alpha(const BmpInfo *bi, const uint8_t *data)
     return false;
 }
 
-LptStatus lpt_image_bmp_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err)
+LptStatus lpt_image_bmp_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err)
 {
     BmpInfo *bi = malloc(sizeof *bi);
     LptStatus st = LPT_ERR_OUT_OF_MEMORY;
@@ -268,8 +266,8 @@ LptStatus lpt_image_bmp_read(const uint8_t *data, size_t size, const char *name,
     size_t avail = bi->data_offset < size ? size - bi->data_offset : 0;
     size_t rows = avail / bi->stride;
     if (rows < (size_t)bi->height) {
-        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %zu of %d", name,
-                           rows, bi->height);
+        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %zu of %d", name, rows,
+                           bi->height);
         goto done;
     }
     st = lpt_image_alloc(out, name, bi->width, bi->height, ch, err);

@@ -16,23 +16,22 @@
 
 #include "lpt_image.h"
 
-LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err);
-LptStatus lpt_image_jpeg_read(const uint8_t *data, size_t size, const char *name,
-                              bool header_only, LptImage *out, LptError *err);
-LptStatus lpt_image_bmp_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err);
-LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err);
+LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err);
+LptStatus lpt_image_jpeg_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                              LptImage *out, LptError *err);
+LptStatus lpt_image_bmp_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err);
+LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err);
 
 /* Fails (LPT_ERR_FORMAT for a zero or negative side, LPT_ERR_UNSUPPORTED beyond the limits
  * of lpt_image.h) unless width x height is a size this library decodes. */
-LptStatus lpt_image_check_size(const char *name, int64_t width, int64_t height,
-                               LptError *err);
+LptStatus lpt_image_check_size(const char *name, int64_t width, int64_t height, LptError *err);
 
 /* Sets out's size and channels and allocates its pixels (checked size; channels 1 or 3). */
-LptStatus lpt_image_alloc(LptImage *out, const char *name, int width, int height,
-                          int channels, LptError *err);
+LptStatus lpt_image_alloc(LptImage *out, const char *name, int width, int height, int channels,
+                          LptError *err);
 
 /* v (0..maxval, maxval >= 1) scaled to 0..255, rounded to nearest. */
 static inline uint8_t lpt_image_scale(uint32_t v, uint32_t maxval)

@@ -33,13 +33,14 @@ typedef struct JpegReader {
     struct jpeg_progress_mgr progress;
     jmp_buf jmp;
     const char *name;
-    bool truncated;     /* the failure was running out of input */
+    bool header_read; /* jpeg_read_header returned */
+    bool truncated;   /* the failure was running out of input */
     bool too_many_scans;
     char lib_message[JMSG_LENGTH_MAX];
-    int orientation;    /* EXIF orientation, 1 when absent or unreadable */
-    uint8_t *cmyk_row;  /* one row of 4-component output */
-    uint8_t *stored;    /* the image as stored, before orientation (NULL when it is 1) */
-    LptImage img;       /* the result, displayed orientation */
+    int orientation;   /* EXIF orientation, 1 when absent or unreadable */
+    uint8_t *cmyk_row; /* one row of 4-component output */
+    uint8_t *stored;   /* the image as stored, before orientation (NULL when it is 1) */
+    LptImage img;      /* the result, displayed orientation */
 } JpegReader;
 
 static void jpeg_fail(j_common_ptr c)
@@ -55,13 +56,19 @@ static void jpeg_emit(j_common_ptr c, int level)
     if (level != -1)
         return; /* trace messages */
     switch (c->err->msg_code) {
-    case JWRN_JPEG_EOF: r->truncated = true; jpeg_fail(c); break;
+    case JWRN_JPEG_EOF:
+        r->truncated = true;
+        jpeg_fail(c);
+        break;
     case JWRN_HIT_MARKER:
     case JWRN_HUFF_BAD_CODE:
     case JWRN_ARITH_BAD_CODE:
     case JWRN_MUST_RESYNC:
-    case JWRN_NOT_SEQUENTIAL: jpeg_fail(c); break;
-    default: break;
+    case JWRN_NOT_SEQUENTIAL:
+        jpeg_fail(c);
+        break;
+    default:
+        break;
     }
 }
 
@@ -119,27 +126,34 @@ static int exif_orientation(jpeg_saved_marker_ptr m)
     return 1;
 }
 
-/* Copies the stored w x h image `src` into `dst` as EXIF orientation o says it is shown.
- * Output pixel (x, y) is stored pixel base + x * step_x + y * step_y (in pixels). */
+/* Copies the stored w x h image `src` into `dst` as EXIF orientation o (1..8) says it is
+ * shown: output pixel (x, y) is stored pixel (X, Y) = (X0 + x dXdx + y dXdy, Y0 + x dYdx +
+ * y dYdy), where X0 is 0 or w - 1 and Y0 is 0 or h - 1 as the table says. */
 static void apply_orientation(const uint8_t *src, uint8_t *dst, int w, int h, int ch, int o)
 {
-    ptrdiff_t W = w, H = h, base = 0, step_x = 1, step_y = W;
-    switch (o) {
-    case 2: base = W - 1, step_x = -1, step_y = W; break;                /* mirror left-right */
-    case 3: base = (H - 1) * W + W - 1, step_x = -1, step_y = -W; break; /* rotate 180 */
-    case 4: base = (H - 1) * W, step_x = 1, step_y = -W; break;          /* mirror top-bottom */
-    case 5: base = 0, step_x = W, step_y = 1; break;                     /* transpose */
-    case 6: base = (H - 1) * W, step_x = -W, step_y = 1; break;          /* rotate 90 cw */
-    case 7: base = (H - 1) * W + W - 1, step_x = -W, step_y = -1; break; /* transverse */
-    case 8: base = W - 1, step_x = W, step_y = -1; break;                /* rotate 90 ccw */
-    default: break;
-    }
+    static const signed char map[9][6] = {
+        /* X0 at right, Y0 at bottom, dXdx, dYdx, dXdy, dYdy */
+        {0, 0, 1, 0, 0, 1},   /* (unused) */
+        {0, 0, 1, 0, 0, 1},   /* 1: as stored */
+        {1, 0, -1, 0, 0, 1},  /* 2: mirrored left-right */
+        {1, 1, -1, 0, 0, -1}, /* 3: rotated 180 */
+        {0, 1, 1, 0, 0, -1},  /* 4: mirrored top-bottom */
+        {0, 0, 0, 1, 1, 0},   /* 5: transposed */
+        {0, 1, 0, -1, 1, 0},  /* 6: rotated 90 clockwise */
+        {1, 1, 0, -1, -1, 0}, /* 7: transversed */
+        {1, 0, 0, 1, -1, 0},  /* 8: rotated 90 counter-clockwise */
+    };
+    const signed char *m = map[o];
+    ptrdiff_t W = w, H = h;
+    ptrdiff_t base = m[0] * (W - 1) + m[1] * (H - 1) * W;
+    ptrdiff_t step_x = m[2] + m[3] * W, step_y = m[4] + m[5] * W;
     int out_w = o >= 5 ? h : w, out_h = o >= 5 ? w : h;
     for (int y = 0; y < out_h; y++) {
-        const uint8_t *s = src + (base + y * step_y) * ch;
-        for (int x = 0; x < out_w; x++, s += step_x * ch)
+        for (int x = 0; x < out_w; x++) {
+            const uint8_t *s = src + (base + x * step_x + y * step_y) * ch;
             for (int c = 0; c < ch; c++)
                 *dst++ = s[c];
+        }
     }
 }
 
@@ -162,14 +176,17 @@ static LptStatus jpeg_run(JpegReader *r, const uint8_t *data, size_t size, bool 
     if (setjmp(r->jmp)) {
         if (r->too_many_scans)
             return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                                 "%s: progressive JPEG with more than %d scans refused",
-                                 r->name, MAX_SCANS);
+                                 "%s: progressive JPEG with more than %d scans refused", r->name,
+                                 MAX_SCANS);
         if (r->truncated && r->cinfo.output_scanline > 0)
             return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %u of %u",
                                  r->name, r->cinfo.output_scanline, r->cinfo.output_height);
-        if (r->truncated)
+        if (r->truncated && r->header_read)
             return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                                  "%s: truncated before the first row was complete", r->name);
+        if (r->truncated)
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in the JPEG header",
+                                 r->name);
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: bad JPEG data: %s", r->name,
                              r->lib_message);
     }
@@ -183,6 +200,7 @@ static LptStatus jpeg_run(JpegReader *r, const uint8_t *data, size_t size, bool 
     jpeg_mem_src(&r->cinfo, data, (unsigned long)size);
     jpeg_save_markers(&r->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&r->cinfo, TRUE);
+    r->header_read = true;
 
     int w = (int)r->cinfo.image_width, h = (int)r->cinfo.image_height;
     LptStatus st = lpt_image_check_size(r->name, w, h, err);
@@ -192,8 +210,8 @@ static LptStatus jpeg_run(JpegReader *r, const uint8_t *data, size_t size, bool 
     bool cmyk = cs == JCS_CMYK || cs == JCS_YCCK;
     if (cs != JCS_GRAYSCALE && cs != JCS_YCbCr && cs != JCS_RGB && !cmyk)
         return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                             "%s: JPEG colour space with %d components is not supported",
-                             r->name, r->cinfo.num_components);
+                             "%s: JPEG colour space with %d components is not supported", r->name,
+                             r->cinfo.num_components);
     int channels = cs == JCS_GRAYSCALE ? 1 : 3;
     r->orientation = exif_orientation(r->cinfo.marker_list);
     int out_w = r->orientation >= 5 ? h : w, out_h = r->orientation >= 5 ? w : h;
@@ -230,8 +248,8 @@ static LptStatus jpeg_run(JpegReader *r, const uint8_t *data, size_t size, bool 
     return LPT_OK;
 }
 
-LptStatus lpt_image_jpeg_read(const uint8_t *data, size_t size, const char *name,
-                              bool header_only, LptImage *out, LptError *err)
+LptStatus lpt_image_jpeg_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                              LptImage *out, LptError *err)
 {
     JpegReader *r = calloc(1, sizeof *r);
     LptStatus st = LPT_ERR_OUT_OF_MEMORY;

@@ -5,12 +5,16 @@
  * samples; the conversion here then scales 16-bit samples and composites alpha on white in
  * one rounding step (lpt_image_over_white). A palette of gray entries only gives 1 channel.
  *
+ * Reading: libpng's progressive reader is given the whole file at once; rows arrive through
+ * png_row_callback (interlaced ones are combined into a full raw image first). When the
+ * data ends before the last row, png_process_data just returns, and the message says how
+ * many rows (or which interlace pass) were complete. The IEND chunk is not required.
+ *
  * Errors: libpng reports through png_error_fn, which longjmps back to the one setjmp in
- * png_run; all state lives in the PngReader that lpt_image_png_read owns (none in automatic
- * variables of png_run, which setjmp would leave indeterminate), and lpt_image_png_read frees
- * it on one path. Running out of input is told apart from corrupt data so that the message
- * says which, and how many rows were complete. Warnings (e.g. a bad CRC in an ancillary
- * chunk, which libpng then skips) are ignored.
+ * png_run, as do the callbacks on a failure of their own (png_stop); all state lives in the
+ * PngReader that lpt_image_png_read owns (none in automatic variables of png_run, which
+ * setjmp would leave indeterminate) and frees on one path. Warnings (e.g. a bad CRC in an
+ * ancillary chunk, which libpng then skips) are ignored.
  */
 #include "lpt_image_impl.h"
 
@@ -22,34 +26,22 @@
 
 typedef struct PngReader {
     const char *name;
-    const uint8_t *data; /* the file (borrowed) */
-    size_t size, pos;    /* bytes in data, bytes libpng has consumed */
+    LptError *err;
+    LptStatus status; /* a failure found in a callback (err already filled in) */
+    bool header_only;
     png_structp png;
     png_infop info;
     jmp_buf jmp;
-    bool truncated;      /* the failure was running out of input */
-    bool in_rows;        /* the header is read; rows are being read */
+    bool have_header; /* info_callback ran */
     bool interlaced;
-    int pass, row;       /* where row reading was when it failed */
-    int passes;
+    int pass, row; /* the last row callback's pass and image row; row -1 before any */
     char lib_message[160];
-    uint8_t *raw;        /* rows as libpng gives them: one row, or all when interlaced */
-    size_t raw_stride;   /* bytes per raw row */
-    int raw_channels;    /* 1..4 samples per pixel after libpng's expansions */
-    bool raw16;          /* samples are 16-bit big-endian */
+    uint8_t *raw;      /* interlaced: all rows as libpng builds them up pass by pass */
+    size_t raw_stride; /* bytes per raw row */
+    int raw_channels;  /* 1..4 samples per pixel after libpng's expansions */
+    bool raw16;        /* samples are 16-bit big-endian */
     LptImage img;
 } PngReader;
-
-static void png_read_fn(png_structp png, png_bytep dst, size_t n)
-{
-    PngReader *r = png_get_io_ptr(png);
-    if (n > r->size - r->pos) {
-        r->truncated = true;
-        png_error(png, "truncated");
-    }
-    memcpy(dst, r->data + r->pos, n);
-    r->pos += n;
-}
 
 static void png_error_fn(png_structp png, png_const_charp msg)
 {
@@ -100,86 +92,113 @@ static void png_convert_row(const PngReader *r, const uint8_t *src, uint8_t *dst
     }
 }
 
-/* The message for a failure reported through png_error_fn. */
-static LptStatus png_failure(const PngReader *r, LptError *err)
+/* Stops png_process_data at a failure already described in r->err. */
+static void png_stop(PngReader *r, LptStatus status)
 {
-    int h = (int)png_get_image_height(r->png, r->info);
-    if (r->truncated && !r->in_rows)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in the PNG header",
-                             r->name);
-    if (r->truncated && !r->interlaced)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %d of %d",
-                             r->name, r->row, h);
-    if (r->truncated)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "%s: truncated in interlace pass %d of %d (row %d of %d)", r->name,
-                             r->pass + 1, r->passes, r->row, h);
-    if (!r->in_rows)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: bad PNG header: %s", r->name,
-                             r->lib_message);
-    return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: corrupt PNG data at row %d of %d: %s",
-                         r->name, r->row, h, r->lib_message);
+    r->status = status;
+    longjmp(r->jmp, 1);
 }
 
-/* Reads the header, and unless header_only the rows, into r->img. */
-static LptStatus png_run(PngReader *r, bool header_only, LptError *err)
+/* The header is in: check the size, choose the expansions, allocate. */
+static void png_info_callback(png_structp png, png_infop info)
 {
-    if (setjmp(r->jmp))
-        return png_failure(r, err);
-    png_set_user_limits(r->png, LPT_IMAGE_MAX_SIDE, LPT_IMAGE_MAX_SIDE);
-    png_set_read_fn(r->png, r, png_read_fn);
-    png_read_info(r->png, r->info);
-
-    png_uint_32 w = png_get_image_width(r->png, r->info);
-    png_uint_32 h = png_get_image_height(r->png, r->info);
-    int color_type = png_get_color_type(r->png, r->info);
-    LptStatus st = lpt_image_check_size(r->name, w, h, err);
+    PngReader *r = png_get_progressive_ptr(png);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    int color_type = png_get_color_type(png, info);
+    r->have_header = true;
+    LptStatus st = lpt_image_check_size(r->name, w, h, r->err);
     if (st != LPT_OK)
-        return st;
+        png_stop(r, st);
     int channels = 3;
     if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA ||
         (color_type == PNG_COLOR_TYPE_PALETTE && png_palette_is_gray(r)))
         channels = 1;
-    if (header_only) {
+    if (r->header_only) {
         r->img.width = (int)w;
         r->img.height = (int)h;
         r->img.channels = channels;
-        return LPT_OK;
+        png_process_data_pause(png, 0); /* png_process_data returns; the rest is unread */
+        return;
     }
-
-    png_set_expand(r->png); /* palette -> RGB, gray < 8 bits -> 8, tRNS -> alpha */
-    r->passes = png_set_interlace_handling(r->png);
-    r->interlaced = r->passes > 1;
-    png_read_update_info(r->png, r->info);
-    r->raw_channels = png_get_channels(r->png, r->info);
-    r->raw16 = png_get_bit_depth(r->png, r->info) == 16;
-    r->raw_stride = png_get_rowbytes(r->png, r->info);
-    st = lpt_image_alloc(&r->img, r->name, (int)w, (int)h, channels, err);
+    png_set_expand(png); /* palette -> RGB, gray < 8 bits -> 8, tRNS -> alpha */
+    r->interlaced = png_set_interlace_handling(png) > 1;
+    png_read_update_info(png, info);
+    r->raw_channels = png_get_channels(png, info);
+    r->raw16 = png_get_bit_depth(png, info) == 16;
+    r->raw_stride = png_get_rowbytes(png, info);
+    st = lpt_image_alloc(&r->img, r->name, (int)w, (int)h, channels, r->err);
     if (st != LPT_OK)
-        return st;
-    r->raw = malloc(r->interlaced ? r->raw_stride * h : r->raw_stride);
-    if (!r->raw)
-        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %u rows",
-                             r->name, (unsigned)h);
-
-    size_t out_stride = (size_t)w * (size_t)channels;
-    r->in_rows = true;
-    for (r->pass = 0; r->pass < r->passes; r->pass++) {
-        for (r->row = 0; r->row < (int)h; r->row++) {
-            png_read_row(r->png, r->raw + (r->interlaced ? (size_t)r->row * r->raw_stride : 0),
-                         NULL);
-            if (!r->interlaced)
-                png_convert_row(r, r->raw, r->img.pixels + (size_t)r->row * out_stride);
-        }
+        png_stop(r, st);
+    if (r->interlaced) {
+        r->raw = calloc(h, r->raw_stride);
+        if (!r->raw)
+            png_stop(r, lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %u rows",
+                                      r->name, (unsigned)h));
     }
+}
+
+/* A row of a pass (interlaced: libpng calls this for every image row of every pass, `row`
+ * NULL where the pass has nothing for it, and pass 6 always comes last). */
+static void png_row_callback(png_structp png, png_bytep row, png_uint_32 y, int pass)
+{
+    PngReader *r = png_get_progressive_ptr(png);
+    r->pass = pass;
+    r->row = (int)y;
+    if (!row)
+        return;
+    size_t out_stride = (size_t)r->img.width * (size_t)r->img.channels;
     if (r->interlaced)
-        for (png_uint_32 y = 0; y < h; y++)
-            png_convert_row(r, r->raw + y * r->raw_stride, r->img.pixels + y * out_stride);
+        png_progressive_combine_row(png, r->raw + y * r->raw_stride, row);
+    else
+        png_convert_row(r, row, r->img.pixels + y * out_stride);
+}
+
+/* The message for a failure reported through png_error_fn. */
+static LptStatus png_failure(const PngReader *r, LptError *err)
+{
+    int h = (int)png_get_image_height(r->png, r->info);
+    if (!r->have_header)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: bad PNG header: %s", r->name,
+                             r->lib_message);
+    if (r->interlaced)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                             "%s: corrupt PNG data in interlace pass %d of 7: %s", r->name,
+                             r->pass + 1, r->lib_message);
+    return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: corrupt PNG data after row %d of %d: %s",
+                         r->name, r->row + 1, h, r->lib_message);
+}
+
+/* Feeds the whole file to libpng's progressive reader. Rows arrive through the callbacks;
+ * when the data runs out first, png_process_data simply returns. */
+static LptStatus png_run(PngReader *r, const uint8_t *data, size_t size, LptError *err)
+{
+    if (setjmp(r->jmp))
+        return r->status != LPT_OK ? r->status : png_failure(r, err);
+    png_set_progressive_read_fn(r->png, r, png_info_callback, png_row_callback, NULL);
+    png_process_data(r->png, r->info, (png_bytep)data, size);
+    if (!r->have_header)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in the PNG header", r->name);
+    if (r->header_only)
+        return LPT_OK;
+    int h = r->img.height;
+    bool complete = r->row == h - 1 && r->pass == (r->interlaced ? 6 : 0);
+    if (!complete && r->interlaced)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated in interlace pass %d of 7",
+                             r->name, r->row < 0 ? 1 : r->pass + 1);
+    if (!complete)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %d of %d", r->name,
+                             r->row + 1, h);
+    if (r->interlaced) {
+        size_t out_stride = (size_t)r->img.width * (size_t)r->img.channels;
+        for (int y = 0; y < h; y++)
+            png_convert_row(r, r->raw + (size_t)y * r->raw_stride,
+                            r->img.pixels + (size_t)y * out_stride);
+    }
     return LPT_OK;
 }
 
-LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err)
+LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err)
 {
     PngReader *r = calloc(1, sizeof *r);
     LptStatus st = LPT_ERR_OUT_OF_MEMORY;
@@ -189,8 +208,9 @@ LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name,
         goto done;
     }
     r->name = name;
-    r->data = data;
-    r->size = size;
+    r->err = err;
+    r->header_only = header_only;
+    r->row = -1;
     r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_error_fn, png_warning_fn);
     if (r->png)
         r->info = png_create_info_struct(r->png);
@@ -198,7 +218,7 @@ LptStatus lpt_image_png_read(const uint8_t *data, size_t size, const char *name,
         lpt_error_set(err, st, 0, "%s: no memory for libpng", name);
         goto done;
     }
-    st = png_run(r, header_only, err);
+    st = png_run(r, data, size, err);
 done:
     if (r) {
         png_destroy_read_struct(&r->png, &r->info, NULL);

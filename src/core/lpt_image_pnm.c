@@ -46,8 +46,8 @@ static bool pnm_number(PnmCursor *c, uint32_t *value, bool *eof)
     return true;
 }
 
-LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name,
-                             bool header_only, LptImage *out, LptError *err)
+LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name, bool header_only,
+                             LptImage *out, LptError *err)
 {
     PnmCursor c = {data, size, 2};
     uint32_t dims[3]; /* width, height, maxval */
@@ -64,15 +64,15 @@ LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name,
     int ch = kind == '2' || kind == '5' ? 1 : 3;
     for (int i = 0; i < 3; i++)
         if (!pnm_number(&c, &dims[i], &eof))
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: %s in the PNM header (%s)",
-                                 name, eof ? "truncated" : "not a number", what[i]);
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: %s in the PNM header (%s)", name,
+                                 eof ? "truncated" : "not a number", what[i]);
     st = lpt_image_check_size(name, dims[0], dims[1], err);
     if (st != LPT_OK)
         return st;
     uint32_t maxval = dims[2];
     if (maxval < 1 || maxval > 65535)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: PNM maxval %u is not in 1..65535",
-                             name, (unsigned)maxval);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: PNM maxval %u is not in 1..65535", name,
+                             (unsigned)maxval);
     int w = (int)dims[0], h = (int)dims[1];
     if (header_only) {
         out->width = w;
@@ -83,15 +83,14 @@ LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name,
     if (!ascii) {
         if (c.pos >= size || !pnm_space(data[c.pos]))
             return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                 "%s: no whitespace between the PNM header and the pixels",
-                                 name);
+                                 "%s: no whitespace between the PNM header and the pixels", name);
         c.pos++;
     }
     size_t bytes = maxval > 255 ? 2 : 1;
     size_t row_samples = (size_t)w * (size_t)ch;
     if (!ascii && (size - c.pos) / (row_samples * bytes) < (size_t)h)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %zu of %d",
-                             name, (size - c.pos) / (row_samples * bytes), h);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %zu of %d", name,
+                             (size - c.pos) / (row_samples * bytes), h);
     st = lpt_image_alloc(out, name, w, h, ch, err);
     for (int y = 0; y < h && st == LPT_OK; y++) {
         uint8_t *dst = out->pixels + (size_t)y * row_samples;
@@ -102,16 +101,16 @@ LptStatus lpt_image_pnm_read(const uint8_t *data, size_t size, const char *name,
                 v = bytes == 2 ? (uint32_t)p[0] << 8 | p[1] : p[0];
                 c.pos += bytes;
             } else if (!pnm_number(&c, &v, &eof)) {
-                st = eof ? lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                         "%s: truncated after row %d of %d", name, y, h)
+                st = eof ? lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated after row %d of %d",
+                                         name, y, h)
                          : lpt_error_set(err, LPT_ERR_FORMAT, 0,
                                          "%s: not a number in row %d of the PNM data", name, y);
                 break;
             }
             if (v > maxval)
                 st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                   "%s: sample %u in row %d is above maxval %u", name,
-                                   (unsigned)v, y, (unsigned)maxval);
+                                   "%s: sample %u in row %d is above maxval %u", name, (unsigned)v,
+                                   y, (unsigned)maxval);
             else
                 dst[i] = lpt_image_scale(v, maxval);
         }

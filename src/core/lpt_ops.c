@@ -706,6 +706,88 @@ LptStatus lpt_op_topk_forward(LptBackend *be, const LptTensor *values, const Lpt
     RUN(op, be->vt->topk_forward(be, values, indices, in, rows, n, k, err));
 }
 
+/* ---- model assembly -------------------------------------------------------------------- */
+
+LptStatus lpt_op_patchify_forward(LptBackend *be, const LptTensor *out, const LptTensor *images,
+                                  int batch, int channels, int height, int width, int patch,
+                                  LptError *err)
+{
+    const char *op = "patchify_forward";
+    BACKEND(op);
+    SIZES(op, "batch channels height width patch", batch, channels, height, width, patch);
+    if (height % patch != 0 || width % patch != 0)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: image size %d x %d is not a multiple of the patch size %d",
+                             op, height, width, patch);
+    size_t n = (size_t)batch * channels * height * width;
+    ARG(op, out, LPT_F32, n, false);
+    ARG(op, images, LPT_F32, n, false);
+    RUN(op, be->vt->patchify_forward(be, out, images, batch, channels, height, width, patch,
+                                    err));
+}
+
+LptStatus lpt_op_embed_forward(LptBackend *be, const LptTensor *x, const LptTensor *cls,
+                               const LptTensor *pos, int batch, int tokens, int c,
+                               LptError *err)
+{
+    const char *op = "embed_forward";
+    BACKEND(op);
+    SIZES(op, "batch tokens c", batch, tokens, c);
+    ARG(op, x, LPT_F32, (size_t)batch * tokens * c, false);
+    ARG(op, cls, LPT_F32, c, true);
+    ARG(op, pos, LPT_F32, (size_t)tokens * c, false);
+    RUN(op, be->vt->embed_forward(be, x, cls, pos, batch, tokens, c, err));
+}
+
+LptStatus lpt_op_scaled_add_forward(LptBackend *be, const LptTensor *out, const LptTensor *a,
+                                    const LptTensor *b, const LptTensor *s, size_t n,
+                                    LptError *err)
+{
+    const char *op = "scaled_add_forward";
+    BACKEND(op);
+    SIZES(op, "n", (long long)n);
+    ARG(op, out, LPT_F32, n, false);
+    ARG(op, a, LPT_F32, n, false);
+    ARG(op, b, LPT_F32, n, false);
+    ARG(op, s, LPT_F32, 1, false);
+    RUN(op, be->vt->scaled_add_forward(be, out, a, b, s, n, err));
+}
+
+LptStatus lpt_op_scaled_add_backward(LptBackend *be, const LptTensor *db, const LptTensor *ds,
+                                     const LptTensor *dout, const LptTensor *b,
+                                     const LptTensor *s, size_t n, LptError *err)
+{
+    const char *op = "scaled_add_backward";
+    BACKEND(op);
+    SIZES(op, "n", (long long)n);
+    ARG(op, db, LPT_F32, n, false);
+    ARG(op, ds, LPT_F32, 1, true);
+    ARG(op, dout, LPT_F32, n, false);
+    ARG(op, b, LPT_F32, n, false);
+    ARG(op, s, LPT_F32, 1, false);
+    if (db->arena == dout->arena || db->arena == b->arena) {
+        size_t lo = db->offset, hi = db->offset + n * sizeof(float);
+        const LptTensor *ins[] = {dout, b};
+        for (int i = 0; i < 2; i++)
+            if (ins[i]->arena == db->arena && ins[i]->offset < hi &&
+                lo < ins[i]->offset + n * sizeof(float))
+                return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                     "%s: db overlaps %s", op, i == 0 ? "dout" : "b");
+    }
+    RUN(op, be->vt->scaled_add_backward(be, db, ds, dout, b, s, n, err));
+}
+
+LptStatus lpt_op_onehot_forward(LptBackend *be, const LptTensor *out, const LptTensor *indices,
+                                int rows, int n, int k, float value, LptError *err)
+{
+    const char *op = "onehot_forward";
+    BACKEND(op);
+    SIZES(op, "rows n k", rows, n, k);
+    ARG(op, out, LPT_F32, (size_t)rows * n, false);
+    ARG(op, indices, LPT_I32, (size_t)rows * k, false);
+    RUN(op, be->vt->onehot_forward(be, out, indices, rows, n, k, value, err));
+}
+
 /* ---- image preprocessing --------------------------------------------------------------- */
 
 LptStatus lpt_op_image_transform_forward(LptBackend *be, const LptTensor *out,

@@ -213,6 +213,42 @@ LptStatus lpt_op_gather_mean_backward(LptBackend *be, const LptTensor *dpool,
 LptStatus lpt_op_topk_forward(LptBackend *be, const LptTensor *values, const LptTensor *indices,
                               const LptTensor *in, int rows, int n, int k, LptError *err);
 
+/* ---- model assembly (ViT embedding, adapter scale, selection targets) ----------------- */
+
+/* Patch rows for the patch-embedding GEMM (im2col of a p x p convolution with stride p):
+ * out[B, N, Ch p p], N = (H / p)(W / p) patches in row-major order (py, px), each row in the
+ * convolution weight's order (c, ky, kx):
+ *   out[b, py (W / p) + px, (c p + ky) p + kx] = images[b, c, py p + ky, px p + kx].
+ * images: [B, Ch, H, W] (NCHW); H and W must be multiples of p. */
+LptStatus lpt_op_patchify_forward(LptBackend *be, const LptTensor *out, const LptTensor *images,
+                                  int batch, int channels, int height, int width, int patch,
+                                  LptError *err);
+
+/* Token embedding, in place on x[B, T, C] (rows 1..T-1 of each image already hold the patch
+ * embeddings): with a class token, x[b, 0] = cls + pos[0] and x[b, t] += pos[t] for t >= 1;
+ * with cls NULL, x[b, t] += pos[t] for every t. pos: [T, C]; cls: [C] or NULL. Frozen
+ * inputs only, so there is no backward. */
+LptStatus lpt_op_embed_forward(LptBackend *be, const LptTensor *x, const LptTensor *cls,
+                               const LptTensor *pos, int batch, int tokens, int c,
+                               LptError *err);
+
+/* out = a + s[0] * b over n values, with s a one-element device tensor (a learnable scale
+ * such as the adapter's). out may alias a or b. */
+LptStatus lpt_op_scaled_add_forward(LptBackend *be, const LptTensor *out, const LptTensor *a,
+                                    const LptTensor *b, const LptTensor *s, size_t n,
+                                    LptError *err);
+/* db = s[0] * dout (assigned, required; may not alias dout or b); ds[0] += sum over n of
+ * dout * b (accumulated; NULL when s is frozen). The gradient of a is dout itself. */
+LptStatus lpt_op_scaled_add_backward(LptBackend *be, const LptTensor *db, const LptTensor *ds,
+                                     const LptTensor *dout, const LptTensor *b,
+                                     const LptTensor *s, size_t n, LptError *err);
+
+/* out[rows, N] = value * (number of j < k with indices[r, j] == n): a (multi-)hot matrix, e.g.
+ * the gradient of a loss on the cosines of the selected pool keys. indices: [rows, k] int32;
+ * an index outside [0, N) adds nothing. */
+LptStatus lpt_op_onehot_forward(LptBackend *be, const LptTensor *out, const LptTensor *indices,
+                                int rows, int n, int k, float value, LptError *err);
+
 /* ---- image preprocessing --------------------------------------------------------------- */
 
 typedef enum LptInterp {

@@ -115,11 +115,11 @@ typedef struct MetaPair {
 
 struct LptSafetensors {
     char *path;
-    void *map;          /* the whole file, PROT_READ */
+    void *map; /* the whole file, PROT_READ */
     size_t map_size;
     LptSafetensorsEntry *entries; /* sorted by name; names owned */
     int count;
-    MetaPair *meta;     /* header order */
+    MetaPair *meta; /* header order */
     int meta_count;
 };
 
@@ -183,8 +183,7 @@ static LptStatus map_file(LptSafetensors *st, LptError *err)
         void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             int e = errno;
-            status = lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot map: %s", st->path,
-                                   strerror(e));
+            status = lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot map: %s", st->path, strerror(e));
         } else {
             st->map = map;
             st->map_size = (size_t)sb.st_size;
@@ -197,8 +196,7 @@ static LptStatus map_file(LptSafetensors *st, LptError *err)
 static LptStatus parse_metadata(LptSafetensors *st, const cJSON *obj, LptError *err)
 {
     if (st->meta)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: __metadata__ appears twice",
-                             st->path);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: __metadata__ appears twice", st->path);
     if (!cJSON_IsObject(obj))
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: __metadata__ is not a JSON object",
                              st->path);
@@ -230,8 +228,8 @@ static LptStatus parse_tensor(LptSafetensors *st, const cJSON *item, size_t data
     const char *name = item->string;
     char shape_text[256];
     if (!cJSON_IsObject(item))
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: tensor '%s': not a JSON object",
-                             st->path, name);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: tensor '%s': not a JSON object", st->path,
+                             name);
 
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
     if (!cJSON_IsString(dtype))
@@ -273,8 +271,8 @@ static LptStatus parse_tensor(LptSafetensors *st, const cJSON *item, size_t data
     for (i = 0; i < ndim && !has_zero; i++) {
         if (e->numel > SIZE_MAX / e->shape[i])
             return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                 "%s: tensor '%s': shape %s has too many elements", st->path,
-                                 name, shape_text);
+                                 "%s: tensor '%s': shape %s has too many elements", st->path, name,
+                                 shape_text);
         e->numel *= e->shape[i];
     }
     if (has_zero)
@@ -298,21 +296,20 @@ static LptStatus parse_tensor(LptSafetensors *st, const cJSON *item, size_t data
     if (begin > end)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                              "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin",
-                             st->path, name, (unsigned long long)begin,
-                             (unsigned long long)end);
+                             st->path, name, (unsigned long long)begin, (unsigned long long)end);
     if (end > data_size)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                              "%s: tensor '%s': data_offsets [%llu, %llu] run past the end of "
                              "the data (%zu bytes)",
-                             st->path, name, (unsigned long long)begin,
-                             (unsigned long long)end, data_size);
+                             st->path, name, (unsigned long long)begin, (unsigned long long)end,
+                             data_size);
     if (end - begin != e->nbytes)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                              "%s: tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but "
                              "%s %s needs %zu",
-                             st->path, name, (unsigned long long)begin,
-                             (unsigned long long)end, (unsigned long long)(end - begin),
-                             dtype_info[d].name, shape_text, e->nbytes);
+                             st->path, name, (unsigned long long)begin, (unsigned long long)end,
+                             (unsigned long long)(end - begin), dtype_info[d].name, shape_text,
+                             e->nbytes);
     e->file_offset = st->map_size - data_size + (size_t)begin;
     e->data = (const unsigned char *)st->map + e->file_offset;
     e->name = dup_string(name);
@@ -346,17 +343,17 @@ static LptStatus check_layout(LptSafetensors *st, LptError *err)
     for (int i = 0; i < st->count; i++)
         by_offset[i] = &st->entries[i];
     qsort(by_offset, (size_t)st->count, sizeof *by_offset, compare_by_offset);
-    const LptSafetensorsEntry *last = NULL; /* the non-empty tensor reaching furthest so far */
+    /* Sorted by start, the first overlap is always with the previous non-empty tensor. */
+    const LptSafetensorsEntry *last = NULL;
     for (int i = 0; i < st->count && status == LPT_OK; i++) {
         const LptSafetensorsEntry *e = by_offset[i];
         if (e->nbytes == 0)
             continue;
         if (last && e->file_offset < last->file_offset + last->nbytes)
             status = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                   "%s: tensors '%s' and '%s' overlap in the data area",
-                                   st->path, last->name, e->name);
-        if (!last || e->file_offset + e->nbytes > last->file_offset + last->nbytes)
-            last = e;
+                                   "%s: tensors '%s' and '%s' overlap in the data area", st->path,
+                                   last->name, e->name);
+        last = e;
     }
     free(by_offset);
     if (status != LPT_OK)
@@ -397,8 +394,8 @@ static LptStatus parse_header(LptSafetensors *st, LptError *err)
     root = cJSON_ParseWithLengthOpts(text, (size_t)n, &end, 0);
     if (!root) {
         status = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                               "%s: header is not valid JSON (error at byte %zu of %llu)",
-                               st->path, (size_t)(end - text), (unsigned long long)n);
+                               "%s: header is not valid JSON (error at byte %zu of %llu)", st->path,
+                               (size_t)(end - text), (unsigned long long)n);
         goto done;
     }
     while (end < text + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
@@ -410,8 +407,7 @@ static LptStatus parse_header(LptSafetensors *st, LptError *err)
         goto done;
     }
     if (!cJSON_IsObject(root)) {
-        status = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: header is not a JSON object",
-                               st->path);
+        status = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: header is not a JSON object", st->path);
         goto done;
     }
     int items = cJSON_GetArraySize(root);
@@ -452,8 +448,10 @@ LptSafetensors *lpt_safetensors_open(const char *path, LptError *err)
     st = calloc(1, sizeof *st);
     if (st)
         st->path = dup_string(path);
-    if (!st || !st->path)
-        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+    if (!st || !st->path) {
+        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+        status = LPT_ERR_OUT_OF_MEMORY;
+    }
     if (status == LPT_OK)
         status = map_file(st, err);
     if (status == LPT_OK)
@@ -698,8 +696,8 @@ LptStatus lpt_safetensors_writer_add_f32(LptSafetensorsWriter *w, const char *na
 }
 
 LptStatus lpt_safetensors_writer_add_f32_borrowed(LptSafetensorsWriter *w, const char *name,
-                                                  int ndim, const size_t *shape,
-                                                  const float *data, LptError *err)
+                                                  int ndim, const size_t *shape, const float *data,
+                                                  LptError *err)
 {
     return writer_add(w, name, ndim, shape, data, 0, err);
 }
@@ -740,8 +738,8 @@ static cJSON *json_uint(uint64_t v)
 /* Adds item to an object (key != NULL) or an array; deletes it when that fails. */
 static int json_attach(cJSON *parent, const char *key, cJSON *item)
 {
-    cJSON_bool ok = key ? cJSON_AddItemToObject(parent, key, item)
-                        : cJSON_AddItemToArray(parent, item);
+    cJSON_bool ok =
+        key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
     if (!ok)
         cJSON_Delete(item);
     return ok != 0;
@@ -839,8 +837,8 @@ static void sync_parent_dir(const char *path)
 }
 
 /* Header length, header, padding, then every tensor's floats as little-endian bytes. */
-static LptStatus write_contents(int fd, const char *header, WriterTensor *const *order,
-                                int count, const char *path, LptError *err)
+static LptStatus write_contents(int fd, const char *header, WriterTensor *const *order, int count,
+                                const char *path, LptError *err)
 {
     enum { CHUNK = 16384 }; /* floats converted per write */
     static const char spaces[8] = "       ";
@@ -899,9 +897,9 @@ LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptEr
     fd = open_temp(path, tmp);
     if (fd < 0) {
         int e = errno;
-        status = lpt_error_set(err, LPT_ERR_IO, e,
-                               "%s: cannot create a temporary file beside it: %s", path,
-                               strerror(e));
+        status =
+            lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot create a temporary file beside it: %s",
+                          path, strerror(e));
         goto done;
     }
     created = 1;
@@ -916,9 +914,9 @@ LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptEr
     }
     if (status == LPT_OK && rename(tmp, path) != 0) {
         int e = errno;
-        status = lpt_error_set(err, LPT_ERR_IO, e,
-                               "%s: cannot move the temporary file into place: %s", path,
-                               strerror(e));
+        status =
+            lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot move the temporary file into place: %s",
+                          path, strerror(e));
     }
     if (status == LPT_OK)
         sync_parent_dir(path);

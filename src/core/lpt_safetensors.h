@@ -62,14 +62,14 @@ size_t lpt_safetensors_dtype_size(LptSafetensorsDType dtype);
 
 /* One tensor of an open file. Every field is valid until the file is closed. */
 typedef struct LptSafetensorsEntry {
-    const char *name;                        /* as in the header */
+    const char *name; /* as in the header */
     LptSafetensorsDType dtype;
-    int ndim;                                /* 0 for a scalar */
-    size_t shape[LPT_SAFETENSORS_MAX_DIMS];  /* shape[i] for i < ndim; 0 beyond */
-    size_t numel;                            /* product of shape (1 for a scalar) */
-    size_t nbytes;                           /* numel * dtype size */
-    size_t file_offset;                      /* where the data starts in the file */
-    const void *data;                        /* nbytes bytes, little-endian, maybe unaligned */
+    int ndim;                               /* 0 for a scalar */
+    size_t shape[LPT_SAFETENSORS_MAX_DIMS]; /* shape[i] for i < ndim; 0 beyond */
+    size_t numel;                           /* product of shape (1 for a scalar) */
+    size_t nbytes;                          /* numel * dtype size */
+    size_t file_offset;                     /* where the data starts in the file */
+    const void *data;                       /* nbytes bytes, little-endian, maybe unaligned */
 } LptSafetensorsEntry;
 
 typedef struct LptSafetensors LptSafetensors;
@@ -114,12 +114,11 @@ void lpt_safetensors_writer_free(LptSafetensorsWriter *w);
 /* Adds an F32 tensor of shape[0..ndim) (ndim 0 = scalar), copying `data` (numel floats; may
  * be NULL when numel is 0). Names must be non-empty, unique and not "__metadata__". */
 LptStatus lpt_safetensors_writer_add_f32(LptSafetensorsWriter *w, const char *name, int ndim,
-                                         const size_t *shape, const float *data,
-                                         LptError *err);
+                                         const size_t *shape, const float *data, LptError *err);
 /* The same without the copy: `data` must stay alive and unchanged until the writer is freed. */
 LptStatus lpt_safetensors_writer_add_f32_borrowed(LptSafetensorsWriter *w, const char *name,
-                                                  int ndim, const size_t *shape,
-                                                  const float *data, LptError *err);
+                                                  int ndim, const size_t *shape, const float *data,
+                                                  LptError *err);
 
 /* Sets a "__metadata__" entry (both strings copied; an existing key is replaced). */
 LptStatus lpt_safetensors_writer_set_metadata(LptSafetensorsWriter *w, const char *key,

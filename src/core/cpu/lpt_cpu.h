@@ -70,6 +70,11 @@ LPT_CPU_DECLARE(gather_mean_forward)
 LPT_CPU_DECLARE(gather_mean_backward)
 LPT_CPU_DECLARE(topk_forward)
 LPT_CPU_DECLARE(image_transform_forward)
+LPT_CPU_DECLARE(patchify_forward)
+LPT_CPU_DECLARE(embed_forward)
+LPT_CPU_DECLARE(scaled_add_forward)
+LPT_CPU_DECLARE(scaled_add_backward)
+LPT_CPU_DECLARE(onehot_forward)
 #undef LPT_CPU_DECLARE
 
 #endif

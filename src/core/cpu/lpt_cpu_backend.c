@@ -191,6 +191,11 @@ static const LptBackendVtable cpu_vtable = {
     .gather_mean_backward = lpt_cpu_gather_mean_backward,
     .topk_forward = lpt_cpu_topk_forward,
     .image_transform_forward = lpt_cpu_image_transform_forward,
+    .patchify_forward = lpt_cpu_patchify_forward,
+    .embed_forward = lpt_cpu_embed_forward,
+    .scaled_add_forward = lpt_cpu_scaled_add_forward,
+    .scaled_add_backward = lpt_cpu_scaled_add_backward,
+    .onehot_forward = lpt_cpu_onehot_forward,
 };
 
 LptBackend *lpt_cpu_backend_new(const LptBackendOptions *opt, LptError *err)

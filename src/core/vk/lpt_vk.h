@@ -96,6 +96,11 @@ LPT_VK_DECLARE(gather_mean_forward)
 LPT_VK_DECLARE(gather_mean_backward)
 LPT_VK_DECLARE(topk_forward)
 LPT_VK_DECLARE(image_transform_forward)
+LPT_VK_DECLARE(patchify_forward)
+LPT_VK_DECLARE(embed_forward)
+LPT_VK_DECLARE(scaled_add_forward)
+LPT_VK_DECLARE(scaled_add_backward)
+LPT_VK_DECLARE(onehot_forward)
 #undef LPT_VK_DECLARE
 
 #endif

@@ -1155,6 +1155,11 @@ static const LptBackendVtable vk_vtable = {
     .gather_mean_backward = lpt_vk_gather_mean_backward,
     .topk_forward = lpt_vk_topk_forward,
     .image_transform_forward = lpt_vk_image_transform_forward,
+    .patchify_forward = lpt_vk_patchify_forward,
+    .embed_forward = lpt_vk_embed_forward,
+    .scaled_add_forward = lpt_vk_scaled_add_forward,
+    .scaled_add_backward = lpt_vk_scaled_add_backward,
+    .onehot_forward = lpt_vk_onehot_forward,
 };
 
 LptBackend *lpt_vk_backend_new(const LptBackendOptions *opt, LptError *err)
