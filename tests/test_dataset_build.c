@@ -34,16 +34,16 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            passed++;                                                                          \
-        } else {                                                                               \
-            failed++;                                                                          \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
     } while (0)
 
 #define ROWS 5
@@ -52,9 +52,9 @@ static int passed, failed;
 
 static char tmpdir[512];
 
-static const char *const fashion[10] = {"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
-                                        "Sandal",      "Shirt",   "Sneaker",  "Bag",
-                                        "Ankle_boot"};
+static const char *const fashion[10] = {"T-shirt_top", "Trouser",   "Pullover", "Dress",
+                                        "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                        "Bag",         "Ankle_boot"};
 static const char *const digits[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
 /* ---- helpers: paths, files, directories ---- */
@@ -198,8 +198,8 @@ static bool split_load(Split *s, const char *dir, const char *images, const char
         snprintf(path, sizeof path, "%s/%s.gz", dir, labels);
         lb = read_all(path, &nl);
     }
-    bool ok = im && lb && ni >= 16 && nl >= 8 && get_be32(im) == 0x803 &&
-              get_be32(lb) == 0x801 && get_be32(im + 4) == get_be32(lb + 4);
+    bool ok = im && lb && ni >= 16 && nl >= 8 && get_be32(im) == 0x803 && get_be32(lb) == 0x801 &&
+              get_be32(im + 4) == get_be32(lb + 4);
     if (ok) {
         s->count = get_be32(lb + 4);
         s->rows = (int)get_be32(im + 8);
@@ -269,16 +269,16 @@ static bool split_make(Split *s, const int per_class[10], int split_tag, uint64_
 typedef enum Fault {
     FAULT_NONE,
     FAULT_MISSING_TEST_LABELS,
-    FAULT_LABEL_MAGIC,       /* train labels carry the image magic */
-    FAULT_COUNT_MISMATCH,    /* test labels declare one item fewer than the images */
-    FAULT_TRUNCATED_IMAGES,  /* train images: the last image is 7 bytes short */
-    FAULT_TRUNCATED_GZIP,    /* test images (gzipped): the compressed stream is cut in half */
-    FAULT_CORRUPT_GZIP,      /* test images (gzipped): bytes in the deflate data flipped */
-    FAULT_TRAILING_DATA,     /* train images: bytes after the last image */
-    FAULT_BAD_LABEL,         /* a test label of 10 */
-    FAULT_ZERO_ROWS,         /* train images declare 0 rows */
-    FAULT_SHORT_HEADER,      /* train labels: 6 bytes */
-    FAULT_SIZE_MISMATCH,     /* test images are 4x5 while train images are 5x4 */
+    FAULT_LABEL_MAGIC,      /* train labels carry the image magic */
+    FAULT_COUNT_MISMATCH,   /* test labels declare one item fewer than the images */
+    FAULT_TRUNCATED_IMAGES, /* train images: the last image is 7 bytes short */
+    FAULT_TRUNCATED_GZIP,   /* test images (gzipped): the compressed stream is cut in half */
+    FAULT_CORRUPT_GZIP,     /* test images (gzipped): bytes in the deflate data flipped */
+    FAULT_TRAILING_DATA,    /* train images: bytes after the last image */
+    FAULT_BAD_LABEL,        /* a test label of 10 */
+    FAULT_ZERO_ROWS,        /* train images declare 0 rows */
+    FAULT_SHORT_HEADER,     /* train labels: 6 bytes */
+    FAULT_SIZE_MISMATCH,    /* test images are 4x5 while train images are 5x4 */
 } Fault;
 
 /* Writes the four IDX files of train and test into dir (created), gzipped when gz. */
@@ -405,22 +405,21 @@ static void verify_split(const char *out, const char *split_name, const Split *s
         if (taken[c] >= want[c])
             continue;
         taken[c]++;
-        snprintf(expect, sizeof expect, "%s/%s/%05u.png %s\n", split_name, names[c], i,
-                 names[c]);
+        snprintf(expect, sizeof expect, "%s/%s/%05u.png %s\n", split_name, names[c], i, names[c]);
         if (!fgets(line, sizeof line, list))
             line[0] = '\0';
         if (strcmp(line, expect) != 0) {
             if (bad_lines++ < 3)
-                printf("  %s: expected line '%.*s', got '%s'\n", path,
-                       (int)strlen(expect) - 1, expect, line);
+                printf("  %s: expected line '%.*s', got '%s'\n", path, (int)strlen(expect) - 1,
+                       expect, line);
             continue;
         }
         snprintf(path, sizeof path, "%s/%s/%s/%05u.png", out, split_name, names[c], i);
         int w = 0, h = 0;
         uint8_t *px;
-        bool ok = read_png_gray(path, &w, &h, &px) && w == src->cols && h == src->rows &&
-                  memcmp(px, src->pixels + (size_t)i * (size_t)w * (size_t)h,
-                         (size_t)w * (size_t)h) == 0;
+        bool ok =
+            read_png_gray(path, &w, &h, &px) && w == src->cols && h == src->rows &&
+            memcmp(px, src->pixels + (size_t)i * (size_t)w * (size_t)h, (size_t)w * (size_t)h) == 0;
         if (!ok && bad_pixels++ < 3)
             printf("  %s: not the source's 8-bit gray pixels\n", path);
         free(px);
@@ -430,15 +429,14 @@ static void verify_split(const char *out, const char *split_name, const Split *s
           split_name);
     fclose(list);
     CHECK(bad_lines == 0, "%s.txt: %d lines differ from the expected", split_name, bad_lines);
-    CHECK(bad_pixels == 0 && checked > 0, "%s: %d of %d PNGs differ from the source",
-          split_name, bad_pixels, checked);
+    CHECK(bad_pixels == 0 && checked > 0, "%s: %d of %d PNGs differ from the source", split_name,
+          bad_pixels, checked);
     int stray = 0;
     for (int c = 0; c < 10; c++) {
         snprintf(path, sizeof path, "%s/%s/%s", out, split_name, names[c]);
         stray += count_entries(path) != (int)taken[c];
     }
-    CHECK(stray == 0, "%s: %d class folders hold other than the listed images", split_name,
-          stray);
+    CHECK(stray == 0, "%s: %d class folders hold other than the listed images", split_name, stray);
     snprintf(path, sizeof path, "%s/%s", out, split_name);
     CHECK(count_entries(path) == 10, "%s: not exactly the 10 class folders", path);
 }
@@ -553,17 +551,16 @@ static void test_builds(void)
     static const int small_test[10] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 10};
     Split train, test, mtrain, mtest;
     char src_gz[600], src_plain[600], out[600];
-    bool made = split_make(&train, per_train, 1, 0x1234567) &&
-                split_make(&test, per_test, 2, 99) && split_make(&mtrain, small_train, 3, 5) &&
-                split_make(&mtest, small_test, 4, 6);
+    bool made = split_make(&train, per_train, 1, 0x1234567) && split_make(&test, per_test, 2, 99) &&
+                split_make(&mtrain, small_train, 3, 5) && split_make(&mtest, small_test, 4, 6);
     CHECK(made, "synthetic splits");
     if (!made)
         return;
-    CHECK(source_write(tmp_path(src_gz, sizeof src_gz, "src-gz"), &train, &test, true,
-                       FAULT_NONE) &&
-              source_write(tmp_path(src_plain, sizeof src_plain, "src-plain"), &mtrain, &mtest,
-                           false, FAULT_NONE),
-          "writing the synthetic IDX files");
+    CHECK(
+        source_write(tmp_path(src_gz, sizeof src_gz, "src-gz"), &train, &test, true, FAULT_NONE) &&
+            source_write(tmp_path(src_plain, sizeof src_plain, "src-plain"), &mtrain, &mtest, false,
+                         FAULT_NONE),
+        "writing the synthetic IDX files");
 
     const double irs[2] = {100, 10};
     const int64_t *wants[2] = {ir100, ir10};
@@ -717,12 +714,11 @@ static void test_bad_input(void)
           "IR above the head count (a class would be empty): %s", err.message);
     opt.imbalance_ratio = 10;
     opt.head_count = 0;
-    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT,
-          "head count 0: %s", err.message);
+    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "head count 0: %s",
+          err.message);
     opt.head_count = 20;
     opt.out = NULL;
-    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "no OUT: %s",
-          err.message);
+    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "no OUT: %s", err.message);
     CHECK(lpt_dataset_build(NULL, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "no options");
     opt.out = out;
     opt.kind = (LptDatasetKind)7;
@@ -752,8 +748,7 @@ static void test_bad_input(void)
 
     /* OUT is a file */
     CHECK(write_file(out, false, (const uint8_t *)"k", 1), "a file as OUT");
-    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_IO &&
-              strstr(err.message, "not a directory"),
+    CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_IO && strstr(err.message, "not a directory"),
           "OUT is a file: %s", err.message);
     remove_tree(out);
 
@@ -775,15 +770,14 @@ static void test_bad_input(void)
     opt.progress_user = &cancel;
     CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_ERR_CANCELLED && cancel.last == 128 &&
               !exists(out) && !exists(partial),
-          "cancel at 128 of 250: %s (last progress %lld)", err.message,
-          (long long)cancel.last);
+          "cancel at 128 of 250: %s (last progress %lld)", err.message, (long long)cancel.last);
 
     /* progress reaches the total, and counts go up */
     cancel = (CancelAt){.at = 1 << 30};
     CHECK(lpt_dataset_build(&opt, &r, &err) == LPT_OK && cancel.last == 250 &&
               cancel.calls >= 250 / 64,
-          "progress to 250 of 250: %s (last %lld, %d calls)", err.message,
-          (long long)cancel.last, cancel.calls);
+          "progress to 250 of 250: %s (last %lld, %d calls)", err.message, (long long)cancel.last,
+          cancel.calls);
     split_free(&train);
     split_free(&test);
 }

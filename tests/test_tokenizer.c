@@ -26,8 +26,8 @@
 #include "lpt_tokenizer.h"
 
 static int passed, failed;
-static char tmp_dir[64];         /* made by mkdtemp, removed at the end */
-static char made[64][256];       /* the files written into it */
+static char tmp_dir[64];   /* made by mkdtemp, removed at the end */
+static char made[64][256]; /* the files written into it */
 static size_t n_made;
 
 static bool check(bool ok, const char *what, const char *fmt, ...)
@@ -253,7 +253,8 @@ static void test_tiny_vocab(const LptTokenizer *tok, const LptTokenizer *hf)
     /* bytes_to_unicode order: printable bytes first ("!" = 0), then the others from 256 up
      * (byte 0x20 is the 33rd of them: "Ġ" U+0120 = id 188 + 32) */
     const char *t0 = lpt_tokenizer_token_text(tok, 0), *t220 = lpt_tokenizer_token_text(tok, 220);
-    const char *t476 = lpt_tokenizer_token_text(tok, 476), *t513 = lpt_tokenizer_token_text(tok, 513);
+    const char *t476 = lpt_tokenizer_token_text(tok, 476),
+               *t513 = lpt_tokenizer_token_text(tok, 513);
     check(t0 && strcmp(t0, "!") == 0 && t220 && strcmp(t220, "\xC4\xA0") == 0 && t476 &&
               strcmp(t476, "\xC4\xA0</w>") == 0 && t513 && strcmp(t513, "cat</w>") == 0,
           "token texts", "0 '%s' 220 '%s' 476 '%s' 513 '%s'", t0 ? t0 : "(null)",
@@ -285,8 +286,8 @@ static void test_tiny_merges(const LptTokenizer *tok)
     check_ids(tok, "punctuation run takes the quote", "!'s", (int32_t[]){bang, qw, sw}, 3);
     check_ids(tok, "long s folds to s in a contraction", "'\xC5\xBF",
               (int32_t[]){q, id_of(tok, "\xC3\x85"), id_of(tok, "\xC2\xBF</w>")}, 3);
-    check_ids(tok, "special token in the text", "the<|endoftext|>cat",
-              (int32_t[]){the, 525, cat}, 3);
+    check_ids(tok, "special token in the text", "the<|endoftext|>cat", (int32_t[]){the, 525, cat},
+              3);
     check_ids(tok, "written start token", "<|STARTOFTEXT|>the", (int32_t[]){524, the}, 2);
     check_ids(tok, "empty text", "", (int32_t[]){0}, 0);
     check_ids(tok, "only spaces", " \t\n ", (int32_t[]){0}, 0);
@@ -296,15 +297,27 @@ static void test_cleaning(const LptTokenizer *tok)
 {
     /* ftfy subset */
     check_same(tok, "curly apostrophe", "it\xE2\x80\x99s", "it's");
-    check_same(tok, "curly double quotes", "\xE2\x80\x9C" "the" "\xE2\x80\x9D", "\"the\"");
-    check_same(tok, "fullwidth forms", "\xEF\xBC\xA3\xEF\xBC\xA1\xEF\xBC\xB4\xEF\xBC\x91\xEF\xBC\x88",
-               "cat1(");
+    check_same(tok, "curly double quotes",
+               "\xE2\x80\x9C"
+               "the"
+               "\xE2\x80\x9D",
+               "\"the\"");
+    check_same(tok, "fullwidth forms",
+               "\xEF\xBC\xA3\xEF\xBC\xA1\xEF\xBC\xB4\xEF\xBC\x91\xEF\xBC\x88", "cat1(");
     check_same(tok, "halfwidth katakana", "\xEF\xBD\xB6\xEF\xBE\x9E\xEF\xBE\x97\xEF\xBD\xBD",
                "ガラス");
     check_same(tok, "kana + combining voiced mark", "か\xE3\x82\x99", "が");
     check_same(tok, "kana + combining semi-voiced mark", "ハ\xE3\x82\x9A", "パ");
-    check_same(tok, "control characters removed", "a\x01" "b\xEF\xBB\xBF" "c\x1C" "d", "abcd");
-    check_same(tok, "ideographic space", "the\xE3\x80\x80" "cat", "the cat");
+    check_same(tok, "control characters removed",
+               "a\x01"
+               "b\xEF\xBB\xBF"
+               "c\x1C"
+               "d",
+               "abcd");
+    check_same(tok, "ideographic space",
+               "the\xE3\x80\x80"
+               "cat",
+               "the cat");
     /* HTML, unescaped twice */
     check_same(tok, "&amp;amp; twice", "&amp;amp;", "&");
     check_decoded(tok, "&amp;amp;amp; only twice", "&amp;amp;amp;", "& amp ; ");
@@ -330,11 +343,26 @@ static void test_cleaning(const LptTokenizer *tok)
         const char *text;
         size_t words;
     } split[] = {
-        {"a1b", 3},        {"12", 2},          {"a!?b", 3},         {"led基板のはんだ", 1},
-        {"コンピューター", 1}, {"ア・イ", 3},        {"ひらがな々", 1},     {"รูป", 3},
-        {"①②", 2},       {"一二三", 1},        {"½〇", 2},          {"café", 1},
-        {"Ελληνικά", 1},   {"привет,мир", 3},   {"'ss", 2},          {"it'x", 3},
-        {"...!!!", 1},     {"😀👍", 1},          {"a😀b", 3},          {"x'll've", 3},
+        {"a1b", 3},
+        {"12", 2},
+        {"a!?b", 3},
+        {"led基板のはんだ", 1},
+        {"コンピューター", 1},
+        {"ア・イ", 3},
+        {"ひらがな々", 1},
+        {"รูป", 3},
+        {"①②", 2},
+        {"一二三", 1},
+        {"½〇", 2},
+        {"café", 1},
+        {"Ελληνικά", 1},
+        {"привет,мир", 3},
+        {"'ss", 2},
+        {"it'x", 3},
+        {"...!!!", 1},
+        {"😀👍", 1},
+        {"a😀b", 3},
+        {"x'll've", 3},
     };
     for (size_t k = 0; k < sizeof split / sizeof split[0]; k++) {
         size_t got = words(tok, split[k].text);
@@ -349,7 +377,8 @@ static void test_decode(const LptTokenizer *tok)
     LptError err = {0};
     size_t n = enc(tok, "The  Cat's", ids);
     char *text = lpt_tokenizer_decode(tok, ids, n, &err);
-    check(text && strcmp(text, "the cat 's ") == 0, "decode", "got '%s'", text ? text : err.message);
+    check(text && strcmp(text, "the cat 's ") == 0, "decode", "got '%s'",
+          text ? text : err.message);
     free(text);
     int32_t half[2] = {id_of(tok, "ãģ"), id_of(tok, "\xC4\x80")}; /* E3 81, then byte 0x00 */
     text = lpt_tokenizer_decode(tok, half, 2, &err);
@@ -577,9 +606,9 @@ static void test_bad_hf(const LptTokenizer *tiny, const char *tiny_vocab, const 
         {"empty_key.json", -1, 512, "", NULL, "id 512 has an empty token"},
     };
     for (size_t k = 0; k < sizeof vocab_cases / sizeof vocab_cases[0]; k++) {
-        const char *path = write_vocab(vocab_cases[k].name, tiny, vocab_cases[k].drop,
-                                       vocab_cases[k].edit, vocab_cases[k].key,
-                                       vocab_cases[k].value);
+        const char *path =
+            write_vocab(vocab_cases[k].name, tiny, vocab_cases[k].drop, vocab_cases[k].edit,
+                        vocab_cases[k].key, vocab_cases[k].value);
         tok = load_hf(path, tiny_merges, &err);
         check_error(vocab_cases[k].name, tok, &err, LPT_ERR_FORMAT, vocab_cases[k].name,
                     vocab_cases[k].needle);
@@ -596,8 +625,8 @@ static void test_bad_hf(const LptTokenizer *tiny, const char *tiny_vocab, const 
         {"m_unknown.txt", "#version: 0.2\nc a\nq z\n", "m_unknown.txt:3: 'qz' is not in",
          "tiny_vocab.json"},
         {"m_unknown2.txt", "#version: 0.2\nca ca\n", "m_unknown2.txt:2: 'caca' is not in", NULL},
-        {"m_repeat.txt", "#version: 0.2\nc a\nt h\nc a\n", "m_repeat.txt:4:",
-         "repeats the merge of line 2"},
+        {"m_repeat.txt", "#version: 0.2\nc a\nt h\nc a\n",
+         "m_repeat.txt:4:", "repeats the merge of line 2"},
         {"m_header.txt", "c a\n", "m_header.txt:1:", "#version"},
         {"m_garbled.txt", "#version: 0.2\nc a\ncat\n", "m_garbled.txt:3:", "found 1"},
     };
@@ -637,7 +666,8 @@ static void test_reference(const LptTokenizer *tok, const char *which, const cha
             continue;
         }
         cases++;
-        int32_t want[MAX_IDS], want_clip[LPT_CLIP_CONTEXT_LENGTH], got_clip[LPT_CLIP_CONTEXT_LENGTH];
+        int32_t want[MAX_IDS], want_clip[LPT_CLIP_CONTEXT_LENGTH],
+            got_clip[LPT_CLIP_CONTEXT_LENGTH];
         size_t n = 0, eot = 0, argmax = 0;
         for (const cJSON *v = ids->child; v; v = v->next)
             want[n++] = (int32_t)v->valueint;
@@ -665,8 +695,7 @@ static void test_reference(const LptTokenizer *tok, const char *which, const cha
     free(data);
 }
 
-static void test_full(const char *bpe, const char *vocab, const char *merges,
-                      const char *ref_path)
+static void test_full(const char *bpe, const char *vocab, const char *merges, const char *ref_path)
 {
     LptError err = {0};
     LptTokenizer *openai = load_openai(bpe, &err);

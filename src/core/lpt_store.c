@@ -6,7 +6,7 @@
  * integrity check; only then are WAL mode and the migrations applied. See lpt_store.h for
  * the lock and threading rules.
  */
-#define _DEFAULT_SOURCE /* flock() */
+#define _DEFAULT_SOURCE /* flock(), realpath() */
 #include "lpt_store_impl.h"
 
 #include <errno.h>
@@ -37,8 +37,8 @@ struct LptStoreLock {
 
 static const char *const split_names[] = {NULL, "train", "val", "test"};
 static const char *const expert_names[] = {"vision", "vl", "fused"};
-static const char *const status_names[] = {"created",   "running",   "finished",
-                                           "failed",    "cancelled", "interrupted"};
+static const char *const status_names[] = {"created", "running",   "finished",
+                                           "failed",  "cancelled", "interrupted"};
 static const char *const format_names[] = {"bundle", "onnx", "c"};
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -108,12 +108,17 @@ static LptStatus status_of(int rc)
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
-    case SQLITE_TOOBIG: return LPT_ERR_INVALID_ARGUMENT;
-    case SQLITE_NOMEM: return LPT_ERR_OUT_OF_MEMORY;
+    case SQLITE_TOOBIG:
+        return LPT_ERR_INVALID_ARGUMENT;
+    case SQLITE_NOMEM:
+        return LPT_ERR_OUT_OF_MEMORY;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return LPT_ERR_FORMAT;
-    case SQLITE_READONLY: return LPT_ERR_UNSUPPORTED;
-    default: return LPT_ERR_IO;
+    case SQLITE_NOTADB:
+        return LPT_ERR_FORMAT;
+    case SQLITE_READONLY:
+        return LPT_ERR_UNSUPPORTED;
+    default:
+        return LPT_ERR_IO;
     }
 }
 
@@ -181,11 +186,10 @@ LptStatus lpt_store_prepare(LptStore *s, LptStoreStmt id, const char *sql, sqlit
 {
     *stmt = NULL;
     if (!s->stmt[id]) {
-        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
-                                    NULL);
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL);
         if (rc != SQLITE_OK) {
-            LptStatus st = lpt_store_sql_error(s, rc, err, "project '%s': preparing '%.60s'",
-                                               s->path, sql);
+            LptStatus st =
+                lpt_store_sql_error(s, rc, err, "project '%s': preparing '%.60s'", s->path, sql);
             sqlite3_finalize(s->stmt[id]);
             s->stmt[id] = NULL;
             return st;
@@ -315,19 +319,20 @@ static void lock_busy_error(int fd, const char *project, LptError *err)
                       project, pid, host);
 }
 
-/* Locks "<project>-lock" and writes "pid host" into it. An opener can lock a lock file that
- * its previous owner has just unlinked; it then sees the path name another inode (or none)
- * and tries again. */
-static LptStoreLock *lock_acquire(const char *project, LptError *err)
+/* Locks "<file>-lock" (file: the project's canonical path, so that a symlink finds the same
+ * lock) and writes "pid host" into it. An opener can lock a lock file that its previous
+ * owner has just unlinked; it then sees the path name another inode (or none) and tries
+ * again. `project` is the path for messages. */
+static LptStoreLock *lock_acquire(const char *file, const char *project, LptError *err)
 {
     LptStoreLock *lock = calloc(1, sizeof *lock);
-    size_t len = strlen(project) + sizeof LOCK_SUFFIX;
+    size_t len = strlen(file) + sizeof LOCK_SUFFIX;
     if (!lock || !(lock->path = malloc(len))) {
         lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "locking project '%s': out of memory",
                       project);
         goto fail;
     }
-    snprintf(lock->path, len, "%s%s", project, LOCK_SUFFIX);
+    snprintf(lock->path, len, "%s%s", file, LOCK_SUFFIX);
     lock->fd = -1;
     for (int attempt = 0; lock->fd < 0; attempt++) {
         if (attempt == LOCK_RETRIES) {
@@ -354,8 +359,8 @@ static LptStoreLock *lock_acquire(const char *project, LptError *err)
             goto fail;
         }
         struct stat held, named;
-        if (fstat(fd, &held) == 0 && stat(lock->path, &named) == 0 &&
-            held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+        if (fstat(fd, &held) == 0 && stat(lock->path, &named) == 0 && held.st_dev == named.st_dev &&
+            held.st_ino == named.st_ino)
             lock->fd = fd;
         else
             close(fd);
@@ -364,9 +369,10 @@ static LptStoreLock *lock_acquire(const char *project, LptError *err)
     if (gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "unknown");
     int n = snprintf(info, sizeof info, "%ld %s\n", (long)getpid(), host);
+    errno = EIO; /* for a short write */
     if (ftruncate(lock->fd, 0) != 0 || pwrite(lock->fd, info, (size_t)n, 0) != n) {
-        lpt_error_set(err, LPT_ERR_IO, errno, "cannot write the lock file '%s': %s",
-                      lock->path, strerror(errno));
+        lpt_error_set(err, LPT_ERR_IO, errno, "cannot write the lock file '%s': %s", lock->path,
+                      strerror(errno));
         unlink(lock->path);
         goto fail;
     }
@@ -436,9 +442,8 @@ static LptStatus check_identity(LptStore *s, int created, int nsteps, int64_t *v
                                  "'%s' is not an LPT Studio project (not an SQLite database)",
                                  s->path);
         if (e.code == LPT_ERR_FORMAT)
-            return lpt_error_set(err, LPT_ERR_FORMAT, e.detail,
-                                 "project '%s' is damaged: %s", s->path,
-                                 sqlite3_errstr((int)e.detail));
+            return lpt_error_set(err, LPT_ERR_FORMAT, e.detail, "project '%s' is damaged: %s",
+                                 s->path, sqlite3_errstr((int)e.detail));
         if (err)
             *err = e;
         return e.code;
@@ -473,8 +478,8 @@ static LptStatus check_identity(LptStore *s, int created, int nsteps, int64_t *v
 
 static LptStatus check_integrity(LptStore *s, int64_t bytes, LptError *err)
 {
-    const char *sql = bytes <= LPT_STORE_FULL_CHECK_BYTES ? "PRAGMA integrity_check(5)"
-                                                          : "PRAGMA quick_check(5)";
+    const char *sql =
+        bytes <= LPT_STORE_FULL_CHECK_BYTES ? "PRAGMA integrity_check(5)" : "PRAGMA quick_check(5)";
     sqlite3_stmt *stmt = NULL;
     LptStatus st = LPT_OK;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
@@ -513,8 +518,7 @@ static LptStatus check_foreign_keys(LptStore *s, int version, LptError *err)
                            (const char *)sqlite3_column_text(stmt, 0),
                            (const char *)sqlite3_column_text(stmt, 2));
     else if (rc != SQLITE_DONE)
-        st = lpt_store_sql_error(s, rc, err, "upgrading project '%s': foreign key check",
-                                 s->path);
+        st = lpt_store_sql_error(s, rc, err, "upgrading project '%s': foreign key check", s->path);
     sqlite3_finalize(stmt);
     return st;
 }
@@ -573,21 +577,30 @@ static LptStatus use_wal(LptStore *s, LptError *err)
     return st;
 }
 
-/* The pragmas every connection sets. */
+/* The pragmas every connection sets, once the file is known to be a project. */
 static LptStatus configure(LptStore *s, LptError *err)
 {
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, LPT_STORE_BUSY_MS);
     return exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", err,
                     "setting up the connection");
+}
+
+/* Finalizes the cached statements and closes the connection (rolling back an open
+ * transaction); the lock stays. */
+static void store_disconnect(LptStore *s)
+{
+    for (int i = 0; i < LPT_STMT_COUNT; i++) {
+        sqlite3_finalize(s->stmt[i]);
+        s->stmt[i] = NULL;
+    }
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
 }
 
 static LptStore *store_new(const char *path, int read_only, LptError *err)
 {
     LptStore *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
-        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "opening project '%s': out of memory",
-                      path);
+        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "opening project '%s': out of memory", path);
         free(s);
         return NULL;
     }
@@ -597,16 +610,18 @@ static LptStore *store_new(const char *path, int read_only, LptError *err)
 
 static LptStatus store_connect(LptStore *s, LptError *err)
 {
-    int flags = (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                SQLITE_OPEN_EXRESCODE;
+    int flags =
+        (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (rc != SQLITE_OK)
         return lpt_store_sql_error(s, rc, err, "opening project '%s'", s->path);
-    return configure(s, err);
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, LPT_STORE_BUSY_MS);
+    return LPT_OK;
 }
 
-LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
-                               const LptStoreMigration *steps, int nsteps, LptError *err)
+LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode, const LptStoreMigration *steps,
+                               int nsteps, LptError *err)
 {
     if (!path || !*path || mode < LPT_STORE_OPEN || mode > LPT_STORE_READ_ONLY || !steps ||
         nsteps < 1) {
@@ -617,8 +632,7 @@ LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
     for (int i = 0; i < nsteps; i++)
         if (steps[i].version != i + 1 || !steps[i].statements) {
             lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                          "opening project '%s': schema step %d is not version %d", path, i,
-                          i + 1);
+                          "opening project '%s': schema step %d is not version %d", path, i, i + 1);
             return NULL;
         }
     LptStore *s = store_new(path, mode == LPT_STORE_READ_ONLY, err);
@@ -646,8 +660,13 @@ LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
                       "cannot create project '%s': the file already exists", path);
         goto fail;
     }
-    if (!s->read_only && !(s->lock = lock_acquire(path, err)))
-        goto fail;
+    if (!s->read_only) {
+        char *canonical = exists ? realpath(path, NULL) : NULL;
+        s->lock = lock_acquire(canonical ? canonical : path, path, err);
+        free(canonical);
+        if (!s->lock)
+            goto fail;
+    }
     if (!exists) {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) {
@@ -658,7 +677,8 @@ LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
         close(fd);
         created = 1;
     }
-    if (store_connect(s, err) != LPT_OK || check_identity(s, created, nsteps, &version, err) != LPT_OK)
+    if (store_connect(s, err) != LPT_OK ||
+        check_identity(s, created, nsteps, &version, err) != LPT_OK || configure(s, err) != LPT_OK)
         goto fail;
     if (!created && check_integrity(s, (int64_t)st.st_size, err) != LPT_OK)
         goto fail;
@@ -673,9 +693,10 @@ LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
     }
     return s;
 fail:
-    lpt_store_close(s);
+    store_disconnect(s);
     if (created)
-        unlink(path); /* no half-made project stays behind */
+        unlink(path); /* no half-made project stays behind (removed while still locked) */
+    lpt_store_close(s);
     return NULL;
 }
 
@@ -697,7 +718,7 @@ LptStore *lpt_store_open_shared(LptStore *primary, LptError *err)
         atomic_fetch_add(&primary->lock->refs, 1);
         s->lock = primary->lock;
     }
-    if (store_connect(s, err) != LPT_OK) {
+    if (store_connect(s, err) != LPT_OK || configure(s, err) != LPT_OK) {
         lpt_error_prefix(err, "shared connection");
         lpt_store_close(s);
         return NULL;
@@ -709,9 +730,7 @@ void lpt_store_close(LptStore *store)
 {
     if (!store)
         return;
-    for (int i = 0; i < LPT_STMT_COUNT; i++)
-        sqlite3_finalize(store->stmt[i]);
-    sqlite3_close_v2(store->db); /* rolls back an open transaction */
+    store_disconnect(store);
     lock_release(store->lock);
     free(store->path);
     free(store);

@@ -13,10 +13,12 @@
  * (quick_check above LPT_STORE_FULL_CHECK_BYTES) and refuses a damaged file.
  *
  * One writer instance: opening for writing takes an advisory lock, flock(LOCK_EX | LOCK_NB)
- * on `<project>-lock` beside the project, which holds "pid host" of the owner for the
- * message a second instance gets. The kernel drops the lock when the owner exits or
- * crashes, so a stale lock file never blocks; the file is unlinked on a clean close (while
- * still locked; an opener that locked an unlinked file retries). flock locks belong to the
+ * on `<project>-lock` beside the project (named from the project's canonical path, so a
+ * symlink finds the same lock), which holds "pid host" of the owner for the message a
+ * second instance gets. The kernel drops the lock when the owner exits or crashes, so a
+ * stale lock file never blocks; the file is unlinked on a clean close (while still locked;
+ * an opener that locked an unlinked file retries). Holding the lock, an open for writing
+ * marks the runs a dead process left RUNNING as INTERRUPTED. flock locks belong to the
  * open file description, so a second lpt_store_open of the same file in the same process is
  * refused too: threads of one process take extra connections with lpt_store_open_shared.
  * LPT_STORE_READ_ONLY takes no lock (for `lpt stats` while the app has the project open).
@@ -56,13 +58,13 @@
 #include "lpt_error.h"
 
 #define LPT_STORE_EXTENSION ".lptproj"
-#define LPT_STORE_APPLICATION_ID 0x4C505453 /* 'LPTS' */
-#define LPT_STORE_SCHEMA_VERSION 1          /* the user_version this code writes */
-#define LPT_STORE_BUSY_MS 5000              /* how long a connection waits for a writer */
-#define LPT_STORE_FULL_CHECK_BYTES (256 * 1024 * 1024) /* integrity_check up to this size */
-#define LPT_STORE_MAX_PROB_CLASSES 1000     /* full probability vectors only when K <= this */
-#define LPT_STORE_NUM_EXPERTS 2             /* vision, vision-language */
-#define LPT_STORE_HASH_LEN 64               /* hex digits of a SHA-256 */
+#define LPT_STORE_APPLICATION_ID 0x4C505453           /* 'LPTS' */
+#define LPT_STORE_SCHEMA_VERSION 1                    /* the user_version this code writes */
+#define LPT_STORE_BUSY_MS 5000                        /* how long a connection waits for a writer */
+#define LPT_STORE_FULL_CHECK_BYTES (64 * 1024 * 1024) /* integrity_check up to this size */
+#define LPT_STORE_MAX_PROB_CLASSES 1000 /* full probability vectors only when K <= this */
+#define LPT_STORE_NUM_EXPERTS 2         /* vision, vision-language */
+#define LPT_STORE_HASH_LEN 64           /* hex digits of a SHA-256 */
 
 typedef struct LptStore LptStore;
 
@@ -100,7 +102,7 @@ typedef enum LptStoreRunStatus {
 typedef enum LptStoreExportFormat {
     LPT_STORE_EXPORT_BUNDLE = 0, /* the one-file model bundle */
     LPT_STORE_EXPORT_ONNX,
-    LPT_STORE_EXPORT_C,          /* C library + header */
+    LPT_STORE_EXPORT_C, /* C library + header */
 } LptStoreExportFormat;
 
 /* The names stored in the file ("train", "vl", "running", "onnx", ...); "?" if out of range. */
@@ -126,44 +128,45 @@ typedef struct LptStoreClassCount {
 } LptStoreClassCount;
 
 typedef struct LptStoreImage {
-    int64_t id;                              /* out */
-    const char *path;                        /* unique; as the importer resolved it */
+    int64_t id;                                /* out */
+    const char *path;                          /* unique; as the importer resolved it */
     char content_hash[LPT_STORE_HASH_LEN + 1]; /* SHA-256 of the file's bytes, lowercase hex */
-    int32_t width, height, channels;         /* channels 1..4 */
-    int64_t class_id;                        /* the current label */
-    LptStoreSplit split;                     /* NONE until splits are assigned */
-    int excluded;                            /* 0 or 1 */
-    const char *source;                      /* what imported it ("folder:...", "list:..:12"); NULL = "" */
-    int64_t imported_at;                     /* out */
+    int32_t width, height, channels;           /* channels 1..4 */
+    int64_t class_id;                          /* the current label */
+    LptStoreSplit split;                       /* NONE until splits are assigned */
+    int excluded;                              /* 0 or 1 */
+    const char *source;                        /* what imported it; NULL = "" */
+    int64_t imported_at;                       /* out */
 } LptStoreImage;
 
 typedef struct LptStoreLabelChange {
-    int64_t id;           /* increases with time */
+    int64_t id; /* increases with time */
     int64_t image_id;
     int64_t old_class_id;
     int64_t new_class_id;
     int64_t at;
-    const char *reason;   /* "" when none */
+    const char *reason; /* "" when none */
 } LptStoreLabelChange;
 
 typedef struct LptStoreSplitSettings {
-    int64_t id;                                     /* out */
+    int64_t id; /* out */
     uint64_t seed;
-    double train_fraction, val_fraction, test_fraction; /* each in [0, 1]; sum 1 unless user_given */
-    int32_t min_per_class;                          /* >= 0 */
-    int user_given;                                 /* 1: the split came with the list files */
-    int64_t created_at;                             /* out */
+    /* each in [0, 1], summing to 1 unless user_given */
+    double train_fraction, val_fraction, test_fraction;
+    int32_t min_per_class; /* >= 0 */
+    int user_given;        /* 1: the split came with the list files */
+    int64_t created_at;    /* out */
 } LptStoreSplitSettings;
 
 typedef struct LptStoreBackbone {
-    int64_t id;                             /* out */
-    LptStoreExpert role;                    /* VISION or VL */
-    const char *name;                       /* display name; NULL = "" */
-    const char *path;                       /* the weight file */
-    char sha256[LPT_STORE_HASH_LEN + 1];    /* of the weight file */
-    const char *architecture_json;          /* what was detected (JSON) */
-    int64_t params;                         /* parameter count */
-    int64_t added_at;                       /* out */
+    int64_t id;                          /* out */
+    LptStoreExpert role;                 /* VISION or VL */
+    const char *name;                    /* display name; NULL = "" */
+    const char *path;                    /* the weight file */
+    char sha256[LPT_STORE_HASH_LEN + 1]; /* of the weight file */
+    const char *architecture_json;       /* what was detected (JSON) */
+    int64_t params;                      /* parameter count */
+    int64_t added_at;                    /* out */
 } LptStoreBackbone;
 
 typedef struct LptStoreRun {
@@ -180,17 +183,17 @@ typedef struct LptStoreRun {
 } LptStoreRun;
 
 typedef struct LptStoreCheckpoint {
-    int64_t id;            /* out */
+    int64_t id; /* out */
     int64_t run_id;
-    int32_t phase;         /* 1, 2 or 3 */
+    int32_t phase; /* 1, 2 or 3 */
     LptStoreExpert expert;
-    int32_t epoch;         /* >= 0 */
-    const char *path;      /* a file holding the weights, or NULL when data holds them */
-    const void *data;      /* the weights inline (exactly one of path and data) */
+    int32_t epoch;    /* >= 0 */
+    const char *path; /* a file holding the weights, or NULL when data holds them */
+    const void *data; /* the weights inline (exactly one of path and data) */
     size_t data_size;
-    double metric;         /* the selection metric; NaN = none */
-    int is_best;           /* 1 marks this the best of (run, phase, expert): others lose it */
-    int64_t created_at;    /* out */
+    double metric;      /* the selection metric; NaN = none */
+    int is_best;        /* 1 marks this the best of (run, phase, expert): others lose it */
+    int64_t created_at; /* out */
 } LptStoreCheckpoint;
 
 typedef enum LptStoreCheckpointPick {
@@ -201,10 +204,10 @@ typedef enum LptStoreCheckpointPick {
 /* One row per (run, phase, expert, epoch, split); NaN = not measured. */
 typedef struct LptStoreEpochMetrics {
     int64_t run_id;
-    int32_t phase;         /* 1, 2 or 3 */
+    int32_t phase; /* 1, 2 or 3 */
     LptStoreExpert expert;
-    int32_t epoch;         /* >= 0 */
-    LptStoreSplit split;   /* TRAIN, VAL or TEST */
+    int32_t epoch;       /* >= 0 */
+    LptStoreSplit split; /* TRAIN, VAL or TEST */
     double loss, overall, balanced, many, medium, few, lr, seconds;
 } LptStoreEpochMetrics;
 
@@ -217,17 +220,17 @@ typedef struct LptStoreTopK {
  * order. On output, absent arrays are NULL. */
 typedef struct LptStorePrediction {
     int64_t run_id, image_id;
-    int32_t label_index; /* the image's class at prediction time */
-    int32_t num_classes; /* K: must equal the run's class count */
-    int32_t top_k;       /* entries in each top-k list, 1..K */
-    const LptStoreTopK *fused_topk;                         /* [top_k], best first; required */
+    int32_t label_index;            /* the image's class at prediction time */
+    int32_t num_classes;            /* K: must equal the run's class count */
+    int32_t top_k;                  /* entries in each top-k list, 1..K */
+    const LptStoreTopK *fused_topk; /* [top_k], best first; required */
     const LptStoreTopK *expert_topk[LPT_STORE_NUM_EXPERTS]; /* [top_k] each or NULL */
-    const float *fused_probs;                        /* [K] or NULL; only when K <= 1000 */
+    const float *fused_probs;                               /* [K] or NULL; only when K <= 1000 */
     const float *expert_probs[LPT_STORE_NUM_EXPERTS]; /* [K] each or NULL; only when K <= 1000 */
-    const float *scorer_weights;                     /* [LPT_STORE_NUM_EXPERTS] or NULL */
-    int32_t num_prompts[LPT_STORE_NUM_EXPERTS];      /* group prompts each expert chose */
-    const int32_t *prompts[LPT_STORE_NUM_EXPERTS];   /* [num_prompts[e]] each or NULL */
-    int correct; /* out: fused top-1 == label_index */
+    const float *scorer_weights;                      /* [LPT_STORE_NUM_EXPERTS] or NULL */
+    int32_t num_prompts[LPT_STORE_NUM_EXPERTS];       /* group prompts each expert chose */
+    const int32_t *prompts[LPT_STORE_NUM_EXPERTS];    /* [num_prompts[e]] each or NULL */
+    int correct;                                      /* out: fused top-1 == label_index */
 } LptStorePrediction;
 
 typedef enum LptStoreCorrectness {
@@ -237,7 +240,7 @@ typedef enum LptStoreCorrectness {
 } LptStoreCorrectness;
 
 typedef struct LptStoreExport {
-    int64_t id;                          /* out */
+    int64_t id; /* out */
     int64_t run_id;
     LptStoreExportFormat format;
     const char *path;
@@ -270,8 +273,7 @@ LptStatus lpt_store_rollback(LptStore *store, LptError *err);
 
 /* ---- Project settings (key/value text: group thresholds, deployment priors, ...) ---- */
 
-LptStatus lpt_store_setting_set(LptStore *store, const char *key, const char *value,
-                                LptError *err);
+LptStatus lpt_store_setting_set(LptStore *store, const char *key, const char *value, LptError *err);
 /* *value: a malloc'd copy (free()), NULL when the key is not set. */
 LptStatus lpt_store_setting_get(LptStore *store, const char *key, char **value, LptError *err);
 
@@ -302,8 +304,7 @@ LptStatus lpt_store_image_find_hash(LptStore *store, const char *content_hash, i
                                     LptError *err);
 /* Image ids by id; class_id 0 = any class, split ANY = any split. */
 LptStatus lpt_store_image_list(LptStore *store, int64_t class_id, LptStoreSplit split,
-                               int include_excluded, int64_t **ids, size_t *count,
-                               LptError *err);
+                               int include_excluded, int64_t **ids, size_t *count, LptError *err);
 /* Changes an image's label and records the change in the label history (one transaction).
  * Relabelling to the current class changes nothing. reason may be NULL. */
 LptStatus lpt_store_image_relabel(LptStore *store, int64_t image_id, int64_t new_class_id,
@@ -313,8 +314,8 @@ LptStatus lpt_store_image_set_split(LptStore *store, int64_t image_id, LptStoreS
 LptStatus lpt_store_image_set_excluded(LptStore *store, int64_t image_id, int excluded,
                                        LptError *err);
 /* An image's label changes, oldest first. */
-LptStatus lpt_store_label_history(LptStore *store, int64_t image_id,
-                                  LptStoreLabelChange **changes, size_t *count, LptError *err);
+LptStatus lpt_store_label_history(LptStore *store, int64_t image_id, LptStoreLabelChange **changes,
+                                  size_t *count, LptError *err);
 
 /* ---- Split settings (each resplit adds a row; the latest is current) ---- */
 
@@ -326,17 +327,16 @@ LptStatus lpt_store_split_latest(LptStore *store, LptStoreSplitSettings *out, Lp
 /* ---- Backbones ---- */
 
 /* Adds a weight file; the same (role, sha256) again returns the existing id. */
-LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *backbone,
-                                    int64_t *id, LptError *err);
+LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *backbone, int64_t *id,
+                                    LptError *err);
 /* *backbone: NULL when there is no such backbone. */
-LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id,
-                                 LptStoreBackbone **backbone, LptError *err);
+LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreBackbone **backbone,
+                                 LptError *err);
 
 /* ---- Runs ---- */
 
 /* A new run in status CREATED, with its classes in output order (index 0..K-1). */
-LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t *id,
-                               LptError *err);
+LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t *id, LptError *err);
 /* RUNNING sets started_at (first time) and clears finished_at and error; FINISHED, FAILED,
  * CANCELLED and INTERRUPTED set finished_at and error (NULL = none). CREATED is refused. */
 LptStatus lpt_store_run_set_status(LptStore *store, int64_t run_id, LptStoreRunStatus status,
@@ -346,8 +346,8 @@ LptStatus lpt_store_run_get(LptStore *store, int64_t run_id, LptStoreRun **run, 
 /* All run ids, oldest first. */
 LptStatus lpt_store_run_list(LptStore *store, int64_t **ids, size_t *count, LptError *err);
 /* The run's class ids by output index. */
-LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class_ids,
-                                size_t *count, LptError *err);
+LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class_ids, size_t *count,
+                                LptError *err);
 
 /* ---- Checkpoints, metrics ---- */
 

@@ -13,8 +13,7 @@
 
 /* ---- Settings ---- */
 
-LptStatus lpt_store_setting_set(LptStore *store, const char *key, const char *value,
-                                LptError *err)
+LptStatus lpt_store_setting_set(LptStore *store, const char *key, const char *value, LptError *err)
 {
     if (!store || !key || !*key || !value)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "settings: setting '%s': %s",
@@ -46,8 +45,8 @@ LptStatus lpt_store_setting_get(LptStore *store, const char *key, char **value, 
     if (!key)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "settings: no key given");
     sqlite3_stmt *stmt;
-    st = lpt_store_prepare(store, LPT_STMT_SETTING_GET,
-                           "SELECT value FROM settings WHERE key = ?1", &stmt, err);
+    st = lpt_store_prepare(store, LPT_STMT_SETTING_GET, "SELECT value FROM settings WHERE key = ?1",
+                           &stmt, err);
     if (st != LPT_OK)
         return st;
     int rc = lpt_store_bind_text(stmt, 1, key);
@@ -56,8 +55,10 @@ LptStatus lpt_store_setting_get(LptStore *store, const char *key, char **value, 
     if (rc == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(stmt, 0);
         if (!text || !(*value = strdup(text)))
-            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "settings: reading '%s': out of "
-                               "memory", key);
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
+                               "settings: reading '%s': out of "
+                               "memory",
+                               key);
     } else if (rc != SQLITE_DONE) {
         st = lpt_store_sql_error(store, rc, err, "settings: reading '%s'", key);
     }
@@ -103,9 +104,10 @@ LptStatus lpt_store_class_ensure(LptStore *store, const char *name, int64_t *id,
         rc = sqlite3_step(find);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(find, 0);
+    else if (rc == SQLITE_DONE) /* another connection renamed it in between */
+        st = lpt_error_set(err, LPT_ERR_IO, 0, "classes: '%s' changed while being added", name);
     else
-        st = lpt_store_sql_error(store, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc, err,
-                                 "classes: looking up '%s'", name);
+        st = lpt_store_sql_error(store, rc, err, "classes: looking up '%s'", name);
 done:
     lpt_store_stmt_done(insert);
     lpt_store_stmt_done(find);
@@ -118,7 +120,9 @@ LptStatus lpt_store_class_update(LptStore *store, int64_t class_id, const char *
     if (!store || class_id <= 0 || (name && !*name))
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "classes: updating class %lld: %s",
                              (long long)class_id,
-                             !store ? "no store" : name && !*name ? "empty name" : "bad id");
+                             !store           ? "no store"
+                             : name && !*name ? "empty name"
+                                              : "bad id");
     sqlite3_stmt *stmt;
     LptStatus st = lpt_store_prepare(store, LPT_STMT_CLASS_UPDATE,
                                      "UPDATE classes SET name = coalesce(?2, name), "
@@ -146,8 +150,8 @@ LptStatus lpt_store_class_update(LptStore *store, int64_t class_id, const char *
 LptStatus lpt_store_class_list(LptStore *store, LptStoreClass **classes, size_t *count,
                                LptError *err)
 {
-    LptStatus st = lpt_store_check(store, classes && count ? classes : NULL, err,
-                                   "classes: listing");
+    LptStatus st =
+        lpt_store_check(store, classes && count ? classes : NULL, err, "classes: listing");
     if (st != LPT_OK)
         return st;
     *classes = NULL;
@@ -177,24 +181,23 @@ LptStatus lpt_store_class_list(LptStore *store, LptStoreClass **classes, size_t 
 LptStatus lpt_store_class_counts(LptStore *store, LptStoreClassCount **counts, size_t *count,
                                  LptError *err)
 {
-    LptStatus st = lpt_store_check(store, counts && count ? counts : NULL, err,
-                                   "classes: counting images");
+    LptStatus st =
+        lpt_store_check(store, counts && count ? counts : NULL, err, "classes: counting images");
     if (st != LPT_OK)
         return st;
     *counts = NULL;
     *count = 0;
     sqlite3_stmt *stmt;
-    if ((st = lpt_store_prepare(
-             store, LPT_STMT_CLASS_COUNTS,
-             "SELECT c.id, "
-             "count(CASE WHEN i.excluded = 0 AND i.split IS NULL THEN 1 END), "
-             "count(CASE WHEN i.excluded = 0 AND i.split = 'train' THEN 1 END), "
-             "count(CASE WHEN i.excluded = 0 AND i.split = 'val' THEN 1 END), "
-             "count(CASE WHEN i.excluded = 0 AND i.split = 'test' THEN 1 END), "
-             "count(CASE WHEN i.excluded = 1 THEN 1 END) "
-             "FROM classes AS c LEFT JOIN images AS i ON i.class_id = c.id "
-             "GROUP BY c.id ORDER BY c.id",
-             &stmt, err)) != LPT_OK)
+    if ((st = lpt_store_prepare(store, LPT_STMT_CLASS_COUNTS,
+                                "SELECT c.id, "
+                                "count(CASE WHEN i.excluded = 0 AND i.split IS NULL THEN 1 END), "
+                                "count(CASE WHEN i.excluded = 0 AND i.split = 'train' THEN 1 END), "
+                                "count(CASE WHEN i.excluded = 0 AND i.split = 'val' THEN 1 END), "
+                                "count(CASE WHEN i.excluded = 0 AND i.split = 'test' THEN 1 END), "
+                                "count(CASE WHEN i.excluded = 1 THEN 1 END) "
+                                "FROM classes AS c LEFT JOIN images AS i ON i.class_id = c.id "
+                                "GROUP BY c.id ORDER BY c.id",
+                                &stmt, err)) != LPT_OK)
         return st;
     LptStorePack pack;
     lpt_store_pack_init(&pack, sizeof(LptStoreClassCount));
@@ -352,8 +355,7 @@ LptStatus lpt_store_image_find_hash(LptStore *store, const char *content_hash, i
 }
 
 LptStatus lpt_store_image_list(LptStore *store, int64_t class_id, LptStoreSplit split,
-                               int include_excluded, int64_t **ids, size_t *count,
-                               LptError *err)
+                               int include_excluded, int64_t **ids, size_t *count, LptError *err)
 {
     LptStatus st = lpt_store_check(store, ids && count ? ids : NULL, err, "images: listing");
     if (st != LPT_OK)
@@ -362,8 +364,8 @@ LptStatus lpt_store_image_list(LptStore *store, int64_t class_id, LptStoreSplit 
     *count = 0;
     if (class_id < 0 || (split != LPT_STORE_SPLIT_ANY && !split_valid(split)))
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "images: listing: bad class id %lld or split %d",
-                             (long long)class_id, (int)split);
+                             "images: listing: bad class id %lld or split %d", (long long)class_id,
+                             (int)split);
     /* One statement per filter shape, so that each uses its index. */
     int by_class = class_id > 0, by_split = split != LPT_STORE_SPLIT_ANY;
     static const char *const sql[4] = {
@@ -393,10 +395,9 @@ LptStatus lpt_store_image_relabel(LptStore *store, int64_t image_id, int64_t new
                                   const char *reason, LptError *err)
 {
     if (!store || image_id <= 0 || new_class_id <= 0)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "images: relabelling image %lld to class %lld: %s",
-                             (long long)image_id, (long long)new_class_id,
-                             store ? "bad id" : "no store");
+        return lpt_error_set(
+            err, LPT_ERR_INVALID_ARGUMENT, 0, "images: relabelling image %lld to class %lld: %s",
+            (long long)image_id, (long long)new_class_id, store ? "bad id" : "no store");
     sqlite3_stmt *get = NULL, *set = NULL, *history = NULL;
     int token = 0;
     LptStatus st;
@@ -447,10 +448,9 @@ LptStatus lpt_store_image_relabel(LptStore *store, int64_t image_id, int64_t new
     if (rc == SQLITE_OK)
         rc = sqlite3_step(history);
     if (rc != SQLITE_DONE)
-        st = lpt_store_sql_error(store, rc, err,
-                                 "label_history: recording image %lld: class %lld -> %lld",
-                                 (long long)image_id, (long long)old_class_id,
-                                 (long long)new_class_id);
+        st = lpt_store_sql_error(
+            store, rc, err, "label_history: recording image %lld: class %lld -> %lld",
+            (long long)image_id, (long long)old_class_id, (long long)new_class_id);
 done:
     lpt_store_stmt_done(get);
     lpt_store_stmt_done(set);
@@ -497,24 +497,22 @@ LptStatus lpt_store_image_set_excluded(LptStore *store, int64_t image_id, int ex
                                        LptError *err)
 {
     if (!store || (excluded != 0 && excluded != 1))
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "images: excluding image %lld: %s", (long long)image_id,
-                             store ? "excluded must be 0 or 1" : "no store");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "images: excluding image %lld: %s",
+                             (long long)image_id, store ? "excluded must be 0 or 1" : "no store");
     sqlite3_stmt *stmt;
     LptStatus st = lpt_store_prepare(store, LPT_STMT_IMAGE_SET_EXCLUDED,
-                                     "UPDATE images SET excluded = ?2 WHERE id = ?1", &stmt,
-                                     err);
+                                     "UPDATE images SET excluded = ?2 WHERE id = ?1", &stmt, err);
     if (st != LPT_OK)
         return st;
     return image_update(store, stmt, image_id, sqlite3_bind_int(stmt, 2, excluded), err,
                         excluded ? "excluding" : "including");
 }
 
-LptStatus lpt_store_label_history(LptStore *store, int64_t image_id,
-                                  LptStoreLabelChange **changes, size_t *count, LptError *err)
+LptStatus lpt_store_label_history(LptStore *store, int64_t image_id, LptStoreLabelChange **changes,
+                                  size_t *count, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, changes && count ? changes : NULL, err,
-                                   "label_history: reading");
+    LptStatus st =
+        lpt_store_check(store, changes && count ? changes : NULL, err, "label_history: reading");
     if (st != LPT_OK)
         return st;
     *changes = NULL;
@@ -554,8 +552,8 @@ static int fraction_valid(double f)
 LptStatus lpt_store_split_insert(LptStore *store, const LptStoreSplitSettings *settings,
                                  int64_t *id, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, settings && id ? id : NULL, err,
-                                   "splits: recording split settings");
+    LptStatus st =
+        lpt_store_check(store, settings && id ? id : NULL, err, "splits: recording split settings");
     if (st != LPT_OK)
         return st;
     *id = 0;

@@ -76,13 +76,11 @@ typedef enum LptStoreStmt {
 typedef struct LptStoreLock LptStoreLock;
 
 struct LptStore {
-    sqlite3 *db;                         /* owned: this handle's connection */
-    char *path;                          /* owned */
-    int read_only;                       /* opened with LPT_STORE_READ_ONLY */
-    LptStoreLock *lock;                  /* shared, refcounted; NULL when read-only */
-    sqlite3_stmt *stmt[LPT_STMT_COUNT];  /* prepared on first use, finalized on close */
-    int64_t classes_run_id;              /* the run whose class count is cached below */
-    int32_t classes_run_count;
+    sqlite3 *db;                        /* owned: this handle's connection */
+    char *path;                         /* owned */
+    int read_only;                      /* opened with LPT_STORE_READ_ONLY */
+    LptStoreLock *lock;                 /* shared, refcounted; NULL when read-only */
+    sqlite3_stmt *stmt[LPT_STMT_COUNT]; /* prepared on first use, finalized on close */
 };
 
 /* One schema step: the statements that take a file from version - 1 to version (the first
@@ -98,8 +96,8 @@ extern const int lpt_store_migration_count; /* == LPT_STORE_SCHEMA_VERSION */
 
 /* lpt_store_open with another list of steps (steps[i].version == i + 1; the current
  * version is nsteps): the test's hook for checking the migration runner. */
-LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode,
-                               const LptStoreMigration *steps, int nsteps, LptError *err);
+LptStore *lpt_store_open_steps(const char *path, LptStoreMode mode, const LptStoreMigration *steps,
+                               int nsteps, LptError *err);
 
 /* *stmt = the cached statement id, prepared from sql on first use. Callers bind, step and
  * then call lpt_store_stmt_done. */
@@ -126,10 +124,10 @@ LptStatus lpt_store_check(LptStore *s, const void *out, LptError *err, const cha
 int lpt_store_hash_valid(const char *hex);
 
 /* Binds while rc is SQLITE_OK: a run of binds ends with the first failure in rc. */
-#define LPT_STORE_BIND(rc, call)                                                               \
-    do {                                                                                       \
-        if ((rc) == SQLITE_OK)                                                                 \
-            (rc) = (call);                                                                     \
+#define LPT_STORE_BIND(rc, call)                                                                   \
+    do {                                                                                           \
+        if ((rc) == SQLITE_OK)                                                                     \
+            (rc) = (call);                                                                         \
     } while (0)
 
 /* Binding and reading with the store's NULL conventions (0 id, NaN double, NULL text). */

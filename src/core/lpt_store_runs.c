@@ -35,21 +35,21 @@ static void copy_hash(char *dst, sqlite3_stmt *stmt, int col)
 
 /* ---- Backbones ---- */
 
-LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *backbone,
-                                    int64_t *id, LptError *err)
+LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *backbone, int64_t *id,
+                                    LptError *err)
 {
-    LptStatus st = lpt_store_check(store, backbone && id ? id : NULL, err,
-                                   "backbones: adding");
+    LptStatus st = lpt_store_check(store, backbone && id ? id : NULL, err, "backbones: adding");
     if (st != LPT_OK)
         return st;
     *id = 0;
     const LptStoreBackbone *b = backbone;
-    const char *problem = !expert_valid(b->role, 0)          ? "the role must be vision or vl"
-                          : !b->path || !*b->path            ? "no path"
-                          : !lpt_store_hash_valid(b->sha256) ? "sha256 is not 64 lowercase hex digits"
-                          : !b->architecture_json            ? "no architecture"
-                          : b->params < 0                    ? "negative parameter count"
-                                                             : NULL;
+    const char *problem = !expert_valid(b->role, 0) ? "the role must be vision or vl"
+                          : !b->path || !*b->path   ? "no path"
+                          : !lpt_store_hash_valid(b->sha256)
+                              ? "sha256 is not 64 lowercase hex digits"
+                          : !b->architecture_json ? "no architecture"
+                          : b->params < 0         ? "negative parameter count"
+                                                  : NULL;
     if (problem)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "backbones: adding '%s': %s",
                              b->path ? b->path : "?", problem);
@@ -60,8 +60,8 @@ LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *bac
                                 "ON CONFLICT (role, sha256) DO NOTHING",
                                 &insert, err)) != LPT_OK ||
         (st = lpt_store_prepare(store, LPT_STMT_BACKBONE_FIND,
-                                "SELECT id FROM backbones WHERE role = ?1 AND sha256 = ?2",
-                                &find, err)) != LPT_OK)
+                                "SELECT id FROM backbones WHERE role = ?1 AND sha256 = ?2", &find,
+                                err)) != LPT_OK)
         return st;
     const char *role = lpt_store_expert_name(b->role);
     int rc = SQLITE_OK;
@@ -85,17 +85,19 @@ LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *bac
         rc = sqlite3_step(find);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(find, 0);
+    else if (rc == SQLITE_DONE) /* cannot happen: backbones are never deleted */
+        st = lpt_error_set(err, LPT_ERR_IO, 0, "backbones: '%s' vanished while being added",
+                           b->path);
     else
-        st = lpt_store_sql_error(store, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc, err,
-                                 "backbones: looking up '%s'", b->path);
+        st = lpt_store_sql_error(store, rc, err, "backbones: looking up '%s'", b->path);
 done:
     lpt_store_stmt_done(insert);
     lpt_store_stmt_done(find);
     return st;
 }
 
-LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id,
-                                 LptStoreBackbone **backbone, LptError *err)
+LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreBackbone **backbone,
+                                 LptError *err)
 {
     LptStatus st = lpt_store_check(store, backbone, err, "backbones: reading");
     if (st != LPT_OK)
@@ -114,8 +116,8 @@ LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id,
         LptStoreBackbone *b = lpt_store_pack_row(&pack);
         if (b) {
             b->id = sqlite3_column_int64(stmt, 0);
-            b->role = (LptStoreExpert)lpt_store_expert_parse(
-                (const char *)sqlite3_column_text(stmt, 1));
+            b->role =
+                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 1));
             copy_hash(b->sha256, stmt, 4);
             b->params = sqlite3_column_int64(stmt, 6);
             b->added_at = sqlite3_column_int64(stmt, 7);
@@ -130,8 +132,7 @@ LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id,
 
 /* ---- Runs ---- */
 
-LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t *id,
-                               LptError *err)
+LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t *id, LptError *err)
 {
     LptStatus st = lpt_store_check(store, run && id ? id : NULL, err, "runs: creating");
     if (st != LPT_OK)
@@ -141,9 +142,9 @@ LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t 
         run->backbone_id[0] < 0 || run->backbone_id[1] < 0)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "runs: creating '%s': %s",
                              run->name ? run->name : "",
-                             !run->config_json ? "no config" : !run->class_ids || run->num_classes < 1
-                                                                   ? "no classes"
-                                                                   : "negative id");
+                             !run->config_json                         ? "no config"
+                             : !run->class_ids || run->num_classes < 1 ? "no classes"
+                                                                       : "negative id");
     sqlite3_stmt *insert, *add_class;
     int token = 0;
     if ((st = lpt_store_prepare(store, LPT_STMT_RUN_INSERT,
@@ -166,8 +167,7 @@ LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t 
     if (rc == SQLITE_OK)
         rc = sqlite3_step(insert);
     if (rc != SQLITE_DONE) {
-        st = lpt_store_sql_error(store, rc, err, "runs: creating '%s'",
-                                 run->name ? run->name : "");
+        st = lpt_store_sql_error(store, rc, err, "runs: creating '%s'", run->name ? run->name : "");
         goto done;
     }
     int64_t run_id = sqlite3_last_insert_rowid(store->db);
@@ -198,10 +198,9 @@ LptStatus lpt_store_run_set_status(LptStore *store, int64_t run_id, LptStoreRunS
                                    const char *error, LptError *err)
 {
     if (!store || status <= LPT_STORE_RUN_CREATED || status > LPT_STORE_RUN_INTERRUPTED)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "runs: run %lld: %s",
-                             (long long)run_id,
-                             store ? "a run cannot be set back to created, or bad status"
-                                   : "no store");
+        return lpt_error_set(
+            err, LPT_ERR_INVALID_ARGUMENT, 0, "runs: run %lld: %s", (long long)run_id,
+            store ? "a run cannot be set back to created, or bad status" : "no store");
     sqlite3_stmt *stmt;
     LptStatus st = lpt_store_prepare(
         store, LPT_STMT_RUN_STATUS,
@@ -216,12 +215,13 @@ LptStatus lpt_store_run_set_status(LptStore *store, int64_t run_id, LptStoreRunS
     LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 1, run_id));
     LPT_STORE_BIND(rc, lpt_store_bind_text(stmt, 2, lpt_store_run_status_name(status)));
     LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 3, lpt_store_now()));
-    LPT_STORE_BIND(rc, lpt_store_bind_text(stmt, 4, status == LPT_STORE_RUN_RUNNING ? NULL : error));
+    LPT_STORE_BIND(rc,
+                   lpt_store_bind_text(stmt, 4, status == LPT_STORE_RUN_RUNNING ? NULL : error));
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
-        st = lpt_store_sql_error(store, rc, err, "runs: setting run %lld to %s",
-                                 (long long)run_id, lpt_store_run_status_name(status));
+        st = lpt_store_sql_error(store, rc, err, "runs: setting run %lld to %s", (long long)run_id,
+                                 lpt_store_run_status_name(status));
     else if (sqlite3_changes(store->db) == 0)
         st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "runs: no run with id %lld",
                            (long long)run_id);
@@ -240,8 +240,8 @@ LptStatus lpt_store_runs_mark_interrupted(LptStore *s, LptError *err)
         return st;
     int rc = SQLITE_OK;
     LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 1, lpt_store_now()));
-    LPT_STORE_BIND(rc, lpt_store_bind_text(stmt, 2,
-                                           "the application stopped while the run was running"));
+    LPT_STORE_BIND(
+        rc, lpt_store_bind_text(stmt, 2, "the application stopped while the run was running"));
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
@@ -296,17 +296,17 @@ LptStatus lpt_store_run_list(LptStore *store, int64_t **ids, size_t *count, LptE
     *ids = NULL;
     *count = 0;
     sqlite3_stmt *stmt;
-    if ((st = lpt_store_prepare(store, LPT_STMT_RUN_LIST, "SELECT id FROM runs ORDER BY id",
-                                &stmt, err)) != LPT_OK)
+    if ((st = lpt_store_prepare(store, LPT_STMT_RUN_LIST, "SELECT id FROM runs ORDER BY id", &stmt,
+                                err)) != LPT_OK)
         return st;
     return lpt_store_collect_ids(store, stmt, SQLITE_OK, ids, count, err, "runs: listing");
 }
 
-LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class_ids,
-                                size_t *count, LptError *err)
+LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class_ids, size_t *count,
+                                LptError *err)
 {
-    LptStatus st = lpt_store_check(store, class_ids && count ? class_ids : NULL, err,
-                                   "run_classes: reading");
+    LptStatus st =
+        lpt_store_check(store, class_ids && count ? class_ids : NULL, err, "run_classes: reading");
     if (st != LPT_OK)
         return st;
     *class_ids = NULL;
@@ -317,8 +317,8 @@ LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class
                                 "ORDER BY idx",
                                 &stmt, err)) != LPT_OK)
         return st;
-    return lpt_store_collect_ids(store, stmt, sqlite3_bind_int64(stmt, 1, run_id), class_ids,
-                                 count, err, "run_classes: reading");
+    return lpt_store_collect_ids(store, stmt, sqlite3_bind_int64(stmt, 1, run_id), class_ids, count,
+                                 err, "run_classes: reading");
 }
 
 /* ---- Checkpoints ---- */
@@ -326,26 +326,25 @@ LptStatus lpt_store_run_classes(LptStore *store, int64_t run_id, int64_t **class
 LptStatus lpt_store_checkpoint_insert(LptStore *store, const LptStoreCheckpoint *checkpoint,
                                       int64_t *id, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, checkpoint && id ? id : NULL, err,
-                                   "checkpoints: adding");
+    LptStatus st = lpt_store_check(store, checkpoint && id ? id : NULL, err, "checkpoints: adding");
     if (st != LPT_OK)
         return st;
     *id = 0;
     const LptStoreCheckpoint *c = checkpoint;
-    const char *problem = c->run_id <= 0                         ? "no run"
-                          : c->phase < 1 || c->phase > 3         ? "phase must be 1, 2 or 3"
-                          : !expert_valid(c->expert, 1)          ? "bad expert"
-                          : c->epoch < 0                         ? "negative epoch"
-                          : !c->path == !c->data                 ? "give exactly one of path and data"
-                          : c->path && !*c->path                 ? "empty path"
-                          : c->data && c->data_size == 0         ? "empty data"
-                          : c->is_best != 0 && c->is_best != 1   ? "is_best must be 0 or 1"
-                                                                 : NULL;
+    const char *problem = c->run_id <= 0                       ? "no run"
+                          : c->phase < 1 || c->phase > 3       ? "phase must be 1, 2 or 3"
+                          : !expert_valid(c->expert, 1)        ? "bad expert"
+                          : c->epoch < 0                       ? "negative epoch"
+                          : !c->path == !c->data               ? "give exactly one of path and data"
+                          : c->path && !*c->path               ? "empty path"
+                          : c->data && c->data_size == 0       ? "empty data"
+                          : c->is_best != 0 && c->is_best != 1 ? "is_best must be 0 or 1"
+                                                               : NULL;
     if (problem)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "checkpoints: run %lld phase %d %s epoch %d: %s",
-                             (long long)c->run_id, (int)c->phase, lpt_store_expert_name(c->expert),
-                             (int)c->epoch, problem);
+                             "checkpoints: run %lld phase %d %s epoch %d: %s", (long long)c->run_id,
+                             (int)c->phase, lpt_store_expert_name(c->expert), (int)c->epoch,
+                             problem);
     sqlite3_stmt *clear, *insert;
     int token = 0;
     if ((st = lpt_store_prepare(store, LPT_STMT_CHECKPOINT_CLEAR_BEST,
@@ -405,8 +404,8 @@ LptStatus lpt_store_checkpoint_find(LptStore *store, int64_t run_id, int32_t pha
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "checkpoints: finding run %lld phase %d: bad expert or pick",
                              (long long)run_id, (int)phase);
-#define CHECKPOINT_COLUMNS                                                                     \
-    "SELECT id, run_id, phase, expert, epoch, path, data, metric, is_best, created_at "       \
+#define CHECKPOINT_COLUMNS                                                                         \
+    "SELECT id, run_id, phase, expert, epoch, path, data, metric, is_best, created_at "            \
     "FROM checkpoints WHERE run_id = ?1 AND phase = ?2 AND expert = ?3 "
     sqlite3_stmt *stmt;
     if (pick == LPT_STORE_CHECKPOINT_BEST)
@@ -430,8 +429,8 @@ LptStatus lpt_store_checkpoint_find(LptStore *store, int64_t run_id, int32_t pha
             c->id = sqlite3_column_int64(stmt, 0);
             c->run_id = sqlite3_column_int64(stmt, 1);
             c->phase = sqlite3_column_int(stmt, 2);
-            c->expert = (LptStoreExpert)lpt_store_expert_parse(
-                (const char *)sqlite3_column_text(stmt, 3));
+            c->expert =
+                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 3));
             c->epoch = sqlite3_column_int(stmt, 4);
             c->metric = lpt_store_column_double(stmt, 7);
             c->is_best = sqlite3_column_int(stmt, 8);
@@ -494,8 +493,8 @@ LptStatus lpt_store_metric_insert(LptStore *store, const LptStoreEpochMetrics *m
 LptStatus lpt_store_metric_list(LptStore *store, int64_t run_id, LptStoreEpochMetrics **metrics,
                                 size_t *count, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, metrics && count ? metrics : NULL, err,
-                                   "epoch_metrics: reading");
+    LptStatus st =
+        lpt_store_check(store, metrics && count ? metrics : NULL, err, "epoch_metrics: reading");
     if (st != LPT_OK)
         return st;
     *metrics = NULL;
@@ -518,8 +517,8 @@ LptStatus lpt_store_metric_list(LptStore *store, int64_t run_id, LptStoreEpochMe
         if (m) {
             m->run_id = sqlite3_column_int64(stmt, 0);
             m->phase = sqlite3_column_int(stmt, 1);
-            m->expert = (LptStoreExpert)lpt_store_expert_parse(
-                (const char *)sqlite3_column_text(stmt, 2));
+            m->expert =
+                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 2));
             m->epoch = sqlite3_column_int(stmt, 3);
             m->split =
                 (LptStoreSplit)lpt_store_split_parse((const char *)sqlite3_column_text(stmt, 4));
@@ -535,36 +534,24 @@ LptStatus lpt_store_metric_list(LptStore *store, int64_t run_id, LptStoreEpochMe
 
 /* ---- Predictions ---- */
 
-/* The run's class count, cached per connection (a run's classes never change). */
+/* The run's class count (0 when there is no such run). */
 static LptStatus run_class_count(LptStore *store, int64_t run_id, int32_t *count, LptError *err)
 {
-    if (store->classes_run_id == run_id) {
-        *count = store->classes_run_count;
-        return LPT_OK;
-    }
     sqlite3_stmt *stmt;
-    LptStatus st = lpt_store_prepare(store, LPT_STMT_RUN_CLASS_COUNT,
-                                     "SELECT count(*) FROM run_classes WHERE run_id = ?1", &stmt,
-                                     err);
+    LptStatus st =
+        lpt_store_prepare(store, LPT_STMT_RUN_CLASS_COUNT,
+                          "SELECT count(*) FROM run_classes WHERE run_id = ?1", &stmt, err);
     if (st != LPT_OK)
         return st;
     int rc = sqlite3_bind_int64(stmt, 1, run_id);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW)
         *count = sqlite3_column_int(stmt, 0);
-        if (*count == 0)
-            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "predictions: no run with id %lld",
-                               (long long)run_id);
-    } else {
+    else
         st = lpt_store_sql_error(store, rc, err, "predictions: reading the classes of run %lld",
                                  (long long)run_id);
-    }
     lpt_store_stmt_done(stmt);
-    if (st == LPT_OK) {
-        store->classes_run_id = run_id;
-        store->classes_run_count = *count;
-    }
     return st;
 }
 
@@ -629,6 +616,9 @@ LptStatus lpt_store_prediction_insert(LptStore *store, const LptStorePrediction 
                              (long long)p->image_id);
     if ((st = run_class_count(store, p->run_id, &run_classes, err)) != LPT_OK)
         return st;
+    if (run_classes == 0)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "predictions: no run with id %lld",
+                             (long long)p->run_id);
     const char *problem = prediction_problem(p, run_classes);
     if (problem)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -667,8 +657,8 @@ LptStatus lpt_store_prediction_insert(LptStore *store, const LptStorePrediction 
     LPT_STORE_BIND(rc, bind_blob(stmt, 14, p->fused_probs, probs_bytes));
     for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++)
         LPT_STORE_BIND(rc, bind_blob(stmt, 15 + e, p->expert_probs[e], probs_bytes));
-    LPT_STORE_BIND(rc, bind_blob(stmt, 17, p->scorer_weights,
-                                 LPT_STORE_NUM_EXPERTS * sizeof(float)));
+    LPT_STORE_BIND(rc,
+                   bind_blob(stmt, 17, p->scorer_weights, LPT_STORE_NUM_EXPERTS * sizeof(float)));
     for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++)
         LPT_STORE_BIND(rc, bind_blob(stmt, 18 + e, p->prompts[e],
                                      (size_t)p->num_prompts[e] * sizeof(int32_t)));
@@ -730,15 +720,13 @@ LptStatus lpt_store_prediction_get(LptStore *store, int64_t run_id, int64_t imag
             p->correct = sqlite3_column_int(stmt, 5);
             /* columns 6.. in this order: 3 top-k lists, 3 probability vectors, the scorer
              * weights, 2 prompt lists */
-            const void *fields[9] = {&p->fused_topk,      &p->expert_topk[0],
-                                     &p->expert_topk[1],  &p->fused_probs,
-                                     &p->expert_probs[0], &p->expert_probs[1],
-                                     &p->scorer_weights,  &p->prompts[0],
-                                     &p->prompts[1]};
+            const void *fields[9] = {&p->fused_topk,     &p->expert_topk[0],  &p->expert_topk[1],
+                                     &p->fused_probs,    &p->expert_probs[0], &p->expert_probs[1],
+                                     &p->scorer_weights, &p->prompts[0],      &p->prompts[1]};
             int bad = 0;
             for (int i = 0; i < 9 && !bad; i++) {
-                int64_t n = i < 3   ? p->top_k
-                            : i < 6 ? p->num_classes
+                int64_t n = i < 3    ? p->top_k
+                            : i < 6  ? p->num_classes
                             : i == 6 ? LPT_STORE_NUM_EXPERTS
                                      : -1;
                 size_t size = i < 3 ? sizeof(LptStoreTopK) : sizeof(float);
@@ -759,8 +747,8 @@ LptStatus lpt_store_prediction_get(LptStore *store, int64_t run_id, int64_t imag
 LptStatus lpt_store_prediction_list(LptStore *store, int64_t run_id, LptStoreCorrectness which,
                                     int64_t **image_ids, size_t *count, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, image_ids && count ? image_ids : NULL, err,
-                                   "predictions: listing");
+    LptStatus st =
+        lpt_store_check(store, image_ids && count ? image_ids : NULL, err, "predictions: listing");
     if (st != LPT_OK)
         return st;
     *image_ids = NULL;
@@ -797,12 +785,12 @@ LptStatus lpt_store_export_insert(LptStore *store, const LptStoreExport *exp, in
     if (st != LPT_OK)
         return st;
     *id = 0;
-    const char *problem = exp->run_id <= 0                             ? "no run"
-                          : !exp->path || !*exp->path                  ? "no path"
-                          : !lpt_store_hash_valid(exp->sha256)         ? "sha256 is not 64 lowercase hex digits"
-                          : exp->format < LPT_STORE_EXPORT_BUNDLE ||
-                                    exp->format > LPT_STORE_EXPORT_C   ? "bad format"
-                                                                       : NULL;
+    const char *problem =
+        exp->run_id <= 0                     ? "no run"
+        : !exp->path || !*exp->path          ? "no path"
+        : !lpt_store_hash_valid(exp->sha256) ? "sha256 is not 64 lowercase hex digits"
+        : exp->format < LPT_STORE_EXPORT_BUNDLE || exp->format > LPT_STORE_EXPORT_C ? "bad format"
+                                                                                    : NULL;
     if (problem)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "exports: run %lld, '%s': %s",
                              (long long)exp->run_id, exp->path ? exp->path : "?", problem);
@@ -824,8 +812,8 @@ LptStatus lpt_store_export_insert(LptStore *store, const LptStoreExport *exp, in
     if (rc == SQLITE_DONE)
         *id = sqlite3_last_insert_rowid(store->db);
     else
-        st = lpt_store_sql_error(store, rc, err, "exports: run %lld, '%s'",
-                                 (long long)exp->run_id, exp->path);
+        st = lpt_store_sql_error(store, rc, err, "exports: run %lld, '%s'", (long long)exp->run_id,
+                                 exp->path);
     lpt_store_stmt_done(stmt);
     return st;
 }
@@ -833,8 +821,8 @@ LptStatus lpt_store_export_insert(LptStore *store, const LptStoreExport *exp, in
 LptStatus lpt_store_export_list(LptStore *store, int64_t run_id, LptStoreExport **exports,
                                 size_t *count, LptError *err)
 {
-    LptStatus st = lpt_store_check(store, exports && count ? exports : NULL, err,
-                                   "exports: listing");
+    LptStatus st =
+        lpt_store_check(store, exports && count ? exports : NULL, err, "exports: listing");
     if (st != LPT_OK)
         return st;
     *exports = NULL;

@@ -156,7 +156,7 @@ static const char *const schema_v1[] = {
     "    format TEXT NOT NULL CHECK (format IN ('bundle', 'onnx', 'c')),\n"
     "    path TEXT NOT NULL CHECK (length(path) > 0),\n"
     "    sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),\n"
-    "    parity TEXT CHECK (json_valid(parity)),\n"
+    "    parity TEXT CHECK (parity IS NULL OR json_valid(parity)),\n"
     "    created_at INTEGER NOT NULL\n"
     ") STRICT",
     "CREATE INDEX exports_by_run ON exports (run_id)",

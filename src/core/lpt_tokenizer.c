@@ -116,8 +116,8 @@ static size_t lpt_utf8_bad_length(const unsigned char *s, size_t n, size_t i)
 
 /* ---- Unicode data (tables in lpt_tokenizer_tables.h) ----------------------------------- */
 
-/* LPT_UC_LETTER, LPT_UC_NUMBER or 0. */
-static int lpt_uc_class(uint32_t cp)
+/* The LPT_UC_* flags of a code point (0 outside the tables). */
+static unsigned lpt_uc_flags(uint32_t cp)
 {
     size_t lo = 0, hi = sizeof lpt_uc_class_table / sizeof lpt_uc_class_table[0];
     while (lo < hi) {
@@ -127,9 +127,15 @@ static int lpt_uc_class(uint32_t cp)
         else if (cp > lpt_uc_class_table[mid].hi)
             lo = mid + 1;
         else
-            return lpt_uc_class_table[mid].cls;
+            return lpt_uc_class_table[mid].flags;
     }
     return 0;
+}
+
+/* LPT_UC_LETTER (\p{L}), LPT_UC_NUMBER (\p{N}) or 0. */
+static unsigned lpt_uc_class(uint32_t cp)
+{
+    return lpt_uc_flags(cp) & (LPT_UC_LETTER | LPT_UC_NUMBER);
 }
 
 /* Python's str.isspace (and so re's \s). */
@@ -222,18 +228,18 @@ typedef struct LptMergeSlot {
 } LptMergeSlot;
 
 struct LptTokenizer {
-    char *pool;             /* every token's text, NUL-terminated, back to back */
+    char *pool; /* every token's text, NUL-terminated, back to back */
     size_t pool_len, pool_cap;
-    size_t *offset;         /* [tokens_cap] where token id's text starts in pool */
-    size_t *length;         /* [tokens_cap] its length in bytes */
+    size_t *offset; /* [tokens_cap] where token id's text starts in pool */
+    size_t *length; /* [tokens_cap] its length in bytes */
     size_t n_tokens, tokens_cap;
-    int32_t *token_slots;   /* open addressing over token texts: id + 1, 0 = empty */
-    size_t token_mask;      /* slot count - 1 (a power of two, at least 2 * tokens_cap) */
+    int32_t *token_slots; /* open addressing over token texts: id + 1, 0 = empty */
+    size_t token_mask;    /* slot count - 1 (a power of two, at least 2 * tokens_cap) */
     LptMergeSlot *merge_slots;
     size_t merge_mask;
     size_t n_merges;
-    int32_t byte_id[256];     /* the token of byte b as a symbol inside a word */
-    int32_t byte_eow_id[256]; /* ... as the last symbol of a word ("</w>" appended) */
+    int32_t byte_id[256];             /* the token of byte b as a symbol inside a word */
+    int32_t byte_eow_id[256];         /* ... as the last symbol of a word ("</w>" appended) */
     int16_t cp_byte[LPT_BYTE_CP_END]; /* byte of each byte-symbol code point, -1 for others */
     int32_t sot_id, eot_id;
 };
@@ -460,8 +466,8 @@ static bool lpt_lines_next(LptLines *r, const char **s, size_t *n, LptStatus *st
     *n = len;
     *st = LPT_OK;
     if (memchr(start, '\0', len))
-        *st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s:%zu: NUL byte: not a text file",
-                            r->path, r->line);
+        *st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s:%zu: NUL byte: not a text file", r->path,
+                            r->line);
     for (size_t i = 0; *st == LPT_OK && i < len;) {
         uint32_t cp;
         if (!lpt_utf8_next((const unsigned char *)start, len, &i, &cp))
@@ -538,8 +544,7 @@ static LptStatus lpt_tok_add_specials(LptTokenizer *tok, const char *path, LptEr
     int32_t *ids[2] = {&tok->sot_id, &tok->eot_id};
     for (int k = 0; k < 2; k++) {
         if (lpt_tok_find(tok, names[k], strlen(names[k])) >= 0)
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: a merge makes '%s'", path,
-                                 names[k]);
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: a merge makes '%s'", path, names[k]);
         *ids[k] = (int32_t)tok->n_tokens;
         if (!lpt_tok_add(tok, names[k], strlen(names[k])))
             return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
@@ -614,8 +619,8 @@ LptTokenizer *lpt_tokenizer_new_openai(const char *bpe_path, LptError *err)
                 size_t n = lpt_byte_text(b, eow, text);
                 (eow ? tok->byte_eow_id : tok->byte_id)[b] = (int32_t)tok->n_tokens;
                 if (!lpt_tok_add(tok, text, n))
-                    st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory",
-                                       bpe_path);
+                    st =
+                        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", bpe_path);
             }
         }
     }
@@ -637,16 +642,15 @@ LptTokenizer *lpt_tokenizer_new_openai(const char *bpe_path, LptError *err)
 
 /* Checks a vocab.json key: non-empty UTF-8 made of byte-symbol characters. */
 static LptStatus lpt_hf_check_token(const LptTokenizer *tok, const char *path, const char *s,
-                                    int32_t id, LptError *err)
+                                    size_t n, int32_t id, LptError *err)
 {
-    size_t n = strlen(s);
     if (n == 0)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: id %d has an empty token", path, id);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         if (!lpt_utf8_next((const unsigned char *)s, n, &i, &cp))
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: token of id %d is not UTF-8",
-                                 path, id);
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: token of id %d is not UTF-8", path,
+                                 id);
         if (cp >= LPT_BYTE_CP_END || tok->cp_byte[cp] < 0)
             return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                                  "%s: token '%.*s' (id %d) has a character that is not a byte "
@@ -657,8 +661,8 @@ static LptStatus lpt_hf_check_token(const LptTokenizer *tok, const char *path, c
 }
 
 /* Fills tok's tokens from the parsed vocab.json object. */
-static LptStatus lpt_hf_tokens(LptTokenizer *tok, const cJSON *root, size_t count,
-                               const char *path, LptError *err)
+static LptStatus lpt_hf_tokens(LptTokenizer *tok, const cJSON *root, size_t count, const char *path,
+                               LptError *err)
 {
     LptStatus st = LPT_OK;
     const cJSON **by_id = calloc(count, sizeof *by_id);
@@ -667,13 +671,14 @@ static LptStatus lpt_hf_tokens(LptTokenizer *tok, const cJSON *root, size_t coun
     for (const cJSON *item = root->child; item && st == LPT_OK; item = item->next) {
         double v = item->valuedouble;
         if (!cJSON_IsNumber(item)) {
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: token '%.*s' has an id that is not a "
-                               "number", path, lpt_show(strlen(item->string)), item->string);
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "%s: token '%.*s' has an id that is not a "
+                               "number",
+                               path, lpt_show(strlen(item->string)), item->string);
         } else if (!(v >= 0 && v < (double)count) || v != (double)(size_t)v) {
             st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                               "%s: token '%.*s' has id %g; ids must be whole numbers 0..%zu",
-                               path, lpt_show(strlen(item->string)), item->string, v,
-                               count - 1);
+                               "%s: token '%.*s' has id %g; ids must be whole numbers 0..%zu", path,
+                               lpt_show(strlen(item->string)), item->string, v, count - 1);
         } else if (by_id[(size_t)v]) {
             st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: tokens '%.*s' and '%.*s' share id %zu",
                                path, lpt_show(strlen(by_id[(size_t)v]->string)),
@@ -686,11 +691,12 @@ static LptStatus lpt_hf_tokens(LptTokenizer *tok, const cJSON *root, size_t coun
     /* count items with distinct ids below count: each id is used exactly once */
     for (size_t id = 0; id < count && st == LPT_OK; id++) {
         const char *s = by_id[id]->string;
-        st = lpt_hf_check_token(tok, path, s, (int32_t)id, err);
-        if (st == LPT_OK && lpt_tok_find(tok, s, strlen(s)) >= 0)
+        size_t len = strlen(s);
+        st = lpt_hf_check_token(tok, path, s, len, (int32_t)id, err);
+        if (st == LPT_OK && lpt_tok_find(tok, s, len) >= 0)
             st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s: token '%.*s' appears twice", path,
-                               lpt_show(strlen(s)), s);
-        if (st == LPT_OK && !lpt_tok_add(tok, s, strlen(s)))
+                               lpt_show(len), s);
+        if (st == LPT_OK && !lpt_tok_add(tok, s, len))
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
     }
     free(by_id);
@@ -707,8 +713,8 @@ static LptStatus lpt_hf_required(LptTokenizer *tok, const char *path, LptError *
             int32_t id = lpt_tok_find(tok, text, n);
             if (id < 0)
                 return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                     "%s: lacks the byte symbol '%.*s' (byte 0x%02X)", path,
-                                     (int)n, text, b);
+                                     "%s: lacks the byte symbol '%.*s' (byte 0x%02X)", path, (int)n,
+                                     text, b);
             (eow ? tok->byte_eow_id : tok->byte_id)[b] = id;
         }
     }
@@ -744,8 +750,8 @@ static LptStatus lpt_hf_merges(LptTokenizer *tok, LptLines *r, const char *vocab
         for (int k = 0; k < 3 && st == LPT_OK; k++) {
             id[k] = lpt_tok_find(tok, text[k], len[k]);
             if (id[k] < 0)
-                st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s:%zu: '%.*s' is not in %s",
-                                   r->path, r->line, lpt_show(len[k]), text[k], vocab_path);
+                st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "%s:%zu: '%.*s' is not in %s", r->path,
+                                   r->line, lpt_show(len[k]), text[k], vocab_path);
         }
         if (st != LPT_OK)
             break;
@@ -800,15 +806,13 @@ LptTokenizer *lpt_tokenizer_new_hf(const char *vocab_json_path, const char *merg
                                vocab_json_path, line, column);
         } else if (!cJSON_IsObject(root) || !root->child) {
             st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                               "%s: expected a JSON object mapping tokens to ids",
-                               vocab_json_path);
+                               "%s: expected a JSON object mapping tokens to ids", vocab_json_path);
         }
     }
     if (st == LPT_OK) {
         size_t count = (size_t)cJSON_GetArraySize(root);
         tok = lpt_tok_alloc(count, LPT_CLIP_MAX_MERGES, err);
-        st = tok ? lpt_hf_tokens(tok, root, count, vocab_json_path, err)
-                 : LPT_ERR_OUT_OF_MEMORY;
+        st = tok ? lpt_hf_tokens(tok, root, count, vocab_json_path, err) : LPT_ERR_OUT_OF_MEMORY;
     }
     if (st == LPT_OK)
         st = lpt_hf_required(tok, vocab_json_path, err);
@@ -878,9 +882,8 @@ static size_t lpt_clean_ftfy(uint32_t *s, size_t n)
             c = '\'';
         else if (c >= 0x201C && c <= 0x201F)
             c = '"';
-        uint32_t composed = o > 0 && (c == 0x3099 || c == 0x309A)
-                                ? lpt_uc_kana_compose(s[o - 1], c)
-                                : 0;
+        uint32_t composed =
+            o > 0 && (c == 0x3099 || c == 0x309A) ? lpt_uc_kana_compose(s[o - 1], c) : 0;
         if (composed)
             s[o - 1] = composed;
         else
@@ -895,10 +898,10 @@ static const struct {
     const char *name;
     uint32_t cp;
 } lpt_html_names[] = {
-    {"amp;", '&'},   {"amp", '&'},   {"AMP;", '&'},   {"AMP", '&'},   {"lt;", '<'},
-    {"lt", '<'},     {"LT;", '<'},   {"LT", '<'},     {"gt;", '>'},   {"gt", '>'},
-    {"GT;", '>'},    {"GT", '>'},    {"quot;", '"'},  {"quot", '"'},  {"QUOT;", '"'},
-    {"QUOT", '"'},   {"apos;", '\''}, {"nbsp;", 0xA0}, {"nbsp", 0xA0},
+    {"amp;", '&'}, {"amp", '&'},    {"AMP;", '&'},   {"AMP", '&'},   {"lt;", '<'},
+    {"lt", '<'},   {"LT;", '<'},    {"LT", '<'},     {"gt;", '>'},   {"gt", '>'},
+    {"GT;", '>'},  {"GT", '>'},     {"quot;", '"'},  {"quot", '"'},  {"QUOT;", '"'},
+    {"QUOT", '"'}, {"apos;", '\''}, {"nbsp;", 0xA0}, {"nbsp", 0xA0},
 };
 
 static uint32_t lpt_html_name(const uint32_t *s, size_t n)
@@ -918,10 +921,9 @@ static uint32_t lpt_html_name(const uint32_t *s, size_t n)
 static uint32_t lpt_html_number(uint32_t num)
 {
     static const uint16_t cp1252[32] = {
-        0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
-        0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
+        0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
     };
     if (num == 0)
         return 0xFFFD;
@@ -982,8 +984,8 @@ static size_t lpt_html_unescape(uint32_t *s, size_t n)
             continue;
         }
         size_t k = j;
-        while (k < n && k - j < 32 && s[k] != '\t' && s[k] != '\n' && s[k] != '\f' &&
-               s[k] != ' ' && s[k] != '<' && s[k] != '&' && s[k] != '#' && s[k] != ';')
+        while (k < n && k - j < 32 && s[k] != '\t' && s[k] != '\n' && s[k] != '\f' && s[k] != ' ' &&
+               s[k] != '<' && s[k] != '&' && s[k] != '#' && s[k] != ';')
             k++;
         if (k == j) {
             s[o++] = s[i++];
@@ -1026,19 +1028,6 @@ static size_t lpt_clean_space(uint32_t *s, size_t n)
     return o;
 }
 
-/* Approximations of Unicode's Cased and Case_Ignorable for the final-sigma rule. */
-static bool lpt_uc_cased(uint32_t c)
-{
-    return lpt_uc_class(c) == LPT_UC_LETTER && (c < 0x0590 || (c >= 0x1E00 && c <= 0x1FFF));
-}
-
-static bool lpt_uc_case_ignorable(uint32_t c)
-{
-    return c == '\'' || c == '.' || c == ':' || c == '^' || c == '`' || c == 0xA8 ||
-           c == 0xAD || c == 0xAF || c == 0xB4 || c == 0xB7 || c == 0xB8 || c == 0x2019 ||
-           (c >= 0x0300 && c <= 0x036F);
-}
-
 /* str.lower() of s[0..n) into out (room for 2n); returns the new length. */
 static size_t lpt_clean_lower(const uint32_t *s, size_t n, uint32_t *out)
 {
@@ -1050,13 +1039,15 @@ static size_t lpt_clean_lower(const uint32_t *s, size_t n, uint32_t *out)
             out[o++] = 0x0307;
             continue;
         }
-        if (c == 0x03A3) { /* capital sigma: final form at the end of a word */
+        if (c == 0x03A3) { /* capital sigma: final form after a cased letter, not before one
+                            * (case-ignorable characters skipped), as Python decides */
             size_t j = i, k = i + 1;
-            while (j > 0 && lpt_uc_case_ignorable(s[j - 1]))
+            while (j > 0 && (lpt_uc_flags(s[j - 1]) & LPT_UC_CASE_IGNORABLE))
                 j--;
-            while (k < n && lpt_uc_case_ignorable(s[k]))
+            while (k < n && (lpt_uc_flags(s[k]) & LPT_UC_CASE_IGNORABLE))
                 k++;
-            bool final = j > 0 && lpt_uc_cased(s[j - 1]) && (k == n || !lpt_uc_cased(s[k]));
+            bool final = j > 0 && (lpt_uc_flags(s[j - 1]) & LPT_UC_CASED) &&
+                         (k == n || !(lpt_uc_flags(s[k]) & LPT_UC_CASED));
             out[o++] = final ? 0x03C2 : 0x03C3;
             continue;
         }
@@ -1079,7 +1070,7 @@ typedef struct LptEncodeWork {
     int32_t *merged;      /* [cap] positions merged in the current sweep */
     LptHeapItem *heap;    /* [3 cap] candidate pairs, least (rank, pos) first */
     size_t cap, heap_len;
-    int32_t *out;         /* caller's ids, capacity out_cap; out_len counts all ids */
+    int32_t *out; /* caller's ids, capacity out_cap; out_len counts all ids */
     size_t out_cap, out_len;
 } LptEncodeWork;
 
@@ -1263,7 +1254,7 @@ static LptStatus lpt_encode_pieces(const LptTokenizer *tok, const uint32_t *s, s
             continue;
         }
         size_t end = i + lpt_contraction(s, n, i);
-        int cls = lpt_uc_class(c);
+        unsigned cls = lpt_uc_class(c);
         if (end == i && cls == LPT_UC_LETTER) {
             while (end < n && lpt_uc_class(s[end]) == LPT_UC_LETTER)
                 end++;
@@ -1287,9 +1278,11 @@ LptStatus lpt_tokenizer_encode(const LptTokenizer *tok, const char *text, int32_
                                size_t capacity, size_t *n_ids, LptError *err)
 {
     if (!tok || !text || !n_ids || (!ids && capacity > 0))
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "tokenizer encode: %s is NULL",
-                             !tok ? "tokenizer" : !text ? "text" : !n_ids ? "n_ids" : "ids");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "tokenizer encode: %s is NULL",
+                             !tok     ? "tokenizer"
+                             : !text  ? "text"
+                             : !n_ids ? "n_ids"
+                                      : "ids");
     LptStatus st = LPT_OK;
     LptEncodeWork w = {0};
     w.out = ids;
@@ -1329,9 +1322,8 @@ LptStatus lpt_tokenizer_encode_clip(const LptTokenizer *tok, const char *text, i
                                     LptError *err)
 {
     if (!ids || context_length < 2)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "tokenizer encode: %s", !ids ? "ids is NULL"
-                                                          : "context length must be at least 2");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "tokenizer encode: %s",
+                             !ids ? "ids is NULL" : "context length must be at least 2");
     size_t n = 0, room = context_length - 2;
     LptStatus st = lpt_tokenizer_encode(tok, text, ids + 1, room, &n, err);
     if (st != LPT_OK)
@@ -1352,8 +1344,7 @@ LptStatus lpt_tokenizer_encode_clip(const LptTokenizer *tok, const char *text, i
     return LPT_OK;
 }
 
-char *lpt_tokenizer_decode(const LptTokenizer *tok, const int32_t *ids, size_t n_ids,
-                           LptError *err)
+char *lpt_tokenizer_decode(const LptTokenizer *tok, const int32_t *ids, size_t n_ids, LptError *err)
 {
     if (!tok || (!ids && n_ids > 0)) {
         lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "tokenizer decode: %s is NULL",
@@ -1364,8 +1355,8 @@ char *lpt_tokenizer_decode(const LptTokenizer *tok, const int32_t *ids, size_t n
     for (size_t i = 0; i < n_ids; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= tok->n_tokens) {
             lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                          "tokenizer decode: ids[%zu] = %d is not a token id (0..%zu)", i,
-                          ids[i], tok->n_tokens - 1);
+                          "tokenizer decode: ids[%zu] = %d is not a token id (0..%zu)", i, ids[i],
+                          tok->n_tokens - 1);
             return NULL;
         }
         total += tok->length[ids[i]];

@@ -24,12 +24,14 @@
  *   * HTML: numeric references (&#39; &#x27;, with Python's rules for invalid numbers) and the
  *     named entities amp, lt, gt, quot, apos, nbsp (the forms html.unescape accepts, with and
  *     without ';'); other named entities stay as written.
- *   * Unicode data (letter/number classes, lower case) covers Latin, Greek, Cyrillic,
- *     Armenian, Hebrew, Arabic, Devanagari, Thai, Georgian, Hangul, kana, CJK ideographs,
- *     full/halfwidth forms and number forms (Unicode 14, see lpt_tokenizer_tables.h). Code
- *     points of other blocks count as neither letter nor number and keep their case.
- *     Lower case: str.lower() in those blocks, U+0130 -> "i" U+0307, and a capital sigma
- *     after a letter and before a non-letter becomes the final sigma.
+ *   * Unicode data (\p{L}, \p{N}, lower case) covers the blocks of Latin (with IPA and
+ *     phonetic extensions), Greek, Cyrillic, Armenian, Hebrew, Arabic, Devanagari, Thai,
+ *     Georgian, Hangul, kana, CJK ideographs (with extensions B..H), full/halfwidth forms,
+ *     enclosed and other number forms (Unicode 14, lpt_tokenizer_tables.h, made by
+ *     scripts/gen_tokenizer_tables.py). Code points of other blocks (e.g. Bengali, Tamil,
+ *     Ethiopic, Cherokee, mathematical alphanumerics) count as neither letter nor number and
+ *     keep their case. Lower case is str.lower() there, with U+0130 -> "i" U+0307 and
+ *     Python's final-sigma rule.
  *
  * Vocabularies: OpenAI's bpe_simple_vocab_16e6.txt (plain or gzipped), of which the first
  * LPT_CLIP_MAX_MERGES merges are read, vocabulary = 256 byte symbols, the same with "</w>",
@@ -89,8 +91,7 @@ int32_t lpt_tokenizer_token_id(const LptTokenizer *tok, const char *token);
  * the first min(n, capacity) ids to ids (which may be NULL when capacity is 0) and the
  * number n that the whole text gives to *n_ids. A "<|endoftext|>" written in the text
  * becomes that token, as in Python. Fails with LPT_ERR_INVALID_ARGUMENT when text is not
- * valid UTF-8 (naming the byte offset), LPT_ERR_FORMAT when a merge result is missing from
- * the vocabulary. */
+ * valid UTF-8 (naming the byte offset). */
 LptStatus lpt_tokenizer_encode(const LptTokenizer *tok, const char *text, int32_t *ids,
                                size_t capacity, size_t *n_ids, LptError *err);
 
