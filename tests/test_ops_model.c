@@ -164,6 +164,40 @@ static void check_scaled_add(OpCheck *oc, size_t n, bool alias, bool with_ds)
     oc_reset(oc);
 }
 
+/* NaN and infinities pass through the scaled add as through a + s b in double; ds becomes
+ * NaN when any product is. */
+static void check_scaled_add_special(OpCheck *oc)
+{
+    enum { N = 37 };
+    float a[N], b[N], w[N], s = 0.5f, ds0 = 0.0f;
+    oc_fill_uniform(oc, a, N, -1.0f, 1.0f);
+    oc_fill_uniform(oc, b, N, -1.0f, 1.0f);
+    oc_fill_uniform(oc, w, N, -1.0f, 1.0f);
+    a[3] = INFINITY;
+    b[5] = -INFINITY;
+    b[11] = NAN;
+    a[20] = INFINITY;
+    b[20] = -INFINITY; /* inf - inf = NaN */
+    double ref[N];
+    LptTensor ta = oc_tensor(oc, "a", LPT_F32, N, a), tb = oc_tensor(oc, "b", LPT_F32, N, b);
+    LptTensor ts = oc_tensor(oc, "s", LPT_F32, 1, &s), out = oc_tensor(oc, "out", LPT_F32, N, NULL);
+    LptError err = {0};
+    LptStatus st = lpt_op_scaled_add_forward(oc->be, &out, &ta, &tb, &ts, N, &err);
+    if (oc_expect(oc, st == LPT_OK, "scaled_add_forward NaN/Inf", "%s", err.message)) {
+        for (int i = 0; i < N; i++)
+            ref[i] = (double)a[i] + 0.5 * (double)b[i];
+        oc_check_tensor(oc, "scaled_add_forward NaN/Inf", &out, ref, 1e-6, 1e-6);
+    }
+    LptTensor tw = oc_tensor(oc, "dout", LPT_F32, N, w), tdb = oc_tensor(oc, "db", LPT_F32, N, NULL);
+    LptTensor tds = oc_tensor(oc, "ds", LPT_F32, 1, &ds0);
+    st = lpt_op_scaled_add_backward(oc->be, &tdb, &tds, &tw, &tb, &ts, N, &err);
+    if (oc_expect(oc, st == LPT_OK, "scaled_add_backward NaN/Inf", "%s", err.message)) {
+        double nan_ref = NAN;
+        oc_check_tensor(oc, "scaled_add_backward NaN/Inf ds", &tds, &nan_ref, 0.0, 0.0);
+    }
+    oc_reset(oc);
+}
+
 /* ---- one-hot --------------------------------------------------------------------------- */
 
 typedef enum { HOT_RANDOM, HOT_REPEATED, HOT_INVALID } HotMode;
@@ -268,6 +302,7 @@ int main(int argc, char **argv)
         check_scaled_add(&oc, sizes[i], false, true);
     check_scaled_add(&oc, 257, true, true);
     check_scaled_add(&oc, 70001, false, false);
+    check_scaled_add_special(&oc);
 
     for (int mode = HOT_RANDOM; mode <= HOT_INVALID; mode++) {
         check_onehot(&oc, 1, 1, 1, (HotMode)mode);

@@ -132,8 +132,7 @@ static void check_rng(void)
     }
     chi = chi_square(orders, 6);
     expect(orders[0] > 0 && chi < 20.52, "rng: shuffle orders uniform",
-           "chi-square %.2f (df 5, p=0.001 at 20.52), first count %lld", chi,
-           (long long)orders[0]);
+           "chi-square %.2f (df 5, p=0.001 at 20.52), first count %lld", chi, (long long)orders[0]);
 
     LptError err = {0};
     int32_t one = 5;
@@ -241,8 +240,8 @@ static void check_instance_epochs(LptSamplerKind kind, int32_t b, const char *wh
            bad_count, bad_meta);
     expect(bad_once == 0 && bad_label == 0, what,
            "%d images not exactly once in an epoch, %d wrong labels", bad_once, bad_label);
-    expect(first_of_epoch[0] != first_of_epoch[1] && first_of_epoch[1] != first_of_epoch[2],
-           what, "epochs start with the same images: not reshuffled");
+    expect(first_of_epoch[0] != first_of_epoch[1] && first_of_epoch[1] != first_of_epoch[2], what,
+           "epochs start with the same images: not reshuffled");
     lpt_sampler_free(s);
 }
 
@@ -327,11 +326,13 @@ static void check_class_balanced_epochs(LptSamplerKind kind, int32_t b, const ch
     }
     expect(bad_group == 0 && bad_label == 0, what,
            "%d batches not B or groups of 4 mixed, %d wrong labels", bad_group, bad_label);
-    expect(bad_spread == 0, what, "%d epochs with class draws apart by more than 1 (or the "
-           "empty class drawn)", bad_spread);
+    expect(bad_spread == 0, what,
+           "%d epochs with class draws apart by more than 1 (or the "
+           "empty class drawn)",
+           bad_spread);
     expect(bad_cycle == 0 && bad_image_spread == 0, what,
-           "%d repeats inside a cycle, %d classes with image draws apart by more than 1",
-           bad_cycle, bad_image_spread);
+           "%d repeats inside a cycle, %d classes with image draws apart by more than 1", bad_cycle,
+           bad_image_spread);
     lpt_sampler_free(s);
 }
 
@@ -367,8 +368,8 @@ static void check_class_balanced_frequencies(void)
     for (int c = 0; c < NC - 1; c++)
         dev = fmax(dev, fabs((double)nonempty[c] / mean - 1.0));
     expect(draws[2] == 0 && chi < 20.52 && dev < 0.03, "class-balanced: classes equally often",
-           "chi-square %.2f (df 5, p=0.001 at 20.52), max deviation %.4f, empty class %lld",
-           chi, dev, (long long)draws[2]);
+           "chi-square %.2f (df 5, p=0.001 at 20.52), max deviation %.4f, empty class %lld", chi,
+           dev, (long long)draws[2]);
     double chi_big = chi_square(big, 200);
     expect(chi_big < 267.0, "class-balanced: a class's images equally often",
            "chi-square %.1f (df 199, p=0.001 at 267)", chi_big);
@@ -429,8 +430,7 @@ static void check_dual_parts(void)
         lpt_sampler_next(c, &y, NULL);
         lpt_sampler_next(i, &z, NULL);
         bad += x.cb_count != y.cb_count || x.ib_count != z.ib_count || y.ib_count != 0 ||
-               z.cb_count != 0 ||
-               memcmp(x.cb_images, y.cb_images, (size_t)x.cb_count * 8) != 0 ||
+               z.cb_count != 0 || memcmp(x.cb_images, y.cb_images, (size_t)x.cb_count * 8) != 0 ||
                memcmp(x.ib_images, z.ib_images, (size_t)x.ib_count * 8) != 0;
     }
     expect(bad == 0, "dual = class-balanced + instance", "%d of %lld steps differ", bad,
@@ -470,8 +470,10 @@ static void check_resume(LptSamplerKind kind, const char *what)
         lpt_sampler_next(b, &y, NULL);
         differ += !batches_equal(&x, &y);
     }
-    expect(status == LPT_OK && differ == 0, what, "restored sampler differs in %d of 40 steps "
-           "(%s)", differ, err.message);
+    expect(status == LPT_OK && differ == 0, what,
+           "restored sampler differs in %d of 40 steps "
+           "(%s)",
+           differ, err.message);
 
     /* A state for other data or another B is refused, and the sampler goes on unchanged. */
     LptSamplerState st_other;
@@ -498,15 +500,13 @@ done:
     lpt_sampler_free(other);
 }
 
-static void expect_new_fails(LptSamplerKind kind, const int64_t *const *imgs,
-                             const int64_t *counts, int32_t nc, int32_t b, const char *needle,
-                             const char *what)
+static void expect_new_fails(LptSamplerKind kind, const int64_t *const *imgs, const int64_t *counts,
+                             int32_t nc, int32_t b, const char *needle, const char *what)
 {
     LptError err = {0};
     LptSampler *s = lpt_sampler_new(kind, imgs, counts, nc, b, 1, &err);
     expect(!s && err.code == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, needle), what,
-           "sampler %p, message '%s' (want one containing '%s')", (void *)s, err.message,
-           needle);
+           "sampler %p, message '%s' (want one containing '%s')", (void *)s, err.message, needle);
     lpt_sampler_free(s);
 }
 
@@ -527,8 +527,7 @@ static void check_bad_input(void)
     const int64_t *none[3] = {NULL, NULL, NULL};
     expect_new_fails(LPT_SAMPLER_DUAL, none, zeros, 3, 16, "no training images",
                      "bad: classes without images");
-    expect_new_fails(LPT_SAMPLER_DUAL, class_images, sizes, NC, 0, "batch size 0",
-                     "bad: B = 0");
+    expect_new_fails(LPT_SAMPLER_DUAL, class_images, sizes, NC, 0, "batch size 0", "bad: B = 0");
     expect_new_fails(LPT_SAMPLER_INSTANCE, class_images, sizes, NC, LPT_SAMPLER_MAX_BATCH + 1,
                      "not in [1,", "bad: B too large");
     expect_new_fails((LptSamplerKind)9, class_images, sizes, NC, 16, "unknown kind",

@@ -37,12 +37,10 @@ static bool expect(bool ok, const char *what, const char *fmt, ...)
 }
 
 /* A failure with code LPT_ERR_INVALID_ARGUMENT whose message contains `needle`. */
-static void expect_error(LptStatus st, const LptError *err, const char *needle,
-                         const char *what)
+static void expect_error(LptStatus st, const LptError *err, const char *needle, const char *what)
 {
-    expect(st == LPT_ERR_INVALID_ARGUMENT && err->code == st && strstr(err->message, needle),
-           what, "status %d, message '%s' (want one containing '%s')", (int)st, err->message,
-           needle);
+    expect(st == LPT_ERR_INVALID_ARGUMENT && err->code == st && strstr(err->message, needle), what,
+           "status %d, message '%s' (want one containing '%s')", (int)st, err->message, needle);
 }
 
 /* ---- the count rule ---- */
@@ -82,18 +80,18 @@ static void check_targets(void)
     check_targets_row(&cfg, 3, 3, 0, 0, "targets m=0: no minimum");
 
     /* A split with fraction 0 gets nothing, minimum or not. */
-    cfg = (LptSplitConfig){.train_fraction = 0.9, .val_fraction = 0.0, .test_fraction = 0.1,
-                           .min_per_class = 1};
+    cfg = (LptSplitConfig){
+        .train_fraction = 0.9, .val_fraction = 0.0, .test_fraction = 0.1, .min_per_class = 1};
     check_targets_row(&cfg, 5, 4, 0, 1, "targets: val fraction 0");
     /* With train fraction 0, train need not keep an image. */
-    cfg = (LptSplitConfig){.train_fraction = 0.0, .val_fraction = 0.5, .test_fraction = 0.5,
-                           .min_per_class = 1};
+    cfg = (LptSplitConfig){
+        .train_fraction = 0.0, .val_fraction = 0.5, .test_fraction = 0.5, .min_per_class = 1};
     check_targets_row(&cfg, 3, 0, 1, 2, "targets: train fraction 0");
     check_targets_row(&cfg, 4, 0, 2, 2, "targets: train fraction 0, even");
 
     /* Large classes: every split within one image of its fraction, the sum exact. */
-    cfg = (LptSplitConfig){.train_fraction = 0.7, .val_fraction = 0.15, .test_fraction = 0.15,
-                           .min_per_class = 1};
+    cfg = (LptSplitConfig){
+        .train_fraction = 0.7, .val_fraction = 0.15, .test_fraction = 0.15, .min_per_class = 1};
     int worst = 0;
     for (int64_t n = 7; n <= 2000; n++) {
         int64_t tr, va, te;
@@ -133,8 +131,7 @@ static size_t total_images(void)
 }
 
 /* counts[c][s] of out. */
-static void count_splits(const int32_t *labels, const LptSplit *out, size_t n,
-                         int64_t counts[][4])
+static void count_splits(const int32_t *labels, const LptSplit *out, size_t n, int64_t counts[][4])
 {
     memset(counts, 0, NC * sizeof counts[0]);
     for (size_t i = 0; i < n; i++)
@@ -213,8 +210,7 @@ static void check_determinism(void)
         same_ab += a[i] == b[i];
         same_ac += a[i] == c[i];
     }
-    expect(same_ab == n, "determinism: same seed, same split", "%zu of %zu differ", n - same_ab,
-           n);
+    expect(same_ab == n, "determinism: same seed, same split", "%zu of %zu differ", n - same_ab, n);
     /* Two random 10% subsets of 1000 overlap in ~10 images: hundreds of images move. */
     expect(n - same_ac > n / 10, "determinism: another seed, another split",
            "only %zu of %zu images differ", n - same_ac, n);
@@ -270,8 +266,7 @@ static void check_order_independence(void)
     diff = 0;
     for (size_t i = 0; i < n; i++)
         diff += b[i] != a[perm[i]];
-    expect(diff == 0, "order: keys make any input order give the same split", "%zu moved",
-           diff);
+    expect(diff == 0, "order: keys make any input order give the same split", "%zu moved", diff);
     /* ...and without keys the same permutation does change the split (the check can fail). */
     lpt_split_assign(&cfg, labels2, NULL, NULL, n, NC, b, NULL);
     lpt_split_assign(&cfg, labels, NULL, NULL, n, NC, a, NULL);
@@ -399,8 +394,8 @@ static void check_bad_input(void)
     lpt_split_config_default(&cfg);
     cfg.test_fraction = -0.1;
     cfg.train_fraction = 1.0;
-    expect_error(lpt_split_assign(&cfg, labels, NULL, NULL, 4, 2, out, &err), &err,
-                 "test fraction", "bad: negative fraction");
+    expect_error(lpt_split_assign(&cfg, labels, NULL, NULL, 4, 2, out, &err), &err, "test fraction",
+                 "bad: negative fraction");
     lpt_split_config_default(&cfg);
     cfg.val_fraction = NAN;
     expect_error(lpt_split_targets(&cfg, 5, NULL, NULL, NULL, &err), &err, "val fraction",
@@ -419,8 +414,8 @@ static void check_bad_input(void)
                  "image 2 has given split 7", "bad: given split out of range");
     expect_error(lpt_split_assign(&cfg, NULL, NULL, NULL, 4, 2, out, &err), &err, "no label",
                  "bad: no labels");
-    expect_error(lpt_split_assign(NULL, labels, NULL, NULL, 4, 2, out, &err), &err,
-                 "no settings", "bad: no config");
+    expect_error(lpt_split_assign(NULL, labels, NULL, NULL, 4, 2, out, &err), &err, "no settings",
+                 "bad: no config");
     expect_error(lpt_split_targets(&cfg, -1, NULL, NULL, NULL, &err), &err, "-1 images",
                  "bad: negative class size");
     bool untouched = true;

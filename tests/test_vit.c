@@ -478,6 +478,9 @@ static void check_bad_input(OpCheck *oc)
     oc_expect_error(oc, "forward: batch 0",
                     lpt_vit_forward(vit, &images, 0, LPT_VIT_PLAIN, false, &err), &err,
                     "batch 0");
+    oc_expect(oc, lpt_vit_forward(vit, &images, 0, LPT_VIT_PLAIN, false, NULL) ==
+                      LPT_ERR_INVALID_ARGUMENT,
+              "forward: batch 0, no error record", "not refused");
     oc_expect(oc, lpt_vit_forward(vit, &images, 1, LPT_VIT_PLAIN, false, &err) == LPT_OK,
               "inference forward of zero weights", "%s", err.message);
     oc_expect_error(oc, "backward after an inference forward",
@@ -489,6 +492,14 @@ static void check_bad_input(OpCheck *oc)
                       span_p.offset + span_p.count * 4 ==
                           lpt_vit_tensor(vit, "head")->offset + 3 * 16 * 4,
               "phase-1 span", "does not run from prompt.0 to the end of head");
+    oc_expect(oc, lpt_vit_trainable_span(vit, LPT_VIT_PHASE2, &span_p, &span_g, &err) == LPT_OK &&
+                      span_p.offset == lpt_vit_tensor(vit, "head")->offset &&
+                      span_p.offset + span_p.count * 4 ==
+                          lpt_vit_tensor(vit, "keys")->offset + 3 * 16 * 4 &&
+                      span_g.arena == lpt_vit_grad(vit, "keys")->arena &&
+                      span_g.offset == span_p.offset && span_g.count == span_p.count,
+              "phase-2 span", "does not run from head to the end of keys, or its gradient "
+              "span differs");
     lpt_vit_free(vit);
 
     c.pool_size = 0;
@@ -503,9 +514,97 @@ static void check_bad_input(OpCheck *oc)
                         "needs a head");
         oc_expect(oc, lpt_vit_tensor(vit, "head") == NULL && lpt_vit_tensor(vit, "keys") == NULL,
                   "model without pool and head", "has a head or keys");
+        oc_expect(oc, lpt_vit_trainable_span(vit, LPT_VIT_PHASE1, &span_p, &span_g, &err) ==
+                              LPT_OK &&
+                          span_p.offset + span_p.count * 4 ==
+                              lpt_vit_tensor(vit, "adapter.1.scale")->offset + 4,
+                  "phase-1 span without a head", "does not end at the last adapter");
+        oc_expect_error(oc, "plain span without a head",
+                        lpt_vit_trainable_span(vit, LPT_VIT_PLAIN, &span_p, &span_g, &err), &err,
+                        "trains nothing");
     }
     lpt_vit_free(vit);
     oc_reset(oc);
+}
+
+/* The method's init: value ranges and statistics of each kind of trainable tensor, the same
+ * values for the same seed, and lpt_vit_get/lpt_vit_set round trips. */
+static void check_init(OpCheck *oc)
+{
+    LptError err = {0};
+    LptVitConfig c = tiny_config();
+    c.width = 64;
+    c.heads = 4;
+    c.prompts = 10;
+    c.pool_size = 20;
+    c.classes = 6;
+    c.adapter_scale = 0.25f;
+    LptVit *vit = lpt_vit_new(oc->be, &c, &err);
+    if (!oc_expect(oc, vit != NULL, "init model", "%s", err.message))
+        return;
+    if (!oc_expect(oc, lpt_vit_init_trainable(vit, 7, &err) == LPT_OK, "init", "%s", err.message)) {
+        lpt_vit_free(vit);
+        return;
+    }
+    float *buf = malloc(20 * 10 * 64 * sizeof *buf), *again = malloc(20 * 10 * 64 * sizeof *again);
+    /* prompts, pool, keys: truncated normal, std 0.02 cut at 0.04 */
+    const char *normal[] = {"prompt.0", "prompt.1", "pool.0", "keys"};
+    for (int i = 0; i < 4; i++) {
+        size_t n = lpt_vit_tensor(vit, normal[i])->count;
+        if (!oc_expect(oc, lpt_vit_get(vit, normal[i], buf, n, &err) == LPT_OK, normal[i], "%s",
+                       err.message))
+            continue;
+        double sum = 0.0, sq = 0.0, most = max_abs(buf, n);
+        for (size_t j = 0; j < n; j++) {
+            sum += buf[j];
+            sq += (double)buf[j] * buf[j];
+        }
+        double mean = sum / n, sd = sqrt(sq / n - mean * mean);
+        /* a normal cut at 2 std has std 0.88 of the uncut one */
+        oc_expect(oc, most <= 0.04 + 1e-7 && fabs(mean) < 0.004 && fabs(sd - 0.0176) < 0.003,
+                  normal[i], "max %g, mean %g, std %g: not trunc-normal(0.02)", most, mean, sd);
+    }
+    lpt_vit_get(vit, "adapter.1.down.weight", buf, 2 * 64, &err);
+    double most = max_abs(buf, 2 * 64);
+    oc_expect(oc, most <= 0.125 && most > 0.08, "adapter down init",
+              "max %g, expected kaiming-uniform bound 1/sqrt(64)", most);
+    const char *zero[] = {"adapter.0.up.weight", "adapter.0.up.bias", "adapter.1.down.bias"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = lpt_vit_tensor(vit, zero[i])->count;
+        lpt_vit_get(vit, zero[i], buf, n, &err);
+        oc_expect(oc, max_abs(buf, n) == 0.0, zero[i], "not zero after init");
+    }
+    lpt_vit_get(vit, "adapter.1.scale", buf, 1, &err);
+    oc_expect(oc, buf[0] == 0.25f, "adapter scale init", "%g, expected 0.25", buf[0]);
+    lpt_vit_get(vit, "head", buf, 6 * 64, &err);
+    for (int r = 0; r < 6; r++) {
+        double norm = 0.0;
+        for (int j = 0; j < 64; j++)
+            norm += (double)buf[r * 64 + j] * buf[r * 64 + j];
+        oc_expect(oc, fabs(sqrt(norm) - 1.0) < 1e-5, "head init", "row %d has norm %g", r,
+                  sqrt(norm));
+    }
+    /* the same seed, the same values; another seed, others */
+    size_t n_pool = 20 * 10 * 64;
+    bool ok = lpt_vit_get(vit, "pool.0", buf, n_pool, &err) == LPT_OK &&
+              lpt_vit_init_trainable(vit, 7, &err) == LPT_OK &&
+              lpt_vit_get(vit, "pool.0", again, n_pool, &err) == LPT_OK;
+    oc_expect(oc, ok && memcmp(buf, again, n_pool * sizeof *buf) == 0, "init seed 7 twice",
+              "differs (%s)", err.message);
+    ok = lpt_vit_init_trainable(vit, 8, &err) == LPT_OK &&
+         lpt_vit_get(vit, "pool.0", again, n_pool, &err) == LPT_OK;
+    oc_expect(oc, ok && memcmp(buf, again, n_pool * sizeof *buf) != 0, "init seed 8",
+              "same values as seed 7 (%s)", err.message);
+    /* a set is read back exactly */
+    for (int j = 0; j < 64; j++)
+        buf[j] = (float)j / 7.0f;
+    oc_expect(oc, lpt_vit_set(vit, "cls", buf, 64, &err) == LPT_OK &&
+                      lpt_vit_get(vit, "cls", again, 64, &err) == LPT_OK &&
+                      memcmp(buf, again, 64 * sizeof *buf) == 0,
+              "set/get cls", "no exact round trip: %s", err.message);
+    free(buf);
+    free(again);
+    lpt_vit_free(vit);
 }
 
 /* The figures lpt_vit.h states, and that a training layout needs more than inference. */
@@ -546,6 +645,7 @@ int main(int argc, char **argv)
     check_fixture(&oc, dir, "vision");
     check_fixture(&oc, dir, "clip");
     check_bad_input(&oc);
+    check_init(&oc);
     check_memory(&oc);
     return oc_finish(&oc, "test_vit");
 }

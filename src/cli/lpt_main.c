@@ -16,6 +16,8 @@ static const Command commands[] = {
     {"selftest", lpt_cmd_selftest, "run every op on every device and compare with the CPU"},
     {"bench", lpt_cmd_bench, "benchmarks: `lpt bench ops [--backend cpu|vulkan] [--json]`"},
     {"dataset", lpt_cmd_dataset, "`lpt dataset build mnist|fashion-mnist-lt --out DIR`"},
+    {"import", lpt_cmd_import, "`lpt import --project FILE [--split auto|train|val|test] SOURCE`"},
+    {"stats", lpt_cmd_stats, "`lpt stats --project FILE [--json]`: classes, groups, warnings"},
 };
 
 static void usage(FILE *to)

@@ -15,7 +15,7 @@ void lpt_rng_seed(LptRng *rng, uint64_t seed, uint64_t stream)
 uint32_t lpt_rng_u32(LptRng *rng)
 {
     uint64_t old = rng->state;
-    rng->state = old * LPT_RNG_MULTIPLIER + rng->inc;
+    rng->state = old * LPT_RNG_MULTIPLIER + (rng->inc | 1u); /* odd even if never seeded */
     uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
     uint32_t rot = (uint32_t)(old >> 59);
     return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
@@ -43,12 +43,11 @@ LptStatus lpt_rng_shuffle(LptRng *rng, void *base, size_t count, size_t size, Lp
 {
     if (count > UINT32_MAX)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "shuffle: %zu elements, more than the %u a shuffle can take",
-                             count, (unsigned)UINT32_MAX);
+                             "shuffle: %zu elements, more than the %u a shuffle can take", count,
+                             (unsigned)UINT32_MAX);
     if (count > 1 && (!base || size == 0))
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "shuffle: %zu elements but no array or a zero element size",
-                             count);
+                             "shuffle: %zu elements but no array or a zero element size", count);
     unsigned char *bytes = base;
     for (size_t i = count; i > 1; i--) {
         size_t j = lpt_rng_below(rng, (uint32_t)i);

@@ -12,8 +12,11 @@
  * can be replayed alone. `stream` and `stream + 2^63` name the same sequence.
  *
  * State: the struct is public and two integers; copying it saves the generator, and assigning
- * the copy back restores it. No global state: any thread may use its own LptRng; one LptRng
- * must not be used by two threads at once.
+ * the copy back restores it. Seed before use (a zeroed LptRng still works, as a fixed
+ * sequence, but is no one's chosen stream).
+ *
+ * Threads: no global state; any thread may use its own LptRng, and one LptRng must not be
+ * used by two threads at once.
  */
 #ifndef LPT_RNG_H
 #define LPT_RNG_H

@@ -13,28 +13,28 @@ struct LptSampler {
     LptSamplerKind kind;
     int32_t batch_size;
     int32_t num_classes;
-    int32_t num_drawable;    /* classes with at least one image */
-    int64_t num_images;      /* N */
+    int32_t num_drawable; /* classes with at least one image */
+    int64_t num_images;   /* N */
     int64_t steps_per_epoch;
     uint64_t seed;
     uint64_t fingerprint;
-    int64_t epoch;           /* the epoch being produced */
-    int64_t step;            /* its next step; == steps_per_epoch once the epoch is done */
+    int64_t epoch; /* the epoch being produced */
+    int64_t step;  /* its next step; == steps_per_epoch once the epoch is done */
 
-    int64_t *images;         /* [N] the given images, class-major */
-    int32_t *labels;         /* [N] the class of images[p] */
-    int64_t *class_start;    /* [num_classes + 1] class c: positions class_start[c] .. c + 1 */
+    int64_t *images;      /* [N] the given images, class-major */
+    int32_t *labels;      /* [N] the class of images[p] */
+    int64_t *class_start; /* [num_classes + 1] class c: positions class_start[c] .. c + 1 */
 
-    int32_t *ib_order;       /* [N] this epoch's instance permutation of positions */
+    int32_t *ib_order; /* [N] this epoch's instance permutation of positions */
 
-    LptRng cb_rng;           /* this epoch's class-balanced draws */
-    int32_t *cb_classes;     /* [num_drawable] the class cycle */
-    int32_t cb_class_next;   /* next index in cb_classes; == num_drawable: reshuffle first */
-    int32_t *cb_cycle;       /* [N] positions; class c's cycle is at class_start[c] */
-    int64_t *cb_next;        /* [num_classes] next index in c's cycle; == count: reshuffle */
+    LptRng cb_rng;         /* this epoch's class-balanced draws */
+    int32_t *cb_classes;   /* [num_drawable] the class cycle */
+    int32_t cb_class_next; /* next index in cb_classes; == num_drawable: reshuffle first */
+    int32_t *cb_cycle;     /* [N] positions; class c's cycle is at class_start[c] */
+    int64_t *cb_next;      /* [num_classes] next index in c's cycle; == count: reshuffle */
 
-    int64_t *out_images;     /* [2B] class-balanced batch, then instance batch */
-    int32_t *out_labels;     /* [2B] */
+    int64_t *out_images; /* [2B] class-balanced batch, then instance batch */
+    int32_t *out_labels; /* [2B] */
 };
 
 /* Shuffles n <= INT32_MAX positions; lpt_rng_shuffle fails only above UINT32_MAX. */
@@ -140,12 +140,12 @@ static void sampler_produce(LptSampler *s, LptSamplerBatch *batch)
 }
 
 static LptStatus sampler_check(LptSamplerKind kind, const int64_t *const *class_images,
-                               const int64_t *class_counts, int32_t num_classes,
-                               int32_t batch_size, int64_t *num_images, LptError *err)
+                               const int64_t *class_counts, int32_t num_classes, int32_t batch_size,
+                               int64_t *num_images, LptError *err)
 {
     if ((int)kind < LPT_SAMPLER_INSTANCE || (int)kind > LPT_SAMPLER_DUAL)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "sampler: unknown kind %d", (int)kind);
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "sampler: unknown kind %d",
+                             (int)kind);
     if (num_classes < 1 || !class_images || !class_counts)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "sampler: %d classes%s; a sampler needs at least one class",
@@ -170,8 +170,8 @@ static LptStatus sampler_check(LptSamplerKind kind, const int64_t *const *class_
                                  n < 0 ? "negative" : "more than a sampler takes in all");
         if (n > 0 && !class_images[c])
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "sampler: class %d has %lld images but no image array",
-                                 (int)c, (long long)n);
+                                 "sampler: class %d has %lld images but no image array", (int)c,
+                                 (long long)n);
         for (int64_t j = 0; j < n; j++)
             if (class_images[c][j] < 0)
                 return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -188,12 +188,12 @@ static LptStatus sampler_check(LptSamplerKind kind, const int64_t *const *class_
 }
 
 LptSampler *lpt_sampler_new(LptSamplerKind kind, const int64_t *const *class_images,
-                            const int64_t *class_counts, int32_t num_classes,
-                            int32_t batch_size, uint64_t seed, LptError *err)
+                            const int64_t *class_counts, int32_t num_classes, int32_t batch_size,
+                            uint64_t seed, LptError *err)
 {
     int64_t n_images = 0;
-    if (sampler_check(kind, class_images, class_counts, num_classes, batch_size, &n_images,
-                      err) != LPT_OK)
+    if (sampler_check(kind, class_images, class_counts, num_classes, batch_size, &n_images, err) !=
+        LPT_OK)
         return NULL;
 
     size_t n = (size_t)n_images, nc = (size_t)num_classes, b2 = 2 * (size_t)batch_size;
@@ -205,9 +205,8 @@ LptSampler *lpt_sampler_new(LptSamplerKind kind, const int64_t *const *class_ima
     s->num_classes = num_classes;
     s->num_images = n_images;
     s->seed = seed;
-    s->steps_per_epoch = kind == LPT_SAMPLER_INSTANCE
-                             ? (n_images + batch_size - 1) / batch_size
-                             : n_images / batch_size + 1;
+    s->steps_per_epoch = kind == LPT_SAMPLER_INSTANCE ? (n_images + batch_size - 1) / batch_size
+                                                      : n_images / batch_size + 1;
     s->images = malloc(n * sizeof *s->images);
     s->labels = malloc(n * sizeof *s->labels);
     s->class_start = malloc((nc + 1) * sizeof *s->class_start);

@@ -55,14 +55,14 @@ typedef struct LptSampler LptSampler;
 
 /* One step's batches; the arrays belong to the sampler. */
 typedef struct LptSamplerBatch {
-    int64_t epoch;             /* the epoch this step belongs to, from 0 */
-    int64_t step;              /* within the epoch, 0 .. steps_per_epoch - 1 */
-    int32_t cb_count;          /* class-balanced images: B (CLASS_BALANCED, DUAL) or 0 */
-    const int64_t *cb_images;  /* [cb_count] image indices, classes in groups of 4 */
-    const int32_t *cb_labels;  /* [cb_count] their classes */
-    int32_t ib_count;          /* instance images: <= B (INSTANCE, DUAL) or 0 */
-    const int64_t *ib_images;  /* [ib_count] */
-    const int32_t *ib_labels;  /* [ib_count] */
+    int64_t epoch;            /* the epoch this step belongs to, from 0 */
+    int64_t step;             /* within the epoch, 0 .. steps_per_epoch - 1 */
+    int32_t cb_count;         /* class-balanced images: B (CLASS_BALANCED, DUAL) or 0 */
+    const int64_t *cb_images; /* [cb_count] image indices, classes in groups of 4 */
+    const int32_t *cb_labels; /* [cb_count] their classes */
+    int32_t ib_count;         /* instance images: <= B (INSTANCE, DUAL) or 0 */
+    const int64_t *ib_images; /* [ib_count] */
+    const int32_t *ib_labels; /* [ib_count] */
 } LptSamplerBatch;
 
 /* Where a sampler is: the next batch it gives is (epoch, step). Save these as integers. */
@@ -78,8 +78,8 @@ typedef struct LptSamplerState {
  * [1, LPT_SAMPLER_MAX_BATCH] and, for CLASS_BALANCED and DUAL, a multiple of 4. The first
  * batch is (epoch 0, step 0). NULL on failure, with a message naming the argument. */
 LptSampler *lpt_sampler_new(LptSamplerKind kind, const int64_t *const *class_images,
-                            const int64_t *class_counts, int32_t num_classes,
-                            int32_t batch_size, uint64_t seed, LptError *err);
+                            const int64_t *class_counts, int32_t num_classes, int32_t batch_size,
+                            uint64_t seed, LptError *err);
 
 /* NULL is a no-op. */
 void lpt_sampler_free(LptSampler *sampler);
@@ -97,7 +97,6 @@ void lpt_sampler_get_state(const LptSampler *sampler, LptSamplerState *state);
 /* Moves the sampler to a saved state (any epoch >= 0 and step of it, any seed). Fails, with
  * the sampler unchanged, when the fingerprint is not this sampler's or epoch/step are out of
  * range. */
-LptStatus lpt_sampler_set_state(LptSampler *sampler, const LptSamplerState *state,
-                                LptError *err);
+LptStatus lpt_sampler_set_state(LptSampler *sampler, const LptSamplerState *state, LptError *err);
 
 #endif

@@ -87,8 +87,8 @@ LptStatus lpt_split_targets(const LptSplitConfig *cfg, int64_t class_size, int64
     if (st != LPT_OK)
         return st;
     if (class_size < 0)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "split: a class of %lld images", (long long)class_size);
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "split: a class of %lld images",
+                             (long long)class_size);
     int64_t t[4];
     split_class_targets(cfg, class_size, t);
     if (n_train)
@@ -108,23 +108,20 @@ static int split_item_compare(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-static LptStatus split_check_images(const int32_t *labels, const LptSplit *given,
-                                    size_t n_images, int32_t num_classes, LptSplit *out,
-                                    LptError *err)
+static LptStatus split_check_images(const int32_t *labels, const LptSplit *given, size_t n_images,
+                                    int32_t num_classes, LptSplit *out, LptError *err)
 {
     if (num_classes < 1)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "split: %d classes; a split needs at least one",
-                             (int)num_classes);
+                             "split: %d classes; a split needs at least one", (int)num_classes);
     if (n_images > 0 && (!labels || !out))
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "split: %zu images but no %s array", n_images,
-                             labels ? "output" : "label");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "split: %zu images but no %s array",
+                             n_images, labels ? "output" : "label");
     for (size_t i = 0; i < n_images; i++) {
         if (labels[i] < 0 || labels[i] >= num_classes)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "split: image %zu has label %d, not in [0, %d)", i,
-                                 (int)labels[i], (int)num_classes);
+                                 "split: image %zu has label %d, not in [0, %d)", i, (int)labels[i],
+                                 (int)num_classes);
         if (given && ((int)given[i] < LPT_SPLIT_NONE || (int)given[i] > LPT_SPLIT_TEST))
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "split: image %zu has given split %d, not none (0), train "
@@ -134,9 +131,9 @@ static LptStatus split_check_images(const int32_t *labels, const LptSplit *given
     return LPT_OK;
 }
 
-LptStatus lpt_split_assign(const LptSplitConfig *cfg, const int32_t *labels,
-                           const LptSplit *given, const uint64_t *keys, size_t n_images,
-                           int32_t num_classes, LptSplit *out, LptError *err)
+LptStatus lpt_split_assign(const LptSplitConfig *cfg, const int32_t *labels, const LptSplit *given,
+                           const uint64_t *keys, size_t n_images, int32_t num_classes,
+                           LptSplit *out, LptError *err)
 {
     LptStatus st = split_check_config(cfg, err);
     if (st == LPT_OK)
@@ -196,7 +193,8 @@ LptStatus lpt_split_assign(const LptSplitConfig *cfg, const int32_t *labels,
         SplitItem *seg = &items[start[c]];
         if (keys)
             qsort(seg, n_free, sizeof *seg, split_item_compare);
-        static LptRng rng; if (c == 0) lpt_rng_seed(&rng, cfg->seed, 0);
+        LptRng rng;
+        lpt_rng_seed(&rng, cfg->seed, (uint64_t)c);
         st = lpt_rng_shuffle(&rng, seg, n_free, sizeof *seg, err);
         if (st != LPT_OK)
             goto done;
@@ -221,9 +219,12 @@ done:
 const char *lpt_group_name(LptGroup group)
 {
     switch (group) {
-    case LPT_GROUP_MANY: return "many";
-    case LPT_GROUP_MEDIUM: return "medium";
-    case LPT_GROUP_FEW: return "few";
+    case LPT_GROUP_MANY:
+        return "many";
+    case LPT_GROUP_MEDIUM:
+        return "medium";
+    case LPT_GROUP_FEW:
+        return "few";
     }
     return "unknown";
 }
@@ -232,8 +233,7 @@ LptStatus lpt_split_groups(const int64_t *train_counts, int32_t num_classes,
                            const LptGroupThresholds *thresholds, LptGroup *groups,
                            double *imbalance_ratio, LptError *err)
 {
-    const LptGroupThresholds defaults = {LPT_GROUP_MANY_ABOVE_DEFAULT,
-                                         LPT_GROUP_FEW_BELOW_DEFAULT};
+    const LptGroupThresholds defaults = {LPT_GROUP_MANY_ABOVE_DEFAULT, LPT_GROUP_FEW_BELOW_DEFAULT};
     const LptGroupThresholds *th = thresholds ? thresholds : &defaults;
     if (num_classes < 1 || !train_counts)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -249,8 +249,7 @@ LptStatus lpt_split_groups(const int64_t *train_counts, int32_t num_classes,
         int64_t n = train_counts[c];
         if (n < 0)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "groups: class %d has %lld training images", (int)c,
-                                 (long long)n);
+                                 "groups: class %d has %lld training images", (int)c, (long long)n);
         if (n > 0) {
             n_min = (n_min == 0 || n < n_min) ? n : n_min;
             n_max = n > n_max ? n : n_max;

@@ -74,9 +74,9 @@ LptStatus lpt_split_targets(const LptSplitConfig *cfg, int64_t class_size, int64
  * [0, num_classes); given (may be NULL: all NONE) and keys (may be NULL) have n_images
  * entries. num_classes >= 1; n_images may be 0 (labels and out may then be NULL). On failure
  * out is untouched and the message names the image or setting at fault. */
-LptStatus lpt_split_assign(const LptSplitConfig *cfg, const int32_t *labels,
-                           const LptSplit *given, const uint64_t *keys, size_t n_images,
-                           int32_t num_classes, LptSplit *out, LptError *err);
+LptStatus lpt_split_assign(const LptSplitConfig *cfg, const int32_t *labels, const LptSplit *given,
+                           const uint64_t *keys, size_t n_images, int32_t num_classes,
+                           LptSplit *out, LptError *err);
 
 typedef enum LptGroup {
     LPT_GROUP_MANY = 0,

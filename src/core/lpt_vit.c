@@ -131,18 +131,20 @@ typedef struct Block {
     VitTensor *pool;                                  /* group layers when M > 0 */
 } Block;
 
-/* What one layer's forward writes and, for a trained layer, its backward reads. */
+/* What one layer's forward writes and, for a trained layer, its backward reads. Q rows:
+ * T, or 1 in the last layer, where only the class token's output is used (its queries,
+ * projection, MLP and adapter run on that row alone; keys and values on all rows). */
 typedef struct LayerAct {
     LptTensor x_in;          /* [B, T, C] the layer's input (a view set by the forward) */
-    LptTensor x_out;         /* [B, T, C] trained layers: the output, owned */
+    LptTensor x_out;         /* [B, Q, C] trained layers: the output, owned */
     LptTensor mean1, rstd1;  /* [B T] LN1 statistics */
     LptTensor qkv;           /* [B, S, 3C] q, k, v of image rows, then prompt k, v rows */
-    LptTensor o, lse;        /* [B, T, C] attention output, [B, H, T] its log-sum-exp */
-    LptTensor h;             /* [B, T, C] x + attention branch */
-    LptTensor a2;            /* [B, T, C] LN2(h) */
-    LptTensor mean2, rstd2;  /* [B T] */
-    LptTensor u;             /* [B, T, MLP] FC1 output (activation input) */
-    LptTensor d, r, e;       /* adapter: [B T, R] down, ReLU(down), [B T, C] up */
+    LptTensor o, lse;        /* [B, Q, C] attention output, [B, H, Q] its log-sum-exp */
+    LptTensor h;             /* [B, Q, C] x + attention branch */
+    LptTensor a2;            /* [B, Q, C] LN2(h) */
+    LptTensor mean2, rstd2;  /* [B Q] */
+    LptTensor u;             /* [B, Q, MLP] FC1 output (activation input) */
+    LptTensor d, r, e;       /* adapter: [B Q, R] down, ReLU(down), [B Q, C] up */
     LptTensor pmean, prstd;  /* [P] LN1 statistics of the shared prompts */
     LptTensor gp;            /* [B, P, C] group prompts of this layer */
     LptTensor gmean, grstd;  /* [B P] their LN1 statistics */
@@ -156,15 +158,17 @@ typedef struct Acts {
     LptTensor xs[3];         /* [B, T, C] scratch residual streams */
     LptTensor lnm, lnr;      /* [B T] ln_pre statistics (CLIP) */
     LptTensor a1, tmp;       /* [B, T, C] LN1 output, projection output */
+    LptTensor xc;            /* [B, C] the last layer's input class-token rows */
     LptTensor g;             /* [B, T, MLP] activation output */
     LptTensor lnp, lgp;      /* [P, C] LN1(prompt), [B P, C] LN1(group prompt) */
     LayerAct scratch;        /* for layers that keep nothing */
     LptTensor cls_idx;       /* [B] i32: b T, the class-token rows */
-    LptTensor cls, fmean, frstd, fl, f, logits; /* [B, C], [B], [B], [B, C], [B, C'], [B, K] */
-    LptTensor qcls, qfmean, qfrstd, qfl, q;     /* the query pass's head (phase 2) */
+    LptTensor cls;           /* [B, C] the last layer's output (a view set by the forward) */
+    LptTensor fmean, frstd, fl, f, logits; /* [B], [B], [B, C] final LN, [B, C'], [B, K] */
+    LptTensor qfmean, qfrstd, qfl, q;      /* the query pass's head (phase 2) */
     LptTensor kcos, sel_cos, sel_idx;           /* [B, M], [B, k], [B, k] i32 */
     /* backward scratch */
-    LptTensor df, dfl, dcls;                   /* [B, C'], [B, C], [B, C] */
+    LptTensor df, dfl;                         /* [B, C'], [B, C] */
     LptTensor dx, dh, da, dtmp, de;            /* [B, T, C] */
     LptTensor dg, du;                          /* [B, T, MLP] */
     LptTensor dd, dr;                          /* [B T, R] */
@@ -185,7 +189,7 @@ struct LptVit {
     VitTensor *head, *keys;
     Block *blocks;
     LptArena *frozen, *params, *grads, *acts_arena;
-    size_t p1_begin, head_begin, head_end, p2_end; /* byte offsets in the params arena */
+    size_t span[3][2]; /* [mode]: [begin, end) bytes of the params arena that mode trains */
     Acts a;
     LayerAct *saved; /* [L] */
     bool have_forward;
@@ -280,6 +284,9 @@ static void declare_tensors(LptVit *v)
 /* Carves every declared tensor out of the three parameter arenas and records the spans. */
 static LptStatus place_tensors(LptVit *v, LptError *err)
 {
+    LptError local = {0};
+    if (!err)
+        err = &local; /* to return the arenas' own status */
     size_t frozen = 0, trainable = 0;
     for (int i = 0; i < v->n_tensors; i++) {
         size_t b = aligned_bytes(v->tensors[i].count, LPT_F32);
@@ -294,8 +301,7 @@ static LptStatus place_tensors(LptVit *v, LptError *err)
     v->params = v->frozen ? lpt_arena_new(v->be, "vit trainable", trainable, err) : NULL;
     v->grads = v->params ? lpt_arena_new(v->be, "vit gradients", trainable, err) : NULL;
     if (!v->grads)
-        return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
-    bool first_trainable = true;
+        return err->code;
     for (int i = 0; i < v->n_tensors; i++) {
         VitTensor *t = &v->tensors[i];
         LptStatus st = lpt_arena_alloc(t->trainable ? v->params : v->frozen, &t->value, t->name,
@@ -304,16 +310,21 @@ static LptStatus place_tensors(LptVit *v, LptError *err)
             st = lpt_arena_alloc(v->grads, &t->grad, t->name, LPT_F32, t->count, err);
         if (st != LPT_OK)
             return st;
-        if (t->trainable && first_trainable) {
-            v->p1_begin = t->value.offset;
-            first_trainable = false;
+        if (!t->trainable)
+            continue;
+        /* the head trains in every mode, prompts and adapters in phase 1, the rest in 2 */
+        bool phase1 = strncmp(t->name, "prompt.", 7) == 0 || strncmp(t->name, "adapter.", 8) == 0;
+        for (int m = LPT_VIT_PLAIN; m <= LPT_VIT_PHASE2; m++) {
+            if (t != v->head && (m == LPT_VIT_PLAIN || phase1 != (m == LPT_VIT_PHASE1)))
+                continue;
+            size_t *sp = v->span[m];
+            size_t end = t->value.offset + t->count * sizeof(float);
+            if (sp[1] == 0 || t->value.offset < sp[0])
+                sp[0] = t->value.offset;
+            if (end > sp[1])
+                sp[1] = end;
         }
     }
-    v->p2_end = lpt_arena_used(v->params);
-    v->head_begin = v->head ? v->head->value.offset : v->p2_end;
-    v->head_end = v->head ? v->head->value.offset + v->head->count * sizeof(float) : v->p2_end;
-    if (first_trainable)
-        v->p1_begin = 0;
     /* zeros everywhere, padding included, so spans read no garbage */
     LptTensor all_p = {v->params, 0, lpt_arena_size(v->params) / 4, LPT_F32, "vit trainable"};
     LptTensor all_g = {v->grads, 0, lpt_arena_size(v->grads) / 4, LPT_F32, "vit gradients"};
@@ -532,12 +543,10 @@ LptStatus lpt_vit_trainable_span(const LptVit *vit, LptVitMode mode, LptTensor *
 {
     if (!vit || !param || !grad)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit span: NULL argument");
-    size_t begin, end;
-    switch (mode) {
-    case LPT_VIT_PHASE1: begin = vit->p1_begin, end = vit->head_end; break;
-    case LPT_VIT_PHASE2: begin = vit->head_begin, end = vit->p2_end; break;
-    default: begin = vit->head_begin, end = vit->head_end; break;
-    }
+    if (mode < LPT_VIT_PLAIN || mode > LPT_VIT_PHASE2)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit span: unknown mode %d",
+                             (int)mode);
+    size_t begin = vit->span[mode][0], end = vit->span[mode][1];
     if (end <= begin)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit span: this configuration trains nothing in mode %d",
@@ -575,28 +584,29 @@ static void carve(Carver *c, LptTensor *t, const char *name, LptDType dtype, siz
         c->st = lpt_arena_alloc(c->arena, t, name, dtype, count, c->err);
 }
 
-/* The tensors of one layer with S keys per image; `keep_out` for trained layers. */
-static void layout_layer(Carver *c, LayerAct *A, const Dims *d, int B, int S, bool prompts,
-                         bool group, bool keep_out)
+/* The tensors of one layer with S keys and Q query rows per image; `keep_out` for trained
+ * layers. */
+static void layout_layer(Carver *c, LayerAct *A, const Dims *d, int B, int S, int Q,
+                         bool prompts, bool group, bool keep_out)
 {
-    size_t BT = (size_t)B * d->T, BTC = BT * d->C;
+    size_t BT = (size_t)B * d->T, BQ = (size_t)B * Q, BQC = BQ * d->C;
     memset(A, 0, sizeof *A);
     if (keep_out)
-        carve(c, &A->x_out, "act.x", LPT_F32, BTC);
+        carve(c, &A->x_out, "act.x", LPT_F32, BQC);
     carve(c, &A->mean1, "act.ln1.mean", LPT_F32, BT);
     carve(c, &A->rstd1, "act.ln1.rstd", LPT_F32, BT);
     carve(c, &A->qkv, "act.qkv", LPT_F32, (size_t)B * S * 3 * d->C);
-    carve(c, &A->o, "act.attn", LPT_F32, BTC);
-    carve(c, &A->lse, "act.lse", LPT_F32, BT * d->H);
-    carve(c, &A->h, "act.h", LPT_F32, BTC);
-    carve(c, &A->a2, "act.ln2", LPT_F32, BTC);
-    carve(c, &A->mean2, "act.ln2.mean", LPT_F32, BT);
-    carve(c, &A->rstd2, "act.ln2.rstd", LPT_F32, BT);
-    carve(c, &A->u, "act.fc1", LPT_F32, BT * d->mlp);
+    carve(c, &A->o, "act.attn", LPT_F32, BQC);
+    carve(c, &A->lse, "act.lse", LPT_F32, BQ * d->H);
+    carve(c, &A->h, "act.h", LPT_F32, BQC);
+    carve(c, &A->a2, "act.ln2", LPT_F32, BQC);
+    carve(c, &A->mean2, "act.ln2.mean", LPT_F32, BQ);
+    carve(c, &A->rstd2, "act.ln2.rstd", LPT_F32, BQ);
+    carve(c, &A->u, "act.fc1", LPT_F32, BQ * d->mlp);
     if (d->R > 0) {
-        carve(c, &A->d, "act.adapter.down", LPT_F32, BT * d->R);
-        carve(c, &A->r, "act.adapter.relu", LPT_F32, BT * d->R);
-        carve(c, &A->e, "act.adapter.up", LPT_F32, BTC);
+        carve(c, &A->d, "act.adapter.down", LPT_F32, BQ * d->R);
+        carve(c, &A->r, "act.adapter.relu", LPT_F32, BQ * d->R);
+        carve(c, &A->e, "act.adapter.up", LPT_F32, BQC);
     }
     if (prompts) {
         carve(c, &A->pmean, "act.prompt.mean", LPT_F32, (size_t)d->P);
@@ -641,16 +651,16 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
     }
     carve(c, &a->a1, "act.ln1", LPT_F32, BTC);
     carve(c, &a->tmp, "act.proj", LPT_F32, BTC);
+    carve(c, &a->xc, "act.x_cls", LPT_F32, (size_t)B * d->C);
     carve(c, &a->g, "act.mlp", LPT_F32, BT * d->mlp);
     if (prompts)
         carve(c, &a->lnp, "act.prompt.ln1", LPT_F32, (size_t)d->P * d->C);
     if (group)
         carve(c, &a->lgp, "act.group.ln1", LPT_F32, (size_t)B * d->P * d->C);
     if (first > 0 || group) /* some layer keeps nothing (phase 2: also the query pass) */
-        layout_layer(c, &a->scratch, d, B, s_max, prompts, group, false);
+        layout_layer(c, &a->scratch, d, B, s_max, d->T, prompts, group, false);
 
     carve(c, &a->cls_idx, "act.cls_index", LPT_I32, (size_t)B);
-    carve(c, &a->cls, "act.cls", LPT_F32, (size_t)B * d->C);
     carve(c, &a->fmean, "act.norm.mean", LPT_F32, (size_t)B);
     carve(c, &a->frstd, "act.norm.rstd", LPT_F32, (size_t)B);
     carve(c, &a->fl, "act.norm", LPT_F32, (size_t)B * d->C);
@@ -661,7 +671,6 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
     if (d->K > 0)
         carve(c, &a->logits, "act.logits", LPT_F32, (size_t)B * d->K);
     if (group) {
-        carve(c, &a->qcls, "act.query.cls", LPT_F32, (size_t)B * d->C);
         carve(c, &a->qfmean, "act.query.mean", LPT_F32, (size_t)B);
         carve(c, &a->qfrstd, "act.query.rstd", LPT_F32, (size_t)B);
         carve(c, &a->qfl, "act.query.norm", LPT_F32, (size_t)B * d->C);
@@ -677,8 +686,8 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
     LayerAct dummy;
     for (int i = first; i < d->L; i++) {
         bool g = group && i >= d->G;
-        layout_layer(c, saved ? &saved[i] : &dummy, d, B, s_layer + (g ? d->P : 0), prompts, g,
-                     true);
+        layout_layer(c, saved ? &saved[i] : &dummy, d, B, s_layer + (g ? d->P : 0),
+                     i == d->L - 1 ? 1 : d->T, prompts, g, true);
     }
     if (!train)
         return;
@@ -689,7 +698,6 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
         carve(c, &a->dfl, "act.d_norm", LPT_F32, (size_t)B * d->C);
     else
         a->dfl = a->df;
-    carve(c, &a->dcls, "act.d_cls", LPT_F32, (size_t)B * d->C);
     carve(c, &a->dx, "act.d_x", LPT_F32, BTC);
     carve(c, &a->dh, "act.d_h", LPT_F32, BTC);
     carve(c, &a->da, "act.d_ln", LPT_F32, BTC);
@@ -792,18 +800,19 @@ static LptStatus linear_din(LptBackend *be, const LptTensor *din, const LptTenso
     return lpt_op_gemm_forward(be, din, dout, &w->value, NULL, &s, err);
 }
 
-/* Attention of T queries over S keys in a [B, S, 3C] qkv buffer. */
-static LptAttentionShape attn_shape(const Dims *d, int B, int S)
+/* Attention of Q queries over S keys in a [B, S, 3C] qkv buffer (output [B, Q, C]). */
+static LptAttentionShape attn_shape(const Dims *d, int B, int Q, int S)
 {
     LptAttentionShape s;
-    lpt_attention_shape_init(&s, B, d->H, d->D, d->T, S);
+    lpt_attention_shape_init(&s, B, d->H, d->D, Q, S);
     s.ld_q = s.ld_kv = 3 * d->C;
     s.bs_q = s.bs_kv = (int64_t)S * 3 * d->C;
     return s;
 }
 
-/* [B, rows, 2C] k, v columns of rows `row`.. of each image from LN1(prompts) [rows, C]
- * (stride_a 0: shared by every image, else rows * C per image). */
+/* Writes the k, v columns of rows row .. row + P - 1 of each image's qkv rows from the
+ * LN1-normalised prompts ln: [P, C] shared by every image (stride_a 0) or [B, P, C]
+ * (stride_a P C). */
 static LptStatus prompt_kv(LptVit *v, const Block *blk, const LptTensor *qkv,
                            const LptTensor *ln, int64_t stride_a, int row, int S, LptError *err)
 {
@@ -822,7 +831,9 @@ static LptStatus prompt_kv(LptVit *v, const Block *blk, const LptTensor *qkv,
 }
 
 /* One block: x_out = block_i(x_in) with the prompts / adapter / group prompt as asked. A
- * receives what backward needs (or scratch). */
+ * receives what backward needs (or scratch). The last block computes the class-token row
+ * only (x_out is then [B, C]): keys and values of every row, the query, projection, MLP and
+ * adapter of row 0. */
 static LptStatus layer_forward(LptVit *v, int i, LayerAct *A, const LptTensor *x_in,
                                const LptTensor *x_out, bool prompts, bool adapter, bool group,
                                LptError *err)
@@ -831,21 +842,32 @@ static LptStatus layer_forward(LptVit *v, int i, LayerAct *A, const LptTensor *x
     Acts *a = &v->a;
     const Block *blk = &v->blocks[i];
     LptBackend *be = v->be;
+    bool last = i == d->L - 1;
     int B = a->batch, C = d->C, S = d->T + (prompts ? d->P : 0) + (group ? d->P : 0);
-    size_t BT = (size_t)B * d->T, BTC = BT * C;
+    int Q = last ? 1 : d->T;
+    size_t BT = (size_t)B * d->T, rows = (size_t)B * Q, n = rows * C;
     float eps = v->cfg.eps;
     A->x_in = *x_in;
 
     CHECK(lpt_op_layernorm_forward(be, &a->a1, &A->mean1, &A->rstd1, x_in, &blk->ln1_w->value,
                                    &blk->ln1_b->value, (int)BT, C, eps, err));
+    /* q of the Q query rows, k and v of all T rows: [B, S, 3C] rows 0..T-1 */
     LptGemmShape s;
-    lpt_gemm_shape_init(&s, d->T, 3 * C, C, false, true);
+    lpt_gemm_shape_init(&s, Q, last ? C : 3 * C, C, false, true);
     s.ldc = 3 * C;
     s.batch = B;
     s.stride_a = (int64_t)d->T * C;
     s.stride_c = (int64_t)S * 3 * C;
     CHECK(lpt_op_gemm_forward(be, &A->qkv, &a->a1, &blk->qkv_w->value, &blk->qkv_b->value, &s,
                               err));
+    if (last) {
+        LptTensor wkv = lpt_tensor_view(&blk->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
+        LptTensor bkv = lpt_tensor_view(&blk->qkv_b->value, (size_t)C, (size_t)2 * C);
+        LptTensor kv = from(&A->qkv, (size_t)C);
+        s.m = d->T;
+        s.n = 2 * C;
+        CHECK(lpt_op_gemm_forward(be, &kv, &a->a1, &wkv, &bkv, &s, err));
+    }
     int row = d->T;
     if (prompts) {
         CHECK(lpt_op_layernorm_forward(be, &a->lnp, &A->pmean, &A->prstd, &blk->prompt->value,
@@ -862,27 +884,32 @@ static LptStatus layer_forward(LptVit *v, int i, LayerAct *A, const LptTensor *x
                                        err));
         CHECK(prompt_kv(v, blk, &A->qkv, &a->lgp, (int64_t)d->P * C, row, S, err));
     }
-    LptAttentionShape as = attn_shape(d, B, S);
+    LptAttentionShape as = attn_shape(d, B, Q, S);
     LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
     CHECK(lpt_op_attention_forward(be, &A->o, &A->lse, &A->qkv, &k, &vv, &as, err));
-    CHECK(linear(be, &a->tmp, &A->o, blk->proj_w, blk->proj_b, BT, C, C, 0.0f, err));
-    CHECK(lpt_op_add_forward(be, &A->h, x_in, &a->tmp, 1.0f, BTC, err));
+    CHECK(linear(be, &a->tmp, &A->o, blk->proj_w, blk->proj_b, rows, C, C, 0.0f, err));
+    const LptTensor *res = x_in;
+    if (last) { /* the residual of the class-token rows */
+        CHECK(lpt_op_gather_mean_forward(be, &a->xc, x_in, &a->cls_idx, B, 1, (int)BT, C, err));
+        res = &a->xc;
+    }
+    CHECK(lpt_op_add_forward(be, &A->h, res, &a->tmp, 1.0f, n, err));
 
     CHECK(lpt_op_layernorm_forward(be, &A->a2, &A->mean2, &A->rstd2, &A->h, &blk->ln2_w->value,
-                                   &blk->ln2_b->value, (int)BT, C, eps, err));
-    CHECK(linear(be, &A->u, &A->a2, blk->fc1_w, blk->fc1_b, BT, d->mlp, C, 0.0f, err));
-    size_t n_mlp = BT * d->mlp;
+                                   &blk->ln2_b->value, (int)rows, C, eps, err));
+    CHECK(linear(be, &A->u, &A->a2, blk->fc1_w, blk->fc1_b, rows, d->mlp, C, 0.0f, err));
+    size_t n_mlp = rows * d->mlp;
     if (v->cfg.act == LPT_VIT_ACT_QUICK_GELU)
         CHECK(lpt_op_quick_gelu_forward(be, &a->g, &A->u, n_mlp, err));
     else
         CHECK(lpt_op_gelu_forward(be, &a->g, &A->u, n_mlp, err));
-    CHECK(linear(be, x_out, &a->g, blk->fc2_w, blk->fc2_b, BT, C, d->mlp, 0.0f, err));
-    CHECK(lpt_op_add_forward(be, x_out, x_out, &A->h, 1.0f, BTC, err));
+    CHECK(linear(be, x_out, &a->g, blk->fc2_w, blk->fc2_b, rows, C, d->mlp, 0.0f, err));
+    CHECK(lpt_op_add_forward(be, x_out, x_out, &A->h, 1.0f, n, err));
     if (adapter) {
-        CHECK(linear(be, &A->d, &A->a2, blk->down_w, blk->down_b, BT, d->R, C, 0.0f, err));
-        CHECK(lpt_op_relu_forward(be, &A->r, &A->d, BT * d->R, err));
-        CHECK(linear(be, &A->e, &A->r, blk->up_w, blk->up_b, BT, C, d->R, 0.0f, err));
-        CHECK(lpt_op_scaled_add_forward(be, x_out, x_out, &A->e, &blk->scale->value, BTC, err));
+        CHECK(linear(be, &A->d, &A->a2, blk->down_w, blk->down_b, rows, d->R, C, 0.0f, err));
+        CHECK(lpt_op_relu_forward(be, &A->r, &A->d, rows * d->R, err));
+        CHECK(linear(be, &A->e, &A->r, blk->up_w, blk->up_b, rows, C, d->R, 0.0f, err));
+        CHECK(lpt_op_scaled_add_forward(be, x_out, x_out, &A->e, &blk->scale->value, n, err));
     }
     return LPT_OK;
 }
@@ -922,14 +949,13 @@ static LptStatus run_layers(LptVit *v, int first, int last, Stream *x, int keep,
     return LPT_OK;
 }
 
-/* Class-token rows of x -> final LN -> (CLIP) proj: the feature. */
-static LptStatus head_features(LptVit *v, const LptTensor *x, const LptTensor *cls,
-                               const LptTensor *mean, const LptTensor *rstd, const LptTensor *fl,
-                               const LptTensor *f, LptError *err)
+/* The last block's class-token rows cls [B, C] -> final LN -> (CLIP) proj: the feature. */
+static LptStatus head_features(LptVit *v, const LptTensor *cls, const LptTensor *mean,
+                               const LptTensor *rstd, const LptTensor *fl, const LptTensor *f,
+                               LptError *err)
 {
     const Dims *d = &v->d;
     int B = v->a.batch;
-    CHECK(lpt_op_gather_mean_forward(v->be, cls, x, &v->a.cls_idx, B, 1, B * d->T, d->C, err));
     CHECK(lpt_op_layernorm_forward(v->be, fl, mean, rstd, cls, &v->norm_w->value,
                                    &v->norm_b->value, B, d->C, v->cfg.eps, err));
     if (v->cfg.clip_style)
@@ -967,6 +993,9 @@ static LptStatus embed(LptVit *v, const LptTensor *images, Stream *x, LptError *
 LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVitMode mode,
                           bool train, LptError *err)
 {
+    LptError local = {0};
+    if (!err)
+        err = &local; /* so that a prefixed error keeps its status */
     if (!vit || !images)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit forward: NULL argument");
     const Dims *d = &vit->d;
@@ -998,14 +1027,15 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
         CHECK(run_layers(vit, 0, d->G, &x, -1, false, err));
         Stream q = x; /* the query pass branches off here; x (slot x.slot) stays intact */
         CHECK(run_layers(vit, d->G, d->L, &q, x.slot, false, err));
-        CHECK(head_features(vit, &q.x, &a->qcls, &a->qfmean, &a->qfrstd, &a->qfl, &a->q, err));
+        CHECK(head_features(vit, &q.x, &a->qfmean, &a->qfrstd, &a->qfl, &a->q, err));
         CHECK(lpt_op_cosine_forward(vit->be, &a->kcos, &a->q, &vit->keys->value, batch, d->M,
                                     d->Cf, err));
         CHECK(lpt_op_topk_forward(vit->be, &a->sel_cos, &a->sel_idx, &a->kcos, batch, d->M,
                                   d->topk, err));
         CHECK(run_layers(vit, d->G, d->L, &x, -1, true, err));
     }
-    CHECK(head_features(vit, &x.x, &a->cls, &a->fmean, &a->frstd, &a->fl, &a->f, err));
+    a->cls = x.x;
+    CHECK(head_features(vit, &a->cls, &a->fmean, &a->frstd, &a->fl, &a->f, err));
     if (d->K > 0)
         CHECK(lpt_op_cosine_forward(vit->be, &a->logits, &a->f, &vit->head->value, batch, d->K,
                                     d->Cf, err));
@@ -1015,7 +1045,8 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
 
 /* ---- backward --------------------------------------------------------------------------- */
 
-/* Backward of block i: a->dx holds dL/dx_out on entry and dL/dx_in on return (when need_dx).
+/* Backward of block i: a->dx holds dL/dx_out on entry ([B, C] for the last block) and dL/dx_in
+ * on return (when need_dx).
  * train_shared: accumulate prompt and adapter gradients (phase 1); group: the layer had
  * group prompts, whose pool gradients are accumulated. */
 static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bool group,
@@ -1026,40 +1057,42 @@ static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bo
     const LayerAct *A = &v->saved[i];
     const Block *blk = &v->blocks[i];
     LptBackend *be = v->be;
+    bool last = i == d->L - 1;
     int B = a->batch, C = d->C, S = d->T + (prompts ? d->P : 0) + (group ? d->P : 0);
-    size_t BT = (size_t)B * d->T, BTC = BT * C;
+    int Q = last ? 1 : d->T;
+    size_t BT = (size_t)B * d->T, rows = (size_t)B * Q, n = rows * C;
 
     if (adapter) { /* x_out += s Up(ReLU(Down(a2))) */
         CHECK(lpt_op_scaled_add_backward(be, &a->de, train_shared ? &blk->scale->grad : NULL,
-                                         &a->dx, &A->e, &blk->scale->value, BTC, err));
+                                         &a->dx, &A->e, &blk->scale->value, n, err));
         LptGemmShape su;
-        lpt_gemm_shape_init(&su, (int)BT, C, d->R, false, true);
+        lpt_gemm_shape_init(&su, (int)rows, C, d->R, false, true);
         CHECK(lpt_op_gemm_backward(be, &a->dr, train_shared ? &blk->up_w->grad : NULL,
                                    train_shared ? &blk->up_b->grad : NULL, &a->de, &A->r,
                                    &blk->up_w->value, &su, err));
-        CHECK(lpt_op_relu_backward(be, &a->dd, &a->dr, &A->d, BT * d->R, err));
+        CHECK(lpt_op_relu_backward(be, &a->dd, &a->dr, &A->d, rows * d->R, err));
         LptGemmShape sd;
-        lpt_gemm_shape_init(&sd, (int)BT, d->R, C, false, true);
+        lpt_gemm_shape_init(&sd, (int)rows, d->R, C, false, true);
         CHECK(lpt_op_gemm_backward(be, &a->da, train_shared ? &blk->down_w->grad : NULL,
                                    train_shared ? &blk->down_b->grad : NULL, &a->dd, &A->a2,
                                    &blk->down_w->value, &sd, err));
     }
     /* MLP: da (+)= act'(u) (dx W2) W1 */
-    CHECK(linear_din(be, &a->dg, &a->dx, blk->fc2_w, BT, C, d->mlp, 0.0f, err));
-    size_t n_mlp = BT * d->mlp;
+    CHECK(linear_din(be, &a->dg, &a->dx, blk->fc2_w, rows, C, d->mlp, 0.0f, err));
+    size_t n_mlp = rows * d->mlp;
     if (v->cfg.act == LPT_VIT_ACT_QUICK_GELU)
         CHECK(lpt_op_quick_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
     else
         CHECK(lpt_op_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
-    CHECK(linear_din(be, &a->da, &a->du, blk->fc1_w, BT, d->mlp, C, adapter ? 1.0f : 0.0f,
+    CHECK(linear_din(be, &a->da, &a->du, blk->fc1_w, rows, d->mlp, C, adapter ? 1.0f : 0.0f,
                      err));
     CHECK(lpt_op_layernorm_backward(be, &a->dtmp, NULL, NULL, &a->da, &A->h, &A->mean2,
-                                    &A->rstd2, &blk->ln2_w->value, (int)BT, C, err));
-    CHECK(lpt_op_add_forward(be, &a->dh, &a->dx, &a->dtmp, 1.0f, BTC, err));
+                                    &A->rstd2, &blk->ln2_w->value, (int)rows, C, err));
+    CHECK(lpt_op_add_forward(be, &a->dh, &a->dx, &a->dtmp, 1.0f, n, err));
 
     /* attention branch */
-    CHECK(linear_din(be, &a->da, &a->dh, blk->proj_w, BT, C, C, 0.0f, err));
-    LptAttentionShape as = attn_shape(d, B, S);
+    CHECK(linear_din(be, &a->da, &a->dh, blk->proj_w, rows, C, C, 0.0f, err));
+    LptAttentionShape as = attn_shape(d, B, Q, S);
     LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
     LptTensor dk = from(&a->dqkv, (size_t)C), dv = from(&a->dqkv, (size_t)2 * C);
     CHECK(lpt_op_attention_backward(be, &a->dqkv, &dk, &dv, &a->da, &A->qkv, &k, &vv, &A->o,
@@ -1103,19 +1136,33 @@ static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bo
         CHECK(lpt_op_gather_mean_backward(be, &blk->pool->grad, &a->dgp, &a->sel_idx, B,
                                           d->topk, d->M, d->P * C, err));
     }
-    if (need_dx) {
-        LptGemmShape s4;
-        lpt_gemm_shape_init(&s4, d->T, C, 3 * C, false, false);
-        s4.lda = 3 * C;
-        s4.batch = B;
-        s4.stride_a = (int64_t)S * 3 * C;
-        s4.stride_c = (int64_t)d->T * C;
-        CHECK(lpt_op_gemm_forward(be, &a->da, &a->dqkv, &blk->qkv_w->value, NULL, &s4, err));
-        CHECK(lpt_op_layernorm_backward(be, &a->dtmp, NULL, NULL, &a->da, &A->x_in, &A->mean1,
-                                        &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
-        CHECK(lpt_op_add_forward(be, &a->dx, &a->dh, &a->dtmp, 1.0f, BTC, err));
+    if (!need_dx)
+        return LPT_OK;
+    /* dLN1 = dq W_q + dk W_k + dv W_v over the image rows; the last block has dq in row 0
+     * only, so its k, v part runs over all rows and its q part is added to row 0 */
+    LptGemmShape s4;
+    lpt_gemm_shape_init(&s4, d->T, C, last ? 2 * C : 3 * C, false, false);
+    s4.lda = 3 * C;
+    s4.batch = B;
+    s4.stride_a = (int64_t)S * 3 * C;
+    s4.stride_c = (int64_t)d->T * C;
+    if (last) {
+        LptTensor dkv = from(&a->dqkv, (size_t)C);
+        CHECK(lpt_op_gemm_forward(be, &a->da, &dkv, &wkv, NULL, &s4, err));
+        s4.m = 1;
+        s4.k = C;
+        s4.beta = 1.0f;
     }
-    return LPT_OK;
+    CHECK(lpt_op_gemm_forward(be, &a->da, &a->dqkv, &blk->qkv_w->value, NULL, &s4, err));
+    if (last) { /* dx = dLN1 backward on every row, + dh on the class-token rows */
+        CHECK(lpt_op_layernorm_backward(be, &a->dx, NULL, NULL, &a->da, &A->x_in, &A->mean1,
+                                        &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
+        return lpt_op_gather_mean_backward(be, &a->dx, &a->dh, &a->cls_idx, B, 1, (int)BT, C,
+                                           err);
+    }
+    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, NULL, NULL, &a->da, &A->x_in, &A->mean1,
+                                    &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
+    return lpt_op_add_forward(be, &a->dx, &a->dh, &a->dtmp, 1.0f, BT * C, err);
 }
 
 LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scale,
@@ -1138,11 +1185,9 @@ LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scal
         return LPT_OK;
     if (vit->cfg.clip_style)
         CHECK(linear_din(be, &a->dfl, &a->df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f, err));
-    CHECK(lpt_op_layernorm_backward(be, &a->dcls, NULL, NULL, &a->dfl, &a->cls, &a->fmean,
+    /* dx = dL/d(class-token rows of the last block's output) [B, C] */
+    CHECK(lpt_op_layernorm_backward(be, &a->dx, NULL, NULL, &a->dfl, &a->cls, &a->fmean,
                                     &a->frstd, &vit->norm_w->value, B, d->C, err));
-    CHECK(lpt_tensor_fill_u32(&a->dx, 0, err));
-    CHECK(lpt_op_gather_mean_backward(be, &a->dx, &a->dcls, &a->cls_idx, B, 1, B * d->T, d->C,
-                                      err));
     bool phase2 = mode == LPT_VIT_PHASE2;
     int first = first_trained(d, mode, true);
     for (int i = d->L - 1; i >= first; i--)

@@ -41,10 +41,12 @@
  * Memory: four arenas: frozen weights, trainable tensors, their gradients (same layout as the
  * trainable arena, so one view covers a phase's whole parameter set), and activations, sized
  * by lpt_vit_activation_bytes for the largest (batch, mode) seen and re-made when a forward
- * needs more. ViT-B/16 at 224 with P = 10 and R = 8 needs about 96 MiB per image for a
- * phase-1 training step (lpt_vit_activation_bytes; 88% of it the activations kept for
- * backward, 12 layers x 7.4 MB), 20 MiB per image for inference: split larger batches into
- * micro-batches that fit.
+ * needs more. ViT-B/16 at 224 with P = 10 and R = 8 needs, per image: 94.5 MiB for a phase-1
+ * training step (11 layers x 7.4 MB kept for backward, the rest scratch), 59.7 MiB for a
+ * phase-2 step (6 layers kept), 12.3 MiB for inference. Split larger batches into
+ * micro-batches that fit; gradients accumulate across them.
+ * The last block computes only the class token's row (keys and values of all rows, its
+ * query, projection, MLP and adapter on row 0): exact, since the feature reads only that row.
  *
  * Ownership and threads: an LptVit borrows its backend (which must outlive it) and owns its
  * arenas. Tensors returned by accessors belong to the model; activation tensors (features,
