@@ -201,6 +201,35 @@ static LptStatus run_image(LptBackend *be, LptTensor *t, LptError *err)
     return lpt_op_image_transform_forward(be, &t[3], &t[0], &t[1], &s, err);
 }
 
+enum { PB = 2, PC = 3, PH = 16, PW = 24, PATCH = 8, PN = (PH / PATCH) * (PW / PATCH) };
+
+static LptStatus run_patchify(LptBackend *be, LptTensor *t, LptError *err)
+{
+    return lpt_op_patchify_forward(be, &t[1], &t[0], PB, PC, PH, PW, PATCH, err);
+}
+
+static LptStatus run_embed(LptBackend *be, LptTensor *t, LptError *err)
+{
+    /* copy the tokens into the output first: embed_forward works in place */
+    LptStatus st = lpt_op_add_forward(be, &t[3], &t[0], &t[0], 0.0f, B * (N + 1) * C, err);
+    if (st == LPT_OK)
+        st = lpt_op_embed_forward(be, &t[3], &t[1], &t[2], B, N + 1, C, err);
+    return st;
+}
+
+static LptStatus run_scaled_add(LptBackend *be, LptTensor *t, LptError *err)
+{
+    LptStatus st = lpt_op_scaled_add_forward(be, &t[4], &t[0], &t[1], &t[2], ROWS * C, err);
+    if (st == LPT_OK)
+        st = lpt_op_scaled_add_backward(be, &t[5], &t[6], &t[3], &t[1], &t[2], ROWS * C, err);
+    return st;
+}
+
+static LptStatus run_onehot(LptBackend *be, LptTensor *t, LptError *err)
+{
+    return lpt_op_onehot_forward(be, &t[1], &t[0], B, POOL, TOPK, -0.5f, err);
+}
+
 #define F(name, count) {name, LPT_F32, (size_t)(count), GEN_UNIFORM, -1.0f, 1.0f}
 #define OUTF(name, count) {name, LPT_F32, (size_t)(count), GEN_UNIFORM, 0, 0}
 #define OUTI(name, count) {name, LPT_I32, (size_t)(count), GEN_INDEX, 0, 0}
@@ -249,6 +278,14 @@ static const SelfTestCase cases[] = {
      {OUTF("out", B * C), OUTF("dpool", POOL * C)}, run_gather_mean, 1e-6},
     {"topk_forward", {F("in", ROWS * C)}, {OUTF("values", ROWS * 5), OUTI("indices", ROWS * 5)},
      run_topk, 0},
+    {"patchify_forward", {F("images", PB * PC * PH * PW)},
+     {OUTF("patches", PB * PN * PC * PATCH * PATCH)}, run_patchify, 0},
+    {"embed_forward", {F("tokens", B * (N + 1) * C), F("cls", C), F("pos", (N + 1) * C)},
+     {OUTF("x", B * (N + 1) * C)}, run_embed, 1e-6},
+    {"scaled_add", {F("a", ROWS * C), F("b", ROWS * C), F("s", 1), F("dout", ROWS * C)},
+     {OUTF("out", ROWS * C), OUTF("db", ROWS * C), OUTF("ds", 1)}, run_scaled_add, 1e-5},
+    {"onehot_forward", {{"indices", LPT_I32, B * TOPK, GEN_INDEX, 0, POOL}},
+     {OUTF("out", B * POOL)}, run_onehot, 0},
     {"image_transform_forward",
      {{"src", LPT_U8, B * IMG_H * IMG_W * 3, GEN_BYTES, 0, 0},
       {"boxes", LPT_F32, B * 5, GEN_BOXES, 0, 0}},
