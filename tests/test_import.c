@@ -25,11 +25,6 @@
 #include "lpt_store.h"
 #include "lpt_thumbnail.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
-#include <jpeglib.h>
-#include <math.h>
-#include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +32,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <jpeglib.h>
+#include <math.h>
+#include <png.h>
 
 static int passed, failed;
 
@@ -58,10 +59,9 @@ static char tmpdir[512];
 
 /* ---- Files ---- */
 
-static const char *tpath(char *buf, size_t size, const char *fmt, const char *a, const char *b)
+/* tmpdir/rel into buf. */
+static const char *tpath(char *buf, size_t size, const char *rel)
 {
-    char rel[1024];
-    snprintf(rel, sizeof rel, fmt, a ? a : "", b ? b : "");
     snprintf(buf, size, "%s/%s", tmpdir, rel);
     return buf;
 }
@@ -319,8 +319,8 @@ static LptImportReport *import(LptStore *s, const char *const *sources, size_t n
     opt.cache_dir = cache;
     LptImportReport *r = NULL;
     LptStatus st = lpt_import_run(s, &opt, &r, err);
-    CHECK(st == want, "import of %s: status %d (%s), wanted %d", sources[0], (int)st,
-          err->message, (int)want);
+    CHECK(st == want, "import of %s: status %d (%s), wanted %d", sources[0], (int)st, err->message,
+          (int)want);
     CHECK((st == LPT_OK) == (r != NULL), "report present exactly on success");
     return r;
 }
@@ -338,12 +338,12 @@ static void test_hash(void)
     CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0,
           "sha256('') = %s", hex);
     char path[1024], hex2[65];
-    tpath(path, sizeof path, "hash/abc.txt", NULL, NULL);
+    tpath(path, sizeof path, "hash/abc.txt");
     write_text(path, "abc");
     OK(lpt_hash_sha256_file(path, hex2, &err), err);
     CHECK(strcmp(hex2, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
           "file sha256 = %s", hex2);
-    tpath(path, sizeof path, "hash/missing.txt", NULL, NULL);
+    tpath(path, sizeof path, "hash/missing.txt");
     CHECK(lpt_hash_sha256_file(path, hex2, &err) == LPT_ERR_IO && strstr(err.message, path),
           "a missing file names it: %s", err.message);
     CHECK(lpt_hash_sha256_memory(NULL, 3, "x", hex, &err) == LPT_ERR_INVALID_ARGUMENT,
@@ -363,8 +363,9 @@ static void test_thumbnail_math(void)
     lpt_thumbnail_size(5000, 1, &tw, &th);
     CHECK(tw == 128 && th == 1, "5000x1 -> %dx%d", tw, th);
 
-    /* 3 -> 2 pixels: each output covers 1.5 inputs: (0 + 30/2) / 1.5 = 10, (30/2 + 60) / 1.5 = 50. */
-    uint8_t row[3] = {0, 30, 60}, out[4];
+    /* 3 -> 2 pixels: each output covers 1.5 inputs: (0 + 30/2) / 1.5 = 10, (30/2 + 60) / 1.5 = 50.
+     */
+    uint8_t row[3] = {0, 30, 60}, out[6];
     LptImage img = {.width = 3, .height = 1, .channels = 1, .pixels = row};
     OK(lpt_thumbnail_downscale(&img, 2, 1, out, &err), err);
     CHECK(out[0] == 10 && out[1] == 50, "3->2 area average: %d %d", out[0], out[1]);
@@ -390,7 +391,10 @@ static void test_thumbnail_math(void)
     memset(white, 255, sizeof white);
     LptImage w = {.width = 7, .height = 5, .channels = 1, .pixels = white};
     OK(lpt_thumbnail_downscale(&w, 3, 2, out, &err), err);
-    CHECK(out[0] == 255 && out[1] == 255 && out[2] == 255 && out[3] == 255, "white stays 255");
+    bool white_out = true;
+    for (int i = 0; i < 6; i++)
+        white_out &= out[i] == 255;
+    CHECK(white_out, "white stays 255");
     CHECK(lpt_thumbnail_downscale(&w, 8, 2, out, &err) == LPT_ERR_INVALID_ARGUMENT,
           "enlarging is refused");
     char buf[256];
@@ -511,9 +515,9 @@ static void make_messy_tree(const char *root)
 static void test_folder(void)
 {
     char root[1024], project[1024], cache[1024];
-    tpath(root, sizeof root, "messy", NULL, NULL);
-    tpath(project, sizeof project, "messy.lptproj", NULL, NULL);
-    tpath(cache, sizeof cache, "cache", NULL, NULL);
+    tpath(root, sizeof root, "messy");
+    tpath(project, sizeof project, "messy.lptproj");
+    tpath(cache, sizeof cache, "cache");
     make_messy_tree(root);
     LptStore *s = open_project(project);
     if (!s)
@@ -529,12 +533,10 @@ static void test_folder(void)
         CHECK(r->duplicates == 2 && r->num_duplicate_list == 2, "duplicates %lld",
               (long long)r->duplicates);
         CHECK(r->unreadable == 1 && r->bad_lines == 0 && r->conflicts == 0,
-              "unreadable %lld, bad lines %lld", (long long)r->unreadable,
-              (long long)r->bad_lines);
+              "unreadable %lld, bad lines %lld", (long long)r->unreadable, (long long)r->bad_lines);
         CHECK(r->hidden_skipped == 2, "hidden %lld", (long long)r->hidden_skipped);
         CHECK(r->non_image_skipped == 1, "non-images %lld", (long long)r->non_image_skipped);
-        CHECK(r->unlabelled_skipped == 1, "outside classes %lld",
-              (long long)r->unlabelled_skipped);
+        CHECK(r->unlabelled_skipped == 1, "outside classes %lld", (long long)r->unlabelled_skipped);
         CHECK(r->links_skipped == 1, "links %lld", (long long)r->links_skipped);
         CHECK(r->classes_created == 4, "classes created %lld", (long long)r->classes_created);
         CHECK(r->thumbnails_made == 6, "thumbnails made %lld", (long long)r->thumbnails_made);
@@ -557,7 +559,8 @@ static void test_folder(void)
     CHECK(cat && dog && neko && def, "classes named by folder, UTF-8 kept");
     CHECK(images_of(s, cat, LPT_STORE_SPLIT_TRAIN) == 2, "cat: 2 train");
     CHECK(images_of(s, dog, LPT_STORE_SPLIT_TRAIN) == 2, "dog: c.jpg and image.png.txt");
-    CHECK(images_of(s, neko, LPT_STORE_SPLIT_ANY) == 1 && images_of(s, def, LPT_STORE_SPLIT_ANY) == 1,
+    CHECK(images_of(s, neko, LPT_STORE_SPLIT_ANY) == 1 &&
+              images_of(s, def, LPT_STORE_SPLIT_ANY) == 1,
           "one image each in 猫 and défaut");
     LptStoreImage *im = image_by_suffix(s, "/cat/sub/deeper/b.png");
     CHECK(im && im->width == 30 && im->height == 40 && im->channels == 1 && im->path[0] == '/' &&
@@ -598,8 +601,8 @@ static void test_folder(void)
     if (r) {
         const LptImportProblem *p = problem_with(r, "/猫/ねこ.png");
         CHECK(r->conflicts == 1 && p && p->kind == LPT_IMPORT_PROBLEM_CONFLICT && r->imported == 0,
-              "changed file is a conflict (%lld conflicts, %lld imported)",
-              (long long)r->conflicts, (long long)r->imported);
+              "changed file is a conflict (%lld conflicts, %lld imported)", (long long)r->conflicts,
+              (long long)r->imported);
     }
     lpt_import_report_free(r);
     CHECK(images_of(s, 0, LPT_STORE_SPLIT_ANY) == 6, "still 6 images");
@@ -611,8 +614,8 @@ static void test_folder(void)
 static void test_list_and_csv(void)
 {
     char dir[1024], list[1024], csv[1024], project[1024], cache[1024], p[2048];
-    tpath(dir, sizeof dir, "lists", NULL, NULL);
-    tpath(cache, sizeof cache, "cache", NULL, NULL);
+    tpath(dir, sizeof dir, "lists");
+    tpath(cache, sizeof cache, "cache");
     snprintf(p, sizeof p, "%s/img/a.png", dir);
     write_png(p, 16, 16, 3, 101);
     snprintf(p, sizeof p, "%s/img/b.png", dir);
@@ -624,18 +627,18 @@ static void test_list_and_csv(void)
     snprintf(p, sizeof p, "%s/img/text.txt", dir);
     write_text(p, "hello\n");
     snprintf(list, sizeof list, "%s/labels.txt", dir);
-    write_text(list, "\xEF\xBB\xBF# a comment\n"           /* 1 */
-                     "\n"                                  /* 2 */
-                     "img/a.png cat\n"                     /* 3 */
-                     "   img/b.png \t dog   \n"            /* 4 */
-                     "img/missing.png cat\n"               /* 5 */
-                     "only_one_field\n"                    /* 6 */
-                     "img/dir with space/c d.png cat\r\n"  /* 7 */
-                     "  # indented comment\n"              /* 8 */
-                     "img/é.png défaut\r\n"                /* 9 */
-                     "img/text.txt dog\n"                  /* 10 */
-                     "img/a.png cat");                     /* 11: the same file again */
-    tpath(project, sizeof project, "lists.lptproj", NULL, NULL);
+    write_text(list, "\xEF\xBB\xBF# a comment\n"          /* 1 */
+                     "\n"                                 /* 2 */
+                     "img/a.png cat\n"                    /* 3 */
+                     "   img/b.png \t dog   \n"           /* 4 */
+                     "img/missing.png cat\n"              /* 5 */
+                     "only_one_field\n"                   /* 6 */
+                     "img/dir with space/c d.png cat\r\n" /* 7 */
+                     "  # indented comment\n"             /* 8 */
+                     "img/é.png défaut\r\n"               /* 9 */
+                     "img/text.txt dog\n"                 /* 10 */
+                     "img/a.png cat");                    /* 11: the same file again */
+    tpath(project, sizeof project, "lists.lptproj");
     LptStore *s = open_project(project);
     if (!s)
         return;
@@ -675,15 +678,15 @@ static void test_list_and_csv(void)
     snprintf(p, sizeof p, "%s/img/x,y.png", dir);
     write_png(p, 16, 16, 3, 105);
     snprintf(csv, sizeof csv, "%s/data.csv", dir);
-    write_text(csv, "Label,PATH\r\n"                          /* 1 */
-                    "\"cat, big\",\"img/x,y.png\"\r\n"        /* 2 */
-                    "\"say \"\"hi\"\"\",img/a.png\r\n"        /* 3 */
-                    "  dog  ,  img/b.png  \r\n"               /* 4 */
-                    "\r\n"                                    /* 5 */
-                    "lonely\r\n"                              /* 6 */
-                    "\"multi\nline\",img/é.png\n"             /* 7-8 */
-                    "\"open,img/c.png\n");                    /* 9: never closed */
-    tpath(project, sizeof project, "csv.lptproj", NULL, NULL);
+    write_text(csv, "Label,PATH\r\n"                   /* 1 */
+                    "\"cat, big\",\"img/x,y.png\"\r\n" /* 2 */
+                    "\"say \"\"hi\"\"\",img/a.png\r\n" /* 3 */
+                    "  dog  ,  img/b.png  \r\n"        /* 4 */
+                    "\r\n"                             /* 5 */
+                    "lonely\r\n"                       /* 6 */
+                    "\"multi\nline\",img/é.png\n"      /* 7-8 */
+                    "\"open,img/c.png\n");             /* 9: never closed */
+    tpath(project, sizeof project, "csv.lptproj");
     s = open_project(project);
     if (!s)
         return;
@@ -731,6 +734,20 @@ static void test_list_and_csv(void)
     CHECK(lpt_import_run(s, &opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "bad split mode");
     CHECK(lpt_import_run(NULL, &opt, &r, &err) == LPT_ERR_INVALID_ARGUMENT, "no store");
     lpt_store_close(s);
+    /* A read-only project is refused before any file is read. */
+    s = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    CHECK(s != NULL, "read-only open: %s", err.message);
+    if (s) {
+        snprintf(p, sizeof p, "%s/img", dir);
+        const char *ro_src[] = {p};
+        LptStatus st = lpt_import_run(
+            s, &(LptImportOptions){.sources = ro_src, .num_sources = 1, .cache_dir = cache}, &r,
+            &err);
+        CHECK(st != LPT_OK && !r && strstr(err.message, "csv.lptproj"),
+              "read-only project refused: %d %s", (int)st, err.message);
+        CHECK(images_of(s, 0, LPT_STORE_SPLIT_ANY) == 4, "still 4 images");
+        lpt_store_close(s);
+    }
 }
 
 /* ---- Splits ---- */
@@ -763,12 +780,12 @@ static void test_split_auto(void)
     const int train[3] = {30, 10, 2}, test[3] = {5, 5, 5};
     static const char *const names[] = {"head", "mid", "tail"};
     char root[1024], project[1024], project2[1024], cache[1024], l1[1200], l2[1200];
-    tpath(root, sizeof root, "builder", NULL, NULL);
-    tpath(cache, sizeof cache, "cache", NULL, NULL);
+    tpath(root, sizeof root, "builder");
+    tpath(cache, sizeof cache, "cache");
     make_builder_tree(root, train, test, 3);
     LptError err = {0};
     /* The folder layout. */
-    tpath(project, sizeof project, "builder.lptproj", NULL, NULL);
+    tpath(project, sizeof project, "builder.lptproj");
     LptStore *s = open_project(project);
     if (!s)
         return;
@@ -801,7 +818,7 @@ static void test_split_auto(void)
     CHECK(latest.id > 0 && latest.user_given == 1 && fabs(latest.train_fraction - 0.8) < 1e-12,
           "split settings stored as user-given with the project's fractions");
     /* The same dataset through its list files: the same images in val (keys are hashes). */
-    tpath(project2, sizeof project2, "builder-lists.lptproj", NULL, NULL);
+    tpath(project2, sizeof project2, "builder-lists.lptproj");
     LptStore *s2 = open_project(project2);
     snprintf(l1, sizeof l1, "%s/train.txt", root);
     snprintf(l2, sizeof l2, "%s/test.txt", root);
@@ -858,9 +875,9 @@ static void test_split_auto(void)
 static void test_split_stratified(void)
 {
     char root[1024], more[1024], project[1024], cache[1024], p[2048];
-    tpath(root, sizeof root, "plain", NULL, NULL);
-    tpath(more, sizeof more, "plain-more", NULL, NULL);
-    tpath(cache, sizeof cache, "cache", NULL, NULL);
+    tpath(root, sizeof root, "plain");
+    tpath(more, sizeof more, "plain-more");
+    tpath(cache, sizeof cache, "cache");
     for (int i = 0; i < 50; i++) {
         snprintf(p, sizeof p, "%s/big/%03d.png", root, i);
         write_png(p, 8, 8, 1, 5000 + (uint32_t)i);
@@ -871,7 +888,7 @@ static void test_split_stratified(void)
         snprintf(p, sizeof p, "%s/small/%d.png", root, i);
         write_png(p, 8, 8, 1, 7000 + (uint32_t)i);
     }
-    tpath(project, sizeof project, "plain.lptproj", NULL, NULL);
+    tpath(project, sizeof project, "plain.lptproj");
     LptStore *s = open_project(project);
     if (!s)
         return;
@@ -888,8 +905,8 @@ static void test_split_stratified(void)
     lpt_split_targets(&cfg, 3, &small[1], &small[2], &small[3], &err);
     int64_t big = class_id(s, "big"), sm = class_id(s, "small");
     for (int k = 1; k <= 3; k++) {
-        CHECK(images_of(s, big, (LptStoreSplit)k) == want[k], "big split %d: %lld, wanted %lld",
-              k, (long long)images_of(s, big, (LptStoreSplit)k), (long long)want[k]);
+        CHECK(images_of(s, big, (LptStoreSplit)k) == want[k], "big split %d: %lld, wanted %lld", k,
+              (long long)images_of(s, big, (LptStoreSplit)k), (long long)want[k]);
         CHECK(images_of(s, sm, (LptStoreSplit)k) == small[k], "small split %d", k);
     }
     /* A second import tops the class up to the targets of 100 images. */
@@ -933,10 +950,11 @@ static bool count_calls(const LptImportProgress *p, void *user)
 
 static void test_cancel(void)
 {
-    char root[1024], project[1024], cache[1024], p[2048], other[1024];
-    tpath(root, sizeof root, "many", NULL, NULL);
-    tpath(other, sizeof other, "first", NULL, NULL);
-    tpath(cache, sizeof cache, "cache-cancel", NULL, NULL);
+    char root[1024], project[1024], cache[1024], p[2048], other[1024], fail_cache[1024];
+    tpath(fail_cache, sizeof fail_cache, "cache-fail");
+    tpath(root, sizeof root, "many");
+    tpath(other, sizeof other, "first");
+    tpath(cache, sizeof cache, "cache-cancel");
     for (int i = 0; i < 300; i++) {
         snprintf(p, sizeof p, "%s/c%d/%03d.png", root, i % 3, i);
         write_png(p, 64, 64, 3, 20000 + (uint32_t)i);
@@ -945,7 +963,7 @@ static void test_cancel(void)
         snprintf(p, sizeof p, "%s/c0/%d.png", other, i);
         write_png(p, 8, 8, 1, 30000 + (uint32_t)i);
     }
-    tpath(project, sizeof project, "cancel.lptproj", NULL, NULL);
+    tpath(project, sizeof project, "cancel.lptproj");
     LptError err = {0};
     LptStore *s = open_project(project);
     if (!s)
@@ -976,11 +994,12 @@ static void test_cancel(void)
         } else if (attempt == 2) {
             opt.cancel = &flag;
         } else {
-            /* A failure half-way: one image's thumbnail folder is a file. */
-            char first_png[2048], hex[65];
-            snprintf(first_png, sizeof first_png, "%s/c1/150.png", root);
-            lpt_hash_sha256_file(first_png, hex, &err);
-            snprintf(blocker, sizeof blocker, "%s/thumbnails/%.2s", cache, hex);
+            /* A failure half-way: with a fresh cache, one image's thumbnail folder is a file. */
+            char png_path[2048], hex[65];
+            snprintf(png_path, sizeof png_path, "%s/c0/150.png", root);
+            OK(lpt_hash_sha256_file(png_path, hex, &err), err);
+            opt.cache_dir = fail_cache;
+            snprintf(blocker, sizeof blocker, "%s/thumbnails/%.2s", fail_cache, hex);
             remove_tree(blocker);
             write_text(blocker, "in the way");
         }
@@ -1063,9 +1082,9 @@ static double json_number(const cJSON *o, const char *key)
 static void test_cli(const char *lpt)
 {
     char root[1024], project[1024], cache[1024], p[2048], cmd[8192];
-    tpath(root, sizeof root, "cli", NULL, NULL);
-    tpath(cache, sizeof cache, "cache-cli", NULL, NULL);
-    tpath(project, sizeof project, "cli.lptproj", NULL, NULL);
+    tpath(root, sizeof root, "cli");
+    tpath(cache, sizeof cache, "cache-cli");
+    tpath(project, sizeof project, "cli.lptproj");
     for (int i = 0; i < 12; i++) {
         snprintf(p, sizeof p, "%s/ok/%02d.png", root, i);
         write_png(p, 10, 10, 1, 40000 + (uint32_t)i);
@@ -1144,7 +1163,7 @@ static void test_cli(const char *lpt)
     CHECK(rc == 2, "bad --split: exit %d", rc);
     free(out);
     char fresh[1024];
-    tpath(fresh, sizeof fresh, "cli-new.lptproj", NULL, NULL);
+    tpath(fresh, sizeof fresh, "cli-new.lptproj");
     snprintf(cmd, sizeof cmd, "LPT_CACHE_DIR='%s' '%s' import --project '%s' '%s/nope' 2>&1", cache,
              lpt, fresh, root);
     rc = run_cmd(cmd, &out);
@@ -1154,8 +1173,8 @@ static void test_cli(const char *lpt)
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' stats --project '%s' 2>&1", lpt, fresh);
     rc = run_cmd(cmd, &out);
-    CHECK(rc == 1 && out && strstr(out, "cli-new.lptproj"), "stats of a missing project: %d %s",
-          rc, out ? out : "");
+    CHECK(rc == 1 && out && strstr(out, "cli-new.lptproj"), "stats of a missing project: %d %s", rc,
+          out ? out : "");
     free(out);
 }
 

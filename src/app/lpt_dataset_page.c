@@ -8,6 +8,7 @@
 #include "lpt_dataset_page.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 
@@ -21,7 +22,6 @@ struct _LptDatasetPage {
     AdwBin parent_instance;
 
     /* template widgets */
-    AdwToastOverlay *toast_overlay;
     GtkRevealer *import_revealer;
     GtkLabel *import_label;
     GtkLabel *import_file_label;
@@ -37,6 +37,9 @@ struct _LptDatasetPage {
     GtkListBox *warnings_list;
     GtkWidget *report_box;
     GtkListBox *report_list;
+
+    /* borrowed */
+    AdwToastOverlay *toast_overlay; /* the page's child, owned by AdwBin; NULL once disposed */
 
     /* owned */
     LptProject *project;
@@ -63,7 +66,8 @@ static gulong plural_n(gint64 count)
 
 static void show_toast(LptDatasetPage *self, const char *text)
 {
-    adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(text));
+    if (self->toast_overlay != NULL)
+        adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(text));
 }
 
 static void show_error_dialog(LptDatasetPage *self, const char *heading, const char *body)
@@ -427,12 +431,23 @@ static GtkWidget *report_row(const char *title, const char *subtitle)
     return row;
 }
 
-/* Lists a count of skipped files; title is a translated, formatted line (taken). */
-static void add_count_row(LptDatasetPage *self, gint64 count, char *title)
+/* path with the home folder written "~" (a new string). */
+static char *display_path(const char *path)
 {
-    if (count > 0)
-        gtk_list_box_append(self->report_list, report_row(title, NULL));
-    g_free(title);
+    const char *home = g_get_home_dir();
+    gsize n = strlen(home);
+    if (n > 1 && strncmp(path, home, n) == 0 && path[n] == '/')
+        return g_strconcat("~", path + n, NULL);
+    return g_strdup(path);
+}
+
+/* Appends a line (taken) to lines. */
+static void append_line(GString *lines, char *line)
+{
+    if (lines->len > 0)
+        g_string_append_c(lines, '\n');
+    g_string_append(lines, line);
+    g_free(line);
 }
 
 static GtkWidget *expander(const char *title, gint64 count)
@@ -499,38 +514,52 @@ static void show_report(LptDatasetPage *self)
     if (r->split_note[0] != '\0')
         gtk_list_box_append(self->report_list, report_row(_("Splits"), r->split_note));
 
-    add_count_row(self, r->hidden_skipped,
-                  g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                              "%lld hidden file or folder skipped",
-                                              "%lld hidden files or folders skipped",
-                                              plural_n(r->hidden_skipped)),
-                                  (long long)r->hidden_skipped));
-    add_count_row(self, r->non_image_skipped,
-                  g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld file skipped: not an image",
-                                              "%lld files skipped: not images",
-                                              plural_n(r->non_image_skipped)),
-                                  (long long)r->non_image_skipped));
-    add_count_row(self, r->unlabelled_skipped,
-                  g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                              "%lld file skipped: outside a class folder",
-                                              "%lld files skipped: outside a class folder",
-                                              plural_n(r->unlabelled_skipped)),
-                                  (long long)r->unlabelled_skipped));
-    add_count_row(self, r->links_skipped,
-                  g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                              "%lld folder skipped: reached again by a link",
-                                              "%lld folders skipped: reached again by a link",
-                                              plural_n(r->links_skipped)),
-                                  (long long)r->links_skipped));
+    gint64 walk_skipped =
+        r->hidden_skipped + r->non_image_skipped + r->unlabelled_skipped + r->links_skipped;
+    if (walk_skipped > 0) {
+        GString *lines = g_string_new(NULL);
+        if (r->hidden_skipped > 0)
+            append_line(lines, g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld hidden",
+                                                           "%lld hidden",
+                                                           plural_n(r->hidden_skipped)),
+                                               (long long)r->hidden_skipped));
+        if (r->non_image_skipped > 0)
+            append_line(lines, g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld not an image",
+                                                           "%lld not images",
+                                                           plural_n(r->non_image_skipped)),
+                                               (long long)r->non_image_skipped));
+        if (r->unlabelled_skipped > 0)
+            append_line(lines,
+                        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+                                                    "%lld outside a class folder",
+                                                    "%lld outside a class folder",
+                                                    plural_n(r->unlabelled_skipped)),
+                                        (long long)r->unlabelled_skipped));
+        if (r->links_skipped > 0)
+            append_line(lines,
+                        g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+                                                    "%lld folder reached again by a link",
+                                                    "%lld folders reached again by a link",
+                                                    plural_n(r->links_skipped)),
+                                        (long long)r->links_skipped));
+        g_autofree char *title = g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE, "%lld file or folder skipped",
+                        "%lld files or folders skipped", plural_n(walk_skipped)),
+            (long long)walk_skipped);
+        gtk_list_box_append(self->report_list, report_row(title, lines->str));
+        g_string_free(lines, TRUE);
+    }
 
     if (r->num_duplicate_list > 0) {
         GtkWidget *row = expander(_("Duplicates skipped"), (gint64)r->num_duplicate_list);
         size_t shown = MIN(r->num_duplicate_list, REPORT_MAX_ROWS);
         for (size_t i = 0; i < shown; i++) {
             const LptImportDuplicate *d = &r->duplicate_list[i];
+            g_autofree char *path = display_path(d->path);
+            g_autofree char *kept = display_path(d->kept);
             g_autofree char *subtitle = g_strdup_printf(
-                d->same_file ? _("The same file as %s") : _("The same content as %s"), d->kept);
-            adw_expander_row_add_row(ADW_EXPANDER_ROW(row), report_row(d->path, subtitle));
+                d->same_file ? _("The same file as %s") : _("The same content as %s"), kept);
+            adw_expander_row_add_row(ADW_EXPANDER_ROW(row), report_row(path, subtitle));
         }
         add_more_row(row, shown, r->num_duplicate_list);
         gtk_list_box_append(self->report_list, row);
@@ -540,9 +569,10 @@ static void show_report(LptDatasetPage *self)
         size_t shown = MIN(r->num_problems, REPORT_MAX_ROWS);
         for (size_t i = 0; i < shown; i++) {
             const LptImportProblem *p = &r->problems[i];
+            g_autofree char *path = display_path(p->path);
             g_autofree char *title =
-                p->line > 0 ? g_strdup_printf(_("%s, line %lld"), p->path, (long long)p->line)
-                            : g_strdup(p->path);
+                p->line > 0 ? g_strdup_printf(_("%s, line %lld"), path, (long long)p->line)
+                            : g_strdup(path);
             g_autofree char *subtitle =
                 g_strdup_printf("%s: %s", problem_kind_label(p->kind), p->reason);
             adw_expander_row_add_row(ADW_EXPANDER_ROW(row), report_row(title, subtitle));
@@ -579,11 +609,9 @@ static void on_import_progress(LptImportJob *job, guint phase, gint64 scanned, g
                                (long long)imported, (long long)to_write);
         fraction = to_write > 0 ? (double)imported / (double)to_write : 1.0;
     } else {
-        text = g_strdup_printf(
-            g_dngettext(GETTEXT_PACKAGE, "Reading files: %lld of %lld, %lld skipped",
-                        "Reading files: %lld of %lld, %lld skipped",
-                        plural_n(scanned)),
-            (long long)(imported + skipped), (long long)scanned, (long long)skipped);
+        text = g_strdup_printf(_("Reading files: %lld of %lld, %lld skipped"),
+                               (long long)(imported + skipped), (long long)scanned,
+                               (long long)skipped);
         fraction = scanned > 0 ? (double)(imported + skipped) / (double)scanned : 0.0;
     }
     gtk_label_set_text(self->import_label, text);
@@ -623,9 +651,9 @@ static void on_import_done(GObject *source, GAsyncResult *result, gpointer user_
     gint64 skipped = report->scanned - report->imported;
     g_autofree char *text =
         skipped > 0
-            ? g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Imported %lld images, %lld skipped",
+            ? g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Imported %lld image, %lld skipped",
                                           "Imported %lld images, %lld skipped",
-                                          plural_n(skipped)),
+                                          plural_n(report->imported)),
                               (long long)report->imported, (long long)skipped)
             : g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Imported %lld image",
                                           "Imported %lld images",
@@ -799,6 +827,7 @@ static void lpt_dataset_page_dispose(GObject *object)
     g_clear_object(&self->class_sort);
     g_clear_object(&self->class_store);
     g_clear_object(&self->settings);
+    self->toast_overlay = NULL;
     gtk_widget_dispose_template(GTK_WIDGET(self), LPT_TYPE_DATASET_PAGE);
 
     G_OBJECT_CLASS(lpt_dataset_page_parent_class)->dispose(object);
@@ -826,7 +855,6 @@ static void lpt_dataset_page_class_init(LptDatasetPageClass *klass)
     g_type_ensure(LPT_TYPE_LONG_TAIL_CHART);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 APP_RESOURCE_PATH "/lpt_dataset_page.ui");
-    gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, toast_overlay);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, import_revealer);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, import_label);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, import_file_label);
@@ -861,6 +889,7 @@ static void lpt_dataset_page_class_init(LptDatasetPageClass *klass)
 static void lpt_dataset_page_init(LptDatasetPage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    self->toast_overlay = ADW_TOAST_OVERLAY(adw_bin_get_child(ADW_BIN(self)));
 
     self->settings = g_settings_new(APP_ID);
     self->class_store = g_list_store_new(LPT_TYPE_CLASS_ROW);

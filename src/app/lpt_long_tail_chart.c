@@ -1,7 +1,8 @@
 /* lpt_long_tail_chart.c: the long-tail chart (see the header).
  *
  * Layout, in widget coordinates: a plot rectangle inset by PAD_* for the tick labels (left),
- * the band labels and the ratio (top) and the axis caption (bottom). The value axis is
+ * the count label and the ratio (top row), the band labels (a row of BAND_HEADER above the
+ * plot, shaded with the bands) and the axis caption (bottom). The value axis is
  * log10 from Y_FLOOR_LOG (a count of 1 still shows a stub) to the decade above the largest
  * count; class i of n occupies the slot [i, i + 1) * width / n.
  */
@@ -16,7 +17,8 @@
 
 #define PAD_LEFT 44.0f
 #define PAD_RIGHT 12.0f
-#define PAD_TOP 34.0f
+#define PAD_TOP 50.0f
+#define BAND_HEADER 22.0f /* the band labels' row, above the plot */
 #define PAD_BOTTOM 26.0f
 #define Y_FLOOR_LOG (-0.3) /* log10 of the axis bottom (about 0.5) */
 #define BAR_FILL 0.78f     /* share of a slot a bar covers when bars are wide */
@@ -161,7 +163,9 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
             end++;
         GdkRGBA band = with_alpha(&group_colors[group], 0.09f);
         float bx = x0 + start * slot, bw = (end - start) * slot;
-        gtk_snapshot_append_color(snapshot, &band, &GRAPHENE_RECT_INIT(bx, y0, bw, plot_h));
+        gtk_snapshot_append_color(snapshot, &band,
+                                  &GRAPHENE_RECT_INIT(bx, y0 - BAND_HEADER, bw,
+                                                      plot_h + BAND_HEADER));
 
         const char *group_names[LPT_GROUP_COUNT] = {C_("group", "Many"), C_("group", "Medium"),
                                                     C_("group", "Few")};
@@ -169,8 +173,8 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
         int label_w;
         append_text(NULL, widget, label, 0, 0, 0, TRUE, TRUE, &fg, &label_w);
         if (label_w + 6 <= bw)
-            append_text(snapshot, widget, label, bx + bw / 2, y0 + 4, 0.5f, TRUE, TRUE,
-                        &group_colors[group], NULL);
+            append_text(snapshot, widget, label, bx + bw / 2, y0 - BAND_HEADER + 3, 0.5f, TRUE,
+                        TRUE, &group_colors[group], NULL);
         start = end;
     }
 
@@ -222,9 +226,9 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
         /* Translators: the largest class count over the smallest, as in "120 : 1". */
         ratio = g_strdup_printf(_("Imbalance ratio: %.*f : 1"),
                                 self->imbalance_ratio < 10 ? 1 : 0, self->imbalance_ratio);
-    append_text(snapshot, widget, ratio, x0 + plot_w, 6, 1.0f, FALSE, TRUE, &fg, NULL);
+    append_text(snapshot, widget, ratio, x0 + plot_w, 2, 1.0f, FALSE, TRUE, &fg, NULL);
     if (self->count_label != NULL)
-        append_text(snapshot, widget, self->count_label, x0, 6, 0.0f, FALSE, FALSE, &tick,
+        append_text(snapshot, widget, self->count_label, x0, 2, 0.0f, FALSE, FALSE, &tick,
                     NULL);
     g_autofree char *caption =
         g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u class, largest first",
@@ -334,10 +338,14 @@ void lpt_long_tail_chart_set_data(LptLongTailChart *self, guint n_classes,
 
     g_autofree char *description = NULL;
     if (isnan(imbalance_ratio))
-        description = g_strdup_printf(_("Long-tail chart of %u classes"), n_classes);
+        description = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Long-tail chart of %u class",
+                                                  "Long-tail chart of %u classes", n_classes),
+                                      n_classes);
     else
-        description = g_strdup_printf(_("Long-tail chart of %u classes, imbalance ratio %.1f"),
-                                      n_classes, imbalance_ratio);
+        description = g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE, "Long-tail chart of %u class, imbalance ratio %.1f",
+                        "Long-tail chart of %u classes, imbalance ratio %.1f", n_classes),
+            n_classes, imbalance_ratio);
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    description, -1);
     gtk_widget_queue_draw(GTK_WIDGET(self));

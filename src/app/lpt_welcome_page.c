@@ -1,9 +1,12 @@
 /* lpt_welcome_page.c: the welcome page (see the header). */
 #include "lpt_welcome_page.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
+#include "lpt_store.h"
 
 struct _LptWelcomePage {
     AdwBin parent_instance;
@@ -38,6 +41,9 @@ static GtkWidget *make_recent_row(const char *path)
 {
     g_autoptr(GFile) file = g_file_new_for_path(path);
     g_autofree char *basename = g_file_get_basename(file);
+    if (g_str_has_suffix(basename, LPT_STORE_EXTENSION) &&
+        strlen(basename) > strlen(LPT_STORE_EXTENSION))
+        basename[strlen(basename) - strlen(LPT_STORE_EXTENSION)] = '\0';
     g_autofree char *folder = display_folder(file);
     gboolean exists = g_file_query_exists(file, NULL);
 

@@ -174,9 +174,9 @@ static void print_problems(const LptImportReport *r, LptImportProblemKind kind, 
 
 static void print_text(const char *project, bool created, const LptImportReport *r)
 {
-    printf("imported %lld image%s into %s%s (%lld new class%s): train %lld, val %lld, test %lld",
+    printf("imported %lld image%s into %s (%s%lld new class%s): train %lld, val %lld, test %lld",
            (long long)r->imported, r->imported == 1 ? "" : "s", project,
-           created ? " (created)" : "", (long long)r->classes_created,
+           created ? "a new project, " : "", (long long)r->classes_created,
            r->classes_created == 1 ? "" : "es", (long long)r->split_counts[LPT_STORE_SPLIT_TRAIN],
            (long long)r->split_counts[LPT_STORE_SPLIT_VAL],
            (long long)r->split_counts[LPT_STORE_SPLIT_TEST]);
@@ -189,8 +189,13 @@ static void print_text(const char *project, bool created, const LptImportReport 
         printf("duplicates (not imported): %lld\n", (long long)r->duplicates);
         for (size_t i = 0; i < r->num_duplicate_list && i < LIST_SHOWN; i++) {
             const LptImportDuplicate *d = &r->duplicate_list[i];
-            printf("  %s: %s %s%s\n", d->path, d->same_file ? "the same file as" : "same content as",
-                   d->kept, d->kept_image_id ? " (already in the project)" : " (imported)");
+            if (strcmp(d->path, d->kept) == 0)
+                printf("  %s: met again (named twice, or by two sources)%s\n", d->path,
+                       d->kept_image_id ? "; already in the project" : "");
+            else
+                printf("  %s: %s %s%s\n", d->path,
+                       d->same_file ? "the same file as" : "same content as", d->kept,
+                       d->kept_image_id ? " (already in the project)" : " (imported)");
         }
         if (r->num_duplicate_list > LIST_SHOWN)
             printf("  ... and %zu more (--json lists all)\n", r->num_duplicate_list - LIST_SHOWN);
@@ -203,8 +208,9 @@ static void print_text(const char *project, bool created, const LptImportReport 
            (long long)r->hidden_skipped, (long long)r->non_image_skipped,
            (long long)r->unlabelled_skipped, (long long)r->links_skipped);
     printf("%lld files in %.2f s (%.0f files/s, %d threads, %lld thumbnails made)\n",
-           (long long)r->scanned, r->seconds, r->seconds > 0 ? (double)r->scanned / r->seconds : 0.0,
-           r->threads, (long long)r->thumbnails_made);
+           (long long)r->scanned, r->seconds,
+           r->seconds > 0 ? (double)r->scanned / r->seconds : 0.0, r->threads,
+           (long long)r->thumbnails_made);
 }
 
 /* Removes a project this command created (and SQLite's side files) after a failure. */
@@ -269,7 +275,8 @@ int lpt_cmd_import(int argc, char **argv)
     if (rc == LPT_EXIT_OK && !project)
         rc = lpt_cli_usage_error("import", "--project FILE is required\n" USAGE);
     if (rc == LPT_EXIT_OK && num_sources == 0)
-        rc = lpt_cli_usage_error("import", "which SOURCE? (a folder, list file or CSV file)\n" USAGE);
+        rc = lpt_cli_usage_error("import",
+                                 "which SOURCE? (a folder, list file or CSV file)\n" USAGE);
     if (rc != LPT_EXIT_OK) {
         free(sources);
         return rc;

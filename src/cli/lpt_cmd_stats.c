@@ -1,6 +1,7 @@
 /* lpt_cmd_stats.c: `lpt stats --project FILE [--json]`: the project's class table (images per
  * split, share, many/medium/few group from the training counts), the imbalance ratio and the
- * warnings (lpt_stats.h). Opens the project read-only, so it runs while the app has it open.
+ * warnings (lpt_stats.h); the text table lists the classes by training images, most first, the
+ * JSON by class id. Opens the project read-only, so it runs while the app has it open.
  */
 #include "lpt_cli.h"
 
@@ -66,6 +67,15 @@ static void print_json(const char *project, const LptStats *s)
     cJSON_Delete(root);
 }
 
+/* Most training images first (the long tail reads downwards), then by name. */
+static int by_train_count(const void *a, const void *b)
+{
+    const LptStatsClass *x = *(const LptStatsClass *const *)a;
+    const LptStatsClass *y = *(const LptStatsClass *const *)b;
+    int64_t nx = x->count[LPT_STORE_SPLIT_TRAIN], ny = y->count[LPT_STORE_SPLIT_TRAIN];
+    return nx != ny ? (nx < ny) - (nx > ny) : strcmp(x->name, y->name);
+}
+
 static void print_text(const char *project, const LptStats *s)
 {
     printf("%s: %lld images in %zu classes (train %lld, val %lld, test %lld", project,
@@ -92,15 +102,22 @@ static void print_text(const char *project, const LptStats *s)
         int len = (int)strlen(s->classes[c].name);
         width = len > width ? (len > 40 ? 40 : len) : width;
     }
+    const LptStatsClass **order = malloc(s->num_classes * sizeof *order);
+    if (!order)
+        return;
+    for (size_t c = 0; c < s->num_classes; c++)
+        order[c] = &s->classes[c];
+    qsort(order, s->num_classes, sizeof *order, by_train_count);
     printf("  %-*s %7s %6s %6s %7s %6s  %s\n", width, "class", "train", "val", "test", "total",
            "share", "group");
     for (size_t c = 0; c < s->num_classes; c++) {
-        const LptStatsClass *k = &s->classes[c];
+        const LptStatsClass *k = order[c];
         printf("  %-*s %7lld %6lld %6lld %7lld %5.1f%%  %s\n", width, k->name,
                (long long)k->count[LPT_STORE_SPLIT_TRAIN], (long long)k->count[LPT_STORE_SPLIT_VAL],
                (long long)k->count[LPT_STORE_SPLIT_TEST], (long long)k->total, 100.0 * k->share,
                lpt_group_name(k->group));
     }
+    free(order);
     if (s->num_warnings > 0) {
         printf("warnings:\n");
         for (size_t i = 0; i < s->num_warnings; i++)

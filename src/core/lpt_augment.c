@@ -62,14 +62,14 @@ static int round_even(double x)
     return (int)rint(x);
 }
 
-void lpt_augment_random_crop(LptRng *rng, int width, int height, const LptAugmentParams *p,
-                             int *x0, int *y0, int *w, int *h)
+void lpt_augment_random_crop(LptRng *rng, int width, int height, const LptAugmentParams *p, int *x0,
+                             int *y0, int *w, int *h)
 {
     double area = (double)width * (double)height;
     double log_lo = log(p->ratio_min), log_hi = log(p->ratio_max);
     for (int t = 0; t < CROP_TRIES; t++) {
-        double target = area * (p->scale_min + (p->scale_max - p->scale_min) *
-                                                   (double)lpt_rng_float(rng));
+        double target =
+            area * (p->scale_min + (p->scale_max - p->scale_min) * (double)lpt_rng_float(rng));
         double ratio = exp(log_lo + (log_hi - log_lo) * (double)lpt_rng_float(rng));
         int cw = round_even(sqrt(target * ratio));
         int ch = round_even(sqrt(target / ratio));
@@ -127,8 +127,7 @@ void lpt_augment_eval_box(int width, int height, int input_size, float box[5])
 
 /* The taps one axis reads: from floor(first sample) - (bicubic ? 1 : 0) to floor(last
  * sample) + (bicubic ? 2 : 1), one more each way for float rounding, clamped to [0, n). */
-static void axis_region(float start, float extent, int n, int out, bool bicubic, int *r0,
-                        int *rn)
+static void axis_region(float start, float extent, int n, int out, bool bicubic, int *r0, int *rn)
 {
     double scale = (double)extent / out;
     double lo = start + (0.5 * scale - 0.5), hi = start + ((out - 0.5) * scale - 0.5);

@@ -51,8 +51,8 @@ void lpt_augment_rng(LptRng *rng, uint64_t seed, int64_t epoch, int64_t step, in
 
 /* torchvision's RandomResizedCrop.get_params on a width x height image (both >= 1): the
  * integer crop (*x0, *y0, *w, *h) inside the image. */
-void lpt_augment_random_crop(LptRng *rng, int width, int height, const LptAugmentParams *p,
-                             int *x0, int *y0, int *w, int *h);
+void lpt_augment_random_crop(LptRng *rng, int width, int height, const LptAugmentParams *p, int *x0,
+                             int *y0, int *w, int *h);
 
 /* A training box: lpt_augment_random_crop, then the flip draw. box = x0, y0, w, h, flip. */
 void lpt_augment_train_box(LptRng *rng, int width, int height, const LptAugmentParams *p,

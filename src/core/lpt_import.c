@@ -21,7 +21,7 @@
 
 #include "lpt_thumbnail.h"
 
-#define PROGRESS_MS 100       /* at most this long between progress calls */
+#define PROGRESS_MS 100          /* at most this long between progress calls */
 #define WRITE_PROGRESS_EVERY 256 /* images written between progress calls */
 #define MAX_THREADS 64
 
@@ -37,9 +37,8 @@ static const char *const split_mode_names[] = {"auto", "train", "val", "test"};
 
 const char *lpt_import_split_mode_name(LptImportSplitMode mode)
 {
-    return mode >= LPT_IMPORT_SPLIT_AUTO && mode <= LPT_IMPORT_SPLIT_TEST
-               ? split_mode_names[mode]
-               : "?";
+    return mode >= LPT_IMPORT_SPLIT_AUTO && mode <= LPT_IMPORT_SPLIT_TEST ? split_mode_names[mode]
+                                                                          : "?";
 }
 
 bool lpt_import_split_mode_parse(const char *name, LptImportSplitMode *mode)
@@ -127,8 +126,6 @@ static void result_add_locked(LptImporter *imp, LptImportItem *item)
         imp->read_ok++;
     else
         imp->skipped++;
-    if (item->thumbnail_made)
-        imp->thumbnails_made++;
     pthread_cond_signal(&imp->changed);
 }
 
@@ -291,8 +288,8 @@ static LptStatus read_all(Run *r, LptError *err)
     char current[LPT_IMPORT_PATH_MAX];
     for (;;) {
         pthread_mutex_lock(&imp->lock);
-        bool finished = imp->scan_done && imp->active == 0 &&
-                        (imp->queue_len == 0 || lpt_import_stopping(imp));
+        bool finished =
+            imp->scan_done && imp->active == 0 && (imp->queue_len == 0 || lpt_import_stopping(imp));
         if (imp->num_results == 0 && !finished) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -373,15 +370,15 @@ static int compare_hash_seq(const void *a, const void *b)
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Marks every OK item whose content an earlier item (in scan order) has as its DUPLICATE. */
+/* Marks every OK item whose content an earlier item (in scan order) has as its DUPLICATE, and
+ * counts the contents whose thumbnail this import made (once per content: two copies read at
+ * the same time may both write it). */
 static LptStatus mark_duplicates(Run *r, LptError *err)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->num_items; i++)
         n += r->items[i] && r->items[i]->state == LPT_IMPORT_ITEM_OK;
-    if (n < 2)
-        return LPT_OK;
-    LptImportItem **ok = malloc(n * sizeof *ok);
+    LptImportItem **ok = malloc((n ? n : 1) * sizeof *ok);
     if (!ok)
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "import: no memory to find duplicates");
     n = 0;
@@ -389,14 +386,19 @@ static LptStatus mark_duplicates(Run *r, LptError *err)
         if (r->items[i] && r->items[i]->state == LPT_IMPORT_ITEM_OK)
             ok[n++] = r->items[i];
     qsort(ok, n, sizeof *ok, compare_hash_seq);
-    for (size_t i = 1, first = 0; i < n; i++) {
-        if (strcmp(ok[i]->hash, ok[first]->hash) != 0) {
+    bool made = false;
+    for (size_t i = 0, first = 0; i < n; i++) {
+        if (i == 0 || strcmp(ok[i]->hash, ok[first]->hash) != 0) {
+            r->report->thumbnails_made += made;
             first = i;
+            made = ok[i]->thumbnail_made;
             continue;
         }
+        made |= ok[i]->thumbnail_made;
         ok[i]->state = LPT_IMPORT_ITEM_DUPLICATE;
         ok[i]->kept_seq = ok[first]->seq;
     }
+    r->report->thumbnails_made += made;
     free(ok);
     return LPT_OK;
 }
@@ -404,8 +406,8 @@ static LptStatus mark_duplicates(Run *r, LptError *err)
 /* ---- Splits ---- */
 
 typedef struct SplitPlan {
-    LptSplitConfig config;   /* the project's stratification settings, with the seed */
-    bool any_given;          /* some image came with a split */
+    LptSplitConfig config;        /* the project's stratification settings, with the seed */
+    bool any_given;               /* some image came with a split */
     LptStoreSplitSettings latest; /* id 0: none yet */
 } SplitPlan;
 
@@ -485,8 +487,7 @@ static LptStatus stratify(Run *r, LptImportItem **fresh, size_t n, const bool *p
             }
         }
     }
-    if ((st = lpt_split_assign(cfg, labels, given, keys, total, classes, assigned, err)) !=
-        LPT_OK)
+    if ((st = lpt_split_assign(cfg, labels, given, keys, total, classes, assigned, err)) != LPT_OK)
         goto done;
     k = 0;
     for (size_t i = 0; i < n; i++)
@@ -564,8 +565,9 @@ static LptStatus assign_splits(Run *r, LptImportItem **fresh, size_t n, SplitPla
         if ((st = project_counts(r, &counts, err)) != LPT_OK ||
             (st = stratify(r, fresh, n, pick, counts, cfg, out, err)) != LPT_OK)
             goto done;
-        note(r, "stratified per class: train %g, val %g, test %g (at least %d per class in val "
-                "and test; seed %llu)",
+        note(r,
+             "stratified per class: train %g, val %g, test %g (at least %d per class in val "
+             "and test; seed %llu)",
              cfg->train_fraction, cfg->val_fraction, cfg->test_fraction, (int)cfg->min_per_class,
              (unsigned long long)cfg->seed);
         goto done;
@@ -586,8 +588,9 @@ static LptStatus assign_splits(Run *r, LptImportItem **fresh, size_t n, SplitPla
             pick[i] = fresh[i]->split == LPT_SPLIT_TRAIN;
         if ((st = stratify(r, fresh, n, pick, NULL, &carve, out, err)) != LPT_OK)
             goto done;
-        note(r, "; %s%s%s taken from train, stratified per class (%.4g of each class's training "
-                "images; seed %llu)",
+        note(r,
+             "; %s%s%s taken from train, stratified per class (%.4g of each class's training "
+             "images; seed %llu)",
              take_val ? "val" : "", take_val && take_test ? " and " : "", take_test ? "test" : "",
              carve.val_fraction + carve.test_fraction, (unsigned long long)cfg->seed);
     }
@@ -596,8 +599,9 @@ static LptStatus assign_splits(Run *r, LptImportItem **fresh, size_t n, SplitPla
             pick[i] = fresh[i]->split == LPT_SPLIT_NONE;
         if ((st = stratify(r, fresh, n, pick, NULL, cfg, out, err)) != LPT_OK)
             goto done;
-        note(r, "; %zu images from sources without a split stratified (train %g, val %g, "
-                "test %g)",
+        note(r,
+             "; %zu images from sources without a split stratified (train %g, val %g, "
+             "test %g)",
              unsplit, cfg->train_fraction, cfg->val_fraction, cfg->test_fraction);
     }
 done:
@@ -761,7 +765,6 @@ static LptStatus build_report(Run *r, LptError *err)
     rep->non_image_skipped = r->imp.non_image_skipped_scan;
     rep->unlabelled_skipped = r->imp.unlabelled_skipped;
     rep->links_skipped = r->imp.links_skipped;
-    rep->thumbnails_made = r->imp.thumbnails_made;
     bool oom = false;
     for (size_t i = 0; i < r->num_items; i++) {
         const LptImportItem *it = r->items[i];
@@ -794,7 +797,7 @@ static LptStatus build_report(Run *r, LptError *err)
         case LPT_IMPORT_ITEM_BAD_LINE:
         case LPT_IMPORT_ITEM_CONFLICT: {
             LptImportProblem *p = &rep->problems[rep->num_problems++];
-            p->kind = it->state == LPT_IMPORT_ITEM_BAD_LINE  ? LPT_IMPORT_PROBLEM_BAD_LINE
+            p->kind = it->state == LPT_IMPORT_ITEM_BAD_LINE   ? LPT_IMPORT_PROBLEM_BAD_LINE
                       : it->state == LPT_IMPORT_ITEM_CONFLICT ? LPT_IMPORT_PROBLEM_CONFLICT
                                                               : LPT_IMPORT_PROBLEM_UNREADABLE;
             p->path = strdup(it->path);
@@ -865,8 +868,8 @@ static LptStatus run_setup(Run *r, LptError *err)
     for (size_t i = 0; i < opt->num_sources; i++) {
         if (!(imp->source_paths[i] = realpath(opt->sources[i], NULL))) {
             int e = errno;
-            return lpt_error_set(err, e == ENOMEM ? LPT_ERR_OUT_OF_MEMORY : LPT_ERR_IO, e,
-                                 "%s: %s", opt->sources[i], strerror(e));
+            return lpt_error_set(err, e == ENOMEM ? LPT_ERR_OUT_OF_MEMORY : LPT_ERR_IO, e, "%s: %s",
+                                 opt->sources[i], strerror(e));
         }
     }
     LptStatus st = LPT_OK;
@@ -880,10 +883,16 @@ static LptStatus run_setup(Run *r, LptError *err)
     }
     if (st == LPT_OK)
         st = lpt_thumbnail_cache_prepare(imp->cache_dir, err);
-    /* Fail now, not after reading every file, when the project cannot take a transaction
-     * (read-only, another writer holding it, one open already). */
-    if (st == LPT_OK && (st = lpt_store_begin(r->store, err)) == LPT_OK)
-        st = lpt_store_rollback(r->store, err);
+    /* Fail now, not after reading every file, when the project cannot take a write (opened
+     * read-only, a transaction open already, another writer holding it): a write that is
+     * rolled back at once. */
+    if (st == LPT_OK && (st = lpt_store_begin(r->store, err)) == LPT_OK) {
+        st = lpt_store_setting_set(r->store, "import.write_check", "1", err);
+        LptStatus rolled = lpt_store_rollback(r->store, st == LPT_OK ? err : NULL);
+        st = st == LPT_OK ? rolled : st;
+    }
+    if (st != LPT_OK && st != LPT_ERR_CANCELLED)
+        lpt_error_prefix(err, "importing into '%s'", lpt_store_path(r->store));
     return st;
 }
 
@@ -931,11 +940,13 @@ LptStatus lpt_import_run(LptStore *store, const LptImportOptions *opt, LptImport
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "import: no memory for classes");
         goto done;
     }
-    if ((st = lpt_store_begin(store, err)) != LPT_OK)
-        goto done;
-    if ((st = write_images(&r, err)) != LPT_OK || (st = build_report(&r, err)) != LPT_OK ||
-        (st = lpt_store_commit(store, err)) != LPT_OK) {
-        lpt_store_rollback(store, NULL);
+    bool began = (st = lpt_store_begin(store, err)) == LPT_OK;
+    if (!began || (st = write_images(&r, err)) != LPT_OK ||
+        (st = build_report(&r, err)) != LPT_OK || (st = lpt_store_commit(store, err)) != LPT_OK) {
+        if (began)
+            lpt_store_rollback(store, NULL);
+        if (st != LPT_ERR_CANCELLED)
+            lpt_error_prefix(err, "importing into '%s'", lpt_store_path(store));
         goto done;
     }
     r.report->seconds = now_seconds() - r.started;

@@ -122,8 +122,8 @@ typedef struct LptImportOptions {
     LptImportSplitMode split;   /* AUTO by default */
     bool has_seed;              /* false: the project's seed (see the header comment) */
     uint64_t seed;
-    const char *cache_dir; /* NULL: lpt_thumbnail_cache_dir() */
-    int threads;           /* workers; 0: one per online CPU */
+    const char *cache_dir;        /* NULL: lpt_thumbnail_cache_dir() */
+    int threads;                  /* workers; 0: one per online CPU */
     LptImportProgressFn progress; /* may be NULL */
     void *progress_user;
     atomic_bool *cancel; /* may be NULL; set it (any thread) to cancel */
@@ -161,7 +161,7 @@ typedef struct LptImportReport {
     int64_t unlabelled_skipped; /* files of a walk outside any class folder */
     int64_t links_skipped;      /* folders reached again through a link (loops included) */
     int64_t classes_created;    /* classes the project did not have */
-    int64_t thumbnails_made;    /* thumbnails written; the others were in the cache */
+    int64_t thumbnails_made;    /* contents whose thumbnail was made; the rest were cached */
     int64_t split_counts[LPT_STORE_SPLIT_COUNT]; /* imported images per LptStoreSplit */
     uint64_t seed;                               /* the seed stratification used */
     char split_note[512];                        /* how splits were chosen, in words */

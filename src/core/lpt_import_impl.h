@@ -39,14 +39,14 @@ typedef enum LptImportState {
 } LptImportState;
 
 typedef struct LptImportItem {
-    int64_t seq;     /* scan order */
-    char *path;      /* absolute path of the file (the list file for a bad line); owned */
-    int32_t label;   /* index into the scanner's labels; -1 for none (bad line) */
-    int32_t source;  /* index into the options' sources */
-    LptSplit split;  /* the split the source gives; NONE when it gives none */
-    int64_t line;    /* line of the list or CSV file; 0 for a walk */
-    bool listed;     /* named by a list or CSV file (a non-image is then unreadable) */
-    dev_t dev;       /* of the file, for "the same file again" */
+    int64_t seq;    /* scan order */
+    char *path;     /* absolute path of the file (the list file for a bad line); owned */
+    int32_t label;  /* index into the scanner's labels; -1 for none (bad line) */
+    int32_t source; /* index into the options' sources */
+    LptSplit split; /* the split the source gives; NONE when it gives none */
+    int64_t line;   /* line of the list or CSV file; 0 for a walk */
+    bool listed;    /* named by a list or CSV file (a non-image is then unreadable) */
+    dev_t dev;      /* of the file, for "the same file again" */
     ino_t ino;
     /* Set by the worker (or the scanner for records it makes itself): */
     LptImportState state;
@@ -76,14 +76,13 @@ typedef struct LptImporter {
     size_t queue_cap, queue_head, queue_len;
     LptImportItem **results; /* records not yet gathered by the run */
     size_t num_results, results_cap;
-    bool scan_done;   /* the scanner has emitted its last item */
-    int active;       /* workers holding an item */
-    int64_t scanned;  /* items emitted */
-    int64_t read_ok;  /* records OK so far */
-    int64_t skipped;  /* records not OK so far */
-    int64_t thumbnails_made;
+    bool scan_done;  /* the scanner has emitted its last item */
+    int active;      /* workers holding an item */
+    int64_t scanned; /* items emitted */
+    int64_t read_ok; /* records OK so far */
+    int64_t skipped; /* records not OK so far */
     char current[LPT_IMPORT_PATH_MAX];
-    LptError fatal; /* the first failure that stops the import (code LPT_OK: none) */
+    LptError fatal;   /* the first failure that stops the import (code LPT_OK: none) */
     atomic_bool stop; /* cancel or failure: the scanner and workers stop taking files (read
                          without the lock; set with it, and the conditions broadcast) */
 

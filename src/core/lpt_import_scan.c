@@ -173,15 +173,14 @@ static LptStatus emit_record(LptImporter *imp, const char *path, int32_t source,
 
 /* A file to read: stat'ed already into *sb when sb is not NULL. Folders, devices and links
  * to nowhere become records; a file met before a "same file" record. */
-static LptStatus emit_file(LptImporter *imp, const char *path, const struct stat *sb,
-                           int32_t label, LptSplit split, int32_t source, int64_t line,
-                           LptError *err)
+static LptStatus emit_file(LptImporter *imp, const char *path, const struct stat *sb, int32_t label,
+                           LptSplit split, int32_t source, int64_t line, LptError *err)
 {
     struct stat own;
     if (!sb) {
         if (stat(path, &own) != 0)
-            return emit_record(imp, path, source, line, LPT_IMPORT_ITEM_UNREADABLE,
-                               strerror(errno), -1, err);
+            return emit_record(imp, path, source, line, LPT_IMPORT_ITEM_UNREADABLE, strerror(errno),
+                               -1, err);
         sb = &own;
     }
     if (S_ISDIR(sb->st_mode))
@@ -199,8 +198,8 @@ static LptStatus emit_file(LptImporter *imp, const char *path, const struct stat
     if (oom)
         return no_memory(err, path);
     if (before)
-        return emit_record(imp, path, source, line, LPT_IMPORT_ITEM_SAME_FILE, NULL,
-                           before->seq, err);
+        return emit_record(imp, path, source, line, LPT_IMPORT_ITEM_SAME_FILE, NULL, before->seq,
+                           err);
     LptImportItem *item = lpt_import_item_new(path);
     if (!item)
         return no_memory(err, path);
@@ -292,9 +291,9 @@ static bool walk_list(LptImporter *imp, const char *dir, int32_t source, Names *
     int e = list_dir(dir, names);
     if (e == 0)
         return true;
-    *st = e == ENOMEM ? no_memory(err, dir)
-                      : emit_record(imp, dir, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(e),
-                                    -1, err);
+    *st = e == ENOMEM
+              ? no_memory(err, dir)
+              : emit_record(imp, dir, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(e), -1, err);
     return false;
 }
 
@@ -317,8 +316,8 @@ static LptStatus walk_class(LptImporter *imp, const char *dir, int32_t label, Lp
             st = emit_record(imp, dir, source, 0, LPT_IMPORT_ITEM_UNREADABLE,
                              "a path inside is longer than the system allows", -1, err);
         } else if (stat(path, &sb) != 0) {
-            st = emit_record(imp, path, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(errno),
-                             -1, err);
+            st = emit_record(imp, path, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(errno), -1,
+                             err);
         } else if (S_ISDIR(sb.st_mode)) {
             bool oom = false;
             if (seen_check(imp, &sb, -1, &oom))
@@ -370,8 +369,8 @@ static LptStatus walk_classes(LptImporter *imp, const char *dir, LptSplit split,
             st = emit_record(imp, dir, source, 0, LPT_IMPORT_ITEM_UNREADABLE,
                              "a path inside is longer than the system allows", -1, err);
         } else if (stat(path, &sb) != 0) {
-            st = emit_record(imp, path, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(errno),
-                             -1, err);
+            st = emit_record(imp, path, source, 0, LPT_IMPORT_ITEM_UNREADABLE, strerror(errno), -1,
+                             err);
         } else if (!S_ISDIR(sb.st_mode)) {
             imp->unlabelled_skipped++;
         } else if (seen_check(imp, &sb, -1, &oom)) {
@@ -482,9 +481,9 @@ static bool is_blank(char c)
 }
 
 /* One entry of a list or CSV: resolves the path and the label, then emits the file. */
-static LptStatus emit_entry(LptImporter *imp, const char *list, const char *base,
-                            const char *path, const char *label, LptSplit split, int32_t source,
-                            int64_t line, LptError *err)
+static LptStatus emit_entry(LptImporter *imp, const char *list, const char *base, const char *path,
+                            const char *label, LptSplit split, int32_t source, int64_t line,
+                            LptError *err)
 {
     char full[LPT_IMPORT_PATH_MAX];
     if (!list_path(full, sizeof full, base, path))
@@ -501,8 +500,7 @@ static LptStatus read_list(LptImporter *imp, const char *list, const char *base,
 {
     FILE *f = fopen(list, "r");
     if (!f)
-        return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", list,
-                             strerror(errno));
+        return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", list, strerror(errno));
     LptStatus st = LPT_OK;
     char *text = NULL;
     size_t cap = 0;
@@ -669,8 +667,7 @@ static LptStatus read_csv(LptImporter *imp, const char *csv, const char *base, L
 {
     Csv c = {.line = 1};
     if (!(c.f = fopen(csv, "r")))
-        return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", csv,
-                             strerror(errno));
+        return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot open: %s", csv, strerror(errno));
     int b0 = getc(c.f), b1 = getc(c.f), b2 = getc(c.f);
     if (!(b0 == 0xEF && b1 == 0xBB && b2 == 0xBF))
         rewind(c.f);
@@ -723,8 +720,7 @@ static LptStatus read_csv(LptImporter *imp, const char *csv, const char *base, L
             char why_fields[96];
             snprintf(why_fields, sizeof why_fields, "expected %zu fields, found %zu", needed,
                      c.fields);
-            st = emit_record(imp, csv, source, line, LPT_IMPORT_ITEM_BAD_LINE, why_fields, -1,
-                             err);
+            st = emit_record(imp, csv, source, line, LPT_IMPORT_ITEM_BAD_LINE, why_fields, -1, err);
         } else {
             const char *path = csv_text(&c, (size_t)col_path);
             const char *label = csv_text(&c, (size_t)col_label);
@@ -774,9 +770,9 @@ LptStatus lpt_import_scan(LptImporter *imp, LptError *err)
         if (!S_ISDIR(sb.st_mode) && kind == LPT_IMPORT_SOURCE_FOLDER)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: not a folder", src);
         if (kind == LPT_IMPORT_SOURCE_DETECT)
-            kind = S_ISDIR(sb.st_mode)                      ? LPT_IMPORT_SOURCE_FOLDER
+            kind = S_ISDIR(sb.st_mode)                   ? LPT_IMPORT_SOURCE_FOLDER
                    : dot && strcasecmp(dot, ".csv") == 0 ? LPT_IMPORT_SOURCE_CSV
-                                                           : LPT_IMPORT_SOURCE_LIST;
+                                                         : LPT_IMPORT_SOURCE_LIST;
         if (kind == LPT_IMPORT_SOURCE_FOLDER) {
             st = walk_folder(imp, src, (int32_t)i, err);
             continue;

@@ -36,8 +36,8 @@ typedef enum SlotState {
 
 /* One image of a step: its cut-out rectangle in the slot's `tight` buffer. */
 typedef struct Item {
-    size_t offset;     /* bytes into tight */
-    int w, h, c;       /* rectangle size and channels */
+    size_t offset; /* bytes into tight */
+    int w, h, c;   /* rectangle size and channels */
 } Item;
 
 /* One transform call: images [first, first + count) of a part, packed [count, h, w, c]. */
@@ -64,7 +64,8 @@ typedef struct Slot {
     uint8_t *pixels; /* the blocks */
     size_t pixel_bytes, pixel_cap;
     LptSamplerState after; /* training: the sampler's state after this step */
-    LptError error;        /* SLOT_FAILED */
+    LptStatus status;      /* SLOT_FAILED: why, with the message in error */
+    LptError error;
 } Slot;
 
 struct LptLoader {
@@ -153,8 +154,8 @@ static LptStatus check_config(const LptBackend *be, const LptLoaderConfig *cfg, 
                              (int)cfg->num_classes);
     for (int64_t i = 0; i < cfg->count; i++) {
         if (!cfg->paths[i])
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "loader: image %lld has no path", (long long)i);
+            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "loader: image %lld has no path",
+                                 (long long)i);
         if (train && (cfg->labels[i] < 0 || cfg->labels[i] >= cfg->num_classes))
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "loader: image %lld ('%s') has label %d, outside [0, %d)",
@@ -171,11 +172,11 @@ static LptStatus check_config(const LptBackend *be, const LptLoaderConfig *cfg, 
                              LPT_LOADER_MAX_INPUT);
     for (int c = 0; c < 3; c++)
         if (!(cfg->std[c] > 0.0f))
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                 "loader: std[%d] must be > 0", c);
+            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "loader: std[%d] must be > 0",
+                                 c);
     if (cfg->interp != LPT_INTERP_BILINEAR && cfg->interp != LPT_INTERP_BICUBIC)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "loader: unknown interpolation %d", (int)cfg->interp);
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "loader: unknown interpolation %d",
+                             (int)cfg->interp);
     if (cfg->prefetch < 1 || cfg->prefetch > LPT_LOADER_MAX_PREFETCH)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "loader: prefetch %d is not in [1, %d]", cfg->prefetch,
@@ -192,8 +193,7 @@ static LptStatus check_config(const LptBackend *be, const LptLoaderConfig *cfg, 
 /* ---- the worker side --------------------------------------------------------------------- */
 
 /* Grows *buf to hold `need` bytes (keeping its contents). */
-static LptStatus reserve(uint8_t **buf, size_t *cap, size_t need, const char *what,
-                         LptError *err)
+static LptStatus reserve(uint8_t **buf, size_t *cap, size_t need, const char *what, LptError *err)
 {
     if (need <= *cap)
         return LPT_OK;
@@ -262,7 +262,7 @@ static LptStatus assign_step(LptLoader *L, Slot *s, int64_t seq, LptError *err)
 static bool should_abort(LptLoader *L, int64_t seq)
 {
     pthread_mutex_lock(&L->mutex);
-    bool abort_now = L->stop || L->fail_seq >= 0;
+    bool abort_now = L->stop || (L->fail_seq >= 0 && L->fail_seq < seq);
     pthread_mutex_unlock(&L->mutex);
     return abort_now;
 }
@@ -321,8 +321,8 @@ static LptStatus cut_image(LptLoader *L, Slot *s, int p, int i, LptError *err)
         lpt_augment_eval_box(img->width, img->height, L->input_size, box);
     }
     int rx, ry, rw, rh;
-    lpt_augment_box_region(box, img->width, img->height, L->input_size, L->shape.interp, &rx,
-                           &ry, &rw, &rh);
+    lpt_augment_box_region(box, img->width, img->height, L->input_size, L->shape.interp, &rx, &ry,
+                           &rw, &rh);
     box[0] -= (float)rx;
     box[1] -= (float)ry;
     Item *it = &s->items[k];
@@ -457,6 +457,7 @@ static void *worker_main(void *arg)
             s->state = SLOT_ABORTED;
         } else {
             s->state = SLOT_FAILED;
+            s->status = st;
             if (L->fail_seq < 0 || seq < L->fail_seq)
                 L->fail_seq = seq;
         }
@@ -607,9 +608,8 @@ LptLoader *lpt_loader_new(LptBackend *be, const LptLoaderConfig *cfg, LptError *
     L->batch = cfg->batch_size;
     L->parts = cfg->mode == LPT_LOADER_TRAIN && cfg->sampler == LPT_SAMPLER_DUAL ? 2 : 1;
     L->input_size = cfg->input_size;
-    L->shape = (LptImageShape){.out_h = cfg->input_size,
-                               .out_w = cfg->input_size,
-                               .interp = cfg->interp};
+    L->shape =
+        (LptImageShape){.out_h = cfg->input_size, .out_w = cfg->input_size, .interp = cfg->interp};
     memcpy(L->shape.mean, cfg->mean, sizeof L->shape.mean);
     memcpy(L->shape.std, cfg->std, sizeof L->shape.std);
     L->augment = cfg->augment;
@@ -709,8 +709,8 @@ static LptStatus run_step(LptLoader *L, const Slot *s, LptLoaderBatch *batch, Lp
     }
     lpt_arena_reset(L->pix_arena);
     LptTensor pix;
-    LptStatus st = lpt_arena_alloc(L->pix_arena, &pix, "loader source pixels", LPT_U8,
-                                   s->pixel_bytes, err);
+    LptStatus st =
+        lpt_arena_alloc(L->pix_arena, &pix, "loader source pixels", LPT_U8, s->pixel_bytes, err);
     if (st == LPT_OK && s->pixel_bytes > 0)
         st = lpt_tensor_upload(&pix, s->pixels, err);
     if (st == LPT_OK)
@@ -776,12 +776,11 @@ LptStatus lpt_loader_next(LptLoader *L, LptLoaderBatch *batch, LptError *err)
     LptStatus st;
     if (s->state == SLOT_FAILED) {
         L->failure = s->error;
-        st = L->failure.code;
+        L->failure.code = st = s->status;
     } else {
         st = run_step(L, s, batch, &L->failure);
     }
     if (st == LPT_OK) {
-        lpt_error_clear(&L->failure);
         if (L->mode == LPT_LOADER_TRAIN)
             L->state = s->after;
         pthread_mutex_lock(&L->mutex);

@@ -102,10 +102,10 @@ typedef struct LptLoader LptLoader;
 
 /* One part of a step's batch. */
 typedef struct LptLoaderPart {
-    int32_t count;           /* images, <= B (0: an empty part, e.g. DUAL's last step) */
-    LptTensor images;        /* [count, 3, S, S] f32 on the backend */
-    LptTensor labels;        /* [count] i32 on the backend */
-    const int64_t *indices;  /* [count] positions in the config's lists (host) */
+    int32_t count;              /* images, <= B (0: an empty part, e.g. DUAL's last step) */
+    LptTensor images;           /* [count, 3, S, S] f32 on the backend */
+    LptTensor labels;           /* [count] i32 on the backend */
+    const int64_t *indices;     /* [count] positions in the config's lists (host) */
     const int32_t *host_labels; /* [count] the same labels on the host */
 } LptLoaderPart;
 

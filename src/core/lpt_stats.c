@@ -149,8 +149,7 @@ LptStatus lpt_stats_compute(LptStore *store, LptStats **stats, LptError *err)
             warn(s, LPT_STATS_WARN_FEW_IMAGES, c, "class '%s' has %lld image%s (fewer than %d)",
                  k->name, (long long)k->total, k->total == 1 ? "" : "s", LPT_STATS_MIN_IMAGES);
         if (k->total > 0 && k->count[LPT_STORE_SPLIT_TRAIN] == 0)
-            warn(s, LPT_STATS_WARN_NO_TRAIN, c, "class '%s' has no training image",
-                 k->name);
+            warn(s, LPT_STATS_WARN_NO_TRAIN, c, "class '%s' has no training image", k->name);
         if (k->total > 0 && k->count[LPT_STORE_SPLIT_VAL] == 0)
             warn(s, LPT_STATS_WARN_NO_VAL, c, "class '%s' is absent from val", k->name);
         if (k->total > 0 && k->count[LPT_STORE_SPLIT_TEST] == 0)

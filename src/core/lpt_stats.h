@@ -53,7 +53,7 @@ typedef struct LptStatsWarning {
 typedef struct LptStats {
     LptStatsClass *classes; /* every class of the project, by id */
     size_t num_classes;
-    int64_t total;                        /* images, excluded ones left out */
+    int64_t total; /* images, excluded ones left out */
     int64_t split_total[LPT_STORE_SPLIT_COUNT];
     int64_t excluded;
     int64_t group_classes[LPT_GROUP_COUNT]; /* classes per group */

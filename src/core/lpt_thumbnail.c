@@ -124,8 +124,8 @@ static void taps_free(Taps *t)
     free(t->weight);
 }
 
-LptStatus lpt_thumbnail_downscale(const LptImage *src, int out_width, int out_height,
-                                  uint8_t *out, LptError *err)
+LptStatus lpt_thumbnail_downscale(const LptImage *src, int out_width, int out_height, uint8_t *out,
+                                  LptError *err)
 {
     if (!src || !src->pixels || !out || (src->channels != 1 && src->channels != 3) ||
         src->width < 1 || src->height < 1)
@@ -278,8 +278,8 @@ LptStatus lpt_thumbnail_write(const char *cache_dir, const char *hash, const Lpt
     int close_rc = fclose(f);
     int close_errno = errno;
     if (st == LPT_OK && close_rc != 0)
-        st = lpt_error_set(err, LPT_ERR_IO, close_errno, "%s: cannot write the thumbnail: %s",
-                           path, strerror(close_errno));
+        st = lpt_error_set(err, LPT_ERR_IO, close_errno, "%s: cannot write the thumbnail: %s", path,
+                           strerror(close_errno));
     if (st == LPT_OK && rename(tmp, path) != 0) {
         int e = errno;
         st = lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot rename the thumbnail into place: %s",

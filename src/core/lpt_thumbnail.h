@@ -50,8 +50,8 @@ void lpt_thumbnail_size(int width, int height, int *thumb_width, int *thumb_heig
 
 /* Area-averaged resize of src (1 or 3 channels) to out_width x out_height, each no larger
  * than the source's, into out (out_height * out_width * src->channels bytes, caller's). */
-LptStatus lpt_thumbnail_downscale(const LptImage *src, int out_width, int out_height,
-                                  uint8_t *out, LptError *err);
+LptStatus lpt_thumbnail_downscale(const LptImage *src, int out_width, int out_height, uint8_t *out,
+                                  LptError *err);
 
 /* True when the thumbnail of `hash` is in the cache (a non-empty file). */
 bool lpt_thumbnail_exists(const char *cache_dir, const char *hash);

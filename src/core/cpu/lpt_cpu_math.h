@@ -1,12 +1,68 @@
 /* lpt_cpu_math.h: exp and erf in a form the compiler vectorises (no libm calls, no errno),
- * for the CPU kernels' inner loops. Accuracy: lpt_expf relative error < 2e-7 over the float
- * range above -87.3 (below: e^-87.3; saturates at e^88 above 88); lpt_erff absolute error
- * < 2e-7 (Abramowitz & Stegun 7.1.26 with lpt_expf). NaN propagates. */
+ * for the CPU kernels' inner loops, and the switch to AVX2 code on CPUs that have it.
+ * Accuracy: lpt_expf relative error < 2e-7 over the float range above -87.3 (below: e^-87.3;
+ * saturates at e^88 above 88); lpt_erff absolute error < 2e-7 (Abramowitz & Stegun 7.1.26
+ * with lpt_expf). NaN propagates.
+ *
+ * The build targets the baseline ISA (SSE2 on x86-64). On x86-64 with GCC or Clang, a kernel
+ * can also compile its hot loops a second time with LPT_CPU_AVX2 (AVX2 and FMA: 8-lane
+ * vectors) and pick that copy when lpt_cpu_avx2() says the CPU (and OS) support it;
+ * elsewhere LPT_CPU_HAVE_AVX2 is 0 and only the baseline copy exists. */
 #ifndef LPT_CPU_MATH_H
 #define LPT_CPU_MATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LPT_CPU_HAVE_AVX2 1
+#define LPT_CPU_AVX2 __attribute__((target("avx2,fma")))
+/* True when the CPU and OS support AVX2 and FMA (libgcc's cpu model checks XSAVE state). */
+static inline bool lpt_cpu_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+#define LPT_CPU_HAVE_AVX2 0
+#define LPT_CPU_AVX2
+static inline bool lpt_cpu_avx2(void)
+{
+    return false;
+}
+#endif
+
+/* Forces inlining, so that a body shared by a baseline and an LPT_CPU_AVX2 function is
+ * compiled for each caller's ISA. */
+#define LPT_CPU_INLINE static inline __attribute__((always_inline))
+
+/* Defines `static LptCpuTask name(void)` (lpt_cpu.h) returning a parallel-loop task that runs
+ * body(ctx, begin, end), an LPT_CPU_INLINE function: its AVX2 copy when the CPU has AVX2. */
+#if LPT_CPU_HAVE_AVX2
+#define LPT_CPU_TASK(name, body)                                                               \
+    static void name##_base(void *ctx, size_t begin, size_t end)                               \
+    {                                                                                          \
+        body(ctx, begin, end);                                                                 \
+    }                                                                                          \
+    LPT_CPU_AVX2 static void name##_avx2(void *ctx, size_t begin, size_t end)                  \
+    {                                                                                          \
+        body(ctx, begin, end);                                                                 \
+    }                                                                                          \
+    static LptCpuTask name(void)                                                               \
+    {                                                                                          \
+        return lpt_cpu_avx2() ? name##_avx2 : name##_base;                                     \
+    }
+#else
+#define LPT_CPU_TASK(name, body)                                                               \
+    static void name##_base(void *ctx, size_t begin, size_t end)                               \
+    {                                                                                          \
+        body(ctx, begin, end);                                                                 \
+    }                                                                                          \
+    static LptCpuTask name(void)                                                               \
+    {                                                                                          \
+        return name##_base;                                                                    \
+    }
+#endif
 
 /* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln2 / 2; e^r by a degree-6 polynomial.
  * Branch-free so that loops over it vectorise; rounding by the 1.5 * 2^23 trick. */
