@@ -12,6 +12,11 @@
  *    and head in phase 1; pool, keys (key loss included) and head in phase 2, with nothing
  *    reaching the phase-1 tensors;
  *  - micro-batches: two backward passes over halves of the batch add up to the whole;
+ *  - full training (tests/fixtures/vit/full_{vision,clip}.safetensors, LPT_VIT_FULL with
+ *    train_backbone): features, logits and the gradient of every tensor of the backbone
+ *    (patch embedding, cls, pos, ln_pre, every block's LayerNorms, qkv, projection and MLP,
+ *    the final norm, the CLIP projection) and of the head, also over micro-batches; the
+ *    backbone span; the plain mode leaving backbone gradients alone; the random backbone init;
  * plus bad input (unset weights, wrong sizes, unknown names, bad configs, backward without
  * forward) and the activation-memory figures for ViT-B/16.
  * Tolerances (float32 against PyTorch's float64; the errors seen are about 1e-6 relative):
@@ -106,6 +111,8 @@ static bool fixture_open(OpCheck *oc, Fixture *fx, const char *dir, const char *
     c->pool_size = json_int(fx->config, "pool_size");
     c->pool_top_k = json_int(fx->config, "pool_top_k");
     c->classes = json_int(fx->config, "classes");
+    c->train_backbone =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fx->config, "train_backbone"));
     fx->batch = json_int(fx->config, "batch");
     return oc_expect(oc, lpt_vit_config_check(c, &err) == LPT_OK && fx->batch > 0, label,
                      "fixture config rejected: %s", err.message);
@@ -403,6 +410,160 @@ static void check_fixture(OpCheck *oc, const char *dir, const char *label)
     oc_reset(oc);
 }
 
+/* ---- full training ---------------------------------------------------------------------- */
+
+/* Every gradient (backbone ones included) is exactly zero, except the head's when
+ * `except_head`. */
+static void expect_all_zero(OpCheck *oc, const Fixture *fx, LptVit *vit, bool except_head,
+                            const char *why)
+{
+    size_t nonzero = 0;
+    const char *first = NULL;
+    for (int i = 0; lpt_vit_tensor_name(vit, i); i++) {
+        const char *name = lpt_vit_tensor_name(vit, i);
+        const LptTensor *g = lpt_vit_grad(vit, name);
+        if (!g || (except_head && strcmp(name, "head") == 0))
+            continue;
+        float *v = oc_fetch(oc, g);
+        if (max_abs(v, g->count) != 0.0 && nonzero++ == 0)
+            first = name;
+        free(v);
+    }
+    oc_expect(oc, nonzero == 0, fx->label, "%s: %zu gradients not zero (first %s)", why, nonzero,
+              first ? first : "-");
+}
+
+static void check_full(OpCheck *oc, const char *dir, const char *label)
+{
+    Fixture fx;
+    if (!fixture_open(oc, &fx, dir, label)) {
+        fixture_close(&fx);
+        return;
+    }
+    LptVit *vit = make_model(oc, &fx);
+    if (!vit) {
+        fixture_close(&fx);
+        return;
+    }
+    LptError err = {0};
+    LptTensor images = make_images(oc, &fx, 0, fx.batch);
+    LptTensor d = make_dlogits(oc, &fx, "full", 0, fx.batch);
+    check_forward(oc, &fx, vit, &images, LPT_VIT_FULL, "full", true);
+    LptStatus st = lpt_vit_backward(vit, &d, 0.0f, &err);
+    if (oc_expect(oc, st == LPT_OK, "full backward", "%s", err.message))
+        compare_grads(oc, &fx, vit, "full");
+    /* the first image, then the rest: the same sums */
+    if (oc_expect(oc, lpt_vit_zero_grads(vit, &err) == LPT_OK, "zero", "%s", err.message)) {
+        expect_all_zero(oc, &fx, vit, false, "after lpt_vit_zero_grads");
+        int parts[2][2] = {{0, 1}, {1, fx.batch - 1}};
+        bool ok = true;
+        for (int p = 0; p < 2 && ok; p++) {
+            LptTensor im = make_images(oc, &fx, parts[p][0], parts[p][1]);
+            LptTensor dl = make_dlogits(oc, &fx, "full", parts[p][0], parts[p][1]);
+            ok = lpt_vit_forward(vit, &im, parts[p][1], LPT_VIT_FULL, true, &err) == LPT_OK &&
+                 lpt_vit_backward(vit, &dl, 0.0f, &err) == LPT_OK;
+        }
+        if (oc_expect(oc, ok, "full micro-batches", "%s", err.message))
+            compare_grads(oc, &fx, vit, "full");
+    }
+    /* the plain mode trains the head alone, even with backbone gradients there */
+    if (oc_expect(oc, lpt_vit_zero_grads(vit, &err) == LPT_OK, "zero", "%s", err.message) &&
+        oc_expect(oc, lpt_vit_forward(vit, &images, fx.batch, LPT_VIT_PLAIN, true, &err) ==
+                              LPT_OK &&
+                          lpt_vit_backward(vit, &d, 0.0f, &err) == LPT_OK,
+                  "plain step with train_backbone", "%s", err.message))
+        expect_all_zero(oc, &fx, vit, true, "plain step");
+    /* the backbone span: every frozen tensor, its gradient span in the same layout */
+    LptTensor sp, sg;
+    if (oc_expect(oc, lpt_vit_backbone_span(vit, &sp, &sg, &err) == LPT_OK, "backbone span",
+                  "%s", err.message)) {
+        size_t bad = 0;
+        for (int i = 0; lpt_vit_tensor_name(vit, i); i++) {
+            if (lpt_vit_tensor_trainable(vit, i))
+                continue;
+            const char *name = lpt_vit_tensor_name(vit, i);
+            const LptTensor *t = lpt_vit_tensor(vit, name), *g = lpt_vit_grad(vit, name);
+            bad += t->arena != sp.arena || g->arena != sg.arena || t->offset != g->offset ||
+                   t->offset + t->count * 4 > sp.offset + sp.count * 4;
+        }
+        oc_expect(oc, bad == 0 && sp.count == sg.count, "backbone span",
+                  "%zu backbone tensors outside the span or with another gradient layout", bad);
+    }
+    lpt_vit_free(vit);
+    fixture_close(&fx);
+    oc_reset(oc);
+}
+
+/* lpt_vit_init_backbone: LayerNorms 1/0, biases 0, weights of the stated spreads, a usable
+ * model without any lpt_vit_set, the same values for the same seed. */
+static void check_init_backbone(OpCheck *oc)
+{
+    LptError err = {0};
+    LptVitConfig c;
+    lpt_vit_config_init(&c);
+    c.depth = 2;
+    c.width = 64;
+    c.heads = 4;
+    c.mlp = 128;
+    c.patch = 4;
+    c.image = 16;
+    c.prompts = c.adapter_rank = c.pool_size = 0;
+    c.classes = 3;
+    c.train_backbone = true;
+    LptVit *vit = lpt_vit_new(oc->be, &c, &err);
+    if (!oc_expect(oc, vit != NULL, "init backbone model", "%s", err.message))
+        return;
+    if (!oc_expect(oc, lpt_vit_init_backbone(vit, 3, &err) == LPT_OK, "init backbone", "%s",
+                   err.message)) {
+        lpt_vit_free(vit);
+        return;
+    }
+    float *buf = malloc(128 * 64 * sizeof *buf), *again = malloc(128 * 64 * sizeof *again);
+    struct {
+        const char *name;
+        double lo, hi; /* range of every value */
+        double sd;     /* expected std (< 0: do not check) */
+    } want[] = {
+        {"blocks.0.ln1.weight", 1.0, 1.0, -1},   {"blocks.1.ln2.bias", 0.0, 0.0, -1},
+        {"norm.weight", 1.0, 1.0, -1},           {"blocks.0.qkv.bias", 0.0, 0.0, -1},
+        {"blocks.1.fc2.bias", 0.0, 0.0, -1},     {"blocks.0.fc1.weight", -0.04, 0.04, 0.0176},
+        {"blocks.1.qkv.weight", -0.04, 0.04, 0.0176}, {"pos", -0.04, 0.04, 0.0176},
+        {"cls", -1e-5, 1e-5, -1},                {"patch.weight", -0.1444, 0.1444, 0.0833},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        size_t n = lpt_vit_tensor(vit, want[i].name)->count;
+        if (!oc_expect(oc, lpt_vit_get(vit, want[i].name, buf, n, &err) == LPT_OK, want[i].name,
+                       "%s", err.message))
+            continue;
+        double lo = buf[0], hi = buf[0], sum = 0.0, sq = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            lo = buf[j] < lo ? buf[j] : lo;
+            hi = buf[j] > hi ? buf[j] : hi;
+            sum += buf[j];
+            sq += (double)buf[j] * buf[j];
+        }
+        double sd = sqrt(sq / n - (sum / n) * (sum / n));
+        oc_expect(oc, lo >= want[i].lo - 1e-7 && hi <= want[i].hi + 1e-7 &&
+                          (want[i].sd < 0 || fabs(sd - want[i].sd) < 0.15 * want[i].sd),
+                  want[i].name, "range [%g, %g], std %g: expected [%g, %g], std %g", lo, hi, sd,
+                  want[i].lo, want[i].hi, want[i].sd);
+    }
+    size_t n = 128 * 64;
+    bool ok = lpt_vit_get(vit, "blocks.0.fc1.weight", buf, n, &err) == LPT_OK &&
+              lpt_vit_init_backbone(vit, 3, &err) == LPT_OK &&
+              lpt_vit_get(vit, "blocks.0.fc1.weight", again, n, &err) == LPT_OK;
+    oc_expect(oc, ok && memcmp(buf, again, n * sizeof *buf) == 0, "init backbone seed 3 twice",
+              "differs (%s)", err.message);
+    LptTensor images = oc_tensor(oc, "images", LPT_F32, 2 * 3 * 16 * 16, NULL);
+    oc_expect(oc, lpt_vit_init_trainable(vit, 1, &err) == LPT_OK &&
+                      lpt_vit_forward(vit, &images, 2, LPT_VIT_FULL, true, &err) == LPT_OK,
+              "full forward after init", "%s", err.message);
+    free(buf);
+    free(again);
+    lpt_vit_free(vit);
+    oc_reset(oc);
+}
+
 /* ---- bad input -------------------------------------------------------------------------- */
 
 static LptVitConfig tiny_config(void)
@@ -465,6 +626,9 @@ static void check_bad_input(OpCheck *oc)
                     &err, "no tensor called 'blocks.2.ln1.weight'");
     oc_expect_error(oc, "grad of a frozen tensor", lpt_vit_get_grad(vit, "cls", w, 16, &err),
                     &err, "frozen");
+    LptTensor bb_p, bb_g;
+    oc_expect_error(oc, "backbone span of a frozen backbone",
+                    lpt_vit_backbone_span(vit, &bb_p, &bb_g, &err), &err, "train_backbone is off");
     for (int i = 0; lpt_vit_tensor_name(vit, i); i++) /* all zero weights: a valid model */
         if (!lpt_vit_tensor_trainable(vit, i)) {
             size_t n = lpt_vit_tensor(vit, lpt_vit_tensor_name(vit, i))->count;
@@ -485,6 +649,9 @@ static void check_bad_input(OpCheck *oc)
               "inference forward of zero weights", "%s", err.message);
     oc_expect_error(oc, "backward after an inference forward",
                     lpt_vit_backward(vit, &dl, 0.0f, &err), &err, "no training forward");
+    oc_expect_error(oc, "full training of a frozen backbone",
+                    lpt_vit_forward(vit, &images, 2, LPT_VIT_FULL, true, &err), &err,
+                    "needs train_backbone");
     LptTensor span_p, span_g;
     oc_expect(oc, lpt_vit_trainable_span(vit, LPT_VIT_PHASE1, &span_p, &span_g, &err) == LPT_OK,
               "phase-1 span", "%s", err.message);
@@ -644,6 +811,9 @@ int main(int argc, char **argv)
         return rc;
     check_fixture(&oc, dir, "vision");
     check_fixture(&oc, dir, "clip");
+    check_full(&oc, dir, "full_vision");
+    check_full(&oc, dir, "full_clip");
+    check_init_backbone(&oc);
     check_bad_input(&oc);
     check_init(&oc);
     check_memory(&oc);

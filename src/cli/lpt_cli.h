@@ -15,9 +15,13 @@
 int lpt_cmd_devices(int argc, char **argv);
 int lpt_cmd_selftest(int argc, char **argv);
 int lpt_cmd_bench(int argc, char **argv);
+int lpt_cmd_bench_vit(int argc, char **argv); /* `lpt bench vit`, via lpt_cmd_bench */
 int lpt_cmd_dataset(int argc, char **argv);
 int lpt_cmd_import(int argc, char **argv);
 int lpt_cmd_stats(int argc, char **argv);
+int lpt_cmd_train(int argc, char **argv);
+int lpt_cmd_eval(int argc, char **argv);
+int lpt_cmd_embed(int argc, char **argv);
 
 /* Parses the options every compute command takes: --backend cpu|vulkan, --device N|NAME,
  * --threads N. Consumed arguments are removed from argv; returns false (after printing why)

@@ -7,6 +7,7 @@
  * CPU against the same op computed by plain double loops on sampled rows. A wrong op is
  * reported and not timed. Figures: GFLOP/s for GEMM and attention, GB/s (bytes read and
  * written once) for the rest, and each op's share of one forward ViT block.
+ * `lpt bench vit` (whole ViT-B/16 steps against PyTorch) is lpt_cmd_bench_vit.c.
  */
 #include "lpt_cli.h"
 
@@ -405,6 +406,8 @@ static int bench_ops(Bench *b)
 
 int lpt_cmd_bench(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "vit") == 0)
+        return lpt_cmd_bench_vit(argc - 1, argv + 1);
     LptBackendOptions opt;
     lpt_backend_options_init(&opt);
     if (!lpt_cli_backend_options(&argc, argv, &opt))
@@ -421,12 +424,12 @@ int lpt_cmd_bench(int argc, char **argv)
         } else if (!what) {
             what = argv[i];
         } else {
-            return lpt_cli_usage_error("bench", "usage: lpt bench ops [--backend cpu|vulkan] "
+            return lpt_cli_usage_error("bench", "usage: lpt bench ops|vit [--backend cpu|vulkan] "
                                                 "[--device N] [--json] [--seconds S]");
         }
     }
     if (!what || strcmp(what, "ops") != 0)
-        return lpt_cli_usage_error("bench", "usage: lpt bench ops [--backend cpu|vulkan] "
+        return lpt_cli_usage_error("bench", "usage: lpt bench ops|vit [--backend cpu|vulkan] "
                                             "[--device N] [--json] [--seconds S]");
     LptError err = {0};
     b.be = lpt_backend_new(&opt, &err);

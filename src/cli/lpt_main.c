@@ -14,10 +14,13 @@ typedef struct Command {
 static const Command commands[] = {
     {"devices", lpt_cmd_devices, "list the Vulkan devices and the CPU backend"},
     {"selftest", lpt_cmd_selftest, "run every op on every device and compare with the CPU"},
-    {"bench", lpt_cmd_bench, "benchmarks: `lpt bench ops [--backend cpu|vulkan] [--json]`"},
+    {"bench", lpt_cmd_bench, "benchmarks: `lpt bench ops|vit [--backend cpu|vulkan] [--json]`"},
     {"dataset", lpt_cmd_dataset, "`lpt dataset build mnist|fashion-mnist-lt --out DIR`"},
     {"import", lpt_cmd_import, "`lpt import --project FILE [--split auto|train|val|test] SOURCE`"},
     {"stats", lpt_cmd_stats, "`lpt stats --project FILE [--json]`: classes, groups, warnings"},
+    {"train", lpt_cmd_train, "`lpt train --project FILE [--phase 1|2|3|all] [--expert vision|vl]`"},
+    {"eval", lpt_cmd_eval, "`lpt eval --project FILE [--run ID] [--split test] [--json]`"},
+    {"embed", lpt_cmd_embed, "`lpt embed --backbone FILE [--json] IMAGE...`: features"},
 };
 
 static void usage(FILE *to)

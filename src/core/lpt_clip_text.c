@@ -87,21 +87,21 @@ typedef struct TextBlock {
 
 /* The activations of one forward of B texts of T rows (shape letters as in the header). */
 typedef struct TextActs {
-    int batch, tokens;       /* B, T */
-    LptTensor ids;           /* [B T] i32 token ids */
-    LptTensor eot;           /* [B] i32 pooled rows: b T + eot_b */
-    LptTensor x, y;          /* [B T, W] residual streams */
-    LptTensor a;             /* [B T, W] LayerNorm output, then the attention projection */
-    LptTensor qkv;           /* [B T, 3W] */
-    LptTensor o;             /* [B T, W] attention output, then FC2 output */
-    LptTensor lse;           /* [B, H, T] */
-    LptTensor mean, rstd;    /* [B T] LayerNorm statistics */
-    LptTensor u;             /* [B T, MLP] FC1 output, activated in place */
+    int batch, tokens;    /* B, T */
+    LptTensor ids;        /* [B T] i32 token ids */
+    LptTensor eot;        /* [B] i32 pooled rows: b T + eot_b */
+    LptTensor x, y;       /* [B T, W] residual streams */
+    LptTensor a;          /* [B T, W] LayerNorm output, then the attention projection */
+    LptTensor qkv;        /* [B T, 3W] */
+    LptTensor o;          /* [B T, W] attention output, then FC2 output */
+    LptTensor lse;        /* [B, H, T] */
+    LptTensor mean, rstd; /* [B T] LayerNorm statistics */
+    LptTensor u;          /* [B T, MLP] FC1 output, activated in place */
     /* the last block and the head on the pooled rows */
     LptTensor px, po, ph, pa; /* [B, W] residual, attention output, h, LN2(h) */
-    LptTensor pu;            /* [B, MLP] */
-    LptTensor pmean, prstd;  /* [B] */
-    LptTensor fl, f;         /* [B, W] ln_final, [B, D] features */
+    LptTensor pu;             /* [B, MLP] */
+    LptTensor pmean, prstd;   /* [B] */
+    LptTensor fl, f;          /* [B, W] ln_final, [B, D] features */
 } TextActs;
 
 struct LptClipText {
@@ -238,8 +238,8 @@ const LptTensor *lpt_clip_text_tensor(const LptClipText *tower, const char *name
 }
 
 /* Looks a tensor up for a host copy of `count` floats. */
-static LptStatus lookup(const LptClipText *tower, const char *name, size_t count,
-                        TextTensor **out, LptError *err)
+static LptStatus lookup(const LptClipText *tower, const char *name, size_t count, TextTensor **out,
+                        LptError *err)
 {
     if (!tower)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: NULL tower");
@@ -250,14 +250,14 @@ static LptStatus lookup(const LptClipText *tower, const char *name, size_t count
                              name ? name : "(null)");
     if (count != x->count)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "clip text: tensor '%s' has %zu elements, got %zu", x->name,
-                             x->count, count);
+                             "clip text: tensor '%s' has %zu elements, got %zu", x->name, x->count,
+                             count);
     *out = x;
     return LPT_OK;
 }
 
-LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *data,
-                            size_t count, LptError *err)
+LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *data, size_t count,
+                            LptError *err)
 {
     TextTensor *x = NULL;
     LptStatus st = lookup(tower, name, count, &x, err);
@@ -351,11 +351,11 @@ static LptStatus prepare_acts(LptClipText *t, int B, int T, LptError *err)
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-#define CHECK(call)                                                                            \
-    do {                                                                                       \
-        LptStatus s_ = (call);                                                                 \
-        if (s_ != LPT_OK)                                                                      \
-            return s_;                                                                         \
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        LptStatus s_ = (call);                                                                     \
+        if (s_ != LPT_OK)                                                                          \
+            return s_;                                                                             \
     } while (0)
 
 /* out[rows, n_out] = in[rows, n_in] W^T (+ bias), W [n_out, n_in]. */
@@ -379,12 +379,12 @@ static LptStatus activation(const LptClipText *t, const LptTensor *x, size_t n, 
  * mlp_out [rows, W] receives FC2's output, out [rows, W] the sum (may alias h). */
 static LptStatus mlp_residual(LptClipText *t, const TextBlock *blk, const LptTensor *out,
                               const LptTensor *h, const LptTensor *a, const LptTensor *mean,
-                              const LptTensor *rstd, const LptTensor *u,
-                              const LptTensor *mlp_out, size_t rows, LptError *err)
+                              const LptTensor *rstd, const LptTensor *u, const LptTensor *mlp_out,
+                              size_t rows, LptError *err)
 {
     int W = t->cfg.width, M = t->cfg.mlp;
-    CHECK(lpt_op_layernorm_forward(t->be, a, mean, rstd, h, &blk->ln2_w->value,
-                                   &blk->ln2_b->value, (int)rows, W, t->cfg.eps, err));
+    CHECK(lpt_op_layernorm_forward(t->be, a, mean, rstd, h, &blk->ln2_w->value, &blk->ln2_b->value,
+                                   (int)rows, W, t->cfg.eps, err));
     CHECK(linear(t->be, u, a, blk->fc1_w, blk->fc1_b, rows, M, W, err));
     CHECK(activation(t, u, rows * M, err));
     CHECK(linear(t->be, mlp_out, u, blk->fc2_w, blk->fc2_b, rows, W, M, err));
@@ -428,9 +428,8 @@ static LptStatus block_forward(LptClipText *t, int i, bool last, LptError *err)
 
 /* Checks the host inputs of a forward and fills rows[B T] (ids cut to T tokens a text) and
  * pooled[B] (b T + eot_b); *tokens = T = 1 + max eot_b. */
-static LptStatus host_inputs(const LptClipText *t, const int32_t *ids, const int32_t *eot,
-                             int B, int32_t **rows_out, int32_t *pooled, int *tokens,
-                             LptError *err)
+static LptStatus host_inputs(const LptClipText *t, const int32_t *ids, const int32_t *eot, int B,
+                             int32_t **rows_out, int32_t *pooled, int *tokens, LptError *err)
 {
     int ctx = t->cfg.context, V = t->cfg.vocab, T = 1;
     for (int b = 0; b < B; b++) {
@@ -473,8 +472,7 @@ LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const in
     if (!err)
         err = &local; /* so that a prefixed error keeps its status */
     if (!tower || !ids)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "clip text forward: NULL argument");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text forward: NULL argument");
     if (batch < 1 || (size_t)batch * tower->cfg.context > (size_t)INT32_MAX / 4)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "clip text forward: batch %d must be in [1, %d]", batch,
@@ -506,17 +504,16 @@ LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const in
     int W = c->width;
     size_t n_rows = (size_t)batch * T;
     /* token rows, then + pos[t] (the first T rows of pos) */
-    CHECK(lpt_op_gather_mean_forward(tower->be, &a->x, &tower->tok->value, &a->ids, (int)n_rows,
-                                     1, c->vocab, W, err));
+    CHECK(lpt_op_gather_mean_forward(tower->be, &a->x, &tower->tok->value, &a->ids, (int)n_rows, 1,
+                                     c->vocab, W, err));
     LptTensor pos = lpt_tensor_view(&tower->pos->value, 0, (size_t)T * W);
     CHECK(lpt_op_embed_forward(tower->be, &a->x, NULL, &pos, batch, T, W, err));
     for (int i = 0; i < c->layers; i++)
         CHECK(block_forward(tower, i, i == c->layers - 1, err));
     CHECK(lpt_op_layernorm_forward(tower->be, &a->fl, &a->pmean, &a->prstd, &a->px,
-                                   &tower->norm_w->value, &tower->norm_b->value, batch, W,
-                                   c->eps, err));
-    CHECK(linear(tower->be, &a->f, &a->fl, tower->proj, NULL, (size_t)batch, c->proj_dim, W,
-                 err));
+                                   &tower->norm_w->value, &tower->norm_b->value, batch, W, c->eps,
+                                   err));
+    CHECK(linear(tower->be, &a->f, &a->fl, tower->proj, NULL, (size_t)batch, c->proj_dim, W, err));
     tower->have_forward = true;
     return LPT_OK;
 }
@@ -591,8 +588,8 @@ static LptStatus encode_ids(LptClipText *t, const int32_t *ids, const int32_t *e
 
 /* Tokenizes n texts into ids [n, context] and eot [n] (malloc'ed; freed on failure). */
 static LptStatus tokenize_all(const LptClipText *t, const LptTokenizer *tok,
-                              const char *const *texts, int n, int32_t **ids_out,
-                              int32_t **eot_out, LptError *err)
+                              const char *const *texts, int n, int32_t **ids_out, int32_t **eot_out,
+                              LptError *err)
 {
     size_t ctx = (size_t)t->cfg.context;
     int32_t *ids = malloc((size_t)n * ctx * sizeof *ids);
@@ -603,8 +600,7 @@ static LptStatus tokenize_all(const LptClipText *t, const LptTokenizer *tok,
     for (int i = 0; i < n && st == LPT_OK; i++) {
         size_t at = 0;
         if (!texts[i])
-            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: text %d is NULL",
-                               i);
+            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: text %d is NULL", i);
         else
             st = lpt_tokenizer_encode_clip(tok, texts[i], ids + (size_t)i * ctx, ctx, &at, NULL,
                                            err);
@@ -666,8 +662,8 @@ static char *fill_template(const char *tmpl, const char *fill)
 LptStatus lpt_clip_text_class_embeddings(LptClipText *tower, const LptTokenizer *tok,
                                          const char *const *class_names,
                                          const char *const *descriptions,
-                                         const char *const *templates, int n_templates,
-                                         int classes, float *out, LptError *err)
+                                         const char *const *templates, int n_templates, int classes,
+                                         float *out, LptError *err)
 {
     static const char *const default_templates[] = {LPT_CLIP_DEFAULT_TEMPLATE};
     if (!tower || !tok || !class_names || !out)
@@ -699,9 +695,8 @@ LptStatus lpt_clip_text_class_embeddings(LptClipText *tower, const LptTokenizer 
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "clip text: out of host memory");
     for (int i = 0; i < n && st == LPT_OK; i++) {
         int k = i / n_templates;
-        const char *fill = descriptions && descriptions[k] && descriptions[k][0]
-                               ? descriptions[k]
-                               : class_names[k];
+        const char *fill = descriptions && descriptions[k] && descriptions[k][0] ? descriptions[k]
+                                                                                 : class_names[k];
         texts[i] = fill_template(templates[i % n_templates], fill);
         if (!texts[i])
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "clip text: out of host memory");
@@ -754,15 +749,15 @@ static void unit_rows(float *out, const float *rows, int n, int d)
 }
 
 LptStatus lpt_clip_zero_shot_logits(float *logits, const float *features,
-                                    const float *class_embeddings, int batch, int classes,
-                                    int dim, LptError *err)
+                                    const float *class_embeddings, int batch, int classes, int dim,
+                                    LptError *err)
 {
     if (!logits || !features || !class_embeddings)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "zero-shot logits: NULL argument");
     if (batch < 1 || classes < 1 || dim < 1)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "zero-shot logits: batch %d, classes %d, dim %d must be >= 1",
-                             batch, classes, dim);
+                             "zero-shot logits: batch %d, classes %d, dim %d must be >= 1", batch,
+                             classes, dim);
     float *f = malloc((size_t)batch * dim * sizeof *f);
     float *w = malloc((size_t)classes * dim * sizeof *w);
     if (!f || !w) {
@@ -772,8 +767,8 @@ LptStatus lpt_clip_zero_shot_logits(float *logits, const float *features,
     }
     unit_rows(f, features, batch, dim);
     unit_rows(w, class_embeddings, classes, dim);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, classes, dim, 1.0f, f, dim, w,
-                dim, 0.0f, logits, classes);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, classes, dim, 1.0f, f, dim, w, dim,
+                0.0f, logits, classes);
     free(f);
     free(w);
     return LPT_OK;

@@ -43,6 +43,7 @@
 
 #include "lpt_backend.h"
 #include "lpt_error.h"
+#include "lpt_safetensors.h"
 #include "lpt_tensor.h"
 #include "lpt_tokenizer.h"
 #include "lpt_vit.h"
@@ -77,8 +78,8 @@ void lpt_clip_text_free(LptClipText *tower);
 const LptClipTextConfig *lpt_clip_text_config(const LptClipText *tower);
 
 /* Uploads `count` floats into the tensor called `name` (count must be its element count). */
-LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *data,
-                            size_t count, LptError *err);
+LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *data, size_t count,
+                            LptError *err);
 /* Downloads the tensor called `name`. */
 LptStatus lpt_clip_text_get(LptClipText *tower, const char *name, float *out, size_t count,
                             LptError *err);
@@ -106,22 +107,22 @@ LptStatus lpt_clip_text_encode(LptClipText *tower, const LptTokenizer *tok,
 LptStatus lpt_clip_text_class_embeddings(LptClipText *tower, const LptTokenizer *tok,
                                          const char *const *class_names,
                                          const char *const *descriptions,
-                                         const char *const *templates, int n_templates,
-                                         int classes, float *out, LptError *err);
+                                         const char *const *templates, int n_templates, int classes,
+                                         float *out, LptError *err);
 
 /* Zero-shot scores on the host: logits[B, K] = cos(features_b, class_k) (rows normalised with
  * max(||.||, 1e-12), as lpt_op_cosine_forward does on a device). CLIP's probabilities are
  * softmax(100 logits). */
 LptStatus lpt_clip_zero_shot_logits(float *logits, const float *features,
-                                    const float *class_embeddings, int batch, int classes,
-                                    int dim, LptError *err);
+                                    const float *class_embeddings, int batch, int classes, int dim,
+                                    LptError *err);
 
 /* ---- weight files ---- */
 
 typedef struct LptClipTextLoadOptions {
-    int heads;   /* H; 0 = from a config file beside the weights, else width / 64 */
-    int act;     /* an LptVitAct; -1 = from a config file, else QuickGELU */
-    float eps;   /* 0 = from a config file, else 1e-5 */
+    int heads; /* H; 0 = from a config file beside the weights, else width / 64 */
+    int act;   /* an LptVitAct; -1 = from a config file, else QuickGELU */
+    float eps; /* 0 = from a config file, else 1e-5 */
 } LptClipTextLoadOptions;
 
 /* heads 0, act -1, eps 0: everything detected. */
@@ -143,7 +144,12 @@ void lpt_clip_text_load_options_init(LptClipTextLoadOptions *opt);
  * Sizes come from the shapes (V, W, context, L, MLP, D). The vision tower and logit_scale are
  * ignored; any other tensor of the text tower, a missing tensor or a wrong shape is refused
  * with a message naming the file and the first tensor at fault (shape expected vs found). */
-LptClipText *lpt_clip_text_load(LptBackend *be, const char *path,
-                                const LptClipTextLoadOptions *opt, LptError *err);
+LptClipText *lpt_clip_text_load(LptBackend *be, const char *path, const LptClipTextLoadOptions *opt,
+                                LptError *err);
+/* The same from a file already open (e.g. lpt_weights_file() of a CLIP backbone, so that one
+ * mapping serves both towers); config files are looked up beside lpt_safetensors_path(file).
+ * The file is only read, and may be closed once this returns. */
+LptClipText *lpt_clip_text_load_from(LptBackend *be, const LptSafetensors *file,
+                                     const LptClipTextLoadOptions *opt, LptError *err);
 
 #endif

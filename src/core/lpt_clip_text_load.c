@@ -28,13 +28,13 @@ typedef enum Naming {
 
 /* One load in progress. */
 typedef struct Loader {
-    LptSafetensors *st;
+    const LptSafetensors *st;
     const char *path;
     Naming naming;
-    const char *prefix;                 /* OpenAI naming: "" or "text." */
-    const LptSafetensorsEntry **used;   /* file tensors placed so far */
+    const char *prefix;               /* OpenAI naming: "" or "text." */
+    const LptSafetensorsEntry **used; /* file tensors placed so far */
     int n_used, cap_used;
-    float *buf, *tmp;                   /* [largest canonical tensor] */
+    float *buf, *tmp; /* [largest canonical tensor] */
 } Loader;
 
 void lpt_clip_text_load_options_init(LptClipTextLoadOptions *opt)
@@ -61,8 +61,8 @@ static const LptSafetensorsEntry *find(const Loader *ld, const char *name)
 
 /* Reads the file tensor `name`, which must have shape [rows, cols] ([rows] when cols is 0),
  * into dst (transposed to [cols, rows] when transpose), and marks it placed. */
-static LptStatus read_tensor(Loader *ld, const char *name, size_t rows, size_t cols,
-                             bool transpose, float *dst, LptError *err)
+static LptStatus read_tensor(Loader *ld, const char *name, size_t rows, size_t cols, bool transpose,
+                             float *dst, LptError *err)
 {
     const LptSafetensorsEntry *e = find(ld, name);
     if (!e)
@@ -74,8 +74,8 @@ static LptStatus read_tensor(Loader *ld, const char *name, size_t rows, size_t c
         shape_text(found, sizeof found, e);
         if (cols)
             return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                 "'%s': tensor '%s' has shape %s, expected [%zu, %zu]",
-                                 ld->path, name, found, rows, cols);
+                                 "'%s': tensor '%s' has shape %s, expected [%zu, %zu]", ld->path,
+                                 name, found, rows, cols);
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                              "'%s': tensor '%s' has shape %s, expected [%zu]", ld->path, name,
                              found, rows);
@@ -113,13 +113,13 @@ static void shape2(const Loader *ld, const char *name, size_t *rows, size_t *col
 static void block_key(const Loader *ld, char *key, int i, const char *what, const char *kind)
 {
     static const char *const hf[][2] = {
-        {"ln1", "layer_norm1"}, {"ln2", "layer_norm2"}, {"proj", "self_attn.out_proj"},
-        {"fc1", "mlp.fc1"},     {"fc2", "mlp.fc2"},     {"q", "self_attn.q_proj"},
+        {"ln1", "layer_norm1"},    {"ln2", "layer_norm2"},    {"proj", "self_attn.out_proj"},
+        {"fc1", "mlp.fc1"},        {"fc2", "mlp.fc2"},        {"q", "self_attn.q_proj"},
         {"k", "self_attn.k_proj"}, {"v", "self_attn.v_proj"},
     };
     static const char *const oa[][2] = {
-        {"ln1", "ln_1"},         {"ln2", "ln_2"},       {"proj", "attn.out_proj"},
-        {"fc1", "mlp.c_fc"},     {"fc2", "mlp.c_proj"},
+        {"ln1", "ln_1"},     {"ln2", "ln_2"},       {"proj", "attn.out_proj"},
+        {"fc1", "mlp.c_fc"}, {"fc2", "mlp.c_proj"},
     };
     if (ld->naming == NAMING_OPENAI && strcmp(what, "qkv") == 0) {
         snprintf(key, KEY_LEN, "%stransformer.resblocks.%d.attn.in_proj_%s", ld->prefix, i, kind);
@@ -163,9 +163,9 @@ static LptStatus read_json(const char *path, cJSON **root, LptError *err)
     *root = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? LPT_OK
-                               : lpt_error_set(err, LPT_ERR_IO, errno, "'%s': %s", path,
-                                               strerror(errno));
+        return errno == ENOENT
+                   ? LPT_OK
+                   : lpt_error_set(err, LPT_ERR_IO, errno, "'%s': %s", path, strerror(errno));
     char *text = malloc(CONFIG_MAX_BYTES + 1);
     size_t n = text ? fread(text, 1, CONFIG_MAX_BYTES + 1, f) : 0;
     bool bad_read = ferror(f) != 0;
@@ -295,8 +295,8 @@ static LptStatus detect(Loader *ld, const LptClipTextLoadOptions *opt, LptClipTe
     global_key(ld, key, "pos");
     shape2(ld, key, &ctx, &W2);
     if (ctx == 0 || W2 != W)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "'%s': tensor '%s' must be [context, %zu]", ld->path, key, W);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "'%s': tensor '%s' must be [context, %zu]",
+                             ld->path, key, W);
     int L = 0;
     for (;; L++) {
         block_key(ld, key, L, "ln1", "weight");
@@ -328,9 +328,8 @@ static LptStatus detect(Loader *ld, const LptClipTextLoadOptions *opt, LptClipTe
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "'%s': tensor '%s' is missing", ld->path,
                              proj_key);
     if (D == 0 || W4 != W)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "'%s': tensor '%s' does not project width %zu", ld->path,
-                             proj_key, W);
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "'%s': tensor '%s' does not project width %zu",
+                             ld->path, proj_key, W);
 
     int heads = opt ? opt->heads : 0, act = opt ? opt->act : -1;
     float eps = opt ? opt->eps : 0.0f;
@@ -384,11 +383,11 @@ static LptStatus place_all(Loader *ld, LptClipText *t, LptError *err)
         st = put(t, "pos", b, err);
     static const char *const simple[][3] = {
         /* canonical suffix, file part, kind */
-        {"ln1.weight", "ln1", "weight"}, {"ln1.bias", "ln1", "bias"},
+        {"ln1.weight", "ln1", "weight"},   {"ln1.bias", "ln1", "bias"},
         {"proj.weight", "proj", "weight"}, {"proj.bias", "proj", "bias"},
-        {"ln2.weight", "ln2", "weight"}, {"ln2.bias", "ln2", "bias"},
-        {"fc1.weight", "fc1", "weight"}, {"fc1.bias", "fc1", "bias"},
-        {"fc2.weight", "fc2", "weight"}, {"fc2.bias", "fc2", "bias"},
+        {"ln2.weight", "ln2", "weight"},   {"ln2.bias", "ln2", "bias"},
+        {"fc1.weight", "fc1", "weight"},   {"fc1.bias", "fc1", "bias"},
+        {"fc2.weight", "fc2", "weight"},   {"fc2.bias", "fc2", "bias"},
     };
     for (int i = 0; i < c->layers && st == LPT_OK; i++) {
         for (size_t j = 0; j < sizeof simple / sizeof simple[0] && st == LPT_OK; j++) {
@@ -458,25 +457,25 @@ static LptStatus check_all_placed(const Loader *ld, LptError *err)
             placed = ld->used[j] == e;
         if (!placed)
             return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                                 "'%s': tensor '%s' has no place in a CLIP text tower",
-                                 ld->path, e->name);
+                                 "'%s': tensor '%s' has no place in a CLIP text tower", ld->path,
+                                 e->name);
     }
     return LPT_OK;
 }
 
-LptClipText *lpt_clip_text_load(LptBackend *be, const char *path,
-                                const LptClipTextLoadOptions *opt, LptError *err)
+LptClipText *lpt_clip_text_load_from(LptBackend *be, const LptSafetensors *file,
+                                     const LptClipTextLoadOptions *opt, LptError *err)
 {
-    if (!be || !path) {
+    if (!be || !file) {
         lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text load: NULL argument");
         return NULL;
     }
     Loader ld = {0};
-    ld.path = path;
-    ld.st = lpt_safetensors_open(path, err);
+    ld.st = file;
+    ld.path = lpt_safetensors_path(file);
     LptClipText *t = NULL;
     LptClipTextConfig cfg;
-    LptStatus st = ld.st ? detect(&ld, opt, &cfg, err) : LPT_ERR_IO;
+    LptStatus st = detect(&ld, opt, &cfg, err);
     if (st == LPT_OK) {
         size_t W = (size_t)cfg.width, most = (size_t)cfg.vocab * W;
         size_t others[] = {(size_t)cfg.context * W, 3 * W * W, (size_t)cfg.mlp * W,
@@ -487,7 +486,7 @@ LptClipText *lpt_clip_text_load(LptBackend *be, const char *path,
         ld.buf = malloc(most * sizeof *ld.buf);
         ld.tmp = malloc((size_t)cfg.proj_dim * W * sizeof *ld.tmp);
         if (!ld.buf || !ld.tmp)
-            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "'%s': out of host memory", path);
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "'%s': out of host memory", ld.path);
     }
     if (st == LPT_OK) {
         t = lpt_clip_text_new(be, &cfg, err);
@@ -498,10 +497,22 @@ LptClipText *lpt_clip_text_load(LptBackend *be, const char *path,
     free(ld.buf);
     free(ld.tmp);
     free(ld.used);
-    lpt_safetensors_close(ld.st);
     if (st != LPT_OK) {
         lpt_clip_text_free(t);
         return NULL;
     }
+    return t;
+}
+
+LptClipText *lpt_clip_text_load(LptBackend *be, const char *path, const LptClipTextLoadOptions *opt,
+                                LptError *err)
+{
+    if (!be || !path) {
+        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text load: NULL argument");
+        return NULL;
+    }
+    LptSafetensors *file = lpt_safetensors_open(path, err);
+    LptClipText *t = file ? lpt_clip_text_load_from(be, file, opt, err) : NULL;
+    lpt_safetensors_close(file);
     return t;
 }

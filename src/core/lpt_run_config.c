@@ -406,7 +406,7 @@ LptStatus lpt_run_config_parse(LptRunConfig *cfg, const char *json, const char *
         st = read_object(&out, root, src, err);
     cJSON_Delete(root);
     if (st == LPT_OK && (st = lpt_run_config_check(&out, err)) != LPT_OK)
-        lpt_error_prefix(err, "%s: ", src);
+        lpt_error_prefix(err, "%s", src);
     if (st == LPT_OK)
         *cfg = out;
     return st;

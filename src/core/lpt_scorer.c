@@ -260,6 +260,13 @@ LptStatus lpt_scorer_get_state(LptScorer *s, float *params, float *m, float *v, 
     return LPT_OK;
 }
 
+LptStatus lpt_scorer_get_grad(LptScorer *s, float *grad, LptError *err)
+{
+    if (!s || !grad)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer get grad: NULL argument");
+    return lpt_tensor_download(&s->grad, grad, err);
+}
+
 LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m,
                                const float *v, LptError *err)
 {

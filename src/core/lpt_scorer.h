@@ -91,6 +91,10 @@ typedef struct LptScorerLossParams {
 LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels,
                               const LptScorerLossParams *loss, double *loss_out, LptError *err);
 
+/* A host copy of the last backward's gradients [lpt_scorer_param_count] (same layout as
+ * the parameters). */
+LptStatus lpt_scorer_get_grad(LptScorer *s, float *grad, LptError *err);
+
 /* One AdamW step (step counted from 1) on every parameter with the last gradients. */
 LptStatus lpt_scorer_adamw(LptScorer *s, float lr, float beta1, float beta2, float eps,
                            float weight_decay, int step, LptError *err);

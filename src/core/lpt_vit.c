@@ -118,7 +118,7 @@ typedef struct VitTensor {
     char name[NAME_MAX_LEN];
     size_t count;
     LptTensor value;
-    LptTensor grad; /* trainable tensors only */
+    LptTensor grad; /* trainable tensors, and backbone ones with train_backbone */
     bool trainable;
     bool set;       /* frozen: uploaded at least once */
 } VitTensor;
@@ -174,6 +174,7 @@ typedef struct Acts {
     LptTensor dd, dr;                          /* [B T, R] */
     LptTensor dqkv;                            /* [B, S, 3C] */
     LptTensor ones;                            /* [B] of 1.0 */
+    LptTensor patch_idx;                       /* [B N] i32: b T + 1 + n, the patch rows */
     LptTensor dkvsum, dlnp, dptmp;             /* [P, 2C], [P, C], [P, C] */
     LptTensor dlgp, dgp;                       /* [B P, C] */
     LptTensor dkc;                             /* [B, M] */
@@ -189,7 +190,8 @@ struct LptVit {
     VitTensor *head, *keys;
     Block *blocks;
     LptArena *frozen, *params, *grads, *acts_arena;
-    size_t span[3][2]; /* [mode]: [begin, end) bytes of the params arena that mode trains */
+    LptArena *backbone_grads; /* train_backbone: the frozen tensors' gradients, same layout */
+    size_t span[4][2]; /* [mode]: [begin, end) bytes of the params arena that mode trains */
     Acts a;
     LayerAct *saved; /* [L] */
     bool have_forward;
@@ -297,25 +299,30 @@ static LptStatus place_tensors(LptVit *v, LptError *err)
     }
     if (trainable == 0)
         trainable = LPT_ARENA_ALIGN; /* an empty model still has (empty) spans */
+    bool backbone = v->cfg.train_backbone;
     v->frozen = lpt_arena_new(v->be, "vit frozen weights", frozen, err);
     v->params = v->frozen ? lpt_arena_new(v->be, "vit trainable", trainable, err) : NULL;
     v->grads = v->params ? lpt_arena_new(v->be, "vit gradients", trainable, err) : NULL;
-    if (!v->grads)
+    if (v->grads && backbone)
+        v->backbone_grads = lpt_arena_new(v->be, "vit backbone gradients", frozen, err);
+    if (!v->grads || (backbone && !v->backbone_grads))
         return err->code;
     for (int i = 0; i < v->n_tensors; i++) {
         VitTensor *t = &v->tensors[i];
         LptStatus st = lpt_arena_alloc(t->trainable ? v->params : v->frozen, &t->value, t->name,
                                        LPT_F32, t->count, err);
-        if (st == LPT_OK && t->trainable)
-            st = lpt_arena_alloc(v->grads, &t->grad, t->name, LPT_F32, t->count, err);
+        if (st == LPT_OK && (t->trainable || backbone))
+            st = lpt_arena_alloc(t->trainable ? v->grads : v->backbone_grads, &t->grad, t->name,
+                                 LPT_F32, t->count, err);
         if (st != LPT_OK)
             return st;
         if (!t->trainable)
             continue;
         /* the head trains in every mode, prompts and adapters in phase 1, the rest in 2 */
         bool phase1 = strncmp(t->name, "prompt.", 7) == 0 || strncmp(t->name, "adapter.", 8) == 0;
-        for (int m = LPT_VIT_PLAIN; m <= LPT_VIT_PHASE2; m++) {
-            if (t != v->head && (m == LPT_VIT_PLAIN || phase1 != (m == LPT_VIT_PHASE1)))
+        for (int m = LPT_VIT_PLAIN; m <= LPT_VIT_FULL; m++) {
+            if (t != v->head && (m == LPT_VIT_PLAIN || m == LPT_VIT_FULL ||
+                                 phase1 != (m == LPT_VIT_PHASE1)))
                 continue;
             size_t *sp = v->span[m];
             size_t end = t->value.offset + t->count * sizeof(float);
@@ -331,6 +338,14 @@ static LptStatus place_tensors(LptVit *v, LptError *err)
     LptStatus st = lpt_tensor_fill_u32(&all_p, 0, err);
     if (st == LPT_OK)
         st = lpt_tensor_fill_u32(&all_g, 0, err);
+    if (st == LPT_OK && backbone) { /* the backbone span, too, is read whole */
+        LptTensor all_f = {v->frozen, 0, lpt_arena_size(v->frozen) / 4, LPT_F32, "vit frozen"};
+        LptTensor all_b = {v->backbone_grads, 0, lpt_arena_size(v->backbone_grads) / 4, LPT_F32,
+                           "vit backbone gradients"};
+        st = lpt_tensor_fill_u32(&all_f, 0, err);
+        if (st == LPT_OK)
+            st = lpt_tensor_fill_u32(&all_b, 0, err);
+    }
     return st;
 }
 
@@ -372,6 +387,7 @@ void lpt_vit_free(LptVit *vit)
     if (!vit)
         return;
     lpt_arena_free(vit->acts_arena);
+    lpt_arena_free(vit->backbone_grads);
     lpt_arena_free(vit->grads);
     lpt_arena_free(vit->params);
     lpt_arena_free(vit->frozen);
@@ -405,7 +421,7 @@ const LptTensor *lpt_vit_tensor(const LptVit *vit, const char *name)
 const LptTensor *lpt_vit_grad(const LptVit *vit, const char *name)
 {
     VitTensor *t = find_tensor(vit, name);
-    return t && t->trainable ? &t->grad : NULL;
+    return t && t->grad.arena ? &t->grad : NULL;
 }
 
 const char *lpt_vit_tensor_name(const LptVit *vit, int i)
@@ -429,7 +445,7 @@ static LptStatus lookup(const LptVit *vit, const char *name, size_t count, bool 
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit: no tensor called '%s' in this configuration",
                              name ? name : "(null)");
-    if (grad && !t->trainable)
+    if (grad && !t->grad.arena)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit: tensor '%s' is frozen and has no gradient", t->name);
     if (count != t->count)
@@ -538,12 +554,63 @@ LptStatus lpt_vit_init_trainable(LptVit *vit, uint64_t seed, LptError *err)
     return st;
 }
 
+/* Ends with `suffix`. */
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+LptStatus lpt_vit_init_backbone(LptVit *vit, uint64_t seed, LptError *err)
+{
+    if (!vit)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit: NULL model");
+    size_t most = 1;
+    for (int i = 0; i < vit->n_tensors; i++)
+        if (!vit->tensors[i].trainable && vit->tensors[i].count > most)
+            most = vit->tensors[i].count;
+    float *buf = malloc(most * sizeof *buf);
+    if (!buf)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "vit init: out of host memory");
+    double patch_bound = 1.0 / sqrt((double)vit->d.row);
+    LptStatus st = LPT_OK;
+    for (int i = 0; i < vit->n_tensors && st == LPT_OK; i++) {
+        VitTensor *t = &vit->tensors[i];
+        if (t->trainable)
+            continue;
+        LptRng rng;
+        lpt_rng_seed(&rng, seed, (uint64_t)i); /* one stream per tensor */
+        const char *n = t->name;
+        bool norm = strstr(n, "ln") || strncmp(n, "norm.", 5) == 0;
+        for (size_t j = 0; j < t->count; j++) {
+            double x;
+            if (strncmp(n, "patch.", 6) == 0)
+                x = (2.0 * lpt_rng_float(&rng) - 1.0) * patch_bound;
+            else if (strcmp(n, "cls") == 0)
+                x = 1e-6 * normal(&rng);
+            else if (strcmp(n, "proj") == 0)
+                x = normal(&rng) / sqrt((double)vit->d.C);
+            else if (norm)
+                x = ends_with(n, ".weight") ? 1.0 : 0.0;
+            else if (ends_with(n, ".bias"))
+                x = 0.0;
+            else /* pos, qkv, proj, fc1, fc2 weights */
+                x = 0.02 * trunc_normal(&rng);
+            buf[j] = (float)x;
+        }
+        st = lpt_tensor_upload(&t->value, buf, err);
+        t->set = st == LPT_OK;
+    }
+    free(buf);
+    return st;
+}
+
 LptStatus lpt_vit_trainable_span(const LptVit *vit, LptVitMode mode, LptTensor *param,
                                  LptTensor *grad, LptError *err)
 {
     if (!vit || !param || !grad)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit span: NULL argument");
-    if (mode < LPT_VIT_PLAIN || mode > LPT_VIT_PHASE2)
+    if (mode < LPT_VIT_PLAIN || mode > LPT_VIT_FULL)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit span: unknown mode %d",
                              (int)mode);
     size_t begin = vit->span[mode][0], end = vit->span[mode][1];
@@ -556,12 +623,32 @@ LptStatus lpt_vit_trainable_span(const LptVit *vit, LptVitMode mode, LptTensor *
     return LPT_OK;
 }
 
+LptStatus lpt_vit_backbone_span(const LptVit *vit, LptTensor *param, LptTensor *grad,
+                                LptError *err)
+{
+    if (!vit || !param || !grad)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit span: NULL argument");
+    if (!vit->backbone_grads)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit span: the backbone is frozen (train_backbone is off)");
+    size_t n = lpt_arena_size(vit->frozen) / 4;
+    *param = (LptTensor){vit->frozen, 0, n, LPT_F32, "vit backbone span"};
+    *grad = (LptTensor){vit->backbone_grads, 0, n, LPT_F32, "vit backbone gradient span"};
+    return LPT_OK;
+}
+
 LptStatus lpt_vit_zero_grads(LptVit *vit, LptError *err)
 {
     if (!vit)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit: NULL model");
     LptTensor all = {vit->grads, 0, lpt_arena_size(vit->grads) / 4, LPT_F32, "vit gradients"};
-    return lpt_tensor_fill_u32(&all, 0, err);
+    LptStatus st = lpt_tensor_fill_u32(&all, 0, err);
+    if (st == LPT_OK && vit->backbone_grads) {
+        LptTensor bb = {vit->backbone_grads, 0, lpt_arena_size(vit->backbone_grads) / 4, LPT_F32,
+                        "vit backbone gradients"};
+        st = lpt_tensor_fill_u32(&bb, 0, err);
+    }
+    return st;
 }
 
 /* ---- activation layout ------------------------------------------------------------------ */
@@ -619,12 +706,20 @@ static void layout_layer(Carver *c, LayerAct *A, const Dims *d, int B, int S, in
     }
 }
 
+/* Whether `mode` runs the shared prompts and adapters (phases 1 and 2). */
+static bool mode_extras(LptVitMode mode)
+{
+    return mode == LPT_VIT_PHASE1 || mode == LPT_VIT_PHASE2;
+}
+
 /* The first layer a training forward in `mode` keeps activations for (L: none). */
 static int first_trained(const Dims *d, LptVitMode mode, bool train)
 {
     if (!train)
         return d->L;
-    return mode == LPT_VIT_PHASE1 ? 0 : mode == LPT_VIT_PHASE2 ? d->G : d->L;
+    return mode == LPT_VIT_PHASE1 || mode == LPT_VIT_FULL ? 0
+           : mode == LPT_VIT_PHASE2                       ? d->G
+                                                          : d->L;
 }
 
 /* Lays out (or counts) every activation of a forward of B images in `mode`. saved: [L] or
@@ -633,8 +728,8 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
                         LptVitMode mode, bool train)
 {
     size_t BT = (size_t)B * d->T, BTC = BT * d->C;
-    bool prompts = mode != LPT_VIT_PLAIN && d->P > 0, group = mode == LPT_VIT_PHASE2;
-    bool adapters = mode != LPT_VIT_PLAIN && d->R > 0;
+    bool prompts = mode_extras(mode) && d->P > 0, group = mode == LPT_VIT_PHASE2;
+    bool adapters = mode_extras(mode) && d->R > 0;
     int s_layer = d->T + (prompts ? d->P : 0), s_max = s_layer + (group ? d->P : 0);
     int first = first_trained(d, mode, train);
     memset(a, 0, sizeof *a);
@@ -710,6 +805,10 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
         carve(c, &a->dd, "act.d_adapter.down", LPT_F32, BT * d->R);
         carve(c, &a->dr, "act.d_adapter.relu", LPT_F32, BT * d->R);
     }
+    if (mode == LPT_VIT_FULL) {
+        carve(c, &a->ones, "act.ones", LPT_F32, (size_t)B);
+        carve(c, &a->patch_idx, "act.patch_index", LPT_I32, (size_t)B * d->N);
+    }
     if (prompts && mode == LPT_VIT_PHASE1) {
         carve(c, &a->ones, "act.ones", LPT_F32, (size_t)B);
         carve(c, &a->dkvsum, "act.d_prompt.kv", LPT_F32, (size_t)d->P * 2 * d->C);
@@ -727,7 +826,7 @@ size_t lpt_vit_activation_bytes(const LptVitConfig *cfg, int batch, LptVitMode m
                                 bool train)
 {
     if (lpt_vit_config_check(cfg, NULL) != LPT_OK || batch < 1 || mode < LPT_VIT_PLAIN ||
-        mode > LPT_VIT_PHASE2)
+        mode > LPT_VIT_FULL)
         return 0;
     Dims d = dims_of(cfg);
     Carver c = {NULL, 0, LPT_OK, NULL};
@@ -751,12 +850,19 @@ static LptStatus prepare_acts(LptVit *v, int B, LptVitMode mode, bool train, Lpt
     layout_acts(&c, &v->a, v->saved, &v->d, v->cfg.clip_style, B, mode, train);
     if (c.st != LPT_OK)
         return c.st;
-    int32_t *idx = malloc((size_t)B * sizeof *idx);
+    const Dims *d = &v->d;
+    int32_t *idx = malloc((size_t)B * (d->N > 1 ? d->N : 1) * sizeof *idx);
     if (!idx)
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "vit: out of host memory");
     for (int b = 0; b < B; b++)
-        idx[b] = b * v->d.T;
+        idx[b] = b * d->T;
     LptStatus st = lpt_tensor_upload(&v->a.cls_idx, idx, err);
+    if (st == LPT_OK && v->a.patch_idx.arena) {
+        for (int b = 0; b < B; b++)
+            for (int n = 0; n < d->N; n++)
+                idx[b * d->N + n] = b * d->T + 1 + n;
+        st = lpt_tensor_upload(&v->a.patch_idx, idx, err);
+    }
     free(idx);
     if (st == LPT_OK && v->a.ones.arena)
         st = lpt_tensor_fill_u32(&v->a.ones, 0x3f800000u, err); /* 1.0f */
@@ -926,8 +1032,8 @@ static LptStatus run_layers(LptVit *v, int first, int last, Stream *x, int keep,
                             LptError *err)
 {
     Acts *a = &v->a;
-    bool plain = a->mode == LPT_VIT_PLAIN;
-    bool prompts = !plain && v->d.P > 0, adapter = !plain && v->d.R > 0;
+    bool prompts = mode_extras(a->mode) && v->d.P > 0;
+    bool adapter = mode_extras(a->mode) && v->d.R > 0;
     int trained = first_trained(&v->d, a->mode, a->train);
     for (int i = first; i < last; i++) {
         Stream out;
@@ -1002,9 +1108,12 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
     if (batch < 1)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit forward: batch %d must be >= 1", batch);
-    if (mode < LPT_VIT_PLAIN || mode > LPT_VIT_PHASE2)
+    if (mode < LPT_VIT_PLAIN || mode > LPT_VIT_FULL)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit forward: unknown mode %d", (int)mode);
+    if (mode == LPT_VIT_FULL && !vit->cfg.train_backbone)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit forward: full training needs train_backbone in the config");
     if (mode == LPT_VIT_PHASE2 && d->M == 0)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit forward: phase 2 needs a prompt pool (pool_size is 0)");
@@ -1045,12 +1154,32 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
 
 /* ---- backward --------------------------------------------------------------------------- */
 
+/* dW += dout^T in and db += column sums of dout (b may be NULL): the parameter gradients of
+ * `linear`, with dout packed [rows, n_out] and in [rows, n_in]. */
+static LptStatus linear_dw(LptBackend *be, const VitTensor *w, const VitTensor *b,
+                           const LptTensor *dout, const LptTensor *in, size_t rows, int n_out,
+                           int n_in, LptError *err)
+{
+    LptGemmShape s;
+    lpt_gemm_shape_init(&s, (int)rows, n_out, n_in, false, true);
+    return lpt_op_gemm_backward(be, NULL, &w->grad, b ? &b->grad : NULL, dout, in, &w->value, &s,
+                                err);
+}
+
+/* The gradient of t when `on` (backbone training), else NULL (frozen). */
+static const LptTensor *grad_if(const VitTensor *t, bool on)
+{
+    return on ? &t->grad : NULL;
+}
+
 /* Backward of block i: a->dx holds dL/dx_out on entry ([B, C] for the last block) and dL/dx_in
  * on return (when need_dx).
  * train_shared: accumulate prompt and adapter gradients (phase 1); group: the layer had
- * group prompts, whose pool gradients are accumulated. */
+ * group prompts, whose pool gradients are accumulated; full: accumulate the block's own
+ * weight gradients (LPT_VIT_FULL: no prompts, adapters or groups, so S = T). Activations
+ * that the forward kept in scratch (the LN1 and GELU outputs) are recomputed for them. */
 static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bool group,
-                                bool train_shared, bool need_dx, LptError *err)
+                                bool train_shared, bool full, bool need_dx, LptError *err)
 {
     const Dims *d = &v->d;
     Acts *a = &v->a;
@@ -1078,25 +1207,44 @@ static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bo
                                    &blk->down_w->value, &sd, err));
     }
     /* MLP: da (+)= act'(u) (dx W2) W1 */
-    CHECK(linear_din(be, &a->dg, &a->dx, blk->fc2_w, rows, C, d->mlp, 0.0f, err));
     size_t n_mlp = rows * d->mlp;
-    if (v->cfg.act == LPT_VIT_ACT_QUICK_GELU)
+    bool quick = v->cfg.act == LPT_VIT_ACT_QUICK_GELU;
+    if (full) { /* FC2's input act(u), recomputed */
+        CHECK(quick ? lpt_op_quick_gelu_forward(be, &a->g, &A->u, n_mlp, err)
+                    : lpt_op_gelu_forward(be, &a->g, &A->u, n_mlp, err));
+        CHECK(linear_dw(be, blk->fc2_w, blk->fc2_b, &a->dx, &a->g, rows, C, d->mlp, err));
+    }
+    CHECK(linear_din(be, &a->dg, &a->dx, blk->fc2_w, rows, C, d->mlp, 0.0f, err));
+    if (quick)
         CHECK(lpt_op_quick_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
     else
         CHECK(lpt_op_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
+    if (full)
+        CHECK(linear_dw(be, blk->fc1_w, blk->fc1_b, &a->du, &A->a2, rows, d->mlp, C, err));
     CHECK(linear_din(be, &a->da, &a->du, blk->fc1_w, rows, d->mlp, C, adapter ? 1.0f : 0.0f,
                      err));
-    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, NULL, NULL, &a->da, &A->h, &A->mean2,
+    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, grad_if(blk->ln2_w, full),
+                                    grad_if(blk->ln2_b, full), &a->da, &A->h, &A->mean2,
                                     &A->rstd2, &blk->ln2_w->value, (int)rows, C, err));
     CHECK(lpt_op_add_forward(be, &a->dh, &a->dx, &a->dtmp, 1.0f, n, err));
 
     /* attention branch */
+    if (full)
+        CHECK(linear_dw(be, blk->proj_w, blk->proj_b, &a->dh, &A->o, rows, C, C, err));
     CHECK(linear_din(be, &a->da, &a->dh, blk->proj_w, rows, C, C, 0.0f, err));
     LptAttentionShape as = attn_shape(d, B, Q, S);
     LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
     LptTensor dk = from(&a->dqkv, (size_t)C), dv = from(&a->dqkv, (size_t)2 * C);
+    if (full && last) /* dq of the rows after the class token stays zero for dW_qkv */
+        CHECK(lpt_tensor_fill_u32(&a->dqkv, 0, err));
     CHECK(lpt_op_attention_backward(be, &a->dqkv, &dk, &dv, &a->da, &A->qkv, &k, &vv, &A->o,
                                     &A->lse, &as, err));
+    if (full) { /* LN1's output, recomputed (the same statistics are written again) */
+        CHECK(lpt_op_layernorm_forward(be, &a->a1, &A->mean1, &A->rstd1, &A->x_in,
+                                       &blk->ln1_w->value, &blk->ln1_b->value, (int)BT, C,
+                                       v->cfg.eps, err));
+        CHECK(linear_dw(be, blk->qkv_w, blk->qkv_b, &a->dqkv, &a->a1, BT, 3 * C, C, err));
+    }
     LptTensor wkv = lpt_tensor_view(&blk->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
     int row = d->T;
     if (prompts) {
@@ -1154,15 +1302,46 @@ static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bo
         s4.beta = 1.0f;
     }
     CHECK(lpt_op_gemm_forward(be, &a->da, &a->dqkv, &blk->qkv_w->value, NULL, &s4, err));
+    const LptTensor *dw1 = grad_if(blk->ln1_w, full), *db1 = grad_if(blk->ln1_b, full);
     if (last) { /* dx = dLN1 backward on every row, + dh on the class-token rows */
-        CHECK(lpt_op_layernorm_backward(be, &a->dx, NULL, NULL, &a->da, &A->x_in, &A->mean1,
+        CHECK(lpt_op_layernorm_backward(be, &a->dx, dw1, db1, &a->da, &A->x_in, &A->mean1,
                                         &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
         return lpt_op_gather_mean_backward(be, &a->dx, &a->dh, &a->cls_idx, B, 1, (int)BT, C,
                                            err);
     }
-    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, NULL, NULL, &a->da, &A->x_in, &A->mean1,
+    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, dw1, db1, &a->da, &A->x_in, &A->mean1,
                                     &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
     return lpt_op_add_forward(be, &a->dx, &a->dh, &a->dtmp, 1.0f, BT * C, err);
+}
+
+/* The backward of `embed` (LPT_VIT_FULL): a->dx holds dL/d(block 0's input) [B, T, C];
+ * accumulates ln_pre's (CLIP), pos's, cls's and the patch embedding's gradients. */
+static LptStatus embed_backward(LptVit *v, LptError *err)
+{
+    const Dims *d = &v->d;
+    Acts *a = &v->a;
+    LptBackend *be = v->be;
+    int B = a->batch, C = d->C, T = d->T;
+    const LptTensor *dx = &a->dx;
+    if (v->cfg.clip_style) {
+        CHECK(lpt_op_layernorm_backward(be, &a->dtmp, &v->ln_pre_w->grad, &v->ln_pre_b->grad,
+                                        &a->dx, &a->xs[0], &a->lnm, &a->lnr,
+                                        &v->ln_pre_w->value, B * T, C, err));
+        dx = &a->dtmp;
+    }
+    /* pos += sum over images of dx, cls += the same of row 0: ones[1, B] dx */
+    LptGemmShape s;
+    lpt_gemm_shape_init(&s, 1, T * C, B, false, false);
+    s.beta = 1.0f;
+    CHECK(lpt_op_gemm_forward(be, &v->pos->grad, &a->ones, dx, NULL, &s, err));
+    s.n = C;
+    s.ldb = T * C;
+    CHECK(lpt_op_gemm_forward(be, &v->cls->grad, &a->ones, dx, NULL, &s, err));
+    /* the patch rows packed [B N, C], then the patch GEMM's weight and bias gradients */
+    CHECK(lpt_op_gather_mean_forward(be, &a->da, dx, &a->patch_idx, B * d->N, 1, B * T, C,
+                                     err));
+    return linear_dw(be, v->patch_w, v->patch_b, &a->da, &a->patches, (size_t)B * d->N, C,
+                     d->row, err);
 }
 
 LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scale,
@@ -1183,16 +1362,24 @@ LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scal
                                  &vit->head->value, B, d->K, d->Cf, err));
     if (plain)
         return LPT_OK;
-    if (vit->cfg.clip_style)
+    bool full = mode == LPT_VIT_FULL;
+    if (vit->cfg.clip_style) {
+        if (full)
+            CHECK(linear_dw(be, vit->proj, NULL, &a->df, &a->fl, (size_t)B, d->Cf, d->C, err));
         CHECK(linear_din(be, &a->dfl, &a->df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f, err));
+    }
     /* dx = dL/d(class-token rows of the last block's output) [B, C] */
-    CHECK(lpt_op_layernorm_backward(be, &a->dx, NULL, NULL, &a->dfl, &a->cls, &a->fmean,
+    CHECK(lpt_op_layernorm_backward(be, &a->dx, grad_if(vit->norm_w, full),
+                                    grad_if(vit->norm_b, full), &a->dfl, &a->cls, &a->fmean,
                                     &a->frstd, &vit->norm_w->value, B, d->C, err));
     bool phase2 = mode == LPT_VIT_PHASE2;
     int first = first_trained(d, mode, true);
     for (int i = d->L - 1; i >= first; i--)
-        CHECK(layer_backward(vit, i, d->P > 0, d->R > 0, phase2 && i >= d->G, !phase2,
-                             i > first, err));
+        CHECK(layer_backward(vit, i, !full && d->P > 0, !full && d->R > 0,
+                             phase2 && i >= d->G, !phase2 && !full, full, full || i > first,
+                             err));
+    if (full)
+        return embed_backward(vit, err);
     if (phase2) { /* key loss: key_scale * sum_b sum_j -0.5 cos(q_b, key_sel_bj), keys only */
         CHECK(lpt_op_onehot_forward(be, &a->dkc, &a->sel_idx, B, d->M, d->topk,
                                     -0.5f * key_scale, err));

@@ -22,7 +22,7 @@
  * L-1 down to G only. Key loss -0.5 sum_j cos(q, key_sel_j), gradient to the keys only.
  *
  * Tensors by canonical name (row-major; "out x in" for linear weights, as torch.nn.Linear):
- * frozen (set them all with lpt_vit_set before the first forward):
+ * frozen (set them all with lpt_vit_set, or lpt_vit_init_backbone, before the first forward):
  *   patch.weight [C, 3, p, p]   patch.bias [C] (not clip_style: CLIP's conv has no bias)
  *   cls [C]   pos [T, C]   ln_pre.weight/bias [C] (clip_style only)
  *   blocks.{i}.ln1.weight/bias [C]   blocks.{i}.qkv.weight [3C, C] (rows q, k, v)
@@ -38,8 +38,16 @@
  * Each trainable tensor has a gradient of the same shape (lpt_vit_grad) that backward
  * accumulates into (+=), so micro-batches add up; lpt_vit_zero_grads clears them.
  *
- * Memory: four arenas: frozen weights, trainable tensors, their gradients (same layout as the
- * trainable arena, so one view covers a phase's whole parameter set), and activations, sized
+ * Training the backbone (cfg.train_backbone, mode LPT_VIT_FULL: pretraining from scratch,
+ * full fine-tuning): every frozen tensor then has a gradient too, in a fifth arena laid out
+ * as the frozen one (lpt_vit_backbone_span: one view of all backbone weights and one of
+ * their gradients, for the optimiser). A FULL forward runs the plain graph (no prompts,
+ * adapters or group prompts) keeping every layer; its backward accumulates the gradients of
+ * the head and of every backbone tensor. lpt_vit_init_backbone draws a random backbone.
+ *
+ * Memory: four arenas (five with train_backbone): frozen weights, trainable tensors, their
+ * gradients (same layout as the trainable arena, so one view covers a phase's whole parameter
+ * set), and activations, sized
  * by lpt_vit_activation_bytes for the largest (batch, mode) seen and re-made when a forward
  * needs more. ViT-B/16 at 224 with P = 10 and R = 8 needs, per image: 94.5 MiB for a phase-1
  * training step (11 layers x 7.4 MB kept for backward, the rest scratch), 59.7 MiB for a
@@ -86,6 +94,7 @@ typedef struct LptVitConfig {
     int pool_size;      /* M group-prompt entries; 0 = no phase 2 */
     int pool_top_k;     /* entries averaged per image (2) */
     int classes;        /* K rows of the cosine head; 0 = no head */
+    bool train_backbone; /* backbone gradients too, for LPT_VIT_FULL (false by default) */
 } LptVitConfig;
 
 /* ViT-B/16 at 224 (vision expert): L 12, C 768, H 12, MLP 3072, eps 1e-6, GELU, P 10,
@@ -99,6 +108,8 @@ typedef enum LptVitMode {
     LPT_VIT_PLAIN = 0,  /* the frozen backbone (+ head) alone */
     LPT_VIT_PHASE1 = 1, /* + shared prompts and adapters */
     LPT_VIT_PHASE2 = 2, /* phase-1 query pass, then the main pass with group prompts */
+    LPT_VIT_FULL = 3,   /* the plain graph, training every backbone tensor and the head
+                         * (needs cfg.train_backbone) */
 } LptVitMode;
 
 /* Bytes of the activation arena a forward of `batch` images in `mode` needs (train: with what
@@ -126,7 +137,8 @@ LptStatus lpt_vit_get(LptVit *vit, const char *name, float *out, size_t count, L
 LptStatus lpt_vit_get_grad(LptVit *vit, const char *name, float *out, size_t count,
                            LptError *err);
 
-/* The device tensor called `name` and, for trainable ones, its gradient (NULL otherwise). */
+/* The device tensor called `name` and, for trainable ones (and backbone tensors with
+ * train_backbone), its gradient (NULL otherwise). */
 const LptTensor *lpt_vit_tensor(const LptVit *vit, const char *name);
 const LptTensor *lpt_vit_grad(const LptVit *vit, const char *name);
 
@@ -141,12 +153,25 @@ bool lpt_vit_tensor_trainable(const LptVit *vit, int i);
 LptStatus lpt_vit_init_trainable(LptVit *vit, uint64_t seed, LptError *err);
 
 /* The trainable tensors `mode` trains as one span (phase 1: prompts, adapters, head; phase 2:
- * head, pool, keys; plain: head) and the matching span of gradients, for the optimiser. The
- * spans include alignment padding between tensors, which holds zeros and gets zero gradients. */
+ * head, pool, keys; plain and full: head) and the matching span of gradients, for the
+ * optimiser. The spans include alignment padding between tensors, which holds zeros and gets
+ * zero gradients. */
 LptStatus lpt_vit_trainable_span(const LptVit *vit, LptVitMode mode, LptTensor *param,
                                  LptTensor *grad, LptError *err);
 
-/* Sets every gradient to zero. */
+/* With train_backbone: every backbone (frozen) tensor as one span and the span of their
+ * gradients, what LPT_VIT_FULL trains besides the head (padding as above). */
+LptStatus lpt_vit_backbone_span(const LptVit *vit, LptTensor *param, LptTensor *grad,
+                                LptError *err);
+
+/* A random backbone from `seed` (host PCG32), as timm initialises a ViT: linear weights
+ * truncated normal (std 0.02, cut at 2 std) with zero biases, LayerNorms 1 and 0, pos
+ * truncated normal (0.02), cls normal (std 1e-6), the patch convolution as PyTorch's default
+ * (weight and bias uniform in +-1 / sqrt(3 p p)), the CLIP projection normal (std C^-0.5).
+ * Every backbone tensor counts as set. */
+LptStatus lpt_vit_init_backbone(LptVit *vit, uint64_t seed, LptError *err);
+
+/* Sets every gradient (backbone gradients included) to zero. */
 LptStatus lpt_vit_zero_grads(LptVit *vit, LptError *err);
 
 /* Runs the model on images [B, 3, image, image] (normalised NCHW floats on this backend). With

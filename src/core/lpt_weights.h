@@ -101,7 +101,9 @@ typedef struct LptWeightsInfo {
     const char *prefix;      /* before the naming's names: "", "vit.", "vision_model.", ... */
     const char *config_path; /* the config file read, or NULL */
     /* The backbone: depth, width, heads, mlp, patch, image, eps, act, clip_style, proj_dim as
-     * found; the trainable fields as lpt_vit_config_init leaves them (classes 0). */
+     * found; the trainable fields zero (prompts, adapter_rank, pool_size, classes: a plain
+     * backbone; set them before lpt_vit_new), adapter_scale and pool_top_k as
+     * lpt_vit_config_init leaves them. */
     LptVitConfig vit;
     const char *heads_from; /* "config.json num_attention_heads", "default for width 768", ... */
     const char *eps_from;

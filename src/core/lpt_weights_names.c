@@ -3,7 +3,6 @@
  * there. Constant tables; any thread. */
 #include "lpt_weights_impl.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,141 +2,46 @@
  *
  * softmax_forward/backward: one row per item of a parallel loop.
  *
- * attention_forward/backward work on a chunk of (batch, head) pairs at a time. For each pair
- * the score matrix [T, S] comes from cblas_sgemm (called from this thread, one call per pair,
- * straight on the strided q/k/v columns, no copies); the row-wise work (softmax, mask, lse,
- * dS) runs for all rows of the chunk in one parallel loop; then cblas_sgemm again per pair
- * for P V (forward) or dS K, dS^T Q, P^T dO (backward), writing straight into the strided
- * outputs with beta = 0 (assigned).
+ * attention_forward/backward: one (batch, head) pair per item of a parallel loop, computed
+ * whole by the pool thread that takes it, with no BLAS: attention's products are many small
+ * ones (ViT-B: 96 pairs of [197 x 64] by [64 x 207] per call), which OpenBLAS runs each with
+ * its own fork-join and an extra pass zeroing C, while a pair done in one thread stays in its
+ * core's L2. Per pair the thread packs K^T (and V, or V^T, K, Q, dO for backward) into its
+ * scratch slot, then works through blocks of TILE_R query rows (lpt_cpu_attention_body.h):
+ *   forward:  scores = Q K^T by register tiles, softmax of the block's rows while they are in
+ *             L1 (kept unnormalised), O = (P V) / rowsum, lse = max + log(rowsum);
+ *   backward: scores and dP = dO V^T by tiles, one pass P = exp(scale scores - lse),
+ *             dS = P (dP - Di) with Di = rowsum(dO * O), dQ = scale dS K; then over blocks of
+ *             key rows dV = P^T dO and dK = scale dS^T Q (P and dS of the pair kept whole).
+ * The causal mask limits each block's columns to the keys its last row sees and zeroes the
+ * rest. Outputs are assigned, only their D columns written.
  *
- * Scratch: one malloc per call, freed before returning: forward needs one [T, S] matrix per
- * pair of the chunk, backward two (P and dP/dS). The chunk is as many pairs as fit in
- * SCRATCH_BYTES per matrix (at least one), so memory stays bounded for long sequences while
- * ViT-B (B=8, H=12, T=197, S=207: 15.7 MB per matrix) runs as a single chunk, i.e. with one
- * fork-join of the pool per call.
+ * Scratch: one allocation per call: a slot per pool thread (claimed by the task running on
+ * it), sized for one pair: forward about (2 S D + TILE_R S) floats, backward about
+ * (3 S D + 2 T D + 2 T S) (ViT-B: 0.6 MB, within a core's L2).
  *
- * Row loops use 4-lane GCC/Clang vector types (SSE2 without -march flags) and a polynomial
- * exp (Cephes expf, within 1e-7 relative): the build's -O2 does not vectorize loops of
- * unknown length, and exp and the serial max/sum chains would otherwise cost about as much
- * as the GEMMs at ViT-B sizes.
+ * Vector code: lpt_cpu_attention_body.h, compiled once with 4-lane vectors for the baseline
+ * ISA and, on x86-64, once with 8-lane AVX2/FMA vectors picked at run time (lpt_cpu_math.h).
+ * exp is a polynomial (Cephes expf, within 1e-7 relative).
  */
 #include "lpt_cpu.h"
 
-#include <cblas.h>
+#include "lpt_cpu_math.h"
+
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SCRATCH_BYTES ((size_t)32 << 20) /* per [chunk, T, S] matrix */
-#define ROW_WORK 4096                     /* elements per parallel chunk, about */
+#if LPT_CPU_HAVE_AVX2
+#include <immintrin.h>
+#endif
 
-/* ---- 4-lane row helpers ------------------------------------------------------------------ */
+#define TILE_R 6          /* query (or key) rows per register tile */
+#define PAD 16            /* packed rows are padded to a multiple of this many floats */
+#define ROW_WORK 4096     /* softmax: elements per parallel chunk, about */
 
-typedef float F4 __attribute__((vector_size(16)));
-typedef int32_t I4 __attribute__((vector_size(16)));
-
-static inline F4 f4_load(const float *p)
-{
-    F4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void f4_store(float *p, F4 v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-/* mask ? a : b per lane (mask lanes all ones or zero, as comparisons give). */
-static inline F4 f4_select(I4 mask, F4 a, F4 b)
-{
-    return (F4)((mask & (I4)a) | (~mask & (I4)b));
-}
-
-/* exp per lane for x <= 88 (x - max and scores - lse are <= 0): x < -87 (and -inf) gives 0,
- * NaN stays NaN. Cody-Waite reduction by ln 2 and Cephes' degree-6 polynomial. */
-static inline F4 f4_exp(F4 x)
-{
-    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    const F4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
-    I4 under = x < -87.0f;
-    x = f4_select(under, zero - 87.0f, x);
-    F4 k = x * 1.44269504088896341f + magic;
-    F4 n = k - magic;
-    F4 r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    F4 p = zero + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    F4 y = p * r * r + r + 1.0f;
-    I4 two_n = ((I4)k - (I4)(zero + magic) + 127) << 23; /* 2^n as float bits */
-    return f4_select(under, zero, y * (F4)two_n);
-}
-
-/* Largest of x[0, n) skipping NaNs (-inf for an all -inf row). */
-static float row_max(const float *x, size_t n)
-{
-    F4 m = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        F4 v = f4_load(x + j);
-        m = f4_select(v > m, v, m);
-    }
-    float r = -INFINITY;
-    for (int l = 0; l < 4; l++)
-        r = m[l] > r ? m[l] : r;
-    for (; j < n; j++)
-        r = x[j] > r ? x[j] : r;
-    return r;
-}
-
-/* y[j] = exp(x[j] - m) for j < n (y may be x); returns the sum of the y. */
-static float row_exp_sum(float *y, const float *x, size_t n, float m)
-{
-    F4 acc = {0.0f, 0.0f, 0.0f, 0.0f};
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        F4 e = f4_exp(f4_load(x + j) - m);
-        f4_store(y + j, e);
-        acc += e;
-    }
-    if (j < n) { /* the tail, padded with -inf (exp gives 0) */
-        float t[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
-        memcpy(t, x + j, (n - j) * sizeof *t);
-        F4 e = f4_exp(f4_load(t) - m);
-        memcpy(y + j, &e, (n - j) * sizeof *t);
-        acc += e;
-    }
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-/* sum of x[j] * y[j] for j < n. */
-static float row_dot(const float *x, const float *y, size_t n)
-{
-    F4 acc = {0.0f, 0.0f, 0.0f, 0.0f};
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4)
-        acc += f4_load(x + j) * f4_load(y + j);
-    float r = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (; j < n; j++)
-        r += x[j] * y[j];
-    return r;
-}
-
-/* y[j] *= a for j < n. */
-static void row_mul(float *y, size_t n, float a)
-{
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4)
-        f4_store(y + j, f4_load(y + j) * a);
-    for (; j < n; j++)
-        y[j] *= a;
-}
-
-/* ---- softmax ----------------------------------------------------------------------------- */
-
+/* Softmax rows of n values. */
 typedef struct SoftmaxCtx {
     float *out;
     const float *in, *dout, *y;
@@ -144,33 +49,86 @@ typedef struct SoftmaxCtx {
     float scale;
 } SoftmaxCtx;
 
-/* out = softmax(scale * in) for rows [begin, end). An all -inf row gives NaN, as the
- * mathematical definition (0 / 0) does. */
-static void softmax_fwd_rows(void *ctx, size_t begin, size_t end)
+/* One attention call: tensors, padded sizes and the scratch slots. */
+typedef struct AttnCtx {
+    const LptAttentionShape *s;
+    const float *q, *k, *v, *out, *dout; /* out, dout: backward only */
+    float *o, *lse;                      /* forward outputs */
+    float *dq, *dk, *dv;                 /* backward outputs */
+    size_t sp, dp, tp;   /* S and D rounded up to PAD, T rounded up to TILE_R */
+    float *scratch;      /* slots of slot_floats floats */
+    size_t slot_floats;
+    atomic_int *busy;    /* per slot: claimed by a running task */
+    int slots;
+} AttnCtx;
+
+/* A free scratch slot, marked busy (there are as many as pool threads, so one is free). */
+static int slot_claim(AttnCtx *c)
 {
-    const SoftmaxCtx *c = ctx;
-    for (size_t r = begin; r < end; r++) {
-        const float *x = c->in + r * c->n;
-        float *y = c->out + r * c->n;
-        for (size_t j = 0; j < c->n; j++)
-            y[j] = c->scale * x[j];
-        float sum = row_exp_sum(y, y, c->n, row_max(y, c->n));
-        row_mul(y, c->n, 1.0f / sum);
+    for (;;)
+        for (int i = 0; i < c->slots; i++)
+            if (!atomic_load_explicit(&c->busy[i], memory_order_relaxed) &&
+                !atomic_exchange(&c->busy[i], 1))
+                return i;
+}
+
+static void slot_release(AttnCtx *c, int slot)
+{
+    atomic_store(&c->busy[slot], 0);
+}
+
+/* Element offset of pair (b * H + h) in a tensor with batch stride bs (column h * D). */
+static size_t head_at(const LptAttentionShape *s, size_t pair, int64_t bs)
+{
+    size_t b = pair / (size_t)s->heads, h = pair % (size_t)s->heads;
+    return b * (size_t)bs + h * (size_t)s->head_dim;
+}
+
+/* dst[r, c] = src[r lds + c] for r < rows, c < cols; dst rows have ldd floats, zero past
+ * cols. */
+static void pack(float *dst, size_t ldd, const float *src, size_t lds, size_t rows,
+                 size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(dst + r * ldd, src + r * lds, cols * sizeof *dst);
+        memset(dst + r * ldd + cols, 0, (ldd - cols) * sizeof *dst);
     }
 }
 
-/* din = scale * y * (dout - sum(dout * y)) for rows [begin, end). */
-static void softmax_bwd_rows(void *ctx, size_t begin, size_t end)
+/* dst[c, r] = src[r lds + c] (the transpose) for r < rows, c < cols; dst rows have ldd
+ * floats, zero from rows up to rows rounded up to PAD. */
+static void pack_t(float *dst, size_t ldd, const float *src, size_t lds, size_t rows,
+                   size_t cols)
 {
-    const SoftmaxCtx *c = ctx;
-    for (size_t r = begin; r < end; r++) {
-        const float *y = c->y + r * c->n, *dy = c->dout + r * c->n;
-        float *dx = c->out + r * c->n;
-        float dot = row_dot(dy, y, c->n);
-        for (size_t j = 0; j < c->n; j++)
-            dx[j] = c->scale * y[j] * (dy[j] - dot);
+    size_t padded = (rows + PAD - 1) / PAD * PAD;
+    for (size_t r0 = 0; r0 < rows; r0 += 8) { /* 8 source rows at a time: fewer dst lines */
+        size_t r1 = r0 + 8 < rows ? r0 + 8 : rows;
+        for (size_t col = 0; col < cols; col++)
+            for (size_t r = r0; r < r1; r++)
+                dst[col * ldd + r] = src[r * lds + col];
     }
+    for (size_t col = 0; col < cols; col++)
+        memset(dst + col * ldd + rows, 0, (padded - rows) * sizeof *dst);
 }
+
+#define VW 4
+#define SFX(name) name##_v4
+#define TGT
+#define MADD(c, a, b) ((c) + (a) * (b))
+#include "lpt_cpu_attention_body.h"
+
+#if LPT_CPU_HAVE_AVX2
+#define VW 8
+#define SFX(name) name##_v8
+#define TGT LPT_CPU_AVX2
+#define MADD(c, a, b) ((FV)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#include "lpt_cpu_attention_body.h"
+#define PICK(name) (lpt_cpu_avx2() ? name##_v8 : name##_v4)
+#else
+#define PICK(name) (name##_v4)
+#endif
+
+/* ---- softmax ----------------------------------------------------------------------------- */
 
 /* Rows per parallel chunk for rows of n values (about ROW_WORK values per chunk). */
 static size_t row_grain(size_t n)
@@ -182,7 +140,7 @@ LptStatus lpt_cpu_softmax_forward(LptBackend *be, const LptTensor *out, const Lp
                                   int rows, int n, float scale, LptError *err)
 {
     SoftmaxCtx c = {lpt_cpu_f32(out), lpt_cpu_f32(in), NULL, NULL, (size_t)n, scale};
-    lpt_cpu_parallel_for(be, (size_t)rows, row_grain((size_t)n), softmax_fwd_rows, &c);
+    lpt_cpu_parallel_for(be, (size_t)rows, row_grain((size_t)n), PICK(softmax_fwd_task), &c);
     return LPT_OK;
 }
 
@@ -192,127 +150,57 @@ LptStatus lpt_cpu_softmax_backward(LptBackend *be, const LptTensor *din, const L
 {
     SoftmaxCtx c = {lpt_cpu_f32(din), NULL, lpt_cpu_f32(dout), lpt_cpu_f32(out), (size_t)n,
                     scale};
-    lpt_cpu_parallel_for(be, (size_t)rows, row_grain((size_t)n), softmax_bwd_rows, &c);
+    lpt_cpu_parallel_for(be, (size_t)rows, row_grain((size_t)n), PICK(softmax_bwd_task), &c);
     return LPT_OK;
 }
 
 /* ---- attention --------------------------------------------------------------------------- */
 
-/* One chunk of (batch, head) pairs [first, first + count) and the tensors its rows need. */
-typedef struct AttnRows {
-    const LptAttentionShape *s;
-    int first;          /* first pair (b * H + h) of the chunk */
-    float *p;           /* [count, T, S]: scores in, probabilities out */
-    float *dp;          /* backward: [count, T, S]: dO V^T in, dS out */
-    float *lse;         /* [B, H, T] */
-    const float *dout;  /* backward: dO, laid out like out */
-    const float *out;   /* backward: O */
-} AttnRows;
-
-/* Keys visible to query t (all S, or t + 1 under the causal mask; S >= T then). */
-static size_t visible_keys(const LptAttentionShape *s, int t)
+/* Fills the padded sizes of c and allocates its slots of `floats` floats (a multiple of PAD)
+ * each; false when out of memory. */
+static bool attn_alloc(AttnCtx *c, LptBackend *be, size_t floats)
 {
-    return (size_t)(s->causal ? t + 1 : s->kv_len);
-}
-
-/* Forward rows [begin, end) of the chunk: scaled scores -> softmax probabilities (masked keys
- * get 0) and the row's log-sum-exp. */
-static void attn_fwd_rows(void *ctx, size_t begin, size_t end)
-{
-    const AttnRows *a = ctx;
-    const LptAttentionShape *s = a->s;
-    size_t len = (size_t)s->kv_len;
-    for (size_t r = begin; r < end; r++) {
-        int t = (int)(r % (size_t)s->q_len);
-        size_t pair = (size_t)a->first + r / (size_t)s->q_len;
-        float *row = a->p + r * len;
-        size_t vis = visible_keys(s, t);
-        float m = row_max(row, vis);
-        float sum = row_exp_sum(row, row, vis, m);
-        row_mul(row, vis, 1.0f / sum);
-        memset(row + vis, 0, (len - vis) * sizeof *row);
-        a->lse[pair * (size_t)s->q_len + (size_t)t] = m + logf(sum);
+    c->slots = lpt_cpu_threads(be);
+    c->slot_floats = floats;
+    c->scratch = aligned_alloc(64, (size_t)c->slots * floats * sizeof(float));
+    c->busy = malloc((size_t)c->slots * sizeof *c->busy);
+    if (!c->scratch || !c->busy) {
+        free(c->scratch);
+        free(c->busy);
+        return false;
     }
+    for (int i = 0; i < c->slots; i++)
+        atomic_init(&c->busy[i], 0);
+    return true;
 }
 
-/* Backward rows [begin, end) of the chunk: P = exp(scores - lse) (masked keys 0) and
- * dS = P * (dP - D) with D = rowsum(dO * O) over the head's D columns. */
-static void attn_bwd_rows(void *ctx, size_t begin, size_t end)
+static void attn_free(AttnCtx *c)
 {
-    const AttnRows *a = ctx;
-    const LptAttentionShape *s = a->s;
-    size_t len = (size_t)s->kv_len;
-    for (size_t r = begin; r < end; r++) {
-        int t = (int)(r % (size_t)s->q_len);
-        size_t pair = (size_t)a->first + r / (size_t)s->q_len;
-        int b = (int)(pair / (size_t)s->heads), h = (int)(pair % (size_t)s->heads);
-        size_t o = (size_t)b * (size_t)s->bs_out + (size_t)t * (size_t)s->ld_out +
-                   (size_t)h * (size_t)s->head_dim;
-        float di = row_dot(a->dout + o, a->out + o, (size_t)s->head_dim);
-        float lse = a->lse[pair * (size_t)s->q_len + (size_t)t];
-        float *prow = a->p + r * len, *drow = a->dp + r * len;
-        size_t vis = visible_keys(s, t), j = 0;
-        for (; j + 4 <= vis; j += 4) {
-            F4 p = f4_exp(f4_load(prow + j) - lse);
-            f4_store(prow + j, p);
-            f4_store(drow + j, p * (f4_load(drow + j) - di));
-        }
-        row_exp_sum(prow + j, prow + j, vis - j, lse); /* the last (< 4) values: P only */
-        for (; j < vis; j++)
-            drow[j] = prow[j] * (drow[j] - di);
-        memset(prow + vis, 0, (len - vis) * sizeof *prow);
-        memset(drow + vis, 0, (len - vis) * sizeof *drow);
-    }
+    free(c->scratch);
+    free(c->busy);
 }
 
-/* Pairs per chunk so that one [chunk, T, S] matrix stays within SCRATCH_BYTES. */
-static int chunk_pairs(const LptAttentionShape *s)
+/* Rounds n up to a multiple of m. */
+static size_t round_up(size_t n, size_t m)
 {
-    size_t per = (size_t)s->q_len * (size_t)s->kv_len * sizeof(float);
-    size_t fit = SCRATCH_BYTES / per;
-    size_t pairs = (size_t)s->batch * (size_t)s->heads;
-    if (fit < 1)
-        fit = 1;
-    return (int)(fit < pairs ? fit : pairs);
-}
-
-/* Element offset of head h of batch b in a tensor with batch stride bs (column h * D). */
-static size_t head_at(const LptAttentionShape *s, int pair, int64_t bs)
-{
-    int b = pair / s->heads, h = pair % s->heads;
-    return (size_t)b * (size_t)bs + (size_t)h * (size_t)s->head_dim;
+    return (n + m - 1) / m * m;
 }
 
 LptStatus lpt_cpu_attention_forward(LptBackend *be, const LptTensor *out, const LptTensor *lse,
                                     const LptTensor *q, const LptTensor *k, const LptTensor *v,
                                     const LptAttentionShape *s, LptError *err)
 {
-    const int T = s->q_len, S = s->kv_len, D = s->head_dim;
-    const int pairs = s->batch * s->heads, chunk = chunk_pairs(s);
-    const size_t per = (size_t)T * (size_t)S;
-    float *scratch = malloc((size_t)chunk * per * sizeof(float));
-    if (!scratch)
+    const size_t S = (size_t)s->kv_len, D = (size_t)s->head_dim;
+    AttnCtx c = {.s = s, .q = lpt_cpu_f32(q), .k = lpt_cpu_f32(k), .v = lpt_cpu_f32(v),
+                 .o = lpt_cpu_f32(out), .lse = lpt_cpu_f32(lse), .sp = round_up(S, PAD),
+                 .dp = round_up(D, PAD), .tp = round_up((size_t)s->q_len, TILE_R)};
+    size_t floats = D * c.sp + S * c.dp + TILE_R * c.sp + TILE_R * c.dp;
+    if (!attn_alloc(&c, be, round_up(floats, PAD)))
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
-                             "attention_forward: no host memory for %d score matrices", chunk);
-    const float *pq = lpt_cpu_f32(q), *pk = lpt_cpu_f32(k), *pv = lpt_cpu_f32(v);
-    float *po = lpt_cpu_f32(out);
-    AttnRows rows = {s, 0, scratch, NULL, lpt_cpu_f32(lse), NULL, NULL};
-    for (int first = 0; first < pairs; first += chunk) {
-        int count = pairs - first < chunk ? pairs - first : chunk;
-        for (int i = 0; i < count; i++) /* scores = scale Q K^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, D, s->scale,
-                        pq + head_at(s, first + i, s->bs_q), s->ld_q,
-                        pk + head_at(s, first + i, s->bs_kv), s->ld_kv, 0.0f,
-                        scratch + (size_t)i * per, S);
-        rows.first = first;
-        lpt_cpu_parallel_for(be, (size_t)count * (size_t)T, row_grain((size_t)S), attn_fwd_rows,
-                             &rows);
-        for (int i = 0; i < count; i++) /* out = P V */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, S, 1.0f,
-                        scratch + (size_t)i * per, S, pv + head_at(s, first + i, s->bs_kv),
-                        s->ld_kv, 0.0f, po + head_at(s, first + i, s->bs_out), s->ld_out);
-    }
-    free(scratch);
+                             "attention_forward: no host memory for %d x %zu scratch floats",
+                             lpt_cpu_threads(be), floats);
+    lpt_cpu_parallel_for(be, (size_t)s->batch * (size_t)s->heads, 1, PICK(attn_fwd_task), &c);
+    attn_free(&c);
     return LPT_OK;
 }
 
@@ -322,46 +210,18 @@ LptStatus lpt_cpu_attention_backward(LptBackend *be, const LptTensor *dq, const 
                                      const LptTensor *out, const LptTensor *lse,
                                      const LptAttentionShape *s, LptError *err)
 {
-    const int T = s->q_len, S = s->kv_len, D = s->head_dim;
-    const int pairs = s->batch * s->heads, chunk = chunk_pairs(s);
-    const size_t per = (size_t)T * (size_t)S;
-    float *scratch = malloc(2 * (size_t)chunk * per * sizeof(float));
-    if (!scratch)
+    const size_t T = (size_t)s->q_len, S = (size_t)s->kv_len, D = (size_t)s->head_dim;
+    AttnCtx c = {.s = s, .q = lpt_cpu_f32(q), .k = lpt_cpu_f32(k), .v = lpt_cpu_f32(v),
+                 .out = lpt_cpu_f32(out), .dout = lpt_cpu_f32(dout), .lse = lpt_cpu_f32(lse),
+                 .dq = lpt_cpu_f32(dq), .dk = lpt_cpu_f32(dk), .dv = lpt_cpu_f32(dv),
+                 .sp = round_up(S, PAD), .dp = round_up(D, PAD), .tp = round_up(T, TILE_R)};
+    size_t floats = 2 * D * c.sp + S * c.dp + 2 * T * c.dp + 2 * c.tp * c.sp + TILE_R * c.dp +
+                    round_up(T, PAD);
+    if (!attn_alloc(&c, be, round_up(floats, PAD)))
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
-                             "attention_backward: no host memory for %d score matrices",
-                             2 * chunk);
-    float *p = scratch, *dp = scratch + (size_t)chunk * per;
-    const float *pq = lpt_cpu_f32(q), *pk = lpt_cpu_f32(k), *pv = lpt_cpu_f32(v);
-    const float *pdo = lpt_cpu_f32(dout);
-    float *pdq = lpt_cpu_f32(dq), *pdk = lpt_cpu_f32(dk), *pdv = lpt_cpu_f32(dv);
-    AttnRows rows = {s, 0, p, dp, lpt_cpu_f32(lse), pdo, lpt_cpu_f32(out)};
-    for (int first = 0; first < pairs; first += chunk) {
-        int count = pairs - first < chunk ? pairs - first : chunk;
-        for (int i = 0; i < count; i++) {
-            size_t oq = head_at(s, first + i, s->bs_q), okv = head_at(s, first + i, s->bs_kv);
-            size_t oo = head_at(s, first + i, s->bs_out);
-            /* scores = scale Q K^T; dP = dO V^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, D, s->scale, pq + oq,
-                        s->ld_q, pk + okv, s->ld_kv, 0.0f, p + (size_t)i * per, S);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, S, D, 1.0f, pdo + oo,
-                        s->ld_out, pv + okv, s->ld_kv, 0.0f, dp + (size_t)i * per, S);
-        }
-        rows.first = first;
-        lpt_cpu_parallel_for(be, (size_t)count * (size_t)T, row_grain((size_t)S), attn_bwd_rows,
-                             &rows);
-        for (int i = 0; i < count; i++) {
-            size_t oq = head_at(s, first + i, s->bs_q), okv = head_at(s, first + i, s->bs_kv);
-            size_t oo = head_at(s, first + i, s->bs_out);
-            const float *pi = p + (size_t)i * per, *dsi = dp + (size_t)i * per;
-            /* dQ = scale dS K; dK = scale dS^T Q; dV = P^T dO */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, S, s->scale, dsi, S,
-                        pk + okv, s->ld_kv, 0.0f, pdq + oq, s->ld_q);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, S, D, T, s->scale, dsi, S,
-                        pq + oq, s->ld_q, 0.0f, pdk + okv, s->ld_kv);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, S, D, T, 1.0f, pi, S,
-                        pdo + oo, s->ld_out, 0.0f, pdv + okv, s->ld_kv);
-        }
-    }
-    free(scratch);
+                             "attention_backward: no host memory for %d x %zu scratch floats",
+                             lpt_cpu_threads(be), floats);
+    lpt_cpu_parallel_for(be, (size_t)s->batch * (size_t)s->heads, 1, PICK(attn_bwd_task), &c);
+    attn_free(&c);
     return LPT_OK;
 }

@@ -7,21 +7,25 @@
  * The build targets the baseline ISA (SSE2 on x86-64). On x86-64 with GCC or Clang, a kernel
  * can also compile its hot loops a second time with LPT_CPU_AVX2 (AVX2 and FMA: 8-lane
  * vectors) and pick that copy when lpt_cpu_avx2() says the CPU (and OS) support it;
- * elsewhere LPT_CPU_HAVE_AVX2 is 0 and only the baseline copy exists. */
+ * elsewhere LPT_CPU_HAVE_AVX2 is 0 and only the baseline copy exists. LPT_CPU_BASELINE=1 in
+ * the environment forces the baseline copies (so tests can cover both). */
 #ifndef LPT_CPU_MATH_H
 #define LPT_CPU_MATH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LPT_CPU_HAVE_AVX2 1
 #define LPT_CPU_AVX2 __attribute__((target("avx2,fma")))
-/* True when the CPU and OS support AVX2 and FMA (libgcc's cpu model checks XSAVE state). */
+/* True when the CPU and OS support AVX2 and FMA (libgcc's cpu model checks XSAVE state),
+ * unless the environment sets LPT_CPU_BASELINE (to test the baseline copies). */
 static inline bool lpt_cpu_avx2(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const char *env = getenv("LPT_CPU_BASELINE");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !(env && *env);
 }
 #else
 #define LPT_CPU_HAVE_AVX2 0

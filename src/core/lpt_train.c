@@ -1,0 +1,528 @@
+/* lpt_train.c: a project's training and evaluation sessions: the run, its images, its
+ * backbones and its trainer, from the store. See lpt_train.h. */
+#include "lpt_train.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lpt_run_config.h"
+#include "lpt_weights.h"
+
+#define CHECK(x)                                                                                   \
+    do {                                                                                           \
+        LptStatus check_st_ = (x);                                                                 \
+        if (check_st_ != LPT_OK)                                                                   \
+            return check_st_;                                                                      \
+    } while (0)
+
+/* An image list with its own storage. */
+typedef struct OwnedList {
+    int64_t count;
+    char **paths;
+    int32_t *labels;
+    int64_t *ids;
+} OwnedList;
+
+typedef struct Session {
+    LptStore *store;
+    LptBackend *be;
+    LptStoreRun *run;
+    LptRunConfig cfg;
+    int32_t K;
+    int64_t *class_ids;  /* [K] in output order */
+    char **class_names;  /* [K] */
+    int64_t *train_counts;
+    OwnedList train, val, eval;
+    LptWeights *weights[LPT_TRAIN_EXPERTS];
+    LptVit *vit[LPT_TRAIN_EXPERTS];
+    char dir[4096];
+    LptTrainer *trainer;
+} Session;
+
+void lpt_train_options_init(LptTrainOptions *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->expert = -1;
+    lpt_backend_options_init(&opt->backend);
+}
+
+void lpt_eval_options_init(LptEvalOptions *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->split = LPT_STORE_SPLIT_TEST;
+    opt->record = true;
+    lpt_backend_options_init(&opt->backend);
+}
+
+static void list_free(OwnedList *l)
+{
+    for (int64_t i = 0; l->paths && i < l->count; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    free(l->labels);
+    free(l->ids);
+    memset(l, 0, sizeof *l);
+}
+
+static LptImageList list_view(const OwnedList *l)
+{
+    return (LptImageList){l->count, (const char *const *)l->paths, l->labels, l->ids};
+}
+
+static void session_close(Session *s)
+{
+    lpt_trainer_free(s->trainer);
+    for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+        lpt_vit_free(s->vit[e]);
+        lpt_weights_close(s->weights[e]);
+    }
+    list_free(&s->train);
+    list_free(&s->val);
+    list_free(&s->eval);
+    for (int32_t k = 0; s->class_names && k < s->K; k++)
+        free(s->class_names[k]);
+    free(s->class_names);
+    free(s->class_ids);
+    free(s->train_counts);
+    free(s->run);
+    lpt_backend_free(s->be);
+    lpt_store_close(s->store);
+    memset(s, 0, sizeof *s);
+}
+
+/* The run's class index of a class id, or -1. */
+static int class_index(const Session *s, int64_t class_id)
+{
+    for (int32_t k = 0; k < s->K; k++)
+        if (s->class_ids[k] == class_id)
+            return k;
+    return -1;
+}
+
+/* The images of a split whose class is one of the run's, with their labels. */
+static LptStatus load_split(Session *s, LptStoreSplit split, OwnedList *out, LptError *err)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    CHECK(lpt_store_image_list(s->store, 0, split, 0, &ids, &n, err));
+    out->paths = calloc(n + 1, sizeof *out->paths);
+    out->labels = malloc((n + 1) * sizeof *out->labels);
+    out->ids = malloc((n + 1) * sizeof *out->ids);
+    LptStatus st = out->paths && out->labels && out->ids
+                       ? LPT_OK
+                       : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
+    for (size_t i = 0; st == LPT_OK && i < n; i++) {
+        LptStoreImage *img = NULL;
+        st = lpt_store_image_get(s->store, ids[i], &img, err);
+        int k = img ? class_index(s, img->class_id) : -1;
+        if (st == LPT_OK && k >= 0) { /* a class added after the run was made is not its own */
+            out->paths[out->count] = strdup(img->path);
+            out->labels[out->count] = k;
+            out->ids[out->count] = ids[i];
+            if (!out->paths[out->count])
+                st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
+            out->count++;
+        }
+        free(img);
+    }
+    free(ids);
+    return st;
+}
+
+/* The latest backbone of each role (ids are never reused: the store has no deletion, so
+ * they run 1..n; the highest id of a role is the latest). */
+static LptStatus latest_backbones(LptStore *store, int64_t ids[LPT_TRAIN_EXPERTS], LptError *err)
+{
+    ids[0] = ids[1] = 0;
+    for (int64_t id = 1;; id++) {
+        LptStoreBackbone *b = NULL;
+        CHECK(lpt_store_backbone_get(store, id, &b, err));
+        if (!b)
+            return LPT_OK;
+        if (b->role == LPT_STORE_EXPERT_VISION || b->role == LPT_STORE_EXPERT_VL)
+            ids[b->role] = id;
+        free(b);
+    }
+}
+
+/* mkdir that accepts an existing folder. */
+static LptStatus make_dir(const char *path, LptError *err)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return LPT_OK;
+    return lpt_error_set(err, LPT_ERR_IO, errno, "cannot create the folder '%s': %s", path,
+                         strerror(errno));
+}
+
+/* Opens the expert's backbone file and makes its model with the run's adaptation. */
+static LptStatus load_expert(Session *s, LptStoreExpert e, LptExpertModel *em, LptError *err)
+{
+    int64_t id = s->run->backbone_id[e];
+    if (id == 0)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "run %lld trains the %s expert but the project had no %s backbone "
+                             "when it was made: add one and start a new run",
+                             (long long)s->run->id, lpt_store_expert_name(e),
+                             lpt_store_expert_name(e));
+    LptStoreBackbone *b = NULL;
+    CHECK(lpt_store_backbone_get(s->store, id, &b, err));
+    if (!b)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0, "project: backbone %lld is missing",
+                             (long long)id);
+    s->weights[e] = lpt_weights_open(b->path, NULL, err);
+    free(b);
+    if (!s->weights[e])
+        return err ? err->code : LPT_ERR_IO;
+    const LptWeightsInfo *info = lpt_weights_info(s->weights[e]);
+    LptVitConfig vc = info->vit;
+    bool probe = s->cfg.method == LPT_METHOD_LINEAR_PROBE;
+    vc.prompts = probe ? 0 : s->cfg.prompts;
+    vc.adapter_rank = probe ? 0 : lpt_run_config_adapter_rank(&s->cfg, s->K);
+    vc.adapter_scale = s->cfg.adapter_scale;
+    vc.pool_size = probe || s->cfg.phase2_epochs == 0 ? 0 : s->cfg.pool_size;
+    vc.pool_top_k = s->cfg.pool_top_k;
+    vc.classes = s->K;
+    s->vit[e] = lpt_vit_new(s->be, &vc, err);
+    if (!s->vit[e])
+        return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
+    CHECK(lpt_weights_load_vit(s->weights[e], s->vit[e], err));
+    em->vit = s->vit[e];
+    memcpy(em->mean, info->mean, sizeof em->mean);
+    memcpy(em->std, info->std, sizeof em->std);
+    return LPT_OK;
+}
+
+/* Loads the run's config, classes, images, backbones and makes the trainer. */
+static LptStatus session_load(Session *s, const LptBackendOptions *backend,
+                              LptTrainProgressFn progress, void *user, atomic_bool *cancel,
+                              LptError *err)
+{
+    lpt_run_config_init(&s->cfg, LPT_METHOD_LPTPP);
+    char source[64];
+    snprintf(source, sizeof source, "config of run %lld", (long long)s->run->id);
+    CHECK(lpt_run_config_parse(&s->cfg, s->run->config_json, source, err));
+    size_t K = 0;
+    CHECK(lpt_store_run_classes(s->store, s->run->id, &s->class_ids, &K, err));
+    s->K = (int32_t)K;
+    LptStoreClass *classes = NULL;
+    size_t nc = 0;
+    CHECK(lpt_store_class_list(s->store, &classes, &nc, err));
+    s->class_names = calloc(K + 1, sizeof *s->class_names);
+    s->train_counts = calloc(K + 1, sizeof *s->train_counts);
+    LptStatus st = s->class_names && s->train_counts
+                       ? LPT_OK
+                       : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
+    for (size_t i = 0; st == LPT_OK && i < nc; i++) {
+        int k = class_index(s, classes[i].id);
+        if (k >= 0 && !(s->class_names[k] = strdup(classes[i].name)))
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
+    }
+    free(classes);
+    CHECK(st);
+    CHECK(load_split(s, LPT_STORE_SPLIT_TRAIN, &s->train, err));
+    CHECK(load_split(s, LPT_STORE_SPLIT_VAL, &s->val, err));
+    for (int64_t i = 0; i < s->train.count; i++)
+        s->train_counts[s->train.labels[i]]++;
+    s->be = lpt_backend_new(backend, err);
+    if (!s->be)
+        return err ? err->code : LPT_ERR_NO_DEVICE;
+    LptTrainerOptions to;
+    memset(&to, 0, sizeof to);
+    for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+        bool used = e == LPT_STORE_EXPERT_VISION ? s->cfg.use_vision : s->cfg.use_vl;
+        if (used)
+            CHECK(load_expert(s, (LptStoreExpert)e, &to.experts[e], err));
+    }
+    snprintf(s->dir, sizeof s->dir, "%s.runs", lpt_store_path(s->store));
+    CHECK(make_dir(s->dir, err));
+    snprintf(s->dir + strlen(s->dir), sizeof s->dir - strlen(s->dir), "/run-%lld",
+             (long long)s->run->id);
+    CHECK(make_dir(s->dir, err));
+    to.be = s->be;
+    to.store = s->store;
+    to.run_id = s->run->id;
+    to.checkpoint_dir = s->dir;
+    to.cfg = &s->cfg;
+    to.num_classes = s->K;
+    to.train_counts = s->train_counts;
+    to.train = list_view(&s->train);
+    to.val = list_view(&s->val);
+    to.progress = progress;
+    to.user = user;
+    to.cancel = cancel;
+    s->trainer = lpt_trainer_new(&to, err);
+    return s->trainer ? LPT_OK : (err ? err->code : LPT_ERR_INVALID_ARGUMENT);
+}
+
+/* The config asked for: the method's defaults, the project's group thresholds, the JSON. */
+static LptStatus requested_config(LptStore *store, const LptTrainOptions *opt, LptRunConfig *cfg,
+                                  LptError *err)
+{
+    lpt_run_config_init(cfg, LPT_METHOD_LPTPP);
+    if (opt->config_json) { /* first for the method, whose defaults the thresholds go onto */
+        CHECK(lpt_run_config_parse(cfg, opt->config_json, opt->config_source, err));
+        LptRunConfig base;
+        lpt_run_config_init(&base, cfg->method);
+        *cfg = base;
+    }
+    const char *keys[2] = {"groups.many_above", "groups.few_below"};
+    int64_t *fields[2] = {&cfg->many_above, &cfg->few_below};
+    for (int i = 0; i < 2; i++) {
+        char *text = NULL;
+        CHECK(lpt_store_setting_get(store, keys[i], &text, err));
+        if (text) {
+            char *end;
+            long long v = strtoll(text, &end, 10);
+            if (*end == '\0' && end != text && v >= 0)
+                *fields[i] = v;
+            free(text);
+        }
+    }
+    if (opt->config_json)
+        CHECK(lpt_run_config_parse(cfg, opt->config_json, opt->config_source, err));
+    return lpt_run_config_check(cfg, err);
+}
+
+/* Whether every phase of the session's run is done. */
+static LptStatus run_complete(Session *s, bool *complete, LptError *err)
+{
+    *complete = true;
+    for (int e = 0; e < LPT_TRAIN_EXPERTS && *complete; e++) {
+        int last = lpt_trainer_expert_phases(s->trainer, (LptStoreExpert)e);
+        for (int p = 1; p <= last && *complete; p++)
+            CHECK(lpt_trainer_phase_done(s->trainer, p, (LptStoreExpert)e, complete, err));
+    }
+    if (*complete && s->cfg.use_vision && s->cfg.use_vl)
+        CHECK(lpt_trainer_phase_done(s->trainer, 3, LPT_STORE_EXPERT_FUSED, complete, err));
+    return LPT_OK;
+}
+
+/* Picks the run to train: the given one, the latest with the same config, or a new one. */
+static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *err)
+{
+    int64_t id = opt->run_id;
+    if (id == 0) {
+        LptRunConfig want;
+        CHECK(requested_config(s->store, opt, &want, err));
+        char *want_json = lpt_run_config_to_json(&want);
+        if (!want_json)
+            return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
+        int64_t *ids = NULL;
+        size_t n = 0;
+        LptStatus st = opt->new_run ? LPT_OK : lpt_store_run_list(s->store, &ids, &n, err);
+        for (size_t i = n; st == LPT_OK && i-- > 0 && id == 0;) {
+            LptStoreRun *r = NULL;
+            st = lpt_store_run_get(s->store, ids[i], &r, err);
+            if (st == LPT_OK && r) {
+                LptRunConfig have;
+                lpt_run_config_init(&have, LPT_METHOD_LPTPP);
+                char *have_json = NULL;
+                if (lpt_run_config_parse(&have, r->config_json, NULL, NULL) == LPT_OK)
+                    have_json = lpt_run_config_to_json(&have);
+                if (have_json && strcmp(have_json, want_json) == 0)
+                    id = r->id;
+                free(have_json);
+            }
+            free(r);
+        }
+        free(ids);
+        if (st == LPT_OK && id == 0) { /* a new run */
+            LptStoreClass *classes = NULL;
+            size_t nc = 0;
+            int64_t *class_ids = NULL;
+            LptStoreRun run;
+            memset(&run, 0, sizeof run);
+            LptStoreSplitSettings split;
+            st = lpt_store_class_list(s->store, &classes, &nc, err);
+            if (st == LPT_OK && nc == 0)
+                st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                   "project '%s' has no classes: import images first",
+                                   opt->project);
+            if (st == LPT_OK && !(class_ids = malloc(nc * sizeof *class_ids)))
+                st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
+            for (size_t i = 0; st == LPT_OK && i < nc; i++)
+                class_ids[i] = classes[i].id;
+            if (st == LPT_OK)
+                st = latest_backbones(s->store, run.backbone_id, err);
+            if (st == LPT_OK)
+                st = lpt_store_split_latest(s->store, &split, err);
+            if (st == LPT_OK) {
+                run.config_json = want_json;
+                run.split_id = split.id;
+                run.class_ids = class_ids;
+                run.num_classes = (int32_t)nc;
+                if (!want.use_vision)
+                    run.backbone_id[LPT_STORE_EXPERT_VISION] = 0;
+                if (!want.use_vl)
+                    run.backbone_id[LPT_STORE_EXPERT_VL] = 0;
+                st = lpt_store_run_create(s->store, &run, &id, err);
+            }
+            free(classes);
+            free(class_ids);
+        }
+        free(want_json);
+        CHECK(st);
+    }
+    CHECK(lpt_store_run_get(s->store, id, &s->run, err));
+    if (!s->run)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
+                             opt->project, (long long)id);
+    if (opt->run_id != 0 && opt->config_json)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "run %lld has its own config: give a config for a new run only",
+                             (long long)id);
+    return LPT_OK;
+}
+
+/* The phases the options ask for, in the order of the app's cards. */
+static LptStatus train_phases(Session *s, const LptTrainOptions *opt, LptError *err)
+{
+    for (int phase = 1; phase <= 2; phase++) {
+        if (opt->phase != 0 && opt->phase != phase)
+            continue;
+        for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+            if (opt->expert >= 0 && opt->expert != e)
+                continue;
+            if (phase > lpt_trainer_expert_phases(s->trainer, (LptStoreExpert)e)) {
+                if (opt->phase == phase && opt->expert == e)
+                    return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                         "run %lld (method %s) has no phase %d for the %s expert",
+                                         (long long)s->run->id, lpt_method_name(s->cfg.method),
+                                         phase, lpt_store_expert_name((LptStoreExpert)e));
+                continue;
+            }
+            CHECK(lpt_trainer_run(s->trainer, phase, (LptStoreExpert)e, err));
+        }
+    }
+    if ((opt->phase == 0 || opt->phase == 3) && s->cfg.use_vision && s->cfg.use_vl)
+        CHECK(lpt_trainer_run(s->trainer, 3, LPT_STORE_EXPERT_FUSED, err));
+    else if (opt->phase == 3)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "run %lld (method %s) has one expert and no phase 3",
+                             (long long)s->run->id, lpt_method_name(s->cfg.method));
+    return LPT_OK;
+}
+
+LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *err)
+{
+    LptError local = {0};
+    if (!err)
+        err = &local;
+    if (run_id)
+        *run_id = 0;
+    if (!opt || !opt->project)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "train: no project");
+    if (opt->phase < 0 || opt->phase > 3 || opt->expert < -1 || opt->expert > LPT_STORE_EXPERT_VL)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "train: phase must be 0-3 and expert vision, vl or all");
+    Session s;
+    memset(&s, 0, sizeof s);
+    s.store = lpt_store_open(opt->project, LPT_STORE_OPEN, err);
+    if (!s.store)
+        return err->code;
+    LptStatus st = choose_run(&s, opt, err);
+    if (st == LPT_OK && run_id)
+        *run_id = s.run->id;
+    if (st == LPT_OK)
+        st = lpt_store_run_set_status(s.store, s.run->id, LPT_STORE_RUN_RUNNING, NULL, err);
+    bool started = st == LPT_OK;
+    if (st == LPT_OK)
+        st = session_load(&s, &opt->backend, opt->progress, opt->user, opt->cancel, err);
+    if (st == LPT_OK)
+        st = train_phases(&s, opt, err);
+    bool complete = false;
+    if (st == LPT_OK)
+        st = run_complete(&s, &complete, err);
+    if (started) {
+        LptStoreRunStatus status = st == LPT_OK ? (complete ? LPT_STORE_RUN_FINISHED
+                                                            : LPT_STORE_RUN_INTERRUPTED)
+                                   : st == LPT_ERR_CANCELLED ? LPT_STORE_RUN_CANCELLED
+                                                             : LPT_STORE_RUN_FAILED;
+        const char *note = st != LPT_OK ? err->message
+                           : complete   ? NULL
+                                        : "stopped after the phases asked for; others remain";
+        lpt_store_run_set_status(s.store, s.run->id, status, note, NULL);
+    }
+    session_close(&s);
+    return st;
+}
+
+void lpt_eval_report_free(LptEvalReport *r)
+{
+    if (!r)
+        return;
+    for (int32_t k = 0; r->class_names && k < r->num_classes; k++)
+        free(r->class_names[k]);
+    free(r->class_names);
+    lpt_train_evaluation_free(r->evaluation);
+    free(r);
+}
+
+LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, LptError *err)
+{
+    LptError local = {0};
+    if (!err)
+        err = &local;
+    if (!out)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "eval: NULL output");
+    *out = NULL;
+    if (!opt || !opt->project)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "eval: no project");
+    if (opt->split < LPT_STORE_SPLIT_TRAIN || opt->split > LPT_STORE_SPLIT_TEST)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "eval: the split must be train, val or test");
+    Session s;
+    memset(&s, 0, sizeof s);
+    s.store = lpt_store_open(opt->project, opt->record ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY, err);
+    if (!s.store)
+        return err->code;
+    int64_t id = opt->run_id;
+    LptStatus st = LPT_OK;
+    if (id == 0) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        st = lpt_store_run_list(s.store, &ids, &n, err);
+        if (st == LPT_OK && n == 0)
+            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                               "project '%s' has no run: train one first", opt->project);
+        if (st == LPT_OK)
+            id = ids[n - 1];
+        free(ids);
+    }
+    if (st == LPT_OK)
+        st = lpt_store_run_get(s.store, id, &s.run, err);
+    if (st == LPT_OK && !s.run)
+        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
+                           opt->project, (long long)id);
+    if (st == LPT_OK)
+        st = session_load(&s, &opt->backend, opt->progress, opt->user, opt->cancel, err);
+    if (st == LPT_OK)
+        st = load_split(&s, opt->split, &s.eval, err);
+    if (st == LPT_OK && s.eval.count == 0)
+        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                           "project '%s' has no %s images of run %lld's classes", opt->project,
+                           lpt_store_split_name(opt->split), (long long)id);
+    LptEvalReport *r = NULL;
+    if (st == LPT_OK && !(r = calloc(1, sizeof *r)))
+        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "eval: out of memory");
+    if (st == LPT_OK) {
+        LptImageList list = list_view(&s.eval);
+        st = lpt_trainer_evaluate(s.trainer, &list, opt->record, &r->evaluation, err);
+    }
+    if (st == LPT_OK) {
+        r->run_id = id;
+        r->method = s.cfg.method;
+        r->images = s.eval.count;
+        r->num_classes = s.K;
+        r->class_names = s.class_names; /* handed over */
+        s.class_names = NULL;
+        *out = r;
+        r = NULL;
+    }
+    lpt_eval_report_free(r);
+    session_close(&s);
+    return st;
+}

@@ -1,0 +1,84 @@
+/* lpt_train.h: training and evaluating a project's runs (product.md workflows 5-6): what
+ * `lpt train`, `lpt eval` and the app's training cards call.
+ *
+ * A session opens the project, picks the run, reads its images (train / val / test splits,
+ * excluded images left out) and class order from the store, loads each expert's backbone
+ * (the store's backbones: path + role, read with lpt_weights.h) into an LptVit with the
+ * run's adaptation (prompts, adapters, pool, K), and hands all of it to an LptTrainer.
+ *
+ * Which run lpt_train_run trains: `run_id` when given; otherwise the latest run whose config
+ * equals the one asked for (defaults of the method, the project's group thresholds
+ * "groups.many_above"/"groups.few_below", then the caller's JSON) -- so `lpt train` after a
+ * crash or kill -9 resumes it from its last checkpoints, and does nothing more for a run
+ * whose phases are all done -- and a new run when there is none or `new_run` is set. A new run takes the project's
+ * classes (by id) as its outputs and the latest backbone of each role; its files go to
+ * `<project>.runs/run-<id>/`.
+ * Status: RUNNING while training; FINISHED when every phase of the run is done; CANCELLED
+ * on cancel; FAILED with the message on an error; INTERRUPTED (with a note) when the phases
+ * asked for are done but others remain.
+ *
+ * Threads: the calling thread does everything (it owns the backend and its own store
+ * connection); the cancel flag may be set from any thread.
+ */
+#ifndef LPT_TRAIN_H
+#define LPT_TRAIN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lpt_backend.h"
+#include "lpt_error.h"
+#include "lpt_store.h"
+#include "lpt_trainer.h"
+
+typedef struct LptTrainOptions {
+    const char *project;       /* the .lptproj file */
+    int64_t run_id;            /* 0: see the header comment */
+    bool new_run;              /* always start a new run */
+    const char *config_json;   /* read onto the defaults (NULL: defaults only) */
+    const char *config_source; /* names config_json in messages (a file name) */
+    int phase;                 /* 0 = every phase in order, else 1, 2 or 3 */
+    int expert;                /* -1 = every expert, else LPT_STORE_EXPERT_VISION or _VL */
+    LptBackendOptions backend;
+    LptTrainProgressFn progress; /* may be NULL */
+    void *user;
+    atomic_bool *cancel; /* may be NULL */
+} LptTrainOptions;
+
+/* phase 0, expert -1, CPU backend defaults, everything else zero. */
+void lpt_train_options_init(LptTrainOptions *opt);
+
+/* Trains (see the header comment); *run_id (may be NULL) gets the run's id even on failure
+ * once the run is known. */
+LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *err);
+
+typedef struct LptEvalOptions {
+    const char *project;
+    int64_t run_id;      /* 0: the latest run */
+    LptStoreSplit split; /* TEST by default; VAL or TRAIN */
+    bool record;         /* write each image's prediction record (needs write access) */
+    LptBackendOptions backend;
+    LptTrainProgressFn progress;
+    void *user;
+    atomic_bool *cancel;
+} LptEvalOptions;
+
+/* split TEST, record true, CPU backend defaults. */
+void lpt_eval_options_init(LptEvalOptions *opt);
+
+/* What lpt_train_evaluate returns besides the metrics. */
+typedef struct LptEvalReport {
+    int64_t run_id;
+    LptMethod method;
+    int64_t images;
+    int32_t num_classes;
+    char **class_names; /* [K] */
+    LptTrainEvaluation *evaluation;
+} LptEvalReport;
+
+/* Evaluates a run on a split (lpt_trainer_evaluate) and records the predictions. */
+LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, LptError *err);
+void lpt_eval_report_free(LptEvalReport *r);
+
+#endif

@@ -1,0 +1,155 @@
+/* lpt_trainer.h: the training phases of LPT++ for one run, as a state machine per expert
+ * (method.md §2-7), with per-epoch checkpoints, resume, cancel, progress, and evaluation.
+ *
+ * States of an expert: phase 1 (shared prompts + adapters + head; the baselines' one phase)
+ * -> phase 2 (group prompts + keys + head, from phase 1's best checkpoint) -> done; phase 3
+ * (the MoE scorer) starts when every expert of the run is done. Where a run is comes from
+ * its checkpoints in the store alone (the latest epoch of each (phase, expert)), so a killed
+ * process resumes where its last checkpoint left it, and lpt_trainer_run(phase) of a phase
+ * already complete returns at once.
+ *
+ * One epoch of phase 1/2 (lpt_loader: DUAL sampling, random-resized crop + flip, on the
+ * device): for each step, gradients of L_cb + lambda_e L_ib (+ each batch's key loss in
+ * phase 2) over micro-batches that fit the activation memory, one SGD step (momentum, weight
+ * decay, the epoch's lr from lpt_schedule.h); then the model on the validation images,
+ * balanced accuracy as the selection metric; then a checkpoint. Linear probe: the head alone
+ * on the plain backbone, cross entropy (A-GCL with every extra off), instance sampling.
+ *
+ * Randomness: every draw is a function of the run's seed and (phase, expert, epoch, step,
+ * image slot): sampler, augmentation (lpt_loader.h), A-GCL noise (per micro-batch) and the
+ * initialisations. So an epoch re-run after a resume gives the same batches, noise and
+ * updates, and on the CPU backend the same bits (same thread count).
+ *
+ * Checkpoints (safetensors, written atomically, one file per epoch in the checkpoint folder:
+ * p<phase>-<expert>-e<epoch>.safetensors): every trainable tensor of the expert
+ * ("param.<name>"), the optimiser state ("optim.velocity", or the scorer's "scorer.params",
+ * "scorer.adam_m", "scorer.adam_v"), and metadata "lpt_checkpoint" = JSON {phase, expert,
+ * epoch, sampler: {seed, epoch, step, fingerprint}, best_metric, best_epoch, since_best,
+ * adam_step}. The file is written first, then the epoch's metrics and the checkpoint row go
+ * into the store in one transaction, then files of that (phase, expert) other than the
+ * latest and the best are deleted. A kill between those steps leaves at worst a file without
+ * a row, which the resumed epoch overwrites.
+ *
+ * Phase 3: each expert (its best checkpoint of its last phase) runs once per augmented view
+ * of every training image (scorer.views views; view v = epoch v of an instance loader) and
+ * once on every validation image (eval transform); features and confidences go to a cache
+ * file (phase3-cache.safetensors) keyed by the images and the experts' checkpoints, so
+ * re-training the scorer (after a relabel, say: labels are read fresh) needs no backbone
+ * pass. The scorer then trains on the cached rows (class-balanced by default), AdamW, cosine
+ * lr, balanced accuracy of the fused model on the validation rows each epoch, early stop
+ * after `patience` epochs without improvement.
+ *
+ * Ownership and threads: the trainer borrows everything in its options (backend, store
+ * connection, models, data) for its lifetime; one thread (the backend's and the store
+ * connection's). The cancel flag may be set from any thread; it is read between steps.
+ */
+#ifndef LPT_TRAINER_H
+#define LPT_TRAINER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lpt_backend.h"
+#include "lpt_error.h"
+#include "lpt_eval.h"
+#include "lpt_ops.h"
+#include "lpt_run_config.h"
+#include "lpt_store.h"
+#include "lpt_vit.h"
+
+#define LPT_TRAIN_EXPERTS 2 /* vision, vl (LptStoreExpert order) */
+
+/* A list of images: paths, labels in [0, K) and (optional, for records) store image ids. */
+typedef struct LptImageList {
+    int64_t count;
+    const char *const *paths;
+    const int32_t *labels;
+    const int64_t *ids; /* NULL: no per-image records */
+} LptImageList;
+
+/* One expert: a model with its frozen backbone set (its config decides what phases can run:
+ * prompts, adapters, pool, K = the run's classes) and its input normalisation. */
+typedef struct LptExpertModel {
+    LptVit *vit; /* NULL: the run has no such expert */
+    float mean[3], std[3];
+} LptExpertModel;
+
+typedef enum LptTrainStage {
+    LPT_TRAIN_STAGE_TRAIN = 0, /* a training step finished */
+    LPT_TRAIN_STAGE_EVAL,      /* a validation / evaluation batch finished */
+    LPT_TRAIN_STAGE_CACHE,     /* a phase-3 cache batch finished */
+    LPT_TRAIN_STAGE_EPOCH,     /* an epoch's checkpoint was written (val metrics set) */
+} LptTrainStage;
+
+typedef struct LptTrainProgress {
+    LptTrainStage stage;
+    int phase;             /* 1, 2, 3 */
+    LptStoreExpert expert; /* FUSED in phase 3 */
+    int epoch, epochs;     /* 0-based epoch of `epochs` */
+    int64_t step, steps;   /* within the epoch (stage's own count for eval and cache) */
+    double loss;           /* the step's loss (TRAIN), the epoch's mean loss (EPOCH) */
+    double lr;
+    double images_per_second; /* since this call of lpt_trainer_run started */
+    double eta_seconds;       /* for the rest of the phase; NaN when not known yet */
+    double val_overall, val_balanced; /* EPOCH only; NaN without validation images */
+} LptTrainProgress;
+
+/* Called on the trainer's thread; return false to cancel (as the cancel flag does). */
+typedef bool (*LptTrainProgressFn)(const LptTrainProgress *progress, void *user);
+
+typedef struct LptTrainerOptions {
+    LptBackend *be;
+    LptStore *store;        /* records metrics, checkpoints, predictions */
+    int64_t run_id;         /* an existing run of the store (its classes = K) */
+    const char *checkpoint_dir; /* existing folder for the run's files */
+    const LptRunConfig *cfg;
+    int32_t num_classes;            /* K */
+    const int64_t *train_counts;    /* [K] training images per class (margins, groups) */
+    LptImageList train, val;
+    LptExpertModel experts[LPT_TRAIN_EXPERTS];
+    LptTrainProgressFn progress; /* may be NULL */
+    void *user;
+    atomic_bool *cancel; /* may be NULL */
+} LptTrainerOptions;
+
+typedef struct LptTrainer LptTrainer;
+
+LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err);
+void lpt_trainer_free(LptTrainer *t);
+
+/* Phases this run has for an expert: 1 (baselines, phase2_epochs 0) or 2; 0 when the run
+ * has no such expert. */
+int lpt_trainer_expert_phases(const LptTrainer *t, LptStoreExpert expert);
+
+/* Whether (phase, expert) has finished all its epochs (expert FUSED for phase 3). */
+LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert, bool *done,
+                                 LptError *err);
+
+/* Runs (or resumes, or skips when complete) phase 1 or 2 of an expert, or phase 3 (expert
+ * FUSED). Fails with a message when an earlier phase it needs is not finished,
+ * LPT_ERR_UNSUPPORTED for full fine-tuning, LPT_ERR_CANCELLED when cancelled (the last
+ * checkpoint stays: a later call resumes from it). */
+LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err);
+
+/* Evaluation of the finished run on a list of images (eval transform): each expert alone
+ * (its best checkpoint of its last phase) and the fused model (the scorer's best
+ * checkpoint; without phase 3, the mean of the experts' confidences). Every image with an
+ * id gets its prediction record in the store (when `record`). */
+typedef struct LptTrainEvaluation {
+    LptEval *experts[LPT_TRAIN_EXPERTS]; /* NULL for an expert the run does not have */
+    LptEval *fused;
+    int64_t trainable_params[LPT_TRAIN_EXPERTS + 1]; /* per expert, then the scorer */
+    int64_t backbone_params[LPT_TRAIN_EXPERTS];
+    int best_epoch[LPT_TRAIN_EXPERTS + 1]; /* of the checkpoints used (-1: none) */
+} LptTrainEvaluation;
+
+LptStatus lpt_trainer_evaluate(LptTrainer *t, const LptImageList *images, bool record,
+                               LptTrainEvaluation **out, LptError *err);
+void lpt_train_evaluation_free(LptTrainEvaluation *ev);
+
+/* The phase-1/2 micro-batch a training forward uses for this expert and mode (config or
+ * the largest that fits the activation memory). */
+int lpt_trainer_micro_batch(const LptTrainer *t, LptStoreExpert expert, LptVitMode mode);
+
+#endif

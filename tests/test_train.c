@@ -1,0 +1,1134 @@
+/* test_train.c: training and evaluation (lpt_run_config, lpt_schedule, lpt_eval, lpt_scorer,
+ * lpt_trainer, lpt_train) and, with `--lpt LPT`, the `lpt train` / `lpt eval` commands.
+ *
+ * Data: a synthetic long-tailed dataset made at run time under $TMPDIR: 4 classes of 32 x 32
+ * PNGs, each a noisy gray picture tinted by its class colour with a square of that colour
+ * (training counts 40 / 20 / 10 / 5, val 3 and test 6 per class), imported into fresh
+ * projects. Backbones: tiny random ViTs (width 64, depth 2, patch 8) written as a timm file
+ * (vision expert) and an OpenCLIP file (VL expert), registered in each project's store.
+ *
+ * The checks: config defaults, JSON round trip and refusals; the schedule's values; metrics
+ * against a hand-computed confusion matrix; the scorer's gradients against finite
+ * differences; a full LPT++ run (phases 1, 2, 3): losses fall, validation and test accuracy
+ * above chance, one prediction record per test image with scorer weights and group prompts,
+ * checkpoint files = latest + best per phase; resume after SIGKILL at several points (and at
+ * timed moments) gives files byte-identical to an uninterrupted run with the same seed (CPU
+ * backend); cancel between steps, then resume, also identical; the linear-probe baseline;
+ * full fine-tuning refused with a message; `lpt train --json` / `lpt eval --json`.
+ * With --backend vulkan: a smoke run of every phase on the Vulkan backend, and phase 1's
+ * first-epoch loss compared with the CPU backend's (relative 1e-3).
+ */
+#include "lpt_eval.h"
+#include "lpt_hash.h"
+#include "lpt_import.h"
+#include "lpt_rng.h"
+#include "lpt_run_config.h"
+#include "lpt_safetensors.h"
+#include "lpt_schedule.h"
+#include "lpt_scorer.h"
+#include "lpt_store.h"
+#include "lpt_train.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <png.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+#define OK(call, err) CHECK((call) == LPT_OK, "%s: %s", #call, (err).message)
+
+#define K_CLASSES 4
+static const int train_counts[K_CLASSES] = {40, 20, 10, 5};
+#define VAL_PER_CLASS 3
+#define TEST_PER_CLASS 6
+static const unsigned char colours[K_CLASSES][3] = {
+    {220, 40, 40}, {40, 200, 60}, {50, 60, 220}, {230, 210, 40}};
+
+static char root[512];
+static char data_dir[600], vision_file[600], vl_file[600];
+static LptBackendKind backend_kind = LPT_BACKEND_CPU;
+
+/* The config of the test runs (small batches, few epochs, tiny adaptation). */
+static const char *run_json =
+    "{\"seed\": 7, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
+    " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 3,"
+    "  \"phase2_epochs\": 2, \"lr\": 0.05, \"lr_reference_batch\": 16},"
+    " \"scorer\": {\"epochs\": 3, \"batch_size\": 16, \"views\": 2, \"hidden\": 32, \"patience\": 0},"
+    " \"eval\": {\"many_above\": 30, \"few_below\": 8, \"batch_size\": 32},"
+    " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        char sub[4096];
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            rm_rf(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static bool write_png_rgb(const char *path, int w, int h, const unsigned char *px)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    im.width = (png_uint_32)w;
+    im.height = (png_uint_32)h;
+    im.format = PNG_FORMAT_RGB;
+    return png_image_write_to_file(&im, path, 0, px, 0, NULL) != 0;
+}
+
+/* One picture of class c: gray noise tinted by the class colour, and a square of it. */
+static void make_picture(LptRng *rng, int c, unsigned char *px)
+{
+    enum { S = 32 };
+    int side = 6 + (int)lpt_rng_below(rng, 7);
+    int x0 = (int)lpt_rng_below(rng, (uint32_t)(S - side + 1));
+    int y0 = (int)lpt_rng_below(rng, (uint32_t)(S - side + 1));
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            bool in = x >= x0 && x < x0 + side && y >= y0 && y < y0 + side;
+            for (int ch = 0; ch < 3; ch++) {
+                double noise = (double)lpt_rng_below(rng, 61) - 30.0;
+                double v = in ? colours[c][ch] + noise
+                              : 0.9 * (110.0 + 2.0 * noise) + 0.1 * colours[c][ch];
+                px[(y * S + x) * 3 + ch] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+}
+
+/* root/data/{train,val,test}/c<k>/<n>.png */
+static bool make_dataset(void)
+{
+    const char *splits[3] = {"train", "val", "test"};
+    LptRng rng;
+    lpt_rng_seed(&rng, 2024, 1);
+    unsigned char px[32 * 32 * 3];
+    char path[1024];
+    snprintf(data_dir, sizeof data_dir, "%s/data", root);
+    if (mkdir(data_dir, 0777) != 0)
+        return false;
+    for (int s = 0; s < 3; s++) {
+        snprintf(path, sizeof path, "%s/%s", data_dir, splits[s]);
+        if (mkdir(path, 0777) != 0)
+            return false;
+        for (int c = 0; c < K_CLASSES; c++) {
+            snprintf(path, sizeof path, "%s/%s/c%d", data_dir, splits[s], c);
+            if (mkdir(path, 0777) != 0)
+                return false;
+            int n = s == 0 ? train_counts[c] : s == 1 ? VAL_PER_CLASS : TEST_PER_CLASS;
+            for (int i = 0; i < n; i++) {
+                make_picture(&rng, c, px);
+                snprintf(path, sizeof path, "%s/%s/c%d/%03d.png", data_dir, splits[s], c, i);
+                if (!write_png_rgb(path, 32, 32, px))
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* ---- tiny random backbones -------------------------------------------------------------- */
+
+#define BB_C 64
+#define BB_L 2
+#define BB_MLP 128
+#define BB_P 8
+#define BB_T 17
+#define BB_PROJ 32
+
+typedef struct Gen {
+    LptSafetensorsWriter *w;
+    LptRng rng;
+    bool ok;
+} Gen;
+
+/* Adds a tensor of the shape filled with base + std * N(0, 1). */
+static void gen(Gen *g, const char *name, int ndim, size_t d0, size_t d1, size_t d2, size_t d3,
+                double base, double std)
+{
+    size_t shape[4] = {d0, d1, d2, d3}, n = 1;
+    for (int i = 0; i < ndim; i++)
+        n *= shape[i];
+    float *buf = malloc(n * sizeof *buf);
+    for (size_t i = 0; buf && i < n; i++) {
+        double u1 = 1.0 - lpt_rng_float(&g->rng), u2 = lpt_rng_float(&g->rng);
+        buf[i] = (float)(base + std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    }
+    LptError err = {0};
+    if (!buf || lpt_safetensors_writer_add_f32(g->w, name, ndim, shape, buf, &err) != LPT_OK)
+        g->ok = false;
+    free(buf);
+}
+
+/* A tiny timm ViT (clip false) or OpenCLIP image tower (clip true) with random weights. */
+static bool write_backbone(const char *path, bool clip, uint64_t seed)
+{
+    Gen g = {lpt_safetensors_writer_new(), {0, 0}, true};
+    lpt_rng_seed(&g.rng, seed, 0);
+    const double wc = 1.0 / sqrt(BB_C), wm = 1.0 / sqrt(BB_MLP), wp = 1.0 / sqrt(3 * BB_P * BB_P);
+    char n[128];
+    if (!clip) {
+        gen(&g, "patch_embed.proj.weight", 4, BB_C, 3, BB_P, BB_P, 0, wp);
+        gen(&g, "patch_embed.proj.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
+        gen(&g, "cls_token", 3, 1, 1, BB_C, 0, 0, 0.5);
+        gen(&g, "pos_embed", 3, 1, BB_T, BB_C, 0, 0, 0.1);
+        for (int i = 0; i < BB_L; i++) {
+            const char *f[][2] = {{"norm1", "ln"}, {"norm2", "ln"}};
+            for (int j = 0; j < 2; j++) {
+                snprintf(n, sizeof n, "blocks.%d.%s.weight", i, f[j][0]);
+                gen(&g, n, 1, BB_C, 0, 0, 0, 1.0, 0.05);
+                snprintf(n, sizeof n, "blocks.%d.%s.bias", i, f[j][0]);
+                gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+            }
+            snprintf(n, sizeof n, "blocks.%d.attn.qkv.weight", i);
+            gen(&g, n, 2, 3 * BB_C, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "blocks.%d.attn.qkv.bias", i);
+            gen(&g, n, 1, 3 * BB_C, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "blocks.%d.attn.proj.weight", i);
+            gen(&g, n, 2, BB_C, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "blocks.%d.attn.proj.bias", i);
+            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "blocks.%d.mlp.fc1.weight", i);
+            gen(&g, n, 2, BB_MLP, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "blocks.%d.mlp.fc1.bias", i);
+            gen(&g, n, 1, BB_MLP, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "blocks.%d.mlp.fc2.weight", i);
+            gen(&g, n, 2, BB_C, BB_MLP, 0, 0, 0, wm);
+            snprintf(n, sizeof n, "blocks.%d.mlp.fc2.bias", i);
+            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+        }
+        gen(&g, "norm.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
+        gen(&g, "norm.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
+    } else {
+        gen(&g, "visual.conv1.weight", 4, BB_C, 3, BB_P, BB_P, 0, wp);
+        gen(&g, "visual.class_embedding", 1, BB_C, 0, 0, 0, 0, 0.5);
+        gen(&g, "visual.positional_embedding", 2, BB_T, BB_C, 0, 0, 0, 0.1);
+        gen(&g, "visual.ln_pre.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
+        gen(&g, "visual.ln_pre.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
+        for (int i = 0; i < BB_L; i++) {
+            const char *rb = "visual.transformer.resblocks";
+            for (int j = 1; j <= 2; j++) {
+                snprintf(n, sizeof n, "%s.%d.ln_%d.weight", rb, i, j);
+                gen(&g, n, 1, BB_C, 0, 0, 0, 1.0, 0.05);
+                snprintf(n, sizeof n, "%s.%d.ln_%d.bias", rb, i, j);
+                gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+            }
+            snprintf(n, sizeof n, "%s.%d.attn.in_proj_weight", rb, i);
+            gen(&g, n, 2, 3 * BB_C, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "%s.%d.attn.in_proj_bias", rb, i);
+            gen(&g, n, 1, 3 * BB_C, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.%d.attn.out_proj.weight", rb, i);
+            gen(&g, n, 2, BB_C, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "%s.%d.attn.out_proj.bias", rb, i);
+            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.%d.mlp.c_fc.weight", rb, i);
+            gen(&g, n, 2, BB_MLP, BB_C, 0, 0, 0, wc);
+            snprintf(n, sizeof n, "%s.%d.mlp.c_fc.bias", rb, i);
+            gen(&g, n, 1, BB_MLP, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.%d.mlp.c_proj.weight", rb, i);
+            gen(&g, n, 2, BB_C, BB_MLP, 0, 0, 0, wm);
+            snprintf(n, sizeof n, "%s.%d.mlp.c_proj.bias", rb, i);
+            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
+        }
+        gen(&g, "visual.ln_post.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
+        gen(&g, "visual.ln_post.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
+        gen(&g, "visual.proj", 2, BB_C, BB_PROJ, 0, 0, 0, wc);
+    }
+    LptError err = {0};
+    bool ok = g.w && g.ok && lpt_safetensors_write(g.w, path, &err) == LPT_OK;
+    if (!ok)
+        printf("cannot write backbone %s: %s\n", path, err.message);
+    lpt_safetensors_writer_free(g.w);
+    return ok;
+}
+
+/* A new project at root/<name>.lptproj with the dataset and both backbones. */
+static bool make_project(const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s.lptproj", root, name);
+    LptError err = {0};
+    LptStore *store = lpt_store_open(path, LPT_STORE_CREATE, &err);
+    if (!store) {
+        printf("cannot create %s: %s\n", path, err.message);
+        return false;
+    }
+    LptImportOptions io;
+    lpt_import_options_init(&io);
+    const char *sources[1] = {data_dir};
+    io.sources = sources;
+    io.num_sources = 1;
+    char cache[700];
+    snprintf(cache, sizeof cache, "%s/thumbs", root);
+    io.cache_dir = cache;
+    io.threads = 2;
+    LptImportReport *rep = NULL;
+    bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
+    lpt_import_report_free(rep);
+    const char *files[2] = {vision_file, vl_file};
+    for (int e = 0; ok && e < 2; e++) {
+        LptStoreBackbone b;
+        memset(&b, 0, sizeof b);
+        b.role = (LptStoreExpert)e;
+        b.name = e == 0 ? "tiny timm" : "tiny openclip";
+        b.path = files[e];
+        b.architecture_json = "{}";
+        int64_t id = 0;
+        ok = lpt_hash_sha256_file(files[e], b.sha256, &err) == LPT_OK &&
+             lpt_store_backbone_insert(store, &b, &id, &err) == LPT_OK;
+    }
+    if (!ok)
+        printf("cannot set up %s: %s\n", path, err.message);
+    lpt_store_close(store);
+    return ok;
+}
+
+/* ---- units: config, schedule, metrics, scorer ------------------------------------------ */
+
+static void test_config(void)
+{
+    LptRunConfig c, d;
+    LptError err = {0};
+    lpt_run_config_init(&c, LPT_METHOD_LPTPP);
+    CHECK(c.batch_size == 256 && c.lr == 0.02 && c.momentum == 0.9 && c.weight_decay == 0.01 &&
+              c.warmup_epochs == 1 && c.warmup_lr == 1e-6 && c.prompts == 10 && c.adapters &&
+              c.pool_size == 20 && c.pool_top_k == 2 && c.loss_scale == 20.0f &&
+              c.cb_gamma_neg == 4.0f && c.ib_gamma_pos == 0.5f && c.ib_gamma_neg == 8.0f &&
+              c.scorer_hidden == 256 && c.scorer_lr == 1e-3 && c.scorer_weight_decay == 1e-4 &&
+              c.ece_bins == 15 && c.many_above == 100 && c.few_below == 20 && c.use_vl,
+          "lpt++ defaults are method.md's");
+    OK(lpt_run_config_check(&c, &err), err);
+    CHECK(lpt_run_config_adapter_rank(&c, 10) == 4 && lpt_run_config_adapter_rank(&c, 1000) == 32 &&
+              lpt_run_config_adapter_rank(&c, 100000) == 64 && lpt_run_config_adapter_rank(&c, 100) == 4,
+          "adapter rank rule: %d %d %d", lpt_run_config_adapter_rank(&c, 10),
+          lpt_run_config_adapter_rank(&c, 1000), lpt_run_config_adapter_rank(&c, 100000));
+    char *json = lpt_run_config_to_json(&c);
+    lpt_run_config_init(&d, LPT_METHOD_LINEAR_PROBE);
+    OK(lpt_run_config_parse(&d, json, "round trip", &err), err);
+    char *again = lpt_run_config_to_json(&d);
+    CHECK(json && again && strcmp(json, again) == 0, "JSON round trip is exact");
+    CHECK(json && strstr(json, "\"smoothing\":\t0.1") != NULL, "floats are written short: %s",
+          json ? strstr(json, "smoothing") : "");
+    free(json);
+    free(again);
+    lpt_run_config_init(&d, LPT_METHOD_LPTPP);
+    OK(lpt_run_config_parse(&d, "{\"method\": \"lpt\"}", NULL, &err), err);
+    CHECK(d.method == LPT_METHOD_LPT && !d.adapters && !d.use_vl && d.scorer_epochs == 0,
+          "method lpt turns adapters, the VL expert and the scorer off");
+    struct {
+        const char *json, *needle;
+    } bad[] = {
+        {"{\"train\": {\"batchsize\": 8}}", "unknown key 'train.batchsize'"},
+        {"{\"bogus\": 1}", "unknown key 'bogus'"},
+        {"{\"train\": {\"batch_size\": 10}}", "multiple of 4"},
+        {"{\"train\": {\"lr\": \"fast\"}}", "train.lr must be a number"},
+        {"{\"train\": {\"phase1_epochs\": 1.5}}", "whole number"},
+        {"{\"loss\": {\"smoothing\": 2}}", "loss.smoothing = 2 is outside"},
+        {"{\"method\": \"sgd\"}", "method must be"},
+        {"{\"scorer\": {\"sampling\": \"random\"}}", "scorer.sampling must be"},
+        {"{\"experts\": {\"vision\": false, \"vl\": false}}", "at least one"},
+        {"{\"method\": \"linear_probe\", \"experts\": {\"vl\": true}}", "baselines"},
+        {"[1, 2]", "must be a JSON object"},
+        {"{\"train\": ", "not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lpt_run_config_init(&d, LPT_METHOD_LPTPP);
+        LptRunConfig before = d;
+        LptStatus st = lpt_run_config_parse(&d, bad[i].json, "cfg.json", &err);
+        CHECK(st != LPT_OK && strstr(err.message, bad[i].needle) && strstr(err.message, "cfg.json") &&
+                  memcmp(&before, &d, sizeof d) == 0,
+              "refuses %s with '%s', got '%s'", bad[i].json, bad[i].needle, err.message);
+    }
+}
+
+static void test_schedule(void)
+{
+    LptSchedule s = {lpt_schedule_scale_lr(0.02, 128, 256), 1, 1e-6, 10};
+    CHECK(fabs(s.base_lr - 0.01) < 1e-15, "lr scales linearly with the batch");
+    CHECK(lpt_schedule_lr(&s, 0) == 1e-6, "warm-up epoch at 1e-6");
+    CHECK(fabs(lpt_schedule_lr(&s, 1) - 0.5 * 0.01 * (1 + cos(3.14159265358979323846 / 10))) < 1e-15 &&
+              fabs(lpt_schedule_lr(&s, 5) - 0.005) < 1e-12 && lpt_schedule_lr(&s, 9) < 3e-4 &&
+              lpt_schedule_lr(&s, 9) > 0,
+          "cosine after the warm-up: %g %g %g", lpt_schedule_lr(&s, 1), lpt_schedule_lr(&s, 5),
+          lpt_schedule_lr(&s, 9));
+    LptSchedule w = {1.0, 4, 0.0, 10};
+    CHECK(lpt_schedule_lr(&w, 2) == 0.5, "linear warm-up over several epochs");
+    CHECK(lpt_schedule_lambda(0.5, 0, 10) == 0.5 && lpt_schedule_lambda(0.5, 5, 10) == 0.25 &&
+              fabs(lpt_schedule_lambda(0.5, 9, 10) - 0.05) < 1e-15,
+          "lambda_e = 0.5 (E - e) / E");
+}
+
+static void test_metrics(void)
+{
+    LptError err = {0};
+    int64_t counts[3] = {150, 50, 5};
+    LptEval *ev = lpt_eval_new(3, counts, NULL, 15, &err);
+    CHECK(ev != NULL, "eval new: %s", err.message);
+    if (!ev)
+        return;
+    /* label, prediction, top confidence */
+    const struct {
+        int label, pred;
+        float conf;
+    } rows[] = {{0, 0, 0.9f}, {0, 0, 0.9f}, {0, 0, 0.9f}, {0, 1, 0.5f}, {1, 1, 0.6f},
+                {1, 1, 0.6f}, {1, 2, 0.7f}, {2, 2, 0.95f}, {2, 0, 0.4f}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        float p[3];
+        for (int k = 0; k < 3; k++)
+            p[k] = k == rows[i].pred ? rows[i].conf : (1.0f - rows[i].conf) / 2;
+        OK(lpt_eval_add(ev, rows[i].label, p, &err), err);
+    }
+    float nan_p[3] = {NAN, 0.5f, 0.5f};
+    CHECK(lpt_eval_add(ev, 0, nan_p, &err) != LPT_OK && strstr(err.message, "NaN"), "NaN refused");
+    CHECK(lpt_eval_add(ev, 3, nan_p + 1, &err) != LPT_OK && strstr(err.message, "label 3"),
+          "label out of range refused");
+    const LptEvalMetrics *m = lpt_eval_metrics(ev);
+    const int64_t cm[9] = {3, 1, 0, 0, 2, 1, 1, 0, 1};
+    CHECK(memcmp(m->confusion, cm, sizeof cm) == 0, "confusion matrix");
+    double bal = (0.75 + 2.0 / 3 + 0.5) / 3;
+    CHECK(m->images == 9 && fabs(m->overall - 6.0 / 9) < 1e-12 && fabs(m->balanced - bal) < 1e-12,
+          "overall %g balanced %g", m->overall, m->balanced);
+    CHECK(fabs(m->many - 0.75) < 1e-12 && fabs(m->medium - 2.0 / 3) < 1e-12 &&
+              fabs(m->few - 0.5) < 1e-12,
+          "many/medium/few %g %g %g", m->many, m->medium, m->few);
+    CHECK(m->worst_class == 2 && m->worst_recall == 0.5, "worst class");
+    CHECK(fabs(m->classes[0].precision - 0.75) < 1e-12 && fabs(m->classes[1].precision - 2.0 / 3) < 1e-12 &&
+              fabs(m->classes[2].precision - 0.5) < 1e-12 && m->classes[1].support == 3 &&
+              m->classes[0].predicted == 4,
+          "per-class precision and support");
+    CHECK(fabs(m->macro_f1 - bal) < 1e-12, "macro-F1 %g", m->macro_f1);
+    CHECK(fabs(m->ece - 2.75 / 9) < 1e-6, "ECE %g vs %g", m->ece, 2.75 / 9);
+    lpt_eval_reset(ev);
+    m = lpt_eval_metrics(ev);
+    CHECK(m->images == 0 && isnan(m->overall) && isnan(m->balanced) && m->worst_class == -1,
+          "empty metrics are NaN");
+    lpt_eval_free(ev);
+}
+
+/* NLL of the scorer at its current parameters (forward + backward). */
+static double scorer_loss(LptScorer *s, const float *in, const float *pr, const int32_t *lab, int B)
+{
+    LptError err = {0};
+    LptScorerLossParams lp = {0};
+    double loss = NAN;
+    if (lpt_scorer_forward(s, in, pr, B, NULL, NULL, &err) != LPT_OK ||
+        lpt_scorer_backward(s, lab, &lp, &loss, &err) != LPT_OK)
+        printf("scorer: %s\n", err.message);
+    return loss;
+}
+
+static void test_scorer(LptBackend *be)
+{
+    LptError err = {0};
+    LptScorerConfig sc = {2, {3, 4}, 3, 5, true, true, true, true, 8};
+    int in = lpt_scorer_input_width(&sc);
+    CHECK(in == 3 + 4 + 6, "input width %d", in);
+    LptScorer *s = lpt_scorer_new(be, &sc, &err);
+    CHECK(s != NULL, "scorer new: %s", err.message);
+    if (!s)
+        return;
+    OK(lpt_scorer_init(s, 3, &err), err);
+    enum { B = 6 };
+    float feats[2][4], probs[B * 2 * 3], inputs[B * 13];
+    int32_t labels[B];
+    LptRng rng;
+    lpt_rng_seed(&rng, 11, 0);
+    for (int b = 0; b < B; b++) {
+        const float *f[2] = {feats[0], feats[1]}, *p[2];
+        for (int e = 0; e < 2; e++) {
+            for (int j = 0; j < 4; j++)
+                feats[e][j] = lpt_rng_float(&rng) - 0.5f;
+            float *pe = probs + ((size_t)b * 2 + e) * 3, sum = 0;
+            for (int k = 0; k < 3; k++)
+                sum += pe[k] = 0.1f + lpt_rng_float(&rng);
+            for (int k = 0; k < 3; k++)
+                pe[k] /= sum;
+            p[e] = pe;
+        }
+        lpt_scorer_build_input(&sc, f, p, inputs + (size_t)b * in);
+        labels[b] = (int32_t)lpt_rng_below(&rng, 3);
+    }
+    /* the input row: normalised feature, then max, entropy, margin of each expert */
+    double n0 = 0;
+    for (int j = 0; j < 3; j++)
+        n0 += (double)feats[0][j] * feats[0][j];
+    const float *p5 = probs + (size_t)5 * 2 * 3;
+    float mx = fmaxf(p5[0], fmaxf(p5[1], p5[2]));
+    CHECK(fabsf(inputs[5 * in] - (float)(feats[0][0] / sqrt(n0))) < 1e-6f && inputs[5 * in + 3] == mx,
+          "input row layout");
+    float w[B * 2], fused[B * 3];
+    OK(lpt_scorer_forward(s, inputs, probs, B, w, fused, &err), err);
+    bool sums = true;
+    for (int b = 0; b < B; b++) {
+        sums = sums && fabsf(w[b * 2] + w[b * 2 + 1] - 1) < 1e-5f;
+        for (int k = 0; k < 3; k++) {
+            float want = w[b * 2] * probs[(b * 2) * 3 + k] + w[b * 2 + 1] * probs[(b * 2 + 1) * 3 + k];
+            sums = sums && fabsf(fused[b * 3 + k] - want) < 1e-6f;
+        }
+    }
+    CHECK(sums, "weights sum to 1 and fused = sum alpha_e p_e");
+    size_t n = lpt_scorer_param_count(s);
+    float *state = malloc(3 * n * sizeof *state), *grad = malloc(n * sizeof *grad);
+    double base = scorer_loss(s, inputs, probs, labels, B);
+    OK(lpt_scorer_get_grad(s, grad, &err), err);
+    OK(lpt_scorer_get_state(s, state, state + n, state + 2 * n, &err), err);
+    double worst = 0.0;
+    int tried = 0;
+    for (size_t j = 0; j < n && tried < 40; j += 3) {
+        float keep = state[j];
+        if (keep == 0.0f && grad[j] == 0.0f)
+            continue; /* padding */
+        tried++;
+        const float h = 1e-2f;
+        state[j] = keep + h;
+        lpt_scorer_set_state(s, state, state + n, state + 2 * n, &err);
+        double up = scorer_loss(s, inputs, probs, labels, B);
+        state[j] = keep - h;
+        lpt_scorer_set_state(s, state, state + n, state + 2 * n, &err);
+        double down = scorer_loss(s, inputs, probs, labels, B);
+        state[j] = keep;
+        double fd = (up - down) / (2.0 * h);
+        double e = fabs(fd - grad[j]) / fmax(1e-2, fabs(fd));
+        worst = fmax(worst, e);
+    }
+    lpt_scorer_set_state(s, state, state + n, state + 2 * n, &err);
+    CHECK(tried >= 20 && worst < 2e-2, "scorer gradients vs central differences: worst rel %g (%d)",
+          worst, tried);
+    CHECK(isfinite(base) && base > 0, "NLL %g", base);
+    /* a few AdamW steps lower the loss */
+    for (int i = 1; i <= 30; i++) {
+        scorer_loss(s, inputs, probs, labels, B);
+        lpt_scorer_adamw(s, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f, i, &err);
+    }
+    double after = scorer_loss(s, inputs, probs, labels, B);
+    CHECK(after < base, "AdamW lowers the NLL: %g -> %g", base, after);
+    free(state);
+    free(grad);
+    lpt_scorer_free(s);
+}
+
+/* ---- end to end --------------------------------------------------------------------------- */
+
+/* Kill point for a child's progress callback. */
+static struct {
+    int phase, epoch;
+    int64_t step;
+    LptTrainStage stage;
+    bool armed, cancel;
+} kill_at;
+
+static bool kill_progress(const LptTrainProgress *p, void *user)
+{
+    (void)user;
+    if (kill_at.armed && p->phase == kill_at.phase && p->stage == kill_at.stage &&
+        (p->stage == LPT_TRAIN_STAGE_CACHE || p->epoch == kill_at.epoch) &&
+        p->step == kill_at.step) {
+        if (kill_at.cancel)
+            return false;
+        kill(getpid(), SIGKILL);
+    }
+    return true;
+}
+
+static void train_options(LptTrainOptions *o, const char *project, const char *config)
+{
+    lpt_train_options_init(o);
+    o->project = project;
+    o->config_json = config;
+    o->config_source = "test config";
+    o->backend.kind = backend_kind;
+    o->backend.threads = 2;
+    o->progress = kill_progress;
+}
+
+/* Trains the project in a child process (so a SIGKILL hits only it); returns its exit code
+ * (0 ok), or -signal. */
+static int train_in_child(const char *project, const char *config, double kill_after)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        LptTrainOptions o;
+        train_options(&o, project, config);
+        LptError err = {0};
+        LptStatus st = lpt_train_run(&o, NULL, &err);
+        if (st != LPT_OK)
+            printf("child training: %s\n", err.message);
+        fflush(stdout);
+        _exit(st == LPT_OK ? 0 : st == LPT_ERR_CANCELLED ? 3 : 1);
+    }
+    if (pid < 0)
+        return -1000;
+    if (kill_after > 0) {
+        struct timespec ts = {(time_t)kill_after, (long)(fmod(kill_after, 1.0) * 1e9)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Bytes of a file (malloc'd) or NULL. */
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* Every file of ref_dir exists in dir with the same bytes (and no extra checkpoint files). */
+static bool same_files(const char *ref_dir, const char *dir, char *why, size_t why_size)
+{
+    DIR *d = opendir(ref_dir);
+    if (!d) {
+        snprintf(why, why_size, "no folder %s", ref_dir);
+        return false;
+    }
+    struct dirent *de;
+    int files = 0;
+    bool same = true;
+    while (same && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char a[2048], b[2048];
+        snprintf(a, sizeof a, "%s/%s", ref_dir, de->d_name);
+        snprintf(b, sizeof b, "%s/%s", dir, de->d_name);
+        size_t na = 0, nb = 0;
+        unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+        same = x && y && na == nb && memcmp(x, y, na) == 0;
+        if (!same)
+            snprintf(why, why_size, "%s differs", de->d_name);
+        free(x);
+        free(y);
+        files++;
+    }
+    closedir(d);
+    int other = 0;
+    if ((d = opendir(dir)) != NULL) {
+        while ((de = readdir(d)) != NULL)
+            other += de->d_name[0] != '.';
+        closedir(d);
+    }
+    if (same && other != files) {
+        snprintf(why, why_size, "%d files vs %d in the reference", other, files);
+        same = false;
+    }
+    return same && files > 0;
+}
+
+/* The run's epoch metrics of (phase, expert, split): loss or balanced per epoch. */
+static int epoch_values(const char *project, int phase, LptStoreExpert expert, LptStoreSplit split,
+                        double *out, int max)
+{
+    LptError err = {0};
+    LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    LptStoreEpochMetrics *m = NULL;
+    size_t n = 0;
+    int k = 0;
+    if (store && lpt_store_metric_list(store, 1, &m, &n, &err) == LPT_OK)
+        for (size_t i = 0; i < n && k < max; i++)
+            if (m[i].phase == phase && m[i].expert == expert && m[i].split == split)
+                out[k++] = split == LPT_STORE_SPLIT_TRAIN ? m[i].loss : m[i].balanced;
+    free(m);
+    lpt_store_close(store);
+    return k;
+}
+
+static void test_full_run(void)
+{
+    char project[700], dir[800];
+    if (!make_project("full", project, sizeof project))
+        return;
+    /* more epochs than the other runs: the loss must fall well past the warm-up epoch */
+    const char *config =
+        "{\"seed\": 7, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
+        " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 8,"
+        "  \"phase2_epochs\": 3, \"lr\": 0.05, \"lr_reference_batch\": 16},"
+        " \"scorer\": {\"epochs\": 4, \"batch_size\": 16, \"views\": 2, \"hidden\": 32},"
+        " \"eval\": {\"many_above\": 30, \"few_below\": 8, \"batch_size\": 32},"
+        " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
+    double t0 = (double)clock() / CLOCKS_PER_SEC;
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    LptTrainOptions o;
+    train_options(&o, project, config);
+    LptError err = {0};
+    int64_t run = 0;
+    LptStatus st = lpt_train_run(&o, &run, &err);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    CHECK(st == LPT_OK && run == 1, "full LPT++ run: %s", err.message);
+    printf("full run (phases 1, 2, 3, both experts): %.2f s wall, %.2f s CPU\n",
+           (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
+           (double)clock() / CLOCKS_PER_SEC - t0);
+    if (st != LPT_OK)
+        return;
+    for (int e = 0; e < 2; e++) {
+        double loss[16], bal[16];
+        int n = epoch_values(project, 1, (LptStoreExpert)e, LPT_STORE_SPLIT_TRAIN, loss, 16);
+        int nv = epoch_values(project, 1, (LptStoreExpert)e, LPT_STORE_SPLIT_VAL, bal, 16);
+        CHECK(n == 8 && nv == 8, "8 epochs of metrics (%d, %d)", n, nv);
+        if (n == 8)
+            CHECK(loss[7] < 0.8 * loss[1], "%s phase-1 loss falls: epoch 1 %.4f -> epoch 7 %.4f",
+                  e ? "vl" : "vision", loss[1], loss[7]);
+        if (nv == 8)
+            printf("%s phase-1 val balanced by epoch: %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n",
+                   e ? "vl" : "vision", bal[0], bal[1], bal[2], bal[3], bal[4], bal[5], bal[6],
+                   bal[7]);
+        if (nv == 8)
+            CHECK(bal[7] > 0.4, "%s val balanced accuracy %.3f above chance (0.25)",
+                  e ? "vl" : "vision", bal[7]);
+    }
+    /* checkpoint files: the latest and the best of each (phase, expert), nothing else */
+    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+    LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    int kept = 0, expected = 0;
+    for (int phase = 1; store && phase <= 3; phase++)
+        for (int e = 0; e < 3; e++) {
+            if ((phase == 3) != (e == LPT_STORE_EXPERT_FUSED))
+                continue;
+            LptStoreCheckpoint *last = NULL, *best = NULL;
+            lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_LATEST,
+                                      &last, &err);
+            lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_BEST,
+                                      &best, &err);
+            struct stat sb;
+            CHECK(last && best && stat(last->path, &sb) == 0 && stat(best->path, &sb) == 0,
+                  "phase %d %s: latest and best files exist", phase, e == 2 ? "fused" : e ? "vl" : "vision");
+            expected += last && best ? (strcmp(last->path, best->path) == 0 ? 1 : 2) : 0;
+            free(last);
+            free(best);
+        }
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        kept += de->d_name[0] == 'p' && de->d_name[1] >= '1' && de->d_name[1] <= '3';
+    if (d)
+        closedir(d);
+    CHECK(kept == expected && expected >= 5, "only latest + best kept: %d files, %d expected", kept,
+          expected);
+    LptStoreRun *r = NULL;
+    if (store)
+        lpt_store_run_get(store, 1, &r, &err);
+    CHECK(r && r->status == LPT_STORE_RUN_FINISHED && strstr(r->config_json, "\"phase1_epochs\":\t8"),
+          "run finished, config stored");
+    free(r);
+    lpt_store_close(store);
+
+    LptEvalOptions eo;
+    lpt_eval_options_init(&eo);
+    eo.project = project;
+    eo.backend.kind = backend_kind;
+    eo.backend.threads = 2;
+    LptEvalReport *rep = NULL;
+    st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(st == LPT_OK, "evaluate: %s", err.message);
+    if (st != LPT_OK)
+        return;
+    const LptEvalMetrics *fm = lpt_eval_metrics(rep->evaluation->fused);
+    const LptEvalMetrics *vm = lpt_eval_metrics(rep->evaluation->experts[0]);
+    const LptEvalMetrics *lm = lpt_eval_metrics(rep->evaluation->experts[1]);
+    printf("test balanced: vision %.3f, vl %.3f, fused %.3f (few %.3f)\n", vm->balanced,
+           lm->balanced, fm->balanced, fm->few);
+    CHECK(rep->images == K_CLASSES * TEST_PER_CLASS && fm->images == rep->images, "test images");
+    CHECK(fm->overall > 0.4 && vm->overall > 0.4, "test accuracy above chance: fused %.3f vision %.3f",
+          fm->overall, vm->overall);
+    CHECK(rep->evaluation->trainable_params[0] > 0 && rep->evaluation->backbone_params[0] > 0 &&
+              rep->evaluation->trainable_params[2] > 0,
+          "parameter counts");
+    /* every test image has its record with both experts, the weights and the prompts */
+    store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (store)
+        lpt_store_prediction_list(store, 1, LPT_STORE_ANY_RESULT, &ids, &n, &err);
+    CHECK((int64_t)n == rep->images, "%zu prediction records", n);
+    LptStorePrediction *p = NULL;
+    if (n > 0)
+        lpt_store_prediction_get(store, 1, ids[0], &p, &err);
+    CHECK(p && p->expert_topk[0] && p->expert_topk[1] && p->scorer_weights &&
+              fabsf(p->scorer_weights[0] + p->scorer_weights[1] - 1) < 1e-5f &&
+              p->num_prompts[0] == 2 && p->num_prompts[1] == 2 && p->prompts[0][0] >= 0 &&
+              p->prompts[0][0] < 6 && p->top_k == 4 && p->fused_probs,
+          "a record holds both experts' confidences, the weights and the chosen prompts");
+    free(p);
+    free(ids);
+    lpt_store_close(store);
+    lpt_eval_report_free(rep);
+}
+
+/* Kill at several points (and at timed moments), resume, compare with a reference run. */
+static void test_resume_after_kill(void)
+{
+    char ref[700], ref_dir[800];
+    if (!make_project("reference", ref, sizeof ref))
+        return;
+    CHECK(train_in_child(ref, run_json, 0) == 0, "reference run");
+    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
+    struct {
+        const char *name;
+        int phase, epoch;
+        int64_t step;
+        LptTrainStage stage;
+        double after; /* > 0: a timed kill instead */
+    } points[] = {
+        {"p1 mid-epoch", 1, 1, 2, LPT_TRAIN_STAGE_TRAIN, 0},
+        {"p1 validation", 1, 0, 1, LPT_TRAIN_STAGE_EVAL, 0},
+        {"p1 after checkpoint", 1, 1, 5, LPT_TRAIN_STAGE_EPOCH, 0},
+        {"p2 mid-epoch", 2, 1, 3, LPT_TRAIN_STAGE_TRAIN, 0},
+        {"p3 cache", 3, 0, 2, LPT_TRAIN_STAGE_CACHE, 0},
+        {"p3 mid-epoch", 3, 1, 2, LPT_TRAIN_STAGE_TRAIN, 0},
+        {"timed 0.4 s", 0, 0, 0, 0, 0.4},
+        {"timed 1.1 s", 0, 0, 0, 0, 1.1},
+    };
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+        char name[32], project[700], dir[800], why[256] = "";
+        snprintf(name, sizeof name, "killed%zu", i);
+        if (!make_project(name, project, sizeof project))
+            continue;
+        kill_at.armed = points[i].after == 0;
+        kill_at.cancel = false;
+        kill_at.phase = points[i].phase;
+        kill_at.epoch = points[i].epoch;
+        kill_at.step = points[i].step;
+        kill_at.stage = points[i].stage;
+        int first = train_in_child(project, run_json, points[i].after);
+        kill_at.armed = false;
+        CHECK(points[i].after > 0 || first == -SIGKILL, "%s: the child was killed (%d)",
+              points[i].name, first);
+        int second = train_in_child(project, run_json, 0);
+        snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+        CHECK(second == 0 && same_files(ref_dir, dir, why, sizeof why),
+              "%s: resumed run equals the uninterrupted one bit for bit (%s)", points[i].name,
+              second == 0 ? why : "resume failed");
+        LptError err = {0};
+        LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+        int64_t *ids = NULL;
+        size_t n = 0;
+        if (store)
+            lpt_store_run_list(store, &ids, &n, &err);
+        CHECK(n == 1, "%s: the resume continued run 1 (%zu runs)", points[i].name, n);
+        free(ids);
+        lpt_store_close(store);
+    }
+}
+
+static void test_cancel(void)
+{
+    char ref_dir[800], project[700], dir[800], why[256] = "";
+    snprintf(ref_dir, sizeof ref_dir, "%s/reference.lptproj.runs/run-1", root);
+    if (!make_project("cancelled", project, sizeof project))
+        return;
+    kill_at.phase = 2;
+    kill_at.epoch = 0;
+    kill_at.step = 2;
+    kill_at.stage = LPT_TRAIN_STAGE_TRAIN;
+    kill_at.armed = kill_at.cancel = true;
+    LptTrainOptions o;
+    train_options(&o, project, run_json);
+    LptError err = {0};
+    LptStatus st = lpt_train_run(&o, NULL, &err);
+    kill_at.armed = false;
+    CHECK(st == LPT_ERR_CANCELLED, "cancel from the callback: %s", err.message);
+    LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    LptStoreRun *r = NULL;
+    LptStoreCheckpoint *c = NULL;
+    if (store) {
+        lpt_store_run_get(store, 1, &r, &err);
+        lpt_store_checkpoint_find(store, 1, 2, LPT_STORE_EXPERT_VISION, LPT_STORE_CHECKPOINT_LATEST,
+                                  &c, &err);
+    }
+    CHECK(r && r->status == LPT_STORE_RUN_CANCELLED && !c,
+          "run cancelled in phase 2's first epoch, before its first checkpoint");
+    free(r);
+    free(c);
+    lpt_store_close(store);
+    atomic_bool flag = true;
+    o.cancel = &flag;
+    st = lpt_train_run(&o, NULL, &err);
+    CHECK(st == LPT_ERR_CANCELLED, "the cancel flag stops before the first step");
+    o.cancel = NULL;
+    st = lpt_train_run(&o, NULL, &err);
+    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+    CHECK(st == LPT_OK && same_files(ref_dir, dir, why, sizeof why),
+          "resumed after cancel: equal to the uninterrupted run (%s %s)", why, err.message);
+}
+
+static void test_baselines(void)
+{
+    char project[700];
+    if (!make_project("baselines", project, sizeof project))
+        return;
+    LptTrainOptions o;
+    train_options(&o, project,
+                  "{\"method\": \"linear_probe\", \"seed\": 3, \"train\": {\"batch_size\": 16,"
+                  " \"phase1_epochs\": 6, \"lr\": 0.1, \"lr_reference_batch\": 16},"
+                  " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}");
+    LptError err = {0};
+    int64_t run = 0;
+    LptStatus st = lpt_train_run(&o, &run, &err);
+    CHECK(st == LPT_OK && run == 1, "linear probe: %s", err.message);
+    LptEvalOptions eo;
+    lpt_eval_options_init(&eo);
+    eo.project = project;
+    eo.backend.kind = backend_kind;
+    LptEvalReport *rep = NULL;
+    st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(st == LPT_OK && rep && rep->method == LPT_METHOD_LINEAR_PROBE &&
+              !rep->evaluation->experts[1] &&
+              rep->evaluation->trainable_params[0] == (int64_t)K_CLASSES * BB_C,
+          "linear probe evaluated; head only trained: %s", err.message);
+    if (rep)
+        printf("linear probe test balanced %.3f\n",
+               lpt_eval_metrics(rep->evaluation->fused)->balanced);
+    lpt_eval_report_free(rep);
+    train_options(&o, project, "{\"method\": \"full_finetune\"}");
+    st = lpt_train_run(&o, &run, &err);
+    CHECK(st == LPT_ERR_UNSUPPORTED && strstr(err.message, "full fine-tuning") && run == 2,
+          "full fine-tuning is refused with a message: %s", err.message);
+    train_options(&o, project, "{\"seed\": 99}");
+    o.phase = 3;
+    st = lpt_train_run(&o, &run, &err);
+    CHECK(st != LPT_OK && strstr(err.message, "not finished"),
+          "phase 3 before phases 1-2 is refused: %s", err.message);
+}
+
+/* Runs a shell command, returning its stdout (malloc'd) and exit code. */
+static char *run_command(const char *cmd, int *code)
+{
+    FILE *p = popen(cmd, "r");
+    char *buf = NULL;
+    size_t len = 0;
+    if (!p)
+        return NULL;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) {
+        char *nb = realloc(buf, len + n + 1);
+        if (!nb)
+            break;
+        buf = nb;
+        memcpy(buf + len, chunk, n);
+        len += n;
+        buf[len] = '\0';
+    }
+    int status = pclose(p);
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return buf;
+}
+
+static void test_cli(const char *lpt)
+{
+    char project[700], cfg[800], cmd[4096];
+    if (!make_project("cli", project, sizeof project))
+        return;
+    snprintf(cfg, sizeof cfg, "%s/cli.json", root);
+    FILE *f = fopen(cfg, "w");
+    if (f) {
+        fputs(run_json, f);
+        fclose(f);
+    }
+    int code = -1;
+    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --config '%s' --phase 1 --expert vision --json --threads 2",
+             lpt, project, cfg);
+    char *out = run_command(cmd, &code);
+    int steps = 0, epochs = 0;
+    bool done = false;
+    for (char *line = out ? strtok(out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+        if (cJSON_IsString(ev)) {
+            steps += strcmp(ev->valuestring, "step") == 0;
+            epochs += strcmp(ev->valuestring, "epoch") == 0;
+            if (strcmp(ev->valuestring, "done") == 0) {
+                const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "status");
+                done = cJSON_IsString(s) && strcmp(s->valuestring, "done") == 0;
+            }
+            if (strcmp(ev->valuestring, "step") == 0)
+                CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "eta_seconds")) &&
+                          cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "images_per_second")),
+                      "step lines carry ETA and images/s: %s", line);
+        }
+        cJSON_Delete(o);
+    }
+    free(out);
+    CHECK(code == 0 && done && epochs == 3 && steps >= 3,
+          "lpt train --phase 1 --expert vision --json: exit %d, %d epochs, %d steps", code, epochs,
+          steps);
+    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --config '%s' --threads 2 > /dev/null", lpt,
+             project, cfg);
+    out = run_command(cmd, &code);
+    free(out);
+    CHECK(code == 0, "lpt train (the rest of the run) exits 0");
+    snprintf(cmd, sizeof cmd, "'%s' eval --project '%s' --json --threads 2", lpt, project);
+    out = run_command(cmd, &code);
+    cJSON *o = out ? cJSON_Parse(out) : NULL;
+    const char *keys[5] = {"overall", "balanced", "many", "medium", "few"};
+    bool has = o != NULL;
+    const cJSON *models[3] = {cJSON_GetObjectItemCaseSensitive(o, "fused"),
+                              cJSON_GetObjectItemCaseSensitive(
+                                  cJSON_GetObjectItemCaseSensitive(o, "experts"), "vision"),
+                              cJSON_GetObjectItemCaseSensitive(
+                                  cJSON_GetObjectItemCaseSensitive(o, "experts"), "vl")};
+    for (int m = 0; m < 3; m++)
+        for (int k = 0; k < 5; k++)
+            has = has && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(models[m], keys[k]));
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(models[0], "confusion");
+    CHECK(code == 0 && has && cJSON_GetArraySize(cm) == K_CLASSES,
+          "lpt eval --json: overall/balanced/many/medium/few for fused and each expert");
+    cJSON_Delete(o);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --phase 4 2>&1", lpt, project);
+    out = run_command(cmd, &code);
+    CHECK(code == 2 && out && strstr(out, "--phase takes"), "bad --phase is a usage error");
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' eval --project '%s/none.lptproj' 2>&1", lpt, root);
+    out = run_command(cmd, &code);
+    CHECK(code == 1 && out && strstr(out, "none.lptproj"), "a missing project is named: %s",
+          out ? out : "");
+    free(out);
+}
+
+/* Vulkan: every phase runs; phase 1's first-epoch loss agrees with the CPU backend's. */
+static void test_vulkan_smoke(void)
+{
+    char project[700], cpu_project[700];
+    const char *config =
+        "{\"seed\": 5, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
+        " \"train\": {\"batch_size\": 16, \"phase1_epochs\": 2, \"phase2_epochs\": 1,"
+        "  \"warmup_epochs\": 0, \"lr\": 0.05, \"lr_reference_batch\": 16},"
+        " \"scorer\": {\"epochs\": 1, \"batch_size\": 16, \"views\": 1, \"hidden\": 16},"
+        " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}";
+    if (!make_project("vulkan", project, sizeof project) ||
+        !make_project("vulkan_cpu", cpu_project, sizeof cpu_project))
+        return;
+    LptTrainOptions o;
+    train_options(&o, project, config);
+    LptError err = {0};
+    LptStatus st = lpt_train_run(&o, NULL, &err);
+    if (st == LPT_ERR_NO_DEVICE) {
+        printf("no Vulkan device: %s\n", err.message);
+        return;
+    }
+    CHECK(st == LPT_OK, "every phase on Vulkan: %s", err.message);
+    train_options(&o, cpu_project, config);
+    o.backend.kind = LPT_BACKEND_CPU;
+    o.phase = 1;
+    o.expert = LPT_STORE_EXPERT_VISION;
+    st = lpt_train_run(&o, NULL, &err);
+    CHECK(st == LPT_OK, "the same phase 1 on the CPU: %s", err.message);
+    double lv[4] = {NAN}, lc[4] = {NAN};
+    int nv = epoch_values(project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lv, 4);
+    int nc = epoch_values(cpu_project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lc, 4);
+    CHECK(nv == 2 && nc == 2 && fabs(lv[0] - lc[0]) <= 1e-3 * fabs(lc[0]) && isfinite(lv[1]),
+          "phase-1 epoch-0 loss: Vulkan %.6f vs CPU %.6f (relative 1e-3)", lv[0], lc[0]);
+    LptEvalOptions eo;
+    lpt_eval_options_init(&eo);
+    eo.project = project;
+    eo.backend.kind = LPT_BACKEND_VULKAN;
+    LptEvalReport *rep = NULL;
+    st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(st == LPT_OK && rep && isfinite(lpt_eval_metrics(rep->evaluation->fused)->overall),
+          "evaluation on Vulkan: %s", err.message);
+    lpt_eval_report_free(rep);
+}
+
+int main(int argc, char **argv)
+{
+    const char *lpt = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            if (!lpt_backend_kind_parse(argv[++i], &backend_kind)) {
+                fprintf(stderr, "test_train: --backend cpu|vulkan\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--lpt") == 0 && i + 1 < argc) {
+            lpt = argv[++i];
+        } else {
+            fprintf(stderr, "usage: test_train [--backend cpu|vulkan] [--lpt LPT]\n");
+            return 2;
+        }
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/lpt-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(vision_file, sizeof vision_file, "%s/tiny_timm.safetensors", root);
+    snprintf(vl_file, sizeof vl_file, "%s/tiny_openclip.safetensors", root);
+    bool ready = make_dataset() && write_backbone(vision_file, false, 1) &&
+                 write_backbone(vl_file, true, 2);
+    CHECK(ready, "dataset and backbones written under %s", root);
+    if (ready && lpt) {
+        test_cli(lpt);
+    } else if (ready && backend_kind == LPT_BACKEND_VULKAN) {
+        test_vulkan_smoke();
+    } else if (ready) {
+        LptError err = {0};
+        LptBackendOptions bo;
+        lpt_backend_options_init(&bo);
+        bo.threads = 2;
+        LptBackend *be = lpt_backend_new(&bo, &err);
+        test_config();
+        test_schedule();
+        test_metrics();
+        if (be)
+            test_scorer(be);
+        lpt_backend_free(be);
+        test_full_run();
+        test_resume_after_kill();
+        test_cancel();
+        test_baselines();
+    }
+    if (getenv("LPT_TEST_KEEP"))
+        printf("kept %s (LPT_TEST_KEEP)\n", root);
+    else
+        rm_rf(root);
+    printf("test_train: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
