@@ -17,6 +17,7 @@
  * full fine-tuning refused with a message; `lpt train --json` / `lpt eval --json`.
  * With --backend vulkan: a smoke run of every phase on the Vulkan backend, and phase 1's
  * first-epoch loss compared with the CPU backend's (relative 1e-3).
+ * LPT_TEST_KEEP=1 keeps the temporary folder (projects, checkpoints) for a look afterwards.
  */
 #include "lpt_eval.h"
 #include "lpt_hash.h"
@@ -75,7 +76,8 @@ static const char *run_json =
     "{\"seed\": 7, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
     " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 3,"
     "  \"phase2_epochs\": 2, \"lr\": 0.05, \"lr_reference_batch\": 16},"
-    " \"scorer\": {\"epochs\": 3, \"batch_size\": 16, \"views\": 2, \"hidden\": 32, \"patience\": 0},"
+    " \"scorer\": {\"epochs\": 3, \"batch_size\": 16, \"views\": 2, \"hidden\": 32, \"patience\": "
+    "0},"
     " \"eval\": {\"many_above\": 30, \"few_below\": 8, \"batch_size\": 32},"
     " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
 
@@ -276,8 +278,9 @@ static bool write_backbone(const char *path, bool clip, uint64_t seed)
     return ok;
 }
 
-/* A new project at root/<name>.lptproj with the dataset and both backbones. */
-static bool make_project(const char *name, char *path, size_t size)
+/* A new project at root/<name>.lptproj with the dataset and (n_backbones 2) both backbones or
+ * (1) the vision one. */
+static bool make_project_with(const char *name, int n_backbones, char *path, size_t size)
 {
     snprintf(path, size, "%s/%s.lptproj", root, name);
     LptError err = {0};
@@ -299,7 +302,7 @@ static bool make_project(const char *name, char *path, size_t size)
     bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
     lpt_import_report_free(rep);
     const char *files[2] = {vision_file, vl_file};
-    for (int e = 0; ok && e < 2; e++) {
+    for (int e = 0; ok && e < n_backbones; e++) {
         LptStoreBackbone b;
         memset(&b, 0, sizeof b);
         b.role = (LptStoreExpert)e;
@@ -314,6 +317,11 @@ static bool make_project(const char *name, char *path, size_t size)
         printf("cannot set up %s: %s\n", path, err.message);
     lpt_store_close(store);
     return ok;
+}
+
+static bool make_project(const char *name, char *path, size_t size)
+{
+    return make_project_with(name, 2, path, size);
 }
 
 /* ---- units: config, schedule, metrics, scorer ------------------------------------------ */
@@ -332,7 +340,8 @@ static void test_config(void)
           "lpt++ defaults are method.md's");
     OK(lpt_run_config_check(&c, &err), err);
     CHECK(lpt_run_config_adapter_rank(&c, 10) == 4 && lpt_run_config_adapter_rank(&c, 1000) == 32 &&
-              lpt_run_config_adapter_rank(&c, 100000) == 64 && lpt_run_config_adapter_rank(&c, 100) == 4,
+              lpt_run_config_adapter_rank(&c, 100000) == 64 &&
+              lpt_run_config_adapter_rank(&c, 100) == 4,
           "adapter rank rule: %d %d %d", lpt_run_config_adapter_rank(&c, 10),
           lpt_run_config_adapter_rank(&c, 1000), lpt_run_config_adapter_rank(&c, 100000));
     char *json = lpt_run_config_to_json(&c);
@@ -368,8 +377,8 @@ static void test_config(void)
         lpt_run_config_init(&d, LPT_METHOD_LPTPP);
         LptRunConfig before = d;
         LptStatus st = lpt_run_config_parse(&d, bad[i].json, "cfg.json", &err);
-        CHECK(st != LPT_OK && strstr(err.message, bad[i].needle) && strstr(err.message, "cfg.json") &&
-                  memcmp(&before, &d, sizeof d) == 0,
+        CHECK(st != LPT_OK && strstr(err.message, bad[i].needle) &&
+                  strstr(err.message, "cfg.json") && memcmp(&before, &d, sizeof d) == 0,
               "refuses %s with '%s', got '%s'", bad[i].json, bad[i].needle, err.message);
     }
 }
@@ -379,7 +388,8 @@ static void test_schedule(void)
     LptSchedule s = {lpt_schedule_scale_lr(0.02, 128, 256), 1, 1e-6, 10};
     CHECK(fabs(s.base_lr - 0.01) < 1e-15, "lr scales linearly with the batch");
     CHECK(lpt_schedule_lr(&s, 0) == 1e-6, "warm-up epoch at 1e-6");
-    CHECK(fabs(lpt_schedule_lr(&s, 1) - 0.5 * 0.01 * (1 + cos(3.14159265358979323846 / 10))) < 1e-15 &&
+    CHECK(fabs(lpt_schedule_lr(&s, 1) - 0.5 * 0.01 * (1 + cos(3.14159265358979323846 / 10))) <
+                  1e-15 &&
               fabs(lpt_schedule_lr(&s, 5) - 0.005) < 1e-12 && lpt_schedule_lr(&s, 9) < 3e-4 &&
               lpt_schedule_lr(&s, 9) > 0,
           "cosine after the warm-up: %g %g %g", lpt_schedule_lr(&s, 1), lpt_schedule_lr(&s, 5),
@@ -403,7 +413,7 @@ static void test_metrics(void)
     const struct {
         int label, pred;
         float conf;
-    } rows[] = {{0, 0, 0.9f}, {0, 0, 0.9f}, {0, 0, 0.9f}, {0, 1, 0.5f}, {1, 1, 0.6f},
+    } rows[] = {{0, 0, 0.9f}, {0, 0, 0.9f}, {0, 0, 0.9f},  {0, 1, 0.5f}, {1, 1, 0.6f},
                 {1, 1, 0.6f}, {1, 2, 0.7f}, {2, 2, 0.95f}, {2, 0, 0.4f}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         float p[3];
@@ -425,7 +435,8 @@ static void test_metrics(void)
               fabs(m->few - 0.5) < 1e-12,
           "many/medium/few %g %g %g", m->many, m->medium, m->few);
     CHECK(m->worst_class == 2 && m->worst_recall == 0.5, "worst class");
-    CHECK(fabs(m->classes[0].precision - 0.75) < 1e-12 && fabs(m->classes[1].precision - 2.0 / 3) < 1e-12 &&
+    CHECK(fabs(m->classes[0].precision - 0.75) < 1e-12 &&
+              fabs(m->classes[1].precision - 2.0 / 3) < 1e-12 &&
               fabs(m->classes[2].precision - 0.5) < 1e-12 && m->classes[1].support == 3 &&
               m->classes[0].predicted == 4,
           "per-class precision and support");
@@ -487,7 +498,8 @@ static void test_scorer(LptBackend *be)
         n0 += (double)feats[0][j] * feats[0][j];
     const float *p5 = probs + (size_t)5 * 2 * 3;
     float mx = fmaxf(p5[0], fmaxf(p5[1], p5[2]));
-    CHECK(fabsf(inputs[5 * in] - (float)(feats[0][0] / sqrt(n0))) < 1e-6f && inputs[5 * in + 3] == mx,
+    CHECK(fabsf(inputs[5 * in] - (float)(feats[0][0] / sqrt(n0))) < 1e-6f &&
+              inputs[5 * in + 3] == mx,
           "input row layout");
     float w[B * 2], fused[B * 3];
     OK(lpt_scorer_forward(s, inputs, probs, B, w, fused, &err), err);
@@ -495,7 +507,8 @@ static void test_scorer(LptBackend *be)
     for (int b = 0; b < B; b++) {
         sums = sums && fabsf(w[b * 2] + w[b * 2 + 1] - 1) < 1e-5f;
         for (int k = 0; k < 3; k++) {
-            float want = w[b * 2] * probs[(b * 2) * 3 + k] + w[b * 2 + 1] * probs[(b * 2 + 1) * 3 + k];
+            float want =
+                w[b * 2] * probs[(b * 2) * 3 + k] + w[b * 2 + 1] * probs[(b * 2 + 1) * 3 + k];
             sums = sums && fabsf(fused[b * 3 + k] - want) < 1e-6f;
         }
     }
@@ -719,6 +732,21 @@ static void test_full_run(void)
             printf("%s phase-1 val balanced by epoch: %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n",
                    e ? "vl" : "vision", bal[0], bal[1], bal[2], bal[3], bal[4], bal[5], bal[6],
                    bal[7]);
+        LptError e2 = {0};
+        LptStore *st2 = lpt_store_open(project, LPT_STORE_READ_ONLY, &e2);
+        LptStoreCheckpoint *best = NULL;
+        if (st2)
+            lpt_store_checkpoint_find(st2, 1, 1, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_BEST,
+                                      &best, &e2);
+        int argmax = 0;
+        for (int i = 1; i < nv; i++)
+            argmax = bal[i] > bal[argmax] ? i : argmax;
+        CHECK(best && nv == 8 && best->epoch == argmax && best->metric == bal[argmax],
+              "the best phase-1 checkpoint is the first epoch of highest val balanced accuracy "
+              "(epoch %d, %.3f)",
+              best ? best->epoch : -1, best ? best->metric : NAN);
+        free(best);
+        lpt_store_close(st2);
         if (nv == 8)
             CHECK(bal[7] > 0.4, "%s val balanced accuracy %.3f above chance (0.25)",
                   e ? "vl" : "vision", bal[7]);
@@ -732,13 +760,16 @@ static void test_full_run(void)
             if ((phase == 3) != (e == LPT_STORE_EXPERT_FUSED))
                 continue;
             LptStoreCheckpoint *last = NULL, *best = NULL;
-            lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_LATEST,
-                                      &last, &err);
+            lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e,
+                                      LPT_STORE_CHECKPOINT_LATEST, &last, &err);
             lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_BEST,
                                       &best, &err);
             struct stat sb;
             CHECK(last && best && stat(last->path, &sb) == 0 && stat(best->path, &sb) == 0,
-                  "phase %d %s: latest and best files exist", phase, e == 2 ? "fused" : e ? "vl" : "vision");
+                  "phase %d %s: latest and best files exist", phase,
+                  e == 2 ? "fused"
+                  : e    ? "vl"
+                         : "vision");
             expected += last && best ? (strcmp(last->path, best->path) == 0 ? 1 : 2) : 0;
             free(last);
             free(best);
@@ -754,7 +785,8 @@ static void test_full_run(void)
     LptStoreRun *r = NULL;
     if (store)
         lpt_store_run_get(store, 1, &r, &err);
-    CHECK(r && r->status == LPT_STORE_RUN_FINISHED && strstr(r->config_json, "\"phase1_epochs\":\t8"),
+    CHECK(r && r->status == LPT_STORE_RUN_FINISHED &&
+              strstr(r->config_json, "\"phase1_epochs\":\t8"),
           "run finished, config stored");
     free(r);
     lpt_store_close(store);
@@ -775,8 +807,8 @@ static void test_full_run(void)
     printf("test balanced: vision %.3f, vl %.3f, fused %.3f (few %.3f)\n", vm->balanced,
            lm->balanced, fm->balanced, fm->few);
     CHECK(rep->images == K_CLASSES * TEST_PER_CLASS && fm->images == rep->images, "test images");
-    CHECK(fm->overall > 0.4 && vm->overall > 0.4, "test accuracy above chance: fused %.3f vision %.3f",
-          fm->overall, vm->overall);
+    CHECK(fm->overall > 0.4 && vm->overall > 0.4,
+          "test accuracy above chance: fused %.3f vision %.3f", fm->overall, vm->overall);
     CHECK(rep->evaluation->trainable_params[0] > 0 && rep->evaluation->backbone_params[0] > 0 &&
               rep->evaluation->trainable_params[2] > 0,
           "parameter counts");
@@ -903,21 +935,41 @@ static void test_baselines(void)
     char project[700];
     if (!make_project("baselines", project, sizeof project))
         return;
+    LptError err = {0};
+    LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
+    if (store)
+        lpt_store_setting_set(store, "groups.few_below", "12", &err);
+    lpt_store_close(store);
     LptTrainOptions o;
     train_options(&o, project,
                   "{\"method\": \"linear_probe\", \"seed\": 3, \"train\": {\"batch_size\": 16,"
                   " \"phase1_epochs\": 6, \"lr\": 0.1, \"lr_reference_batch\": 16},"
                   " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}");
-    LptError err = {0};
     int64_t run = 0;
     LptStatus st = lpt_train_run(&o, &run, &err);
     CHECK(st == LPT_OK && run == 1, "linear probe: %s", err.message);
+    store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    LptStoreRun *r = NULL;
+    if (store)
+        lpt_store_run_get(store, 1, &r, &err);
+    CHECK(r && strstr(r->config_json, "\"few_below\":\t12") &&
+              strstr(r->config_json, "\"method\":\t\"linear_probe\""),
+          "the run's config takes the project's group thresholds");
+    free(r);
+    lpt_store_close(store);
+    /* as the app does: its own connection is open, the evaluation shares it */
+    LptStore *primary = lpt_store_open(project, LPT_STORE_OPEN, &err);
     LptEvalOptions eo;
     lpt_eval_options_init(&eo);
     eo.project = project;
     eo.backend.kind = backend_kind;
     LptEvalReport *rep = NULL;
     st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(primary && st != LPT_OK && strstr(err.message, "baselines.lptproj"),
+          "a second open of the project in this process is refused: %s", err.message);
+    eo.shared_with = primary;
+    st = lpt_train_evaluate(&eo, &rep, &err);
+    lpt_store_close(primary);
     CHECK(st == LPT_OK && rep && rep->method == LPT_METHOD_LINEAR_PROBE &&
               !rep->evaluation->experts[1] &&
               rep->evaluation->trainable_params[0] == (int64_t)K_CLASSES * BB_C,
@@ -928,8 +980,15 @@ static void test_baselines(void)
     lpt_eval_report_free(rep);
     train_options(&o, project, "{\"method\": \"full_finetune\"}");
     st = lpt_train_run(&o, &run, &err);
-    CHECK(st == LPT_ERR_UNSUPPORTED && strstr(err.message, "full fine-tuning") && run == 2,
+    CHECK(st == LPT_ERR_UNSUPPORTED && strstr(err.message, "full fine-tuning") && run == 0,
           "full fine-tuning is refused with a message: %s", err.message);
+    char lone[700];
+    if (make_project_with("no_vl", 1, lone, sizeof lone)) {
+        train_options(&o, lone, NULL);
+        st = lpt_train_run(&o, &run, &err);
+        CHECK(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "no vl backbone") && run == 0,
+              "lpt++ without a VL backbone is refused before a run is made: %s", err.message);
+    }
     train_options(&o, project, "{\"seed\": 99}");
     o.phase = 3;
     st = lpt_train_run(&o, &run, &err);
@@ -973,7 +1032,8 @@ static void test_cli(const char *lpt)
         fclose(f);
     }
     int code = -1;
-    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --config '%s' --phase 1 --expert vision --json --threads 2",
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --project '%s' --config '%s' --phase 1 --expert vision --json --threads 2",
              lpt, project, cfg);
     char *out = run_command(cmd, &code);
     int steps = 0, epochs = 0;
@@ -999,8 +1059,8 @@ static void test_cli(const char *lpt)
     CHECK(code == 0 && done && epochs == 3 && steps >= 3,
           "lpt train --phase 1 --expert vision --json: exit %d, %d epochs, %d steps", code, epochs,
           steps);
-    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --config '%s' --threads 2 > /dev/null", lpt,
-             project, cfg);
+    snprintf(cmd, sizeof cmd, "'%s' train --project '%s' --config '%s' --threads 2 > /dev/null",
+             lpt, project, cfg);
     out = run_command(cmd, &code);
     free(out);
     CHECK(code == 0, "lpt train (the rest of the run) exits 0");
@@ -1009,15 +1069,16 @@ static void test_cli(const char *lpt)
     cJSON *o = out ? cJSON_Parse(out) : NULL;
     const char *keys[5] = {"overall", "balanced", "many", "medium", "few"};
     bool has = o != NULL;
-    const cJSON *models[3] = {cJSON_GetObjectItemCaseSensitive(o, "fused"),
-                              cJSON_GetObjectItemCaseSensitive(
-                                  cJSON_GetObjectItemCaseSensitive(o, "experts"), "vision"),
-                              cJSON_GetObjectItemCaseSensitive(
-                                  cJSON_GetObjectItemCaseSensitive(o, "experts"), "vl")};
+    const cJSON *models[3] = {
+        cJSON_GetObjectItemCaseSensitive(o, "fused"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "experts"), "vision"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "experts"), "vl")};
     for (int m = 0; m < 3; m++)
         for (int k = 0; k < 5; k++)
             has = has && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(models[m], keys[k]));
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(models[0], "confusion");
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(o, "run");
+    CHECK(cJSON_IsNumber(run) && run->valuedouble == 1, "the second lpt train continued run 1");
     CHECK(code == 0 && has && cJSON_GetArraySize(cm) == K_CLASSES,
           "lpt eval --json: overall/balanced/many/medium/few for fused and each expert");
     cJSON_Delete(o);
@@ -1039,8 +1100,8 @@ static void test_vulkan_smoke(void)
     char project[700], cpu_project[700];
     const char *config =
         "{\"seed\": 5, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
-        " \"train\": {\"batch_size\": 16, \"phase1_epochs\": 2, \"phase2_epochs\": 1,"
-        "  \"warmup_epochs\": 0, \"lr\": 0.05, \"lr_reference_batch\": 16},"
+        " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 2,"
+        "  \"phase2_epochs\": 1, \"warmup_epochs\": 0, \"lr\": 0.05, \"lr_reference_batch\": 16},"
         " \"scorer\": {\"epochs\": 1, \"batch_size\": 16, \"views\": 1, \"hidden\": 16},"
         " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}";
     if (!make_project("vulkan", project, sizeof project) ||
@@ -1064,6 +1125,7 @@ static void test_vulkan_smoke(void)
     double lv[4] = {NAN}, lc[4] = {NAN};
     int nv = epoch_values(project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lv, 4);
     int nc = epoch_values(cpu_project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lc, 4);
+    printf("phase-1 epoch-0 loss: Vulkan %.6f, CPU %.6f\n", lv[0], lc[0]);
     CHECK(nv == 2 && nc == 2 && fabs(lv[0] - lc[0]) <= 1e-3 * fabs(lc[0]) && isfinite(lv[1]),
           "phase-1 epoch-0 loss: Vulkan %.6f vs CPU %.6f (relative 1e-3)", lv[0], lc[0]);
     LptEvalOptions eo;
@@ -1101,8 +1163,8 @@ int main(int argc, char **argv)
     }
     snprintf(vision_file, sizeof vision_file, "%s/tiny_timm.safetensors", root);
     snprintf(vl_file, sizeof vl_file, "%s/tiny_openclip.safetensors", root);
-    bool ready = make_dataset() && write_backbone(vision_file, false, 1) &&
-                 write_backbone(vl_file, true, 2);
+    bool ready =
+        make_dataset() && write_backbone(vision_file, false, 1) && write_backbone(vl_file, true, 2);
     CHECK(ready, "dataset and backbones written under %s", root);
     if (ready && lpt) {
         test_cli(lpt);

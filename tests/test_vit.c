@@ -518,7 +518,7 @@ static void check_init_backbone(OpCheck *oc)
         lpt_vit_free(vit);
         return;
     }
-    float *buf = malloc(128 * 64 * sizeof *buf), *again = malloc(128 * 64 * sizeof *again);
+    float *buf = malloc(192 * 64 * sizeof *buf), *again = malloc(192 * 64 * sizeof *again);
     struct {
         const char *name;
         double lo, hi; /* range of every value */

@@ -257,6 +257,8 @@ static void check_case(Env *env, const Case *c)
               c->params, c->used, c->ignored, c->text);
     oc_expect(oc, fabsf(i->mean[0] - c->mean0) < 1e-7f && i->std[0] > 0.2f, what,
               "mean %g std %g", (double)i->mean[0], (double)i->std[0]);
+    oc_expect(oc, lpt_weights_file(w) && lpt_safetensors_count(lpt_weights_file(w)) == i->tensors,
+              what, "lpt_weights_file does not give the open file");
 
     /* the trainable fields are free: an LPT++ expert loads the same backbone */
     LptVitConfig lpt = i->vit;
@@ -826,8 +828,8 @@ static void check_cli(Env *env, const char *lpt)
     OpCheck *oc = env->oc;
     check_embed(env, lpt, "torchvision/vit_tiny.safetensors", "--heads 2", "cli.vit.features",
                 WIDTH, "torchvision");
-    check_embed(env, lpt, "openclip/open_clip_model.safetensors", "", "cli.clip.features",
-                PROJ, "openclip");
+    check_embed(env, lpt, "openclip/open_clip_model.safetensors", "--batch 1",
+                "cli.clip.features", PROJ, "openclip");
     char cmd[2048];
     static char out[1 << 16];
     snprintf(cmd, sizeof cmd, "'%s' embed --backbone '%s/hf_vit/model.safetensors' --backend %s "

@@ -6,6 +6,7 @@
 #include "lpt_app_config.h"
 #include "lpt_app_error.h"
 #include "lpt_build_id.h"
+#include "lpt_preferences_window.h"
 #include "lpt_resources.h"
 
 struct _LptApplication {
@@ -196,7 +197,7 @@ static void about_action(GSimpleAction *action, GVariant *parameter, gpointer us
 
     GtkWidget *about = adw_about_window_new();
     g_object_set(about, "transient-for", active_window(self), "application-name",
-                 _("LPT Studio"), "application-icon", APP_ID, "version", version,
+                 _("LPT Studio"), "application-icon", BASE_ID, "version", version,
                  "developer-name", _("The LPT Studio authors"), "developers", developers,
                  "comments",
                  _("Train image classifiers on your own long-tailed datasets, with honest "
@@ -208,6 +209,13 @@ static void about_action(GSimpleAction *action, GVariant *parameter, gpointer us
                  "translator-credits", _("translator-credits"), "debug-info", debug_info,
                  NULL);
     gtk_window_present(GTK_WINDOW(about));
+}
+
+static void preferences_action(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+    LptApplication *self = LPT_APPLICATION(user_data);
+    GtkWidget *preferences = lpt_preferences_window_new(GTK_WINDOW(active_window(self)));
+    gtk_window_present(GTK_WINDOW(preferences));
 }
 
 static void quit_action(GSimpleAction *action, GVariant *parameter, gpointer user_data)
@@ -225,6 +233,7 @@ static const GActionEntry app_actions[] = {
     {"open-recent", open_recent_action, "s", NULL, NULL, {0}},
     {"forget-recent", forget_recent_action, "s", NULL, NULL, {0}},
     {"about", about_action, NULL, NULL, NULL, {0}},
+    {"preferences", preferences_action, NULL, NULL, NULL, {0}},
     {"quit", quit_action, NULL, NULL, NULL, {0}},
 };
 
@@ -240,13 +249,14 @@ static void lpt_application_startup(GApplication *application)
         {"app.new-project", {"<Control>n", NULL}},
         {"app.open-project", {"<Control>o", NULL}},
         {"app.quit", {"<Control>q", NULL}},
+        {"app.preferences", {"<Control>comma", NULL}},
         {"window.close", {"<Control>w", NULL}},
         {"win.import('folder')", {"<Control>i", NULL}},
     };
 
     G_APPLICATION_CLASS(lpt_application_parent_class)->startup(application);
 
-    self->settings = g_settings_new(APP_ID);
+    self->settings = g_settings_new(BASE_ID);
     g_action_map_add_action_entries(G_ACTION_MAP(self), app_actions, G_N_ELEMENTS(app_actions),
                                     self);
     for (gsize i = 0; i < G_N_ELEMENTS(accels); i++)

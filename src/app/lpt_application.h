@@ -8,7 +8,7 @@
  * LPT_APPLICATION_MAX_RECENT).
  *
  * Application actions: new-project, open-project, open-recent(s: path), forget-recent(s),
- * about, quit.
+ * preferences, about, quit.
  *
  * Threads: main thread only.
  */

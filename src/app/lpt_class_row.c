@@ -10,6 +10,7 @@ struct _LptClassRow {
     gint64 class_id;
     char *name;
     gint64 counts[LPT_STORE_SPLIT_COUNT];
+    gint64 excluded;
     double share;
     LptGroup group;
 };
@@ -107,13 +108,14 @@ static void lpt_class_row_init(LptClassRow *self)
 }
 
 LptClassRow *lpt_class_row_new(gint64 class_id, const char *name,
-                               const gint64 counts[LPT_STORE_SPLIT_COUNT], double share,
-                               LptGroup group)
+                               const gint64 counts[LPT_STORE_SPLIT_COUNT], gint64 excluded,
+                               double share, LptGroup group)
 {
     LptClassRow *self = g_object_new(LPT_TYPE_CLASS_ROW, NULL);
     self->class_id = class_id;
     self->name = g_strdup(name);
     memcpy(self->counts, counts, sizeof self->counts);
+    self->excluded = excluded;
     self->share = CLAMP(share, 0.0, 1.0);
     self->group = group;
     return self;
@@ -136,6 +138,12 @@ gint64 lpt_class_row_get_count(LptClassRow *self, LptStoreSplit split)
     g_return_val_if_fail(LPT_IS_CLASS_ROW(self), 0);
     g_return_val_if_fail(split >= LPT_STORE_SPLIT_NONE && split <= LPT_STORE_SPLIT_TEST, 0);
     return self->counts[split];
+}
+
+gint64 lpt_class_row_get_excluded(LptClassRow *self)
+{
+    g_return_val_if_fail(LPT_IS_CLASS_ROW(self), 0);
+    return self->excluded;
 }
 
 gint64 lpt_class_row_get_total(LptClassRow *self)

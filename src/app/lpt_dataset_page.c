@@ -1,9 +1,10 @@
 /* lpt_dataset_page.c: the Dataset page (see the header).
  *
  * Layout (lpt_dataset_page.ui): an import bar (revealed while importing) over a stack of
- * "empty" (a status page with the three import buttons) and "classes": the summary, the
- * chart and the class table on the left, the warnings and the last import's report on the
- * right (hidden when both are empty).
+ * "empty" (a status page with the three import buttons) and "classes": a paned with the
+ * summary, the chart and the class table on the left, and on the right either the images of
+ * the class selected in the table (LptClassImages) or the warnings and the last import's
+ * report (hidden when there is none of these).
  */
 #include "lpt_dataset_page.h"
 
@@ -15,6 +16,7 @@
 #include "lpt_app_config.h"
 #include "lpt_class_row.h"
 #include "lpt_import_job.h"
+#include "lpt_split_dialog.h"
 
 #define REPORT_MAX_ROWS 200 /* files listed per kind of problem; the rest are counted */
 
@@ -32,7 +34,8 @@ struct _LptDatasetPage {
     LptLongTailChart *chart;
     GtkColumnView *class_view;
     GtkColumnViewColumn *images_column;
-    GtkWidget *side_panel;
+    GtkStack *side_stack;
+    LptClassImages *class_images;
     GtkWidget *warnings_box;
     GtkListBox *warnings_list;
     GtkWidget *report_box;
@@ -46,6 +49,9 @@ struct _LptDatasetPage {
     gulong changed_id;
     GListStore *class_store;      /* LptClassRow, by class id */
     GtkSortListModel *class_sort; /* class_store in the table's order */
+    GtkSingleSelection *class_selection; /* over class_sort: the class whose images show */
+    gboolean restoring;                  /* a reload puts the selection back: ignore it */
+    gboolean resplitting;                /* a re-split runs */
     GSettings *settings;
     LptImportJob *job; /* the running import, NULL when none */
     GCancellable *cancellable;
@@ -247,9 +253,57 @@ static void add_warning(LptDatasetPage *self, const char *title, GPtrArray *name
 static void update_side_panel(LptDatasetPage *self)
 {
     gboolean has_report = self->last_report != NULL;
+    gboolean has_class = lpt_class_images_get_class_id(self->class_images) != 0;
     gtk_widget_set_visible(self->warnings_box, self->n_warnings > 0);
     gtk_widget_set_visible(self->report_box, has_report);
-    gtk_widget_set_visible(self->side_panel, self->n_warnings > 0 || has_report);
+    gtk_stack_set_visible_child_name(self->side_stack, has_class ? "images" : "overview");
+    gtk_widget_set_visible(GTK_WIDGET(self->side_stack),
+                           has_class || self->n_warnings > 0 || has_report);
+}
+
+/* Shows the images of the class selected in the table, or none. */
+static void show_selected_class(LptDatasetPage *self)
+{
+    LptClassRow *row = gtk_single_selection_get_selected_item(self->class_selection);
+    if (row != NULL && self->project != NULL)
+        lpt_class_images_set_class(self->class_images, self->project,
+                                   lpt_class_row_get_class_id(row), lpt_class_row_get_name(row),
+                                   lpt_class_row_get_excluded(row));
+    else
+        lpt_class_images_set_class(self->class_images, NULL, 0, NULL, 0);
+    update_side_panel(self);
+}
+
+static void on_class_selected(GtkSingleSelection *selection, GParamSpec *pspec,
+                              gpointer user_data)
+{
+    LptDatasetPage *self = LPT_DATASET_PAGE(user_data);
+    if (!self->restoring)
+        show_selected_class(self);
+}
+
+/* After the rows were made again: selects the class whose images show, if it is still
+ * there, and refreshes them; else shows none. */
+static void restore_class_selection(LptDatasetPage *self, gint64 class_id)
+{
+    GListModel *model = G_LIST_MODEL(self->class_sort);
+    guint position = GTK_INVALID_LIST_POSITION;
+    for (guint i = 0; class_id != 0 && i < g_list_model_get_n_items(model); i++) {
+        g_autoptr(LptClassRow) row = g_list_model_get_item(model, i);
+        if (lpt_class_row_get_class_id(row) == class_id) {
+            position = i;
+            break;
+        }
+    }
+    self->restoring = TRUE;
+    gtk_single_selection_set_selected(self->class_selection, position);
+    self->restoring = FALSE;
+    LptClassRow *row = gtk_single_selection_get_selected_item(self->class_selection);
+    if (row != NULL)
+        lpt_class_images_refresh(self->class_images, lpt_class_row_get_name(row),
+                                 lpt_class_row_get_excluded(row));
+    else
+        lpt_class_images_set_class(self->class_images, NULL, 0, NULL, 0);
 }
 
 static void show_classes(LptDatasetPage *self, const LptStoreClass *classes,
@@ -283,6 +337,7 @@ static void show_classes(LptDatasetPage *self, const LptStoreClass *classes,
             show_toast(self, err.message);
     }
 
+    gint64 shown_class = lpt_class_images_get_class_id(self->class_images);
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_object_unref);
     for (size_t i = 0; i < n; i++) {
         gint64 class_total = 0;
@@ -290,10 +345,14 @@ static void show_classes(LptDatasetPage *self, const LptStoreClass *classes,
             class_total += counts[i].count[s];
         double share = total > 0 ? (double)class_total / (double)total : 0.0;
         g_ptr_array_add(rows, lpt_class_row_new(classes[i].id, classes[i].name,
-                                                counts[i].count, share, groups[i]));
+                                                counts[i].count, counts[i].excluded, share,
+                                                groups[i]));
     }
+    self->restoring = TRUE;
     g_list_store_splice(self->class_store, 0, g_list_model_get_n_items(G_LIST_MODEL(self->class_store)),
                         rows->pdata, rows->len);
+    self->restoring = FALSE;
+    restore_class_selection(self, shown_class);
 
     lpt_long_tail_chart_set_data(self->chart, (guint)n, names, group_counts, groups, NULL, ratio,
                                  has_split ? _("Training images per class")
@@ -586,12 +645,19 @@ static void show_report(LptDatasetPage *self)
 
 /* ---- Importing ---- */
 
+/* Import and re-split exclude each other; both need a project. */
+static void update_actions(LptDatasetPage *self)
+{
+    gboolean idle = self->project != NULL && self->job == NULL && !self->resplitting;
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "dataset.import", idle);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "dataset.split-settings", idle);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "dataset.cancel-import", self->job != NULL);
+}
+
 static void set_importing(LptDatasetPage *self, gboolean importing)
 {
     gtk_revealer_set_reveal_child(self->import_revealer, importing);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "dataset.import",
-                                  !importing && self->project != NULL);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "dataset.cancel-import", importing);
+    update_actions(self);
 }
 
 static void on_import_progress(LptImportJob *job, guint phase, gint64 scanned, gint64 imported,
@@ -668,7 +734,7 @@ gboolean lpt_dataset_page_import(LptDatasetPage *self, GFile *const *sources, gu
 {
     g_return_val_if_fail(LPT_IS_DATASET_PAGE(self), FALSE);
     g_return_val_if_fail(sources != NULL && n_sources > 0, FALSE);
-    if (self->job != NULL || self->project == NULL)
+    if (self->job != NULL || self->resplitting || self->project == NULL)
         return FALSE;
 
     g_autofree char *cache_dir = g_settings_get_string(self->settings, "cache-location");
@@ -699,7 +765,109 @@ gboolean lpt_dataset_page_is_importing(LptDatasetPage *self)
     return self->job != NULL;
 }
 
+/* ---- Re-split ---- */
+
+static void on_resplit_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(LptDatasetPage) self = LPT_DATASET_PAGE(user_data);
+    LptProject *project = LPT_PROJECT(source);
+    g_autoptr(GError) error = NULL;
+    LptResplitReport report = {0};
+    gboolean ok = lpt_project_resplit_finish(project, result, &report, &error);
+
+    if (ok) /* every view of the project reloads, this page among them */
+        lpt_project_notify_changed(project);
+    if (project != self->project) /* the page moved on to another project */
+        return;
+    self->resplitting = FALSE;
+    update_actions(self);
+    if (!ok) {
+        show_error_dialog(self, _("Re-split Failed"), error->message);
+        return;
+    }
+    g_autofree char *text = g_strdup_printf(
+        /* Translators: after a re-split: "412 images moved to another split, 120 kept the
+         * split their list file or folder gave" */
+        g_dngettext(GETTEXT_PACKAGE,
+                    "%lld image moved to another split, %lld kept the split their source gave",
+                    "%lld images moved to another split, %lld kept the split their source gave",
+                    plural_n(report.changed)),
+        (long long)report.changed, (long long)report.kept);
+    show_toast(self, text);
+}
+
+gboolean lpt_dataset_page_resplit(LptDatasetPage *self, const LptSplitConfig *cfg)
+{
+    g_return_val_if_fail(LPT_IS_DATASET_PAGE(self), FALSE);
+    g_return_val_if_fail(cfg != NULL, FALSE);
+    if (self->project == NULL || self->job != NULL || self->resplitting)
+        return FALSE;
+
+    self->resplitting = TRUE;
+    update_actions(self);
+    lpt_project_resplit_async(self->project, cfg, on_resplit_done, g_object_ref(self));
+    return TRUE;
+}
+
+gboolean lpt_dataset_page_is_resplitting(LptDatasetPage *self)
+{
+    g_return_val_if_fail(LPT_IS_DATASET_PAGE(self), FALSE);
+    return self->resplitting;
+}
+
+static void on_split_response(AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+    LptDatasetPage *self = LPT_DATASET_PAGE(user_data);
+    if (!g_str_equal(response, "resplit"))
+        return;
+    LptSplitConfig cfg;
+    lpt_split_dialog_get_config(LPT_SPLIT_DIALOG(dialog), &cfg);
+    lpt_dataset_page_resplit(self, &cfg);
+}
+
+/* The project's split settings: the latest stored, else the defaults. */
+static void current_split_config(LptDatasetPage *self, LptSplitConfig *cfg)
+{
+    LptStoreSplitSettings latest = {0};
+    lpt_split_config_default(cfg);
+    if (lpt_store_split_latest(lpt_project_get_store(self->project), &latest, NULL) != LPT_OK ||
+        latest.id == 0)
+        return;
+    LptSplitConfig stored = {
+        .train_fraction = latest.train_fraction,
+        .val_fraction = latest.val_fraction,
+        .test_fraction = latest.test_fraction,
+        .min_per_class = latest.min_per_class,
+        .seed = latest.seed,
+    };
+    /* A row of user-given splits may hold fractions that do not sum to 1: keep the seed. */
+    if (lpt_split_targets(&stored, 0, NULL, NULL, NULL, NULL) == LPT_OK)
+        *cfg = stored;
+    else
+        cfg->seed = latest.seed;
+}
+
 /* ---- Actions ---- */
+
+static void split_settings_action(GtkWidget *widget, const char *action_name,
+                                  GVariant *parameter)
+{
+    LptDatasetPage *self = LPT_DATASET_PAGE(widget);
+    if (self->project == NULL)
+        return;
+    LptSplitConfig cfg;
+    current_split_config(self, &cfg);
+    GtkRoot *root = gtk_widget_get_root(widget);
+    GtkWidget *dialog = lpt_split_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, &cfg);
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_split_response), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void hide_images_action(GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+    LptDatasetPage *self = LPT_DATASET_PAGE(widget);
+    gtk_single_selection_set_selected(self->class_selection, GTK_INVALID_LIST_POSITION);
+}
 
 static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data)
 {
@@ -802,6 +970,8 @@ void lpt_dataset_page_set_project(LptDatasetPage *self, LptProject *project)
     forget_job(self);
     if (self->project != NULL)
         g_signal_handler_disconnect(self->project, self->changed_id);
+    self->resplitting = FALSE; /* a re-split of the old project ends on its own */
+    lpt_class_images_set_class(self->class_images, NULL, 0, NULL, 0);
     g_set_object(&self->project, project);
     self->changed_id = project != NULL ? g_signal_connect(project, "changed",
                                                           G_CALLBACK(on_project_changed), self)
@@ -824,6 +994,7 @@ static void lpt_dataset_page_dispose(GObject *object)
     if (self->project != NULL)
         g_signal_handler_disconnect(self->project, self->changed_id);
     g_clear_object(&self->project);
+    g_clear_object(&self->class_selection);
     g_clear_object(&self->class_sort);
     g_clear_object(&self->class_store);
     g_clear_object(&self->settings);
@@ -853,6 +1024,7 @@ static void lpt_dataset_page_class_init(LptDatasetPageClass *klass)
 
     g_type_ensure(LPT_TYPE_CLASS_ROW);
     g_type_ensure(LPT_TYPE_LONG_TAIL_CHART);
+    g_type_ensure(LPT_TYPE_CLASS_IMAGES);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 APP_RESOURCE_PATH "/lpt_dataset_page.ui");
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, import_revealer);
@@ -865,7 +1037,8 @@ static void lpt_dataset_page_class_init(LptDatasetPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, chart);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, class_view);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, images_column);
-    gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, side_panel);
+    gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, side_stack);
+    gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, class_images);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, warnings_box);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, warnings_list);
     gtk_widget_class_bind_template_child(widget_class, LptDatasetPage, report_box);
@@ -884,6 +1057,10 @@ static void lpt_dataset_page_class_init(LptDatasetPageClass *klass)
     gtk_widget_class_install_action(widget_class, "dataset.import", "s", import_action);
     gtk_widget_class_install_action(widget_class, "dataset.cancel-import", NULL,
                                     cancel_import_action);
+    gtk_widget_class_install_action(widget_class, "dataset.split-settings", NULL,
+                                    split_settings_action);
+    gtk_widget_class_install_action(widget_class, "dataset.hide-images", NULL,
+                                    hide_images_action);
 }
 
 static void lpt_dataset_page_init(LptDatasetPage *self)
@@ -891,14 +1068,18 @@ static void lpt_dataset_page_init(LptDatasetPage *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     self->toast_overlay = ADW_TOAST_OVERLAY(adw_bin_get_child(ADW_BIN(self)));
 
-    self->settings = g_settings_new(APP_ID);
+    self->settings = g_settings_new(BASE_ID);
     self->class_store = g_list_store_new(LPT_TYPE_CLASS_ROW);
     GtkSorter *sorter = gtk_column_view_get_sorter(self->class_view);
     self->class_sort = gtk_sort_list_model_new(g_object_ref(G_LIST_MODEL(self->class_store)),
                                                g_object_ref(sorter));
-    GtkNoSelection *selection = gtk_no_selection_new(g_object_ref(G_LIST_MODEL(self->class_sort)));
-    gtk_column_view_set_model(self->class_view, GTK_SELECTION_MODEL(selection));
-    g_object_unref(selection);
+    self->class_selection =
+        gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->class_sort)));
+    gtk_single_selection_set_autoselect(self->class_selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->class_selection, TRUE);
+    g_signal_connect(self->class_selection, "notify::selected", G_CALLBACK(on_class_selected),
+                     self);
+    gtk_column_view_set_model(self->class_view, GTK_SELECTION_MODEL(self->class_selection));
     gtk_column_view_sort_by_column(self->class_view, self->images_column, GTK_SORT_DESCENDING);
 
     set_importing(self, FALSE);
@@ -909,6 +1090,12 @@ GListModel *lpt_dataset_page_get_class_model(LptDatasetPage *self)
 {
     g_return_val_if_fail(LPT_IS_DATASET_PAGE(self), NULL);
     return G_LIST_MODEL(self->class_sort);
+}
+
+LptClassImages *lpt_dataset_page_get_class_images(LptDatasetPage *self)
+{
+    g_return_val_if_fail(LPT_IS_DATASET_PAGE(self), NULL);
+    return self->class_images;
 }
 
 LptLongTailChart *lpt_dataset_page_get_chart(LptDatasetPage *self)

@@ -1,5 +1,6 @@
 /* lpt_dataset_page.h: the Dataset page — import, the class table, the long-tail chart, the
- * warnings and the report of the last import (product.md workflows 2 and 3).
+ * warnings, the report of the last import, the images of a class, and the split settings
+ * (product.md workflows 2 and 3).
  *
  * The page shows its project (held while set) and reloads whenever the project emits
  * ::changed. Imports run as an LptImportJob on a worker thread with a progress bar and
@@ -12,12 +13,20 @@
  * fewer than LPT_DATASET_PAGE_FEW_IMAGES images, classes with no train, val or test image,
  * images in no split.
  *
+ * Selecting a class in the table shows its images beside it (LptClassImages: thumbnails,
+ * exclude, relabel); the selection and the grid's scroll position survive reloads.
+ *
+ * Split settings (the Splits button, dataset.split-settings): an LptSplitDialog with the
+ * project's latest settings; "Re-split" runs lpt_project_resplit_async (one import or one
+ * re-split at a time), then the project changes and a toast says how many images moved.
+ *
  * Threads: main thread only.
  */
 #pragma once
 
 #include <adwaita.h>
 
+#include "lpt_class_images.h"
 #include "lpt_import.h"
 #include "lpt_long_tail_chart.h"
 #include "lpt_project.h"
@@ -41,10 +50,16 @@ gboolean lpt_dataset_page_import(LptDatasetPage *self, GFile *const *sources, gu
 void lpt_dataset_page_cancel_import(LptDatasetPage *self);
 gboolean lpt_dataset_page_is_importing(LptDatasetPage *self);
 
+/* Re-assigns the splits under cfg as the split dialog's "Re-split" does. Refused (FALSE)
+ * while an import or a re-split runs or without a project. */
+gboolean lpt_dataset_page_resplit(LptDatasetPage *self, const LptSplitConfig *cfg);
+gboolean lpt_dataset_page_is_resplitting(LptDatasetPage *self);
+
 /* What the page shows (for tests): the class table's rows (LptClassRow, in the table's
  * sort order), the chart, the warnings listed, the last import's report (NULL: none yet or
- * it failed) and its error (NULL: none). */
+ * it failed) and its error (NULL: none); the images of the selected class. */
 GListModel *lpt_dataset_page_get_class_model(LptDatasetPage *self);
+LptClassImages *lpt_dataset_page_get_class_images(LptDatasetPage *self);
 LptLongTailChart *lpt_dataset_page_get_chart(LptDatasetPage *self);
 guint lpt_dataset_page_get_n_warnings(LptDatasetPage *self);
 const LptImportReport *lpt_dataset_page_get_last_report(LptDatasetPage *self);

@@ -118,3 +118,70 @@ void lpt_project_notify_changed(LptProject *self)
     g_return_if_fail(LPT_IS_PROJECT(self));
     g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
+
+/* ---- Re-split ---- */
+
+/* What the worker thread owns while a re-split runs (the GTask's task data). */
+typedef struct {
+    LptStore *store; /* the worker's connection; closed on the worker */
+    LptSplitConfig config;
+    LptResplitReport report;
+} ResplitTask;
+
+static void resplit_task_free(gpointer data)
+{
+    ResplitTask *task = data;
+    lpt_store_close(task->store);
+    g_free(task);
+}
+
+static void resplit_thread(GTask *gtask, gpointer source_object, gpointer task_data,
+                           GCancellable *cancellable)
+{
+    ResplitTask *task = task_data;
+    LptError err = {0};
+    LptStatus status = lpt_resplit_run(task->store, &task->config, &task->report, &err);
+    lpt_store_close(task->store);
+    task->store = NULL;
+    if (status == LPT_OK) {
+        g_task_return_boolean(gtask, TRUE);
+    } else {
+        GError *error = NULL;
+        lpt_app_error_from_core(&error, &err);
+        g_task_return_error(gtask, error);
+    }
+}
+
+void lpt_project_resplit_async(LptProject *self, const LptSplitConfig *cfg,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_return_if_fail(LPT_IS_PROJECT(self));
+    g_return_if_fail(cfg != NULL);
+
+    g_autoptr(GTask) gtask = g_task_new(self, NULL, callback, user_data);
+    GError *error = NULL;
+    LptStore *store = lpt_project_open_thread_store(self, &error);
+    if (store == NULL) {
+        g_task_return_error(gtask, error);
+        return;
+    }
+    ResplitTask *task = g_new0(ResplitTask, 1);
+    task->store = store;
+    task->config = *cfg;
+    g_task_set_task_data(gtask, task, resplit_task_free);
+    g_task_run_in_thread(gtask, resplit_thread);
+}
+
+gboolean lpt_project_resplit_finish(LptProject *self, GAsyncResult *result,
+                                    LptResplitReport *report, GError **error)
+{
+    g_return_val_if_fail(LPT_IS_PROJECT(self), FALSE);
+    g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+
+    if (!g_task_propagate_boolean(G_TASK(result), error))
+        return FALSE;
+    const ResplitTask *task = g_task_get_task_data(G_TASK(result));
+    if (report != NULL)
+        *report = task->report;
+    return TRUE;
+}

@@ -7,8 +7,8 @@
  * lpt_project_open_thread_store() and close them when done; the lock lasts until the last
  * connection closes.
  *
- * After a worker thread has written to the project (an import), the main thread calls
- * lpt_project_notify_changed(), which emits ::changed so that every page reloads.
+ * After a worker thread has written to the project (an import, a re-split), the main thread
+ * calls lpt_project_notify_changed(), which emits ::changed so that every page reloads.
  *
  * Threads: the main thread only, except where a function says otherwise.
  */
@@ -16,6 +16,7 @@
 
 #include <gio/gio.h>
 
+#include "lpt_resplit.h"
 #include "lpt_store.h"
 
 G_BEGIN_DECLS
@@ -42,5 +43,15 @@ LptStore *lpt_project_open_thread_store(LptProject *self, GError **error);
 
 /* Emits ::changed: the project's content changed, views reload. */
 void lpt_project_notify_changed(LptProject *self);
+
+/* Re-assigns the splits under cfg (lpt_resplit_run, one transaction) on a worker thread with
+ * a connection of its own; the task holds the project until it is done. The caller emits
+ * ::changed after a success. */
+void lpt_project_resplit_async(LptProject *self, const LptSplitConfig *cfg,
+                               GAsyncReadyCallback callback, gpointer user_data);
+/* TRUE with *report (may be NULL) filled, or FALSE with error set (LPT_CORE_ERROR); the
+ * project is then as it was. */
+gboolean lpt_project_resplit_finish(LptProject *self, GAsyncResult *result,
+                                    LptResplitReport *report, GError **error);
 
 G_END_DECLS

@@ -122,7 +122,7 @@ static void lpt_welcome_page_init(LptWelcomePage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
 
-    self->settings = g_settings_new(APP_ID);
+    self->settings = g_settings_new(BASE_ID);
     g_signal_connect(self->settings, "changed::recent-projects", G_CALLBACK(on_recent_changed),
                      self);
     reload_recent(self);

@@ -180,8 +180,10 @@ static void lpt_window_class_init(LptWindowClass *klass)
 static void lpt_window_init(LptWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    if (g_str_equal(PROFILE, "development")) /* the striped header bar of development builds */
+        gtk_widget_add_css_class(GTK_WIDGET(self), "devel");
 
-    self->settings = g_settings_new(APP_ID);
+    self->settings = g_settings_new(BASE_ID);
     gtk_window_set_default_size(GTK_WINDOW(self),
                                 g_settings_get_int(self->settings, "window-width"),
                                 g_settings_get_int(self->settings, "window-height"));

@@ -3,7 +3,8 @@
  *
  * A window shows at most one project and holds it (LptProject) while it does; closing the
  * window lets it go, which releases the project's instance lock. Window size and state are
- * read from GSettings when the window is made and written back when it closes.
+ * read from GSettings when the window is made and written back when it closes. In a
+ * development build (PROFILE "development") the window has the style class "devel".
  *
  * Threads: main thread only.
  */

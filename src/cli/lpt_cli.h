@@ -22,6 +22,9 @@ int lpt_cmd_stats(int argc, char **argv);
 int lpt_cmd_train(int argc, char **argv);
 int lpt_cmd_eval(int argc, char **argv);
 int lpt_cmd_embed(int argc, char **argv);
+int lpt_cmd_pretrain(int argc, char **argv);
+int lpt_cmd_backbone(int argc, char **argv);
+int lpt_cmd_demo(int argc, char **argv);
 
 /* Parses the options every compute command takes: --backend cpu|vulkan, --device N|NAME,
  * --threads N. Consumed arguments are removed from argv; returns false (after printing why)

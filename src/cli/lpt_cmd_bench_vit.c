@@ -1,5 +1,5 @@
 /* lpt_cmd_bench_vit.c: `lpt bench vit [--backend cpu|vulkan] [--device N] [--threads N]
- * [--batch 8,32] [--what forward,phase1,phase2] [--seconds S] [--no-torch]
+ * [--batch 8,32] [--what forward,phase1,phase2] [--seconds S] [--memory GIB] [--no-torch]
  * [--torch-script PATH] [--json]`.
  *
  * ViT-B/16 at 224 with random frozen weights and the LPT++ defaults of lpt_vit_config_init
@@ -12,7 +12,7 @@
  *            before L/2 run once, no backward for the query pass), A-GCL + key loss, backward
  *            to the pool, keys and head, SGD update.
  * A batch that does not fit the memory budget (device-local memory on Vulkan, physical memory
- * on the CPU; 80 %, less the weights) is split into micro-batches by
+ * on the CPU; 80 %, less the weights; or --memory) is split into micro-batches by
  * lpt_vit_activation_bytes, gradients accumulating across them; a forward that still runs out
  * of memory halves the micro-batch. In the same run, after ours, PyTorch's figures for the
  * same work: scripts/bench_torch_vit.py under OMP_WAIT_POLICY=PASSIVE with our thread count
@@ -41,7 +41,8 @@
 
 #define USAGE                                                                                  \
     "usage: lpt bench vit [--backend cpu|vulkan] [--device N] [--threads N] [--batch 8,32] "   \
-    "[--what forward,phase1,phase2] [--seconds S] [--no-torch] [--torch-script PATH] [--json]"
+    "[--what forward,phase1,phase2] [--seconds S] [--memory GIB] [--no-torch] "                \
+    "[--torch-script PATH] [--json]"
 #define MAX_BATCHES 8
 #define CLASSES 10
 #define N_WHAT 3
@@ -54,6 +55,7 @@ typedef struct Options {
     int batches[MAX_BATCHES], n_batches;
     bool what[N_WHAT];
     double seconds;
+    double memory; /* activation budget in bytes; 0 = from the device */
     bool torch, json;
     const char *script;
 } Options;
@@ -454,6 +456,10 @@ int lpt_cmd_bench_vit(int argc, char **argv)
             o.seconds = has_value ? atof(argv[++i]) : 0;
             if (!(o.seconds > 0 && o.seconds < 3600))
                 return lpt_cli_usage_error("bench vit", "--seconds takes a time in (0, 3600)");
+        } else if (strcmp(a, "--memory") == 0) {
+            o.memory = has_value ? atof(argv[++i]) * 1073741824.0 : 0;
+            if (!(o.memory >= 1048576.0 && o.memory < 1e15))
+                return lpt_cli_usage_error("bench vit", "--memory takes GiB (at least 0.001)");
         } else if (strcmp(a, "--torch-script") == 0 && has_value) {
             o.script = argv[++i];
         } else {
@@ -481,18 +487,22 @@ int lpt_cmd_bench_vit(int argc, char **argv)
     for (int i = 0; lpt_vit_tensor_name(b.vit, i); i++)
         weights += lpt_vit_tensor(b.vit, lpt_vit_tensor_name(b.vit, i))->count * 4 *
                    (lpt_vit_tensor_trainable(b.vit, i) ? 3 : 1);
-    size_t budget = memory_budget(b.be, weights);
+    size_t budget = o.memory > 0 ? (size_t)o.memory : memory_budget(b.be, weights);
 
     for (int bi = 0; bi < o.n_batches; bi++)
         for (int k = 0; k < N_WHAT; k++) {
             if (!o.what[k])
                 continue;
             Figure *f = &figs[n_figs++];
+            /* the largest micro-batch that fits, then the batch split evenly */
             int batch = o.batches[bi], micro = batch;
-            if (budget > 0)
+            if (budget > 0) {
                 while (micro > 1 &&
                        lpt_vit_activation_bytes(&cfg, micro, what_mode[k], k != 0) > budget)
-                    micro = (micro + 1) / 2;
+                    micro--;
+                int parts = (batch + micro - 1) / micro;
+                micro = (batch + parts - 1) / parts;
+            }
             *f = (Figure){.batch = batch, .what = k, .micro = micro};
             measure(&b, &cfg, f, o.seconds);
             if (!f->ok)

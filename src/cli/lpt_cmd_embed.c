@@ -85,11 +85,11 @@ static void print_info(const char *path, const LptWeightsInfo *i, const char *ba
     else
         printf("\"config\": null, ");
     printf("\"depth\": %d, \"width\": %d, \"heads\": %d, \"heads_from\": \"%s\", \"mlp\": %d, "
-           "\"patch\": %d, \"image\": %d, \"eps\": %.9g, \"eps_from\": \"%s\", \"act\": \"%s\", "
+           "\"patch\": %d, \"image\": %d, \"eps\": %.7g, \"eps_from\": \"%s\", \"act\": \"%s\", "
            "\"act_from\": \"%s\", \"clip_style\": %s, \"proj_dim\": %d, \"identity_proj\": %s, "
            "\"feature_width\": %d, \"params\": %zu, \"tensors\": %d, \"tensors_used\": %d, "
            "\"tensors_ignored\": %d, \"text_tensors\": %d, \"resize\": %d, "
-           "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g]}, \"backend\": \"%s\", "
+           "\"mean\": [%.7g, %.7g, %.7g], \"std\": [%.7g, %.7g, %.7g]}, \"backend\": \"%s\", "
            "\"images\": [",
            v->depth, v->width, v->heads, lpt_cli_json_escape(i->heads_from, e[3], sizeof e[3]),
            v->mlp, v->patch, v->image, (double)v->eps,

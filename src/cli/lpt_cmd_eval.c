@@ -25,9 +25,9 @@
 #include "lpt_train.h"
 
 #define USAGE                                                                                      \
-    "usage: lpt eval --project FILE [--run ID] [--split test|val|train] [--no-record]\n"          \
-    "                [--backend cpu|vulkan] [--device N] [--threads N] [--json]\n"                \
-    "  Evaluates each expert alone and the fused model on the split (test by default) and\n"      \
+    "usage: lpt eval --project FILE [--run ID] [--split test|val|train] [--no-record]\n"           \
+    "                [--backend cpu|vulkan] [--device N] [--threads N] [--json]\n"                 \
+    "  Evaluates each expert alone and the fused model on the split (test by default) and\n"       \
     "  records every image's prediction in the project."
 
 static atomic_bool cancel_flag;
@@ -177,9 +177,9 @@ static void print_text(const LptEvalReport *r, LptStoreSplit split)
     for (int k = 0; k < r->num_classes; k++) {
         const LptEvalClass *c = &f->classes[k];
         char p[16], rc[16];
-        printf("  %-24.24s %7lld %6s %7lld %9s %7s\n", r->class_names[k],
-               (long long)c->train_count, lpt_group_name(c->group), (long long)c->support,
-               pct(c->precision, p, sizeof p), pct(c->recall, rc, sizeof rc));
+        printf("  %-24.24s %7lld %6s %7lld %9s %7s\n", r->class_names[k], (long long)c->train_count,
+               lpt_group_name(c->group), (long long)c->support, pct(c->precision, p, sizeof p),
+               pct(c->recall, rc, sizeof rc));
     }
 }
 

@@ -27,12 +27,12 @@
 #include "lpt_train.h"
 
 #define USAGE                                                                                      \
-    "usage: lpt train --project FILE [--phase 1|2|3|all] [--expert vision|vl] [--config FILE]\n"  \
-    "                 [--run ID] [--new] [--backend cpu|vulkan] [--device N] [--threads N]\n"     \
+    "usage: lpt train --project FILE [--phase 1|2|3|all] [--expert vision|vl] [--config FILE]\n"   \
+    "                 [--run ID] [--new] [--backend cpu|vulkan] [--device N] [--threads N]\n"      \
     "                 [--json]\n"                                                                  \
-    "  Trains every phase in order (phase 1 of each expert, phase 2 of each, phase 3 the\n"       \
-    "  scorer), or the phase / expert asked for. Without --run, the latest run with the same\n"  \
-    "  config continues from its last checkpoints; --new always starts a new run.\n"             \
+    "  Trains every phase in order (phase 1 of each expert, phase 2 of each, phase 3 the\n"        \
+    "  scorer), or the phase / expert asked for. Without --run, the latest run with the same\n"    \
+    "  config continues from its last checkpoints; --new always starts a new run.\n"               \
     "  --config: a JSON file read onto the method's defaults (lpt_run_config.h)."
 
 static atomic_bool cancel_flag;
@@ -169,8 +169,8 @@ static bool on_progress(const LptTrainProgress *p, void *user)
         rate(p->val_balanced, vb, sizeof vb);
         printf("phase %d %-6s epoch %3d/%d  loss %.4f  lr %.2e  val overall %s  balanced %s  "
                "ETA %s\n",
-               p->phase, lpt_store_expert_name(p->expert), p->epoch + 1, p->epochs, p->loss,
-               p->lr, vo, vb, duration(p->eta_seconds, eta, sizeof eta));
+               p->phase, lpt_store_expert_name(p->expert), p->epoch + 1, p->epochs, p->loss, p->lr,
+               vo, vb, duration(p->eta_seconds, eta, sizeof eta));
         fflush(stdout);
     }
     return true;
@@ -284,9 +284,7 @@ int lpt_cmd_train(int argc, char **argv)
     free(config);
     if (out.drawn)
         fprintf(stderr, "\r\033[K");
-    const char *status = st == LPT_OK              ? "done"
-                         : st == LPT_ERR_CANCELLED ? "cancelled"
-                                                   : "failed";
+    const char *status = st == LPT_OK ? "done" : st == LPT_ERR_CANCELLED ? "cancelled" : "failed";
     if (out.json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "event", "done");

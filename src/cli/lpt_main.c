@@ -21,6 +21,9 @@ static const Command commands[] = {
     {"train", lpt_cmd_train, "`lpt train --project FILE [--phase 1|2|3|all] [--expert vision|vl]`"},
     {"eval", lpt_cmd_eval, "`lpt eval --project FILE [--run ID] [--split test] [--json]`"},
     {"embed", lpt_cmd_embed, "`lpt embed --backbone FILE [--json] IMAGE...`: features"},
+    {"pretrain", lpt_cmd_pretrain, "`lpt pretrain --data DIR --out FILE`: ViT from scratch"},
+    {"backbone", lpt_cmd_backbone, "`lpt backbone add|list --project FILE`: weight files"},
+    {"demo", lpt_cmd_demo, "`lpt demo [--out DIR]`: Fashion-MNIST-LT end to end, then the GUI"},
 };
 
 static void usage(FILE *to)

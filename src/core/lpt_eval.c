@@ -93,8 +93,8 @@ LptStatus lpt_eval_add(LptEval *ev, int label, const float *probs, LptError *err
     if (!ev || !probs)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "eval: NULL argument");
     if (label < 0 || label >= ev->K)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "eval: label %d outside [0, %d)", label, ev->K);
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "eval: label %d outside [0, %d)",
+                             label, ev->K);
     for (int k = 0; k < ev->K; k++)
         if (isnan(probs[k]))
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,

@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +38,11 @@ typedef struct LayerNames {
 /* The emitter's state: sizes, shared constants, the first error. */
 typedef struct Ex {
     LptOnnxGraph *g;
+    const char *scope; /* every name starts with it */
     LptVit *vit;
     const LptVitConfig *cfg;
     LptVitMode mode;
-    int L, C, H, D, T, N, P, R, M, K, Cf, G, topk, mlp, p, S;
+    int L, C, H, D, T, N, P, R, M, K, Cf, G, topk, mlp, p;
     bool prompts, adapters;
     LayerNames *layers;                    /* [L] */
     const char *heads_shape, *merge_shape; /* [0, 0, H, D], [0, 0, C] */
@@ -50,6 +50,7 @@ typedef struct Ex {
     const char *attn_scale, *norm_eps;     /* scalars 1 / sqrt(D), 1e-12 */
     const char *row0_starts, *row0_ends, *axis1; /* Slice of row 0 along axis 1 */
     const char *cls_shape;                 /* [0, C] */
+    const char *act_k[3];                  /* GELU: sqrt 2, 1, 0.5; QuickGELU: 1.702 */
     LptStatus st;
     LptError *err;
 } Ex;
@@ -229,7 +230,7 @@ static void layer_consts(Ex *e, int i)
     FETCH(fc1_b, "blocks.%d.fc1.bias");
     FETCH(fc2_w, "blocks.%d.fc2.weight");
     FETCH(fc2_b, "blocks.%d.fc2.bias");
-    lpt_onnx_graph_scope(e->g, "blocks.%d", i);
+    lpt_onnx_graph_scope(e->g, "%s/blocks.%d", e->scope, i);
     ln->ln1_w = vec(e, "ln1.weight", ln1_w, C);
     ln->ln1_b = vec(e, "ln1.bias", ln1_b, C);
     ln->wq = weight_t(e, "q.weight", qkv_w, 0, C, C);
@@ -307,6 +308,15 @@ static void shared_consts(Ex *e, const char *images)
     float scale = 1.0f / sqrtf((float)e->D), eps = (float)NORM_EPS; /* as lpt_attention */
     e->attn_scale = const_f32(e, "attn_scale", NULL, 0, &scale);
     e->norm_eps = const_f32(e, "norm_eps", NULL, 0, &eps);
+    if (e->cfg->act == LPT_VIT_ACT_QUICK_GELU) {
+        float k = 1.702f;
+        e->act_k[0] = const_f32(e, "quick_gelu_k", NULL, 0, &k);
+    } else {
+        float k[3] = {1.41421356237309504880f, 1.0f, 0.5f};
+        e->act_k[0] = const_f32(e, "gelu_sqrt2", NULL, 0, &k[0]);
+        e->act_k[1] = const_f32(e, "gelu_one", NULL, 0, &k[1]);
+        e->act_k[2] = const_f32(e, "gelu_half", NULL, 0, &k[2]);
+    }
     if (e->prompts) { /* [N] from the images' shape, then [N, 1, 1] */
         LptOnnxAttr range[2] = {LPT_ONNX_ATTR_I("start", 0), LPT_ONNX_ATTR_I("end", 1)};
         const char *n = node(e, "Shape", (const char *[]){images}, 1, range, 2);
@@ -362,18 +372,11 @@ static const char *attention(Ex *e, const char *q, const char *k, const char *v)
 
 static const char *activation(Ex *e, const char *u)
 {
-    if (e->cfg->act == LPT_VIT_ACT_QUICK_GELU) { /* x sigmoid(1.702 x) */
-        float k = 1.702f;
-        const char *c = const_f32(e, "quick_gelu", NULL, 0, &k);
-        return OP2(e, "Mul", u, OP1(e, "Sigmoid", OP2(e, "Mul", u, c)));
-    }
+    if (e->cfg->act == LPT_VIT_ACT_QUICK_GELU) /* x sigmoid(1.702 x) */
+        return OP2(e, "Mul", u, OP1(e, "Sigmoid", OP2(e, "Mul", u, e->act_k[0])));
     /* 0.5 x (1 + erf(x / sqrt 2)) */
-    float k[3] = {1.41421356237309504880f, 1.0f, 0.5f};
-    const char *sqrt2 = const_f32(e, "gelu_sqrt2", NULL, 0, &k[0]);
-    const char *one = const_f32(e, "gelu_one", NULL, 0, &k[1]);
-    const char *half = const_f32(e, "gelu_half", NULL, 0, &k[2]);
-    const char *erf = OP1(e, "Erf", OP2(e, "Div", u, sqrt2));
-    return OP2(e, "Mul", OP2(e, "Mul", u, OP2(e, "Add", erf, one)), half);
+    const char *erf = OP1(e, "Erf", OP2(e, "Div", u, e->act_k[0]));
+    return OP2(e, "Mul", OP2(e, "Mul", u, OP2(e, "Add", erf, e->act_k[1])), e->act_k[2]);
 }
 
 /* Block i on x [N, T, C]; the last block returns the class-token row [N, 1, C] only. sel
@@ -381,7 +384,7 @@ static const char *activation(Ex *e, const char *u)
 static const char *block(Ex *e, int i, const char *x, const char *sel)
 {
     const LayerNames *ln = &e->layers[i];
-    lpt_onnx_graph_scope(e->g, "blocks.%d%s", i, sel ? "/group" : "");
+    lpt_onnx_graph_scope(e->g, "%s/blocks.%d%s", e->scope, i, sel ? "/group" : "");
     const char *a1 = layernorm(e, x, ln->ln1_w, ln->ln1_b);
     const char *q_in = a1, *res = x;
     if (i == e->L - 1) { /* the class token's row: its query and residual */
@@ -450,7 +453,7 @@ static const char *embed(Ex *e, const char *images)
     float *pb = e->cfg->clip_style ? NULL : fetch(e, "patch.bias", NULL);
     float *cls = fetch(e, "cls", NULL);
     float *pos = fetch(e, "pos", &count);
-    lpt_onnx_graph_scope(e->g, "embed");
+    lpt_onnx_graph_scope(e->g, "%s/embed", e->scope);
     int64_t wdims[4] = {C, 3, e->p, e->p}, tdims[3] = {1, T, C};
     const char *w = const_f32(e, "patch.weight", wdims, 4, pw);
     const char *b = pb ? vec(e, "patch.bias", pb, C) : NULL;
@@ -497,6 +500,7 @@ LptStatus lpt_onnx_emit_expert(LptOnnxGraph *g, LptVit *vit, LptVitMode mode,
     const LptVitConfig *cfg = lpt_vit_config(vit);
     Ex e = {0};
     e.g = g;
+    e.scope = scope;
     e.vit = vit;
     e.cfg = cfg;
     e.mode = mode;
@@ -516,7 +520,6 @@ LptStatus lpt_onnx_emit_expert(LptOnnxGraph *g, LptVit *vit, LptVitMode mode,
     e.topk = cfg->pool_top_k;
     e.mlp = cfg->mlp;
     e.p = cfg->patch;
-    e.S = cfg->image;
     e.prompts = mode != LPT_VIT_PLAIN && e.P > 0;
     e.adapters = mode != LPT_VIT_PLAIN && e.R > 0;
     memset(out, 0, sizeof *out);
@@ -596,24 +599,27 @@ void lpt_onnx_expert_options_init(LptOnnxExpertOptions *opt, const LptVitConfig 
     opt->prob_scale = 20.0f;
 }
 
-/* True when every value of the tensor `name` (or of its row `row` of `len` values, row >= 0)
- * is zero; false with *st set when it cannot be read. */
-static bool all_zero(LptVit *vit, const char *name, int row, size_t len, LptStatus *st,
-                     LptError *err)
+/* The first row of the tensor `name` ([rows, n / rows]) whose values are all zero, or -1
+ * (also with *st set when it cannot be read). */
+static int zero_row(LptVit *vit, const char *name, int rows, LptStatus *st, LptError *err)
 {
-    size_t n = lpt_vit_tensor(vit, name)->count;
+    size_t n = lpt_vit_tensor(vit, name)->count, len = n / (size_t)rows;
     float *v = malloc(n * sizeof *v);
     if (!v) {
         *st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of host memory");
-        return false;
+        return -1;
     }
     *st = lpt_vit_get(vit, name, v, n, err);
-    size_t first = row >= 0 ? (size_t)row * len : 0, end = row >= 0 ? first + len : n;
-    bool zero = *st == LPT_OK;
-    for (size_t j = first; j < end && zero; j++)
-        zero = v[j] == 0.0f;
+    int found = -1;
+    for (int r = 0; r < rows && found < 0 && *st == LPT_OK; r++) {
+        bool zero = true;
+        for (size_t j = (size_t)r * len; j < (size_t)(r + 1) * len && zero; j++)
+            zero = v[j] == 0.0f;
+        if (zero)
+            found = r;
+    }
     free(v);
-    return zero;
+    return found;
 }
 
 /* True when the tensors "<prefix><j><suffix>" for j < count are all zero. */
@@ -624,7 +630,7 @@ static bool layers_zero(LptVit *vit, const char *prefix, const char *suffix, int
     for (int j = 0; j < count && zero && *st == LPT_OK; j++) {
         char name[64];
         snprintf(name, sizeof name, "%s%d%s", prefix, j, suffix);
-        zero = all_zero(vit, name, -1, 0, st, err);
+        zero = zero_row(vit, name, 1, st, err) == 0;
     }
     return zero && *st == LPT_OK;
 }
@@ -636,12 +642,11 @@ static LptStatus check_trainable(LptVit *vit, LptVitMode mode, LptError *err)
     LptStatus st = LPT_OK;
     const char *bad = NULL;
     char what[64];
-    int Cf = lpt_vit_feature_width(vit);
-    for (int k = 0; k < cfg->classes && !bad && st == LPT_OK; k++)
-        if (all_zero(vit, "head", k, (size_t)Cf, &st, err)) {
-            snprintf(what, sizeof what, "head row %d is all zero", k);
-            bad = what;
-        }
+    int row = zero_row(vit, "head", cfg->classes, &st, err);
+    if (row >= 0) {
+        snprintf(what, sizeof what, "head row %d is all zero", row);
+        bad = what;
+    }
     if (mode != LPT_VIT_PLAIN && !bad && cfg->prompts > 0 &&
         layers_zero(vit, "prompt.", "", cfg->depth, &st, err))
         bad = "the shared prompts are all zero";
@@ -649,11 +654,11 @@ static LptStatus check_trainable(LptVit *vit, LptVitMode mode, LptError *err)
         layers_zero(vit, "adapter.", ".down.weight", cfg->depth, &st, err))
         bad = "the adapters' down weights are all zero";
     if (mode == LPT_VIT_PHASE2) {
-        for (int m = 0; m < cfg->pool_size && !bad && st == LPT_OK; m++)
-            if (all_zero(vit, "keys", m, (size_t)Cf, &st, err)) {
-                snprintf(what, sizeof what, "pool key %d is all zero", m);
-                bad = what;
-            }
+        row = !bad && st == LPT_OK ? zero_row(vit, "keys", cfg->pool_size, &st, err) : -1;
+        if (row >= 0) {
+            snprintf(what, sizeof what, "pool key %d is all zero", row);
+            bad = what;
+        }
         if (!bad && layers_zero(vit, "pool.", "", cfg->depth / 2, &st, err))
             bad = "the prompt pool is all zero";
     }

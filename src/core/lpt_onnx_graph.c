@@ -19,6 +19,7 @@
 #define SCOPE_MAX 160
 #define NAME_MAX_LEN 256
 #define TEMP_TRIES 64
+#define MODEL_MAX_BYTES ((size_t)INT32_MAX) /* protobuf's limit on one message */
 
 struct LptOnnxGraph {
     LptPbBuf body;   /* GraphProto fields in order: name, then nodes and initializers */
@@ -358,12 +359,19 @@ LptStatus lpt_onnx_graph_write(LptOnnxGraph *g, const LptOnnxModelInfo *info,
     LptPbBuf head;
     lpt_pb_buf_init(&head);
     encode_model_head(&head, info);
-    lpt_pb_len_prefix(&head, 7, g->body.len + g->io.len);
+    size_t graph_bytes = g->body.len + g->io.len;
+    lpt_pb_len_prefix(&head, 7, graph_bytes);
     LptStatus st = LPT_OK;
     char tmp[4096 + 16];
     int fd = -1;
     if (head.failed) {
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "writing '%s': out of memory", path);
+        goto done;
+    }
+    if (head.len + graph_bytes > MODEL_MAX_BYTES) {
+        st = lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0, "writing '%s': the model takes %zu "
+                           "bytes, more than the 2 GiB a protobuf file can hold (ONNX external "
+                           "data is not supported)", path, head.len + graph_bytes);
         goto done;
     }
     fd = open_temp(path, tmp, sizeof tmp);

@@ -20,7 +20,10 @@ typedef struct Field {
     double min, max; /* inclusive range of numbers */
 } Field;
 
-#define FLD(sec, key, type, member, lo, hi) {sec, key, type, offsetof(LptRunConfig, member), lo, hi}
+#define FLD(sec, key, type, member, lo, hi)                                                        \
+    {                                                                                              \
+        sec, key, type, offsetof(LptRunConfig, member), lo, hi                                     \
+    }
 #define BIG 1e15
 
 static const Field fields[] = {
@@ -284,8 +287,9 @@ static LptStatus read_field(LptRunConfig *cfg, const Field *f, const cJSON *v, c
         const char *const *names = f->type == F_SAMPLING ? sampling_names : loss_names;
         int i = cJSON_IsString(v) ? name_index(names, 2, v->valuestring) : -1;
         if (i < 0)
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: %s must be \"%s\" or \"%s\"",
-                                 source, path, names[0], names[1]);
+            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                 "%s: %s must be \"%s\" or \"%s\"", source, path, names[0],
+                                 names[1]);
         if (f->type == F_SAMPLING)
             *(LptScorerSampling *)p = (LptScorerSampling)i;
         else

@@ -88,20 +88,20 @@ typedef struct LptRunConfig {
 
     /* A-GCL (method.md §4) */
     float loss_scale, loss_margin, loss_noise, loss_smoothing; /* 20, 0.1, 0.5, 0.1 */
-    float cb_gamma_pos, cb_gamma_neg; /* class-balanced batch: 0, 4 */
-    float ib_gamma_pos, ib_gamma_neg; /* instance batch: 0.5, 8 */
+    float cb_gamma_pos, cb_gamma_neg;                          /* class-balanced batch: 0, 4 */
+    float ib_gamma_pos, ib_gamma_neg;                          /* instance batch: 0.5, 8 */
 
     LptAugmentParams augment; /* random-resized crop + flip (method.md §6) */
 
     /* phase 3: the MoE scorer (method.md §7) */
-    int scorer_hidden;      /* 256 */
-    double scorer_lr;       /* AdamW 1e-3 */
-    double scorer_weight_decay; /* 1e-4 */
+    int scorer_hidden;                             /* 256 */
+    double scorer_lr;                              /* AdamW 1e-3 */
+    double scorer_weight_decay;                    /* 1e-4 */
     double scorer_beta1, scorer_beta2, scorer_eps; /* 0.9, 0.999, 1e-8 */
-    int scorer_epochs;      /* passes over the cached views */
-    int scorer_batch_size;  /* a multiple of 4 (256) */
-    int scorer_views;       /* augmented views per training image in the cache */
-    int scorer_patience;    /* early stop after this many epochs without a better val */
+    int scorer_epochs;                             /* passes over the cached views */
+    int scorer_batch_size;                         /* a multiple of 4 (256) */
+    int scorer_views;    /* augmented views per training image in the cache */
+    int scorer_patience; /* early stop after this many epochs without a better val */
     LptScorerSampling scorer_sampling;
     LptScorerLoss scorer_loss;
     bool input_feature, input_max, input_entropy, input_margin; /* the scorer's input parts */

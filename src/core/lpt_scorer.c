@@ -26,17 +26,18 @@ typedef struct Layout {
 struct LptScorer {
     LptBackend *be;
     LptScorerConfig cfg;
-    int in;   /* input width */
+    int in; /* input width */
     Layout lay;
     LptArena *state, *acts;
-    LptTensor param, grad, m, v;        /* spans [total] */
-    LptTensor w1, b1, w2, b2;           /* views of param */
-    LptTensor gw1, gb1, gw2, gb2;       /* views of grad */
-    LptTensor x, probs, h1, g, z, alpha, fused;   /* [B, in], [B, E, K], [B, Hd] x2, [B, E] x2, [B, K] */
+    LptTensor param, grad, m, v;  /* spans [total] */
+    LptTensor w1, b1, w2, b2;     /* views of param */
+    LptTensor gw1, gb1, gw2, gb2; /* views of grad */
+    LptTensor x, probs, h1, g, z, alpha,
+        fused; /* [B, in], [B, E, K], [B, Hd] x2, [B, E] x2, [B, K] */
     LptTensor dp, dalpha, dz, dg, dh1, loss, labels, margins;
-    int batch; /* of the last forward; 0 = none */
-    float *host_p, *host_dp;  /* [max_batch, K] */
-    float *host_loss;         /* [max_batch] */
+    int batch;               /* of the last forward; 0 = none */
+    float *host_p, *host_dp; /* [max_batch, K] */
+    float *host_loss;        /* [max_batch] */
 };
 
 static size_t pad(size_t n)
@@ -48,8 +49,8 @@ int lpt_scorer_input_width(const LptScorerConfig *cfg)
 {
     int w = 0;
     for (int e = 0; e < cfg->experts; e++)
-        w += (cfg->input_feature ? cfg->feature_dims[e] : 0) + cfg->input_max +
-             cfg->input_entropy + cfg->input_margin;
+        w += (cfg->input_feature ? cfg->feature_dims[e] : 0) + cfg->input_max + cfg->input_entropy +
+             cfg->input_margin;
     return w;
 }
 
@@ -110,8 +111,8 @@ LptScorer *lpt_scorer_new(LptBackend *be, const LptScorerConfig *cfg, LptError *
     bool dims_ok = true;
     for (int e = 0; cfg->experts >= 1 && e < cfg->experts && e < LPT_SCORER_MAX_EXPERTS; e++)
         dims_ok = dims_ok && cfg->feature_dims[e] >= 1;
-    if (cfg->experts < 1 || cfg->experts > LPT_SCORER_MAX_EXPERTS || !dims_ok ||
-        cfg->classes < 1 || cfg->hidden < 1 || cfg->max_batch < 1 || in < 1) {
+    if (cfg->experts < 1 || cfg->experts > LPT_SCORER_MAX_EXPERTS || !dims_ok || cfg->classes < 1 ||
+        cfg->hidden < 1 || cfg->max_batch < 1 || in < 1) {
         lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                       "scorer: need 1..%d experts with feature widths >= 1, K >= 1, hidden >= 1, "
                       "max_batch >= 1 and at least one input part",
@@ -144,7 +145,7 @@ LptScorer *lpt_scorer_new(LptBackend *be, const LptScorerConfig *cfg, LptError *
         s->state = lpt_arena_new(be, "scorer state", 4 * l->total * sizeof(float), err);
         size_t acts = 0;
         size_t sizes[] = {B * (size_t)in, B * E * K, B * H, B * H, B * E, B * E, B * K, B * K,
-                          B * E, B * E, B * H, B * H, B, B, K};
+                          B * E,          B * E,     B * H, B * H, B,     B,     K};
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
             acts += pad(sizes[i]) * sizeof(float);
         s->acts = s->state ? lpt_arena_new(be, "scorer activations", acts, err) : NULL;
@@ -267,8 +268,8 @@ LptStatus lpt_scorer_get_grad(LptScorer *s, float *grad, LptError *err)
     return lpt_tensor_download(&s->grad, grad, err);
 }
 
-LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m,
-                               const float *v, LptError *err)
+LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m, const float *v,
+                               LptError *err)
 {
     if (!s || !params || !m || !v)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer set state: NULL argument");
@@ -368,8 +369,8 @@ static LptStatus agcl_grad(LptScorer *s, const int32_t *labels, const LptScorerL
     return LPT_OK;
 }
 
-LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels,
-                              const LptScorerLossParams *loss, double *loss_out, LptError *err)
+LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels, const LptScorerLossParams *loss,
+                              double *loss_out, LptError *err)
 {
     if (!s || !labels || !loss || !loss_out)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer backward: NULL argument");

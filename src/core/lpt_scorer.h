@@ -35,12 +35,12 @@
 #define LPT_SCORER_MAX_EXPERTS 2
 
 typedef struct LptScorerConfig {
-    int experts;                               /* E, 1..LPT_SCORER_MAX_EXPERTS */
-    int feature_dims[LPT_SCORER_MAX_EXPERTS];  /* C_e of each expert's feature */
-    int classes;                               /* K */
-    int hidden;                                /* Hd (256) */
+    int experts;                              /* E, 1..LPT_SCORER_MAX_EXPERTS */
+    int feature_dims[LPT_SCORER_MAX_EXPERTS]; /* C_e of each expert's feature */
+    int classes;                              /* K */
+    int hidden;                               /* Hd (256) */
     bool input_feature, input_max, input_entropy, input_margin;
-    int max_batch;                             /* images per forward, >= 1 */
+    int max_batch; /* images per forward, >= 1 */
 } LptScorerConfig;
 
 typedef struct LptScorer LptScorer;
@@ -70,8 +70,8 @@ LptStatus lpt_scorer_init(LptScorer *s, uint64_t seed, LptError *err);
 /* Host copies of the parameters and both AdamW moments ([lpt_scorer_param_count] each; any
  * may be NULL on get). */
 LptStatus lpt_scorer_get_state(LptScorer *s, float *params, float *m, float *v, LptError *err);
-LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m,
-                               const float *v, LptError *err);
+LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m, const float *v,
+                               LptError *err);
 
 /* Runs the scorer on `batch` (<= max_batch) images: inputs [B, input_width] and probs
  * [B, E, K] (each image's experts' confidences) from the host. Results: lpt_scorer_weights
@@ -81,15 +81,15 @@ LptStatus lpt_scorer_forward(LptScorer *s, const float *inputs, const float *pro
                              float *weights, float *fused, LptError *err);
 
 typedef struct LptScorerLossParams {
-    bool agcl;                /* false: NLL */
+    bool agcl;                 /* false: NLL */
     LptAgclParams agcl_params; /* with agcl: batch/classes are set by the scorer */
-    const float *margins;     /* with agcl: [K] m_k / max m */
+    const float *margins;      /* with agcl: [K] m_k / max m */
 } LptScorerLossParams;
 
 /* Loss of the last forward against labels[B] (host), mean over the batch, into *loss, and
  * the gradients of every parameter (assigned: the scorer zeroes them first). */
-LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels,
-                              const LptScorerLossParams *loss, double *loss_out, LptError *err);
+LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels, const LptScorerLossParams *loss,
+                              double *loss_out, LptError *err);
 
 /* A host copy of the last backward's gradients [lpt_scorer_param_count] (same layout as
  * the parameters). */

@@ -332,6 +332,9 @@ LptStatus lpt_store_backbone_insert(LptStore *store, const LptStoreBackbone *bac
 /* *backbone: NULL when there is no such backbone. */
 LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreBackbone **backbone,
                                  LptError *err);
+/* All backbones by id (the latest of a role is the last of that role). */
+LptStatus lpt_store_backbone_list(LptStore *store, LptStoreBackbone **backbones, size_t *count,
+                                  LptError *err);
 
 /* ---- Runs ---- */
 

@@ -130,6 +130,42 @@ LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreB
                                  "backbones: reading");
 }
 
+LptStatus lpt_store_backbone_list(LptStore *store, LptStoreBackbone **backbones, size_t *count,
+                                  LptError *err)
+{
+    LptStatus st =
+        lpt_store_check(store, backbones && count ? backbones : NULL, err, "backbones: listing");
+    if (st != LPT_OK)
+        return st;
+    *backbones = NULL;
+    *count = 0;
+    sqlite3_stmt *stmt;
+    if ((st = lpt_store_prepare(store, LPT_STMT_BACKBONE_LIST,
+                                "SELECT id, role, name, path, sha256, architecture, params, "
+                                "added_at FROM backbones ORDER BY id",
+                                &stmt, err)) != LPT_OK)
+        return st;
+    LptStorePack pack;
+    lpt_store_pack_init(&pack, sizeof(LptStoreBackbone));
+    int rc = SQLITE_OK;
+    while (!pack.oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        LptStoreBackbone *b = lpt_store_pack_row(&pack);
+        if (b) {
+            b->id = sqlite3_column_int64(stmt, 0);
+            b->role =
+                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 1));
+            copy_hash(b->sha256, stmt, 4);
+            b->params = sqlite3_column_int64(stmt, 6);
+            b->added_at = sqlite3_column_int64(stmt, 7);
+            lpt_store_pack_text(&pack, &b->name, stmt, 2);
+            lpt_store_pack_text(&pack, &b->path, stmt, 3);
+            lpt_store_pack_text(&pack, &b->architecture_json, stmt, 5);
+        }
+    }
+    return lpt_store_finish_read(store, stmt, rc, LPT_OK, &pack, backbones, count, err,
+                                 "backbones: listing");
+}
+
 /* ---- Runs ---- */
 
 LptStatus lpt_store_run_create(LptStore *store, const LptStoreRun *run, int64_t *id, LptError *err)

@@ -32,8 +32,8 @@ typedef struct Session {
     LptStoreRun *run;
     LptRunConfig cfg;
     int32_t K;
-    int64_t *class_ids;  /* [K] in output order */
-    char **class_names;  /* [K] */
+    int64_t *class_ids; /* [K] in output order */
+    char **class_names; /* [K] */
     int64_t *train_counts;
     OwnedList train, val, eval;
     LptWeights *weights[LPT_TRAIN_EXPERTS];
@@ -261,13 +261,11 @@ static LptStatus session_load(Session *s, const LptBackendOptions *backend,
 static LptStatus requested_config(LptStore *store, const LptTrainOptions *opt, LptRunConfig *cfg,
                                   LptError *err)
 {
-    lpt_run_config_init(cfg, LPT_METHOD_LPTPP);
-    if (opt->config_json) { /* first for the method, whose defaults the thresholds go onto */
-        CHECK(lpt_run_config_parse(cfg, opt->config_json, opt->config_source, err));
-        LptRunConfig base;
-        lpt_run_config_init(&base, cfg->method);
-        *cfg = base;
-    }
+    LptRunConfig probe; /* the JSON's method, whose defaults the thresholds go onto */
+    lpt_run_config_init(&probe, LPT_METHOD_LPTPP);
+    if (opt->config_json)
+        CHECK(lpt_run_config_parse(&probe, opt->config_json, opt->config_source, err));
+    lpt_run_config_init(cfg, probe.method);
     const char *keys[2] = {"groups.many_above", "groups.few_below"};
     int64_t *fields[2] = {&cfg->many_above, &cfg->few_below};
     for (int i = 0; i < 2; i++) {
@@ -307,6 +305,8 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
     if (id == 0) {
         LptRunConfig want;
         CHECK(requested_config(s->store, opt, &want, err));
+        if (want.method == LPT_METHOD_FULL_FINETUNE)
+            return lpt_trainer_refuse_full_finetune(err);
         char *want_json = lpt_run_config_to_json(&want);
         if (!want_json)
             return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
@@ -338,15 +338,27 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
             LptStoreSplitSettings split;
             st = lpt_store_class_list(s->store, &classes, &nc, err);
             if (st == LPT_OK && nc == 0)
-                st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                                   "project '%s' has no classes: import images first",
-                                   opt->project);
+                st =
+                    lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                  "project '%s' has no classes: import images first", opt->project);
             if (st == LPT_OK && !(class_ids = malloc(nc * sizeof *class_ids)))
                 st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
             for (size_t i = 0; st == LPT_OK && i < nc; i++)
                 class_ids[i] = classes[i].id;
             if (st == LPT_OK)
                 st = latest_backbones(s->store, run.backbone_id, err);
+            for (int e = 0; st == LPT_OK && e < LPT_TRAIN_EXPERTS; e++) {
+                bool used = e == LPT_STORE_EXPERT_VISION ? want.use_vision : want.use_vl;
+                if (used && run.backbone_id[e] == 0)
+                    st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                       "project '%s' has no %s backbone, which method %s needs: "
+                                       "add one first%s",
+                                       opt->project, lpt_store_expert_name((LptStoreExpert)e),
+                                       lpt_method_name(want.method),
+                                       e == LPT_STORE_EXPERT_VL
+                                           ? " (or train the vision expert alone: method lpt)"
+                                           : "");
+            }
             if (st == LPT_OK)
                 st = lpt_store_split_latest(s->store, &split, err);
             if (st == LPT_OK) {
@@ -420,7 +432,8 @@ LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *e
                              "train: phase must be 0-3 and expert vision, vl or all");
     Session s;
     memset(&s, 0, sizeof s);
-    s.store = lpt_store_open(opt->project, LPT_STORE_OPEN, err);
+    s.store = opt->shared_with ? lpt_store_open_shared(opt->shared_with, err)
+                               : lpt_store_open(opt->project, LPT_STORE_OPEN, err);
     if (!s.store)
         return err->code;
     LptStatus st = choose_run(&s, opt, err);
@@ -437,10 +450,10 @@ LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *e
     if (st == LPT_OK)
         st = run_complete(&s, &complete, err);
     if (started) {
-        LptStoreRunStatus status = st == LPT_OK ? (complete ? LPT_STORE_RUN_FINISHED
-                                                            : LPT_STORE_RUN_INTERRUPTED)
-                                   : st == LPT_ERR_CANCELLED ? LPT_STORE_RUN_CANCELLED
-                                                             : LPT_STORE_RUN_FAILED;
+        LptStoreRunStatus status =
+            st == LPT_OK ? (complete ? LPT_STORE_RUN_FINISHED : LPT_STORE_RUN_INTERRUPTED)
+            : st == LPT_ERR_CANCELLED ? LPT_STORE_RUN_CANCELLED
+                                      : LPT_STORE_RUN_FAILED;
         const char *note = st != LPT_OK ? err->message
                            : complete   ? NULL
                                         : "stopped after the phases asked for; others remain";
@@ -476,7 +489,10 @@ LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, Lpt
                              "eval: the split must be train, val or test");
     Session s;
     memset(&s, 0, sizeof s);
-    s.store = lpt_store_open(opt->project, opt->record ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY, err);
+    s.store =
+        opt->shared_with
+            ? lpt_store_open_shared(opt->shared_with, err)
+            : lpt_store_open(opt->project, opt->record ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY, err);
     if (!s.store)
         return err->code;
     int64_t id = opt->run_id;

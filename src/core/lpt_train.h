@@ -10,8 +10,9 @@
  * equals the one asked for (defaults of the method, the project's group thresholds
  * "groups.many_above"/"groups.few_below", then the caller's JSON) -- so `lpt train` after a
  * crash or kill -9 resumes it from its last checkpoints, and does nothing more for a run
- * whose phases are all done -- and a new run when there is none or `new_run` is set. A new run takes the project's
- * classes (by id) as its outputs and the latest backbone of each role; its files go to
+ * whose phases are all done -- and a new run when there is none or `new_run` is set. A new run
+ * takes the project's classes (by id) as its outputs and the latest backbone of each role; its
+ * files go to
  * `<project>.runs/run-<id>/`.
  * Status: RUNNING while training; FINISHED when every phase of the run is done; CANCELLED
  * on cancel; FAILED with the message on an error; INTERRUPTED (with a note) when the phases
@@ -33,7 +34,11 @@
 #include "lpt_trainer.h"
 
 typedef struct LptTrainOptions {
-    const char *project;       /* the .lptproj file */
+    const char *project; /* the .lptproj file */
+    /* An open connection of this process to the project (the app's): the session then takes
+     * a connection of its own with lpt_store_open_shared (a second lpt_store_open of the same
+     * file in one process is refused by the instance lock). NULL: open `project`. */
+    LptStore *shared_with;
     int64_t run_id;            /* 0: see the header comment */
     bool new_run;              /* always start a new run */
     const char *config_json;   /* read onto the defaults (NULL: defaults only) */
@@ -55,9 +60,10 @@ LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *e
 
 typedef struct LptEvalOptions {
     const char *project;
-    int64_t run_id;      /* 0: the latest run */
-    LptStoreSplit split; /* TEST by default; VAL or TRAIN */
-    bool record;         /* write each image's prediction record (needs write access) */
+    LptStore *shared_with; /* as in LptTrainOptions */
+    int64_t run_id;        /* 0: the latest run */
+    LptStoreSplit split;   /* TEST by default; VAL or TRAIN */
+    bool record;           /* write each image's prediction record (needs write access) */
     LptBackendOptions backend;
     LptTrainProgressFn progress;
     void *user;

@@ -67,7 +67,7 @@ void lpt_trainer_checkpoint_path(const LptTrainer *t, int phase, LptStoreExpert 
 
 int lpt_trainer_phase_epochs(const LptTrainer *t, int phase)
 {
-    return phase == 1 ? t->cfg.phase1_epochs
+    return phase == 1   ? t->cfg.phase1_epochs
            : phase == 2 ? t->cfg.phase2_epochs
                         : t->cfg.scorer_epochs;
 }
@@ -158,8 +158,10 @@ LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err)
         return NULL;
     const LptImageList *lists[2] = {&opt->train, &opt->val};
     for (int i = 0; i < 2; i++) {
-        if (lists[i]->count < 0 || (lists[i]->count > 0 && (!lists[i]->paths || !lists[i]->labels))) {
-            lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "trainer: %s list without paths or labels",
+        if (lists[i]->count < 0 ||
+            (lists[i]->count > 0 && (!lists[i]->paths || !lists[i]->labels))) {
+            lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                          "trainer: %s list without paths or labels",
                           i == 0 ? "training" : "validation");
             return NULL;
         }
@@ -213,8 +215,8 @@ LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err)
         if (opt->train_counts[k] > 0)
             mmax = fmax(mmax, log((double)nmax) - log((double)opt->train_counts[k]));
     for (int k = 0; k < t->K; k++) {
-        double m = opt->train_counts[k] > 0 ? log((double)nmax) - log((double)opt->train_counts[k])
-                                            : mmax;
+        double m =
+            opt->train_counts[k] > 0 ? log((double)nmax) - log((double)opt->train_counts[k]) : mmax;
         t->margins_host[k] = mmax > 0.0 ? (float)(m / mmax) : 0.0f;
     }
     return t;
@@ -304,6 +306,12 @@ LptStatus lpt_trainer_val_loader(LptTrainer *t, LptStoreExpert expert, LptLoader
     return LPT_OK;
 }
 
+void lpt_trainer_drop_val_loader(LptTrainer *t, LptStoreExpert expert)
+{
+    lpt_loader_free(t->val_loader[expert]);
+    t->val_loader[expert] = NULL;
+}
+
 /* ---- inference pass --------------------------------------------------------------------- */
 
 LptStatus lpt_trainer_eval_pass(LptTrainer *t, LptStoreExpert expert, LptVitMode mode,
@@ -364,9 +372,20 @@ LptStatus lpt_trainer_eval_pass(LptTrainer *t, LptStoreExpert expert, LptVitMode
         if ((st = fn(ctx, &eb, err)) != LPT_OK)
             break;
         t->images_done += n;
-        LptTrainProgress p = {.stage = stage, .phase = phase, .expert = expert,
-                              .step = step + 1, .steps = total, .loss = NAN, .lr = NAN,
-                              .eta_seconds = NAN, .val_overall = NAN, .val_balanced = NAN};
+        double elapsed = lpt_trainer_now() - t->started;
+        LptTrainProgress p = {.stage = stage,
+                              .phase = phase,
+                              .expert = expert,
+                              .epoch = t->epoch,
+                              .epochs = t->epochs,
+                              .step = step + 1,
+                              .steps = total,
+                              .loss = NAN,
+                              .lr = NAN,
+                              .images_per_second = t->images_done / fmax(elapsed, 1e-9),
+                              .eta_seconds = NAN,
+                              .val_overall = NAN,
+                              .val_balanced = NAN};
         lpt_trainer_report(t, &p);
     }
     free(logits);
@@ -403,8 +422,11 @@ static LptStatus validate(LptTrainer *t, LptStoreExpert expert, LptVitMode mode,
     if (!loader)
         return LPT_OK;
     EvalAddCtx c = {ev, t->opt.val.labels, t->K};
-    return lpt_trainer_eval_pass(t, expert, mode, loader, 0, phase, LPT_TRAIN_STAGE_EVAL,
-                                 eval_add_batch, &c, err);
+    LptStatus st = lpt_trainer_eval_pass(t, expert, mode, loader, 0, phase, LPT_TRAIN_STAGE_EVAL,
+                                         eval_add_batch, &c, err);
+    if (st != LPT_OK)
+        lpt_trainer_drop_val_loader(t, expert);
+    return st;
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
@@ -442,12 +464,15 @@ LptStatus lpt_trainer_meta_parse(const LptSafetensors *st, CheckpointMeta *m, Lp
     const char *text = lpt_safetensors_metadata(st, "lpt_checkpoint");
     cJSON *o = text ? cJSON_Parse(text) : NULL;
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "sampler");
-    const cJSON *v[9] = {
-        cJSON_GetObjectItemCaseSensitive(o, "phase"),      cJSON_GetObjectItemCaseSensitive(o, "epoch"),
-        cJSON_GetObjectItemCaseSensitive(s, "seed"),       cJSON_GetObjectItemCaseSensitive(s, "epoch"),
-        cJSON_GetObjectItemCaseSensitive(s, "step"),       cJSON_GetObjectItemCaseSensitive(s, "fingerprint"),
-        cJSON_GetObjectItemCaseSensitive(o, "best_metric"), cJSON_GetObjectItemCaseSensitive(o, "best_epoch"),
-        cJSON_GetObjectItemCaseSensitive(o, "adam_step")};
+    const cJSON *v[9] = {cJSON_GetObjectItemCaseSensitive(o, "phase"),
+                         cJSON_GetObjectItemCaseSensitive(o, "epoch"),
+                         cJSON_GetObjectItemCaseSensitive(s, "seed"),
+                         cJSON_GetObjectItemCaseSensitive(s, "epoch"),
+                         cJSON_GetObjectItemCaseSensitive(s, "step"),
+                         cJSON_GetObjectItemCaseSensitive(s, "fingerprint"),
+                         cJSON_GetObjectItemCaseSensitive(o, "best_metric"),
+                         cJSON_GetObjectItemCaseSensitive(o, "best_epoch"),
+                         cJSON_GetObjectItemCaseSensitive(o, "adam_step")};
     bool ok = o && cJSON_IsNumber(v[0]) && cJSON_IsNumber(v[1]) && cJSON_IsString(v[2]) &&
               cJSON_IsNumber(v[3]) && cJSON_IsNumber(v[4]) && cJSON_IsString(v[5]) &&
               (cJSON_IsNumber(v[6]) || cJSON_IsNull(v[6])) && cJSON_IsNumber(v[7]) &&
@@ -480,10 +505,9 @@ LptStatus lpt_trainer_read_tensor(const LptSafetensors *st, const char *name, fl
 {
     const LptSafetensorsEntry *e = lpt_safetensors_find(st, name);
     if (!e || e->numel != count)
-        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "checkpoint '%s': %s '%s' (%zu values expected)",
-                             lpt_safetensors_path(st), e ? "wrong size of" : "no tensor", name,
-                             count);
+        return lpt_error_set(
+            err, LPT_ERR_FORMAT, 0, "checkpoint '%s': %s '%s' (%zu values expected)",
+            lpt_safetensors_path(st), e ? "wrong size of" : "no tensor", name, count);
     return lpt_safetensors_read_f32(st, e, buf, count, err);
 }
 
@@ -493,8 +517,9 @@ static LptStatus save_vit_checkpoint(LptVit *vit, const LptTensor *velocity,
 {
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
     char *json = lpt_trainer_meta_json(meta);
-    LptStatus st = w && json ? LPT_OK
-                             : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "checkpoint: out of memory");
+    LptStatus st = w && json
+                       ? LPT_OK
+                       : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "checkpoint: out of memory");
     float *buf = NULL;
     char name[96];
     for (int i = 0; st == LPT_OK && lpt_vit_tensor_name(vit, i); i++) {
@@ -561,8 +586,8 @@ static LptStatus load_vit_checkpoint(LptVit *vit, const LptTensor *velocity, con
         buf = malloc(velocity->count * sizeof *buf);
         if (!buf)
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "checkpoint: out of memory");
-        if (st == LPT_OK &&
-            (st = lpt_trainer_read_tensor(sf, "optim.velocity", buf, velocity->count, err)) == LPT_OK)
+        if (st == LPT_OK && (st = lpt_trainer_read_tensor(sf, "optim.velocity", buf,
+                                                          velocity->count, err)) == LPT_OK)
             st = lpt_tensor_upload(velocity, buf, err);
     }
     free(buf);
@@ -576,23 +601,19 @@ LptStatus lpt_trainer_find(LptTrainer *t, int phase, LptStoreExpert expert,
     return lpt_store_checkpoint_find(t->opt.store, t->opt.run_id, phase, expert, pick, out, err);
 }
 
-/* Deletes the (phase, expert) checkpoint files other than keep_a and keep_b. */
-static void remove_stale_files(LptTrainer *t, int phase, LptStoreExpert expert, const char *keep_a,
-                               const char *keep_b)
+/* Deletes the files of the checkpoint folder whose names start with `prefix`, other than
+ * keep_a and keep_b (full paths; may be NULL). */
+static void remove_prefixed(const LptTrainer *t, const char *prefix, const char *keep_a,
+                            const char *keep_b)
 {
     DIR *d = opendir(t->opt.checkpoint_dir);
     if (!d)
         return;
-    char prefix[64], path[4096];
-    snprintf(prefix, sizeof prefix, "p%d-%s-e", phase, expert_name(expert));
+    char path[4096];
     size_t plen = strlen(prefix);
-    const char *suffix = ".safetensors";
-    size_t slen = strlen(suffix);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        size_t n = strlen(de->d_name);
-        if (n <= plen + slen || strncmp(de->d_name, prefix, plen) != 0 ||
-            strcmp(de->d_name + n - slen, suffix) != 0)
+        if (strncmp(de->d_name, prefix, plen) != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", t->opt.checkpoint_dir, de->d_name);
         if ((keep_a && strcmp(path, keep_a) == 0) || (keep_b && strcmp(path, keep_b) == 0))
@@ -602,20 +623,34 @@ static void remove_stale_files(LptTrainer *t, int phase, LptStoreExpert expert, 
     closedir(d);
 }
 
+/* Deletes the (phase, expert) checkpoint files other than keep_a and keep_b, and the
+ * temporary files of atomic writes a killed process left ("<file>.safetensors.XXXXXX"). */
+static void remove_stale_files(LptTrainer *t, int phase, LptStoreExpert expert, const char *keep_a,
+                               const char *keep_b)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "p%d-%s-e", phase, expert_name(expert));
+    remove_prefixed(t, prefix, keep_a, keep_b);
+    if (phase == 3)
+        remove_prefixed(t, LPT_TRAINER_CACHE_FILE ".", NULL, NULL);
+}
+
 LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
                                    double loss, double lr, double seconds,
                                    const LptEvalMetrics *val, const char *path, double metric,
                                    bool is_best, LptError *err)
 {
     LptStore *store = t->opt.store;
-    LptStoreEpochMetrics m = {t->opt.run_id, phase, expert, epoch, LPT_STORE_SPLIT_TRAIN, loss,
-                              NAN, NAN, NAN, NAN, NAN, lr, seconds};
+    LptStoreEpochMetrics m = {t->opt.run_id, phase, expert, epoch, LPT_STORE_SPLIT_TRAIN,
+                              loss,          NAN,   NAN,    NAN,   NAN,
+                              NAN,           lr,    seconds};
     CHECK(lpt_store_begin(store, err));
     LptStatus st = lpt_store_metric_insert(store, &m, err);
     if (st == LPT_OK && val) {
-        LptStoreEpochMetrics v = {t->opt.run_id, phase, expert, epoch, LPT_STORE_SPLIT_VAL,
-                                  NAN, val->overall, val->balanced, val->many, val->medium,
-                                  val->few, lr, seconds};
+        LptStoreEpochMetrics v = {
+            t->opt.run_id, phase,        expert,        epoch,     LPT_STORE_SPLIT_VAL,
+            NAN,           val->overall, val->balanced, val->many, val->medium,
+            val->few,      lr,           seconds};
         st = lpt_store_metric_insert(store, &v, err);
     }
     if (st == LPT_OK) {
@@ -680,8 +715,8 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
     return st;
 }
 
-LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMode *mode,
-                                 int *epoch, LptError *err)
+LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMode *mode, int *epoch,
+                                 LptError *err)
 {
     LptVit *vit = t->opt.experts[expert].vit;
     if (!vit)
@@ -691,8 +726,8 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
     if (phase == 2 && t->cfg.phase2_epochs == 0)
         phase = 1;
     *mode = t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_VIT_PLAIN
-            : phase == 2                            ? LPT_VIT_PHASE2
-                                                    : LPT_VIT_PHASE1;
+            : phase == 2                             ? LPT_VIT_PHASE2
+                                                     : LPT_VIT_PHASE1;
     *epoch = -1;
     LptStoreCheckpoint *best = NULL;
     CHECK(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_BEST, &best, err));
@@ -815,19 +850,29 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
             epoch_loss += loss;
             done++;
             double elapsed = lpt_trainer_now() - t->started;
-            LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_TRAIN, .phase = r->phase,
-                                   .expert = r->expert, .epoch = e, .epochs = r->epochs,
-                                   .step = s + 1, .steps = steps, .loss = loss, .lr = lr,
+            LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_TRAIN,
+                                   .phase = r->phase,
+                                   .expert = r->expert,
+                                   .epoch = e,
+                                   .epochs = r->epochs,
+                                   .step = s + 1,
+                                   .steps = steps,
+                                   .loss = loss,
+                                   .lr = lr,
                                    .images_per_second = t->images_done / fmax(elapsed, 1e-9),
                                    .eta_seconds = elapsed / done * (double)(total - done),
-                                   .val_overall = NAN, .val_balanced = NAN};
+                                   .val_overall = NAN,
+                                   .val_balanced = NAN};
             lpt_trainer_report(t, &pr);
         }
         bool has_val;
+        t->epoch = e;
+        t->epochs = r->epochs;
         CHECK(validate(t, r->expert, r->mode, r->phase, r->val, &has_val, err));
         const LptEvalMetrics *vm = has_val ? lpt_eval_metrics(r->val) : NULL;
         double metric = vm ? vm->balanced : NAN;
-        bool is_best = best_epoch < 0 || isnan(best_metric) || (!isnan(metric) && metric > best_metric);
+        bool is_best =
+            best_epoch < 0 || isnan(best_metric) || (!isnan(metric) && metric > best_metric);
         if (is_best) {
             best_metric = metric;
             best_epoch = e;
@@ -841,12 +886,20 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         CHECK(lpt_trainer_record_epoch(t, r->phase, r->expert, e, epoch_loss / steps, lr, secs, vm,
                                        path, metric, is_best, err));
         double elapsed = lpt_trainer_now() - t->started;
-        LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH, .phase = r->phase,
-                               .expert = r->expert, .epoch = e, .epochs = r->epochs,
-                               .step = steps, .steps = steps, .loss = epoch_loss / steps,
-                               .lr = lr, .images_per_second = t->images_done / fmax(elapsed, 1e-9),
-                               .eta_seconds = done > 0 ? elapsed / done * (double)(total - done) : NAN,
-                               .val_overall = vm ? vm->overall : NAN, .val_balanced = metric};
+        LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
+                               .phase = r->phase,
+                               .expert = r->expert,
+                               .epoch = e,
+                               .epochs = r->epochs,
+                               .step = steps,
+                               .steps = steps,
+                               .loss = epoch_loss / steps,
+                               .lr = lr,
+                               .images_per_second = t->images_done / fmax(elapsed, 1e-9),
+                               .eta_seconds =
+                                   done > 0 ? elapsed / done * (double)(total - done) : NAN,
+                               .val_overall = vm ? vm->overall : NAN,
+                               .val_balanced = metric};
         lpt_trainer_report(t, &pr);
     }
     return LPT_OK;
@@ -898,14 +951,15 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
             st = lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0),
                                         err);
     } else if (st == LPT_OK) {
-        st = lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
+        st =
+            lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
     }
     if (st == LPT_OK) {
-        LptSamplerKind kind = t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_SAMPLER_INSTANCE
-                                                                      : LPT_SAMPLER_DUAL;
+        LptSamplerKind kind =
+            t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_SAMPLER_INSTANCE : LPT_SAMPLER_DUAL;
         uint64_t seed = lpt_trainer_seed(t, SEED_SAMPLER, (uint64_t)phase, (uint64_t)expert);
-        r.loader = lpt_trainer_loader(t, expert, &t->opt.train, true, kind, t->cfg.batch_size,
-                                      seed, last ? &meta.sampler : NULL, err);
+        r.loader = lpt_trainer_loader(t, expert, &t->opt.train, true, kind, t->cfg.batch_size, seed,
+                                      last ? &meta.sampler : NULL, err);
         if (!r.loader)
             st = err ? err->code : LPT_ERR_IO;
     }
@@ -933,6 +987,15 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     return st;
 }
 
+LptStatus lpt_trainer_refuse_full_finetune(LptError *err)
+{
+    /* TODO: the full fine-tuning baseline needs weight gradients for the backbone's frozen
+     * tensors in lpt_vit's backward (and an optimiser span over the frozen arena). */
+    return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
+                         "full fine-tuning is not available yet: the ViT computes no gradients "
+                         "for its backbone weights");
+}
+
 LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err)
 {
     if (!t)
@@ -940,11 +1003,9 @@ LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptEr
     t->started = lpt_trainer_now();
     t->images_done = 0;
     t->cancelled = false;
+    t->epoch = t->epochs = 0;
     if (t->cfg.method == LPT_METHOD_FULL_FINETUNE)
-        return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                             "full fine-tuning is not available yet: the ViT computes no "
-                             "gradients for its frozen backbone weights (TODO: weight "
-                             "gradients in lpt_vit backward)");
+        return lpt_trainer_refuse_full_finetune(err);
     if (phase == 3) {
         if (expert != LPT_STORE_EXPERT_FUSED)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,

@@ -24,11 +24,13 @@
  * p<phase>-<expert>-e<epoch>.safetensors): every trainable tensor of the expert
  * ("param.<name>"), the optimiser state ("optim.velocity", or the scorer's "scorer.params",
  * "scorer.adam_m", "scorer.adam_v"), and metadata "lpt_checkpoint" = JSON {phase, expert,
- * epoch, sampler: {seed, epoch, step, fingerprint}, best_metric, best_epoch, since_best,
- * adam_step}. The file is written first, then the epoch's metrics and the checkpoint row go
- * into the store in one transaction, then files of that (phase, expert) other than the
- * latest and the best are deleted. A kill between those steps leaves at worst a file without
- * a row, which the resumed epoch overwrites.
+ * epoch, sampler: {seed, epoch, step, fingerprint}, best_metric, best_epoch, adam_step}
+ * (no RNG state: every draw is a function of the seed and the position, above). The file is
+ * written first, then the epoch's metrics and the checkpoint row go into the store in one
+ * transaction, then files of that (phase, expert) other than the latest and the best are
+ * deleted (with any temporary file of an atomic write a killed process left). A kill between
+ * those steps leaves at worst a file without a row, which the resumed epoch overwrites, or
+ * stale files, which the next clean-up removes.
  *
  * Phase 3: each expert (its best checkpoint of its last phase) runs once per augmented view
  * of every training image (scorer.views views; view v = epoch v of an instance loader) and
@@ -90,8 +92,8 @@ typedef struct LptTrainProgress {
     int64_t step, steps;   /* within the epoch (stage's own count for eval and cache) */
     double loss;           /* the step's loss (TRAIN), the epoch's mean loss (EPOCH) */
     double lr;
-    double images_per_second; /* since this call of lpt_trainer_run started */
-    double eta_seconds;       /* for the rest of the phase; NaN when not known yet */
+    double images_per_second;         /* since this call of lpt_trainer_run started */
+    double eta_seconds;               /* for the rest of the phase; NaN when not known yet */
     double val_overall, val_balanced; /* EPOCH only; NaN without validation images */
 } LptTrainProgress;
 
@@ -100,12 +102,12 @@ typedef bool (*LptTrainProgressFn)(const LptTrainProgress *progress, void *user)
 
 typedef struct LptTrainerOptions {
     LptBackend *be;
-    LptStore *store;        /* records metrics, checkpoints, predictions */
-    int64_t run_id;         /* an existing run of the store (its classes = K) */
+    LptStore *store;            /* records metrics, checkpoints, predictions */
+    int64_t run_id;             /* an existing run of the store (its classes = K) */
     const char *checkpoint_dir; /* existing folder for the run's files */
     const LptRunConfig *cfg;
-    int32_t num_classes;            /* K */
-    const int64_t *train_counts;    /* [K] training images per class (margins, groups) */
+    int32_t num_classes;         /* K */
+    const int64_t *train_counts; /* [K] training images per class (margins, groups) */
     LptImageList train, val;
     LptExpertModel experts[LPT_TRAIN_EXPERTS];
     LptTrainProgressFn progress; /* may be NULL */
@@ -131,6 +133,9 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
  * LPT_ERR_UNSUPPORTED for full fine-tuning, LPT_ERR_CANCELLED when cancelled (the last
  * checkpoint stays: a later call resumes from it). */
 LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err);
+
+/* The error full fine-tuning gets (LPT_ERR_UNSUPPORTED, with the reason). */
+LptStatus lpt_trainer_refuse_full_finetune(LptError *err);
 
 /* Evaluation of the finished run on a list of images (eval transform): each expert alone
  * (its best checkpoint of its last phase) and the fused model (the scorer's best

@@ -18,6 +18,9 @@
             return check_st_;                                                                      \
     } while (0)
 
+/* The phase-3 cache in the checkpoint folder. */
+#define LPT_TRAINER_CACHE_FILE "phase3-cache.safetensors"
+
 /* Purposes of derived seeds (lpt_trainer_seed). */
 enum { SEED_INIT = 1, SEED_SAMPLER = 2, SEED_NOISE = 3, SEED_VIEWS = 4, SEED_SCORER = 5 };
 
@@ -33,6 +36,7 @@ struct LptTrainer {
     double started;      /* monotonic seconds when the current lpt_trainer_run began */
     int64_t images_done; /* images trained or run in the current lpt_trainer_run */
     bool cancelled;      /* a progress callback asked to stop */
+    int epoch, epochs;   /* what EVAL and CACHE progress reports say (the epoch validated) */
 };
 
 /* What a checkpoint file says besides its tensors. */
@@ -89,8 +93,8 @@ int lpt_trainer_phase_epochs(const LptTrainer *t, int phase);
 
 /* Loads the expert's model state for inference after training: the best checkpoint of its
  * last phase; the mode to run it in and the epoch used (-1: none, the init). */
-LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMode *mode,
-                                 int *epoch, LptError *err);
+LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMode *mode, int *epoch,
+                                 LptError *err);
 
 /* The largest inference batch for the expert within the activation memory (<= cap). */
 int lpt_trainer_eval_batch(const LptTrainer *t, LptStoreExpert expert, int cap);
@@ -99,9 +103,9 @@ int lpt_trainer_eval_batch(const LptTrainer *t, LptStoreExpert expert, int cap);
 typedef struct EvalBatch {
     int64_t epoch; /* the loader's epoch (a TRAIN loader's view) or pass */
     int count;
-    const int64_t *indices; /* positions in the list */
-    const float *probs;     /* [count, K] softmax(scale cos) */
-    const float *features;  /* [count, C'] */
+    const int64_t *indices;   /* positions in the list */
+    const float *probs;       /* [count, K] softmax(scale cos) */
+    const float *features;    /* [count, C'] */
     const int32_t *selection; /* [count, top_k] group prompts (phase 2), else NULL */
 } EvalBatch;
 
@@ -121,6 +125,10 @@ LptLoader *lpt_trainer_loader(LptTrainer *t, LptStoreExpert expert, const LptIma
 /* The validation loader of an expert (made on first use; NULL with no val images). */
 LptStatus lpt_trainer_val_loader(LptTrainer *t, LptStoreExpert expert, LptLoader **out,
                                  LptError *err);
+
+/* Frees the validation loader of an expert (after a pass that stopped half-way, so that the
+ * next pass starts at the first image). */
+void lpt_trainer_drop_val_loader(LptTrainer *t, LptStoreExpert expert);
 
 /* Phase 3 and evaluation (lpt_trainer_moe.c). */
 LptStatus lpt_trainer_run_scorer(LptTrainer *t, LptError *err);

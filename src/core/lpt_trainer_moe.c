@@ -11,7 +11,6 @@
 #include "lpt_scorer.h"
 
 #define CHECK TRAINER_CHECK
-#define CACHE_FILE "phase3-cache.safetensors"
 
 /* The experts a run has, in store order: slot -> LptStoreExpert. */
 static int used_experts(const LptTrainer *t, LptStoreExpert out[LPT_TRAIN_EXPERTS])
@@ -74,9 +73,9 @@ static void cache_key(const LptTrainer *t, const Cache *c, const int epochs[], c
     uint64_t h = 0xcbf29ce484222325ull;
     h = list_hash(h, &t->opt.train);
     h = list_hash(h, &t->opt.val);
-    int n = snprintf(buf, size, "run %lld views %d seed %llu images %016llx",
-                     (long long)t->opt.run_id, t->cfg.scorer_views,
-                     (unsigned long long)t->cfg.seed, (unsigned long long)h);
+    int n =
+        snprintf(buf, size, "run %lld views %d seed %llu images %016llx", (long long)t->opt.run_id,
+                 t->cfg.scorer_views, (unsigned long long)t->cfg.seed, (unsigned long long)h);
     for (int s = 0; s < c->experts && n > 0 && (size_t)n < size; s++)
         n += snprintf(buf + n, size - (size_t)n, " %s mode %d epoch %d",
                       lpt_store_expert_name(c->which[s]), (int)c->mode[s], epochs[s]);
@@ -132,8 +131,8 @@ static LptStatus cache_load(const char *path, const char *key, Cache *c, int K, 
                                              (size_t)c->val_rows * c->dims[s], err);
             snprintf(name, sizeof name, "val.probs.%s", en);
             if (st == LPT_OK && c->val_rows > 0)
-                st = lpt_trainer_read_tensor(sf, name, c->val_prob[s], (size_t)c->val_rows * K,
-                                             err);
+                st =
+                    lpt_trainer_read_tensor(sf, name, c->val_prob[s], (size_t)c->val_rows * K, err);
         }
         *loaded = st == LPT_OK;
     }
@@ -141,8 +140,7 @@ static LptStatus cache_load(const char *path, const char *key, Cache *c, int K, 
     return st;
 }
 
-static LptStatus cache_save(const char *path, const char *key, const Cache *c, int K,
-                            LptError *err)
+static LptStatus cache_save(const char *path, const char *key, const Cache *c, int K, LptError *err)
 {
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
     if (!w)
@@ -201,7 +199,7 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
     }
     char key[512], path[4096];
     cache_key(t, c, epochs, key, sizeof key);
-    snprintf(path, sizeof path, "%s/%s", t->opt.checkpoint_dir, CACHE_FILE);
+    snprintf(path, sizeof path, "%s/%s", t->opt.checkpoint_dir, LPT_TRAINER_CACHE_FILE);
     bool loaded;
     CHECK(cache_load(path, key, c, K, &loaded, err));
     if (loaded)
@@ -223,9 +221,14 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
         LptLoader *val;
         CHECK(lpt_trainer_val_loader(t, e, &val, err));
         f.val = true;
-        if (val)
-            CHECK(lpt_trainer_eval_pass(t, e, c->mode[s], val, 0, 3, LPT_TRAIN_STAGE_CACHE,
-                                        cache_fill, &f, err));
+        if (val) {
+            st = lpt_trainer_eval_pass(t, e, c->mode[s], val, 0, 3, LPT_TRAIN_STAGE_CACHE,
+                                       cache_fill, &f, err);
+            if (st != LPT_OK) {
+                lpt_trainer_drop_val_loader(t, e);
+                return st;
+            }
+        }
     }
     return cache_save(path, key, c, K, err);
 }
@@ -286,8 +289,9 @@ static LptStatus save_scorer(ScorerRun *r, const CheckpointMeta *meta, const cha
     CHECK(lpt_scorer_get_state(r->scorer, p, m, v, err));
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
     char *json = lpt_trainer_meta_json(meta);
-    LptStatus st = w && json ? LPT_OK
-                             : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "checkpoint: out of memory");
+    LptStatus st = w && json
+                       ? LPT_OK
+                       : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "checkpoint: out of memory");
     if (st == LPT_OK)
         st = lpt_safetensors_writer_add_f32_borrowed(w, "scorer.params", 1, &n, p, err);
     if (st == LPT_OK)
@@ -385,12 +389,19 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
             done++;
             t->images_done += n;
             double elapsed = lpt_trainer_now() - t->started;
-            LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_TRAIN, .phase = 3,
-                                   .expert = LPT_STORE_EXPERT_FUSED, .epoch = e, .epochs = E,
-                                   .step = s + 1, .steps = steps, .loss = loss, .lr = lr,
+            LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_TRAIN,
+                                   .phase = 3,
+                                   .expert = LPT_STORE_EXPERT_FUSED,
+                                   .epoch = e,
+                                   .epochs = E,
+                                   .step = s + 1,
+                                   .steps = steps,
+                                   .loss = loss,
+                                   .lr = lr,
                                    .images_per_second = t->images_done / fmax(elapsed, 1e-9),
                                    .eta_seconds = elapsed / done * (double)(total - done),
-                                   .val_overall = NAN, .val_balanced = NAN};
+                                   .val_overall = NAN,
+                                   .val_balanced = NAN};
             lpt_trainer_report(t, &pr);
         }
         CHECK(scorer_validate(r, err));
@@ -409,10 +420,17 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
         CHECK(save_scorer(r, meta, path, err));
         CHECK(lpt_trainer_record_epoch(t, 3, LPT_STORE_EXPERT_FUSED, e, epoch_loss / steps, lr,
                                        lpt_trainer_now() - t0, vm, path, metric, is_best, err));
-        LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH, .phase = 3,
-                               .expert = LPT_STORE_EXPERT_FUSED, .epoch = e, .epochs = E,
-                               .step = steps, .steps = steps, .loss = epoch_loss / steps, .lr = lr,
-                               .eta_seconds = NAN, .val_overall = vm ? vm->overall : NAN,
+        LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
+                               .phase = 3,
+                               .expert = LPT_STORE_EXPERT_FUSED,
+                               .epoch = e,
+                               .epochs = E,
+                               .step = steps,
+                               .steps = steps,
+                               .loss = epoch_loss / steps,
+                               .lr = lr,
+                               .eta_seconds = NAN,
+                               .val_overall = vm ? vm->overall : NAN,
                                .val_balanced = metric};
         lpt_trainer_report(t, &pr);
     }
@@ -442,8 +460,8 @@ static LptStatus scorer_setup(ScorerRun *r, int *start, CheckpointMeta *meta, Lp
     int64_t *all = malloc((size_t)c->rows * sizeof *all);
     int64_t **per_class = calloc((size_t)K, sizeof *per_class);
     LptStatus st = LPT_OK;
-    if (!r->inputs || !r->probs || !r->fused || !r->rows || !r->state || !counts || !fill ||
-        !all || !per_class)
+    if (!r->inputs || !r->probs || !r->fused || !r->rows || !r->state || !counts || !fill || !all ||
+        !per_class)
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "phase 3: out of memory");
     for (int64_t i = 0; st == LPT_OK && i < N; i++)
         counts[t->opt.train.labels[i]] += t->cfg.scorer_views;
@@ -461,9 +479,9 @@ static LptStatus scorer_setup(ScorerRun *r, int *start, CheckpointMeta *meta, Lp
         LptSamplerKind kind = t->cfg.scorer_sampling == LPT_SCORER_INSTANCE
                                   ? LPT_SAMPLER_INSTANCE
                                   : LPT_SAMPLER_CLASS_BALANCED;
-        r->sampler = lpt_sampler_new(kind, (const int64_t *const *)per_class, counts, K,
-                                     t->cfg.scorer_batch_size,
-                                     lpt_trainer_seed(t, SEED_SAMPLER, 3, 0), err);
+        r->sampler =
+            lpt_sampler_new(kind, (const int64_t *const *)per_class, counts, K,
+                            t->cfg.scorer_batch_size, lpt_trainer_seed(t, SEED_SAMPLER, 3, 0), err);
         if (!r->sampler)
             st = err ? err->code : LPT_ERR_INVALID_ARGUMENT;
     }
@@ -480,7 +498,8 @@ static LptStatus scorer_setup(ScorerRun *r, int *start, CheckpointMeta *meta, Lp
     }
     LptStoreCheckpoint *last = NULL;
     if (st == LPT_OK)
-        st = lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_LATEST, &last, err);
+        st =
+            lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_LATEST, &last, err);
     memset(meta, 0, sizeof *meta);
     meta->phase = 3;
     meta->expert = LPT_STORE_EXPERT_FUSED;
@@ -548,9 +567,9 @@ LptStatus lpt_trainer_run_scorer(LptTrainer *t, LptError *err)
 /* Everything one expert said about the evaluated images. */
 typedef struct ExpertOut {
     int dims, topk;
-    float *probs;     /* [N, K] */
-    float *features;  /* [N, C'] */
-    int32_t *sel;     /* [N, topk] or NULL (no phase 2) */
+    float *probs;    /* [N, K] */
+    float *features; /* [N, C'] */
+    int32_t *sel;    /* [N, topk] or NULL (no phase 2) */
 } ExpertOut;
 
 typedef struct CollectCtx {
@@ -678,7 +697,8 @@ static LptStatus fuse(LptTrainer *t, const Cache *c, ExpertOut *outs, int64_t N,
     *scorer_epoch = -1;
     *scorer_params = 0;
     if (E >= 2 && t->cfg.scorer_epochs > 0)
-        CHECK(lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
+        CHECK(
+            lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
     if (!best) {
         for (int64_t i = 0; i < N; i++) {
             for (int s = 0; s < E; s++)
@@ -737,11 +757,11 @@ LptStatus lpt_trainer_evaluate(LptTrainer *t, const LptImageList *images, bool r
 {
     *out = NULL;
     if (!t || !images || images->count < 1 || !images->paths || !images->labels)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "evaluation: no images to evaluate");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "evaluation: no images to evaluate");
     t->started = lpt_trainer_now();
     t->images_done = 0;
     t->cancelled = false;
+    t->epoch = t->epochs = 0;
     int K = t->K;
     int64_t N = images->count;
     Cache c; /* only its expert list is used here */
@@ -782,8 +802,8 @@ LptStatus lpt_trainer_evaluate(LptTrainer *t, const LptImageList *images, bool r
         }
         CollectCtx cc = {o, K};
         if (st == LPT_OK)
-            st = lpt_trainer_eval_pass(t, e, c.mode[s], loader, 0, 0, LPT_TRAIN_STAGE_EVAL,
-                                       collect, &cc, err);
+            st = lpt_trainer_eval_pass(t, e, c.mode[s], loader, 0, 0, LPT_TRAIN_STAGE_EVAL, collect,
+                                       &cc, err);
         lpt_loader_free(loader);
         if (st == LPT_OK) {
             ev->experts[e] = lpt_eval_new(K, t->opt.train_counts, &th, t->cfg.ece_bins, err);

@@ -515,8 +515,8 @@ static LptStatus settings(LptWeights *w, const LptWeightsOptions *opt, const Lpt
     memcpy(info->std, c.std, sizeof c.std);
     LptStatus st = lpt_vit_config_check(v, err);
     if (st != LPT_OK)
-        return lpt_error_prefix(err, "'%s'", lpt_safetensors_path(w->st));
-    return LPT_OK;
+        lpt_error_prefix(err, "'%s'", lpt_safetensors_path(w->st));
+    return st;
 }
 
 /* Canonical frozen tensor names of a backbone in lpt_vit.h's order; returns the count (out
@@ -588,6 +588,11 @@ static LptStatus validate(LptWeights *w, size_t tokens, LptError *err)
     for (int c = 0; c < count && st == LPT_OK; c++) {
         int block;
         const LptWeightsRow *row = lpt_weights_row(w->def, canon[c], &block);
+        if (!row) {
+            st = lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0, "'%s': the %s naming has no '%s'",
+                               lpt_safetensors_path(w->st), w->def->id, canon[c]);
+            break;
+        }
         Sources s;
         resolve(w, row, block, &s);
         if (row->optional && s.parts == 1 && s.missing[0])

@@ -30,8 +30,8 @@
  * The CLIP namings give a CLIP-style tower (no patch bias, ln_pre, feature = ln_post(CLS)
  * proj^T); a CLIP file without a projection gets the identity (C' = C). The CLIP text tower's
  * tensors (HF text_model.* / text_projection, OpenAI token_embedding, positional_embedding,
- * transformer.*, ln_final, text_projection) are recognised and counted, not loaded: the text
- * tower's own loader reads them from lpt_weights_file.
+ * transformer.*, ln_final, text_projection, OpenCLIP's text.*) are recognised and counted, not
+ * loaded: the text tower's loader (lpt_clip_text_load_from) reads them from lpt_weights_file.
  *
  * What comes from where: width C and patch p from the patch kernel [C, 3, p, p]; tokens T from
  * the position table (T - 1 must be a square number of patches n^2; image = n p); depth from

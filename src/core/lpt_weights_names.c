@@ -134,9 +134,10 @@ static const LptWeightsRow openclip_block[] = {
 static const char *const openclip_ignore[] = {"/logit_scale", "/logit_bias", "/attn_mask",
                                               "/input_resolution", "/context_length",
                                               "/vocab_size", NULL};
+/* OpenAI's top-level text tower, or OpenCLIP's CustomTextCLIP one under "text." */
 static const char *const openclip_text[] = {"/token_embedding.", "/positional_embedding",
                                             "/transformer.", "/ln_final.", "/text_projection",
-                                            NULL};
+                                            "/text.", NULL};
 
 /* ---- torchvision VisionTransformer ------------------------------------------------------ */
 

@@ -32,10 +32,11 @@ TGT static inline void SFX(store)(float *p, FV v)
     memcpy(p, &v, sizeof v);
 }
 
+/* x in every lane (x - 0 is exactly x, even for -0, so this folds to a broadcast). */
 TGT static inline FV SFX(splat)(float x)
 {
-    FV v = {0};
-    return v + x;
+    const FV zero = {0};
+    return x - zero;
 }
 
 /* mask ? a : b per lane (mask lanes all ones or zero, as comparisons give). */

@@ -1,0 +1,270 @@
+/* lpt_cmd_pretrain.c: `lpt pretrain --data DIR --out FILE.safetensors [--config small|tiny]
+ * [--epochs N] [--batch B] [--lr X] [--seed S] [--max-train N] [--max-test N] [--json]
+ * [--backend cpu|vulkan] [--device N] [--threads N]`.
+ *
+ * Trains a small ViT from scratch on a dataset directory (train.txt / test.txt, as `lpt
+ * dataset build` writes them; lpt_pretrain.h), printing each epoch's loss and test accuracy,
+ * then writes the backbone without its head in timm's naming with the command line, epochs,
+ * seed, test accuracy and time in the file's metadata. Progress: a line that updates on a
+ * terminal; --json prints one JSON object per epoch and one at the end instead. Ctrl-C
+ * (SIGINT) or SIGTERM cancels between steps and writes nothing.
+ */
+#include "lpt_cli.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lpt_pretrain.h"
+
+#define USAGE                                                                                  \
+    "usage: lpt pretrain --data DIR --out FILE.safetensors [--config small|tiny] [--epochs N]\n" \
+    "       [--batch B] [--lr X] [--seed S] [--max-train N] [--max-test N] [--json]\n"          \
+    "       [--backend cpu|vulkan] [--device N] [--threads N]\n"                                 \
+    "  DIR holds train.txt and test.txt ('relative/path label' lines), as\n"                     \
+    "  `lpt dataset build mnist --out DIR` writes them. Writes the backbone (no head) in\n"      \
+    "  timm's naming."
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct Printer {
+    bool json, tty;
+} Printer;
+
+static bool on_progress(const LptPretrainProgress *p, void *user)
+{
+    const Printer *pr = user;
+    if (!p->epoch_done) {
+        if (pr->tty && !pr->json && (p->step % 10 == 0 || p->step == p->steps))
+            fprintf(stderr, "\repoch %d/%d: step %lld/%lld, loss %.4f, lr %.2e, %.0f img/s   ",
+                    p->epoch + 1, p->epochs, (long long)p->step, (long long)p->steps, p->loss,
+                    p->lr, p->images_per_second);
+        return !interrupted;
+    }
+    if (pr->tty && !pr->json)
+        fputc('\n', stderr);
+    if (pr->json)
+        printf("{\"epoch\": %d, \"epochs\": %d, \"loss\": %.6f, \"test_accuracy\": %.6f, "
+               "\"images_per_second\": %.1f, \"elapsed\": %.1f}\n",
+               p->epoch + 1, p->epochs, p->loss, p->test_accuracy, p->images_per_second,
+               p->elapsed);
+    else
+        printf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f img/s, %.0f s\n",
+               p->epoch + 1, p->epochs, p->loss, 100.0 * p->test_accuracy,
+               p->images_per_second, p->elapsed);
+    fflush(stdout);
+    return !interrupted;
+}
+
+/* Parses a number in [lo, hi]; false when it is not one. */
+static bool parse_num(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The command line as one string, arguments with blanks or quotes in single quotes. */
+static char *join_command(int argc, char **argv)
+{
+    size_t n = 8;
+    for (int i = 0; i < argc; i++)
+        n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n), *o = s;
+    if (!s)
+        return NULL;
+    o += sprintf(o, "lpt");
+    for (int i = 0; i < argc; i++) {
+        bool quote = argv[i][0] == '\0' || strpbrk(argv[i], " \t\n'\"\\$`") != NULL;
+        *o++ = ' ';
+        if (quote)
+            *o++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'') {
+                memcpy(o, "'\\''", 4);
+                o += 4;
+            } else {
+                *o++ = *c;
+            }
+        }
+        if (quote)
+            *o++ = '\'';
+    }
+    *o = '\0';
+    return s;
+}
+
+/* Trains, prints, writes. */
+static int pretrain(const LptPretrainOptions *opt, const char *out, const char *preset,
+                    const char *command, const LptBackendOptions *bopt, bool json)
+{
+    LptError err = {0};
+    LptVit *vit = NULL;
+    int rc = LPT_EXIT_ERROR;
+    LptBackend *be = lpt_backend_new(bopt, &err);
+    if (!be)
+        goto fail;
+    Printer pr = {json, isatty(STDERR_FILENO) != 0};
+    LptPretrainOptions o = *opt;
+    o.progress = on_progress;
+    o.progress_user = &pr;
+    const LptVitConfig *v = &o.vit;
+    if (!json) {
+        printf("pretrain: %s: image %d, patch %d, depth %d, width %d, heads %d, mlp %d; "
+               "%d epochs of batch %d, lr %g, seed %llu\n",
+               preset, v->image, v->patch, v->depth, v->width, v->heads, v->mlp, o.epochs,
+               o.batch, o.lr, (unsigned long long)o.seed);
+        printf("backend %s\n", lpt_backend_description(be));
+        fflush(stdout);
+    }
+    LptPretrainResult res;
+    vit = lpt_pretrain_run(be, &o, &res, &err);
+    if (!vit)
+        goto fail;
+    char num[8][64];
+    snprintf(num[0], sizeof num[0], "%d", res.epochs);
+    snprintf(num[1], sizeof num[1], "%.6f", res.test_accuracy);
+    snprintf(num[2], sizeof num[2], "%llu", (unsigned long long)o.seed);
+    snprintf(num[3], sizeof num[3], "%.1f", res.seconds);
+    snprintf(num[4], sizeof num[4], "%lld", (long long)res.train_images);
+    snprintf(num[5], sizeof num[5], "%lld", (long long)res.test_images);
+    snprintf(num[6], sizeof num[6], "%zu", res.backbone_params);
+    snprintf(num[7], sizeof num[7], "%d", o.batch);
+    const char *meta[] = {"command", command, "preset", preset, "epochs", num[0],
+                          "test_accuracy", num[1], "seed", num[2], "seconds", num[3],
+                          "train_images", num[4], "test_images", num[5], "params", num[6],
+                          "batch", num[7], "backend", lpt_backend_description(be), NULL};
+    if (lpt_pretrain_write(vit, out, meta, &err) != LPT_OK)
+        goto fail;
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "out", out);
+        cJSON_AddNumberToObject(root, "params", (double)res.backbone_params);
+        cJSON_AddNumberToObject(root, "classes", res.classes);
+        cJSON_AddNumberToObject(root, "train_images", (double)res.train_images);
+        cJSON_AddNumberToObject(root, "test_images", (double)res.test_images);
+        cJSON_AddNumberToObject(root, "epochs", res.epochs);
+        cJSON_AddNumberToObject(root, "first_epoch_loss", res.first_epoch_loss);
+        cJSON_AddNumberToObject(root, "last_epoch_loss", res.last_epoch_loss);
+        cJSON_AddNumberToObject(root, "test_accuracy", res.test_accuracy);
+        cJSON_AddNumberToObject(root, "seconds", res.seconds);
+        char *text = cJSON_PrintUnformatted(root);
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        cJSON_Delete(root);
+    } else {
+        printf("wrote %s: %zu parameters, %d classes, test accuracy %.2f%% after %d epochs, "
+               "%.0f s\n",
+               out, res.backbone_params, res.classes, 100.0 * res.test_accuracy, res.epochs,
+               res.seconds);
+    }
+    rc = LPT_EXIT_OK;
+    goto done;
+fail:
+    fflush(stdout);
+    fprintf(stderr, "lpt pretrain: %s\n", err.message);
+done:
+    lpt_vit_free(vit);
+    lpt_backend_free(be);
+    return rc;
+}
+
+int lpt_cmd_pretrain(int argc, char **argv)
+{
+    char *command = join_command(argc, argv);
+    LptBackendOptions bopt;
+    lpt_backend_options_init(&bopt);
+    if (!command || !lpt_cli_backend_options(&argc, argv, &bopt)) {
+        free(command);
+        return LPT_EXIT_USAGE;
+    }
+    const char *data = NULL, *out = NULL, *preset_name = "small";
+    bool json = false;
+    double epochs = -1, batch = -1, lr = -1, seed = -1, max_train = 0, max_test = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+            continue;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("%s\n", USAGE);
+            free(command);
+            return LPT_EXIT_OK;
+        } else if (!val) {
+            ok = false;
+        } else if (strcmp(a, "--data") == 0) {
+            data = val;
+        } else if (strcmp(a, "--out") == 0) {
+            out = val;
+        } else if (strcmp(a, "--config") == 0) {
+            preset_name = val;
+        } else if (strcmp(a, "--epochs") == 0) {
+            ok = parse_num(val, 1, 100000, &epochs) && epochs == (int)epochs;
+        } else if (strcmp(a, "--batch") == 0) {
+            ok = parse_num(val, 1, 65536, &batch) && batch == (int)batch;
+        } else if (strcmp(a, "--lr") == 0) {
+            ok = parse_num(val, 1e-9, 10, &lr);
+        } else if (strcmp(a, "--seed") == 0) {
+            ok = parse_num(val, 0, 9007199254740992.0, &seed) && seed == (double)(int64_t)seed;
+        } else if (strcmp(a, "--max-train") == 0) {
+            ok = parse_num(val, 1, 1e12, &max_train);
+        } else if (strcmp(a, "--max-test") == 0) {
+            ok = parse_num(val, 1, 1e12, &max_test);
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr, "lpt pretrain: bad or unknown option '%s'%s%s\n%s\n", a,
+                    val ? " " : "", val ? val : "", USAGE);
+            free(command);
+            return LPT_EXIT_USAGE;
+        }
+        i++;
+    }
+    LptPretrainPreset preset;
+    int rc = LPT_EXIT_USAGE;
+    if (!data || !out)
+        fprintf(stderr, "lpt pretrain: --data and --out are required\n%s\n", USAGE);
+    else if (!lpt_pretrain_preset_parse(preset_name, &preset))
+        fprintf(stderr, "lpt pretrain: --config takes 'small' or 'tiny'\n");
+    else
+        rc = LPT_EXIT_OK;
+    if (rc != LPT_EXIT_OK) {
+        free(command);
+        return rc;
+    }
+    LptPretrainOptions opt;
+    lpt_pretrain_options_init(&opt, preset);
+    opt.data = data;
+    if (epochs > 0)
+        opt.epochs = (int)epochs;
+    if (batch > 0)
+        opt.batch = (int)batch;
+    if (lr > 0)
+        opt.lr = lr;
+    if (opt.min_lr > opt.lr)
+        opt.min_lr = opt.lr;
+    if (seed >= 0)
+        opt.seed = (uint64_t)seed;
+    opt.max_train = (int64_t)max_train;
+    opt.max_test = (int64_t)max_test;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    rc = pretrain(&opt, out, preset_name, command, &bopt, json);
+    free(command);
+    return rc;
+}

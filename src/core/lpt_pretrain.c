@@ -1,0 +1,720 @@
+/* lpt_pretrain.c: `lpt pretrain`: a small ViT trained from scratch (see lpt_pretrain.h): the
+ * list files, the training loop over lpt_vit's LPT_VIT_FULL mode, the evaluation, and the
+ * timm-named writer.
+ *
+ * Device memory: the model's arenas, one arena here for the optimiser state (AdamW's m and v
+ * for the backbone span and the head span) and one for the loss (per-sample loss, dlogits,
+ * zero margins). Host: the lists and the loaders' caches.
+ */
+#include "lpt_pretrain.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lpt_loader.h"
+#include "lpt_ops.h"
+#include "lpt_safetensors.h"
+#include "lpt_weights_impl.h"
+
+#define LINE_MAX_LEN 4096
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+const char *lpt_pretrain_preset_name(LptPretrainPreset preset)
+{
+    switch (preset) {
+    case LPT_PRETRAIN_SMALL:
+        return "small";
+    case LPT_PRETRAIN_TINY:
+        return "tiny";
+    }
+    return "?";
+}
+
+bool lpt_pretrain_preset_parse(const char *name, LptPretrainPreset *preset)
+{
+    for (int p = LPT_PRETRAIN_SMALL; p <= LPT_PRETRAIN_TINY; p++)
+        if (name && strcmp(name, lpt_pretrain_preset_name((LptPretrainPreset)p)) == 0) {
+            *preset = (LptPretrainPreset)p;
+            return true;
+        }
+    return false;
+}
+
+void lpt_pretrain_options_init(LptPretrainOptions *opt, LptPretrainPreset preset)
+{
+    memset(opt, 0, sizeof *opt);
+    LptVitConfig *v = &opt->vit;
+    lpt_vit_config_init(v);
+    v->prompts = v->adapter_rank = v->pool_size = 0;
+    v->image = 28;
+    v->patch = 7;
+    v->eps = 1e-6f;
+    v->act = LPT_VIT_ACT_GELU;
+    bool tiny = preset == LPT_PRETRAIN_TINY;
+    v->depth = tiny ? 2 : 6;
+    v->width = tiny ? 64 : 128;
+    v->heads = tiny ? 1 : 2;
+    v->mlp = tiny ? 128 : 256;
+    opt->epochs = tiny ? 2 : 8;
+    opt->batch = 128;
+    opt->lr = 2e-3;
+    opt->min_lr = 1e-5;
+    opt->warmup_epochs = 1.0;
+    opt->weight_decay = 0.05;
+    opt->beta1 = 0.9f;
+    opt->beta2 = 0.999f;
+    opt->adam_eps = 1e-8f;
+    opt->logit_scale = 16.0f;
+    opt->label_smoothing = 0.0f;
+    lpt_augment_params_init(&opt->augment);
+    opt->augment.scale_min = 0.6;
+    opt->augment.flip_p = 0.0;
+    for (int c = 0; c < 3; c++)
+        opt->mean[c] = opt->std[c] = 0.5f;
+}
+
+/* ---- list files ------------------------------------------------------------------------- */
+
+typedef struct List {
+    int64_t count, cap;
+    char **paths;  /* absolute or relative to the working directory: DIR/path */
+    char **labels; /* the label text */
+    int32_t *ids;  /* class indices (after map_labels) */
+} List;
+
+static void list_free(List *l)
+{
+    for (int64_t i = 0; i < l->count; i++) {
+        free(l->paths[i]);
+        free(l->labels[i]);
+    }
+    free(l->paths);
+    free(l->labels);
+    free(l->ids);
+    memset(l, 0, sizeof *l);
+}
+
+static char *dup_range(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Appends one image; false when out of memory. */
+static bool list_add(List *l, const char *dir, const char *path, size_t path_len,
+                     const char *label, size_t label_len)
+{
+    if (l->count == l->cap) {
+        int64_t cap = l->cap ? 2 * l->cap : 1024;
+        char **p = realloc(l->paths, (size_t)cap * sizeof *p);
+        if (p)
+            l->paths = p;
+        char **q = p ? realloc(l->labels, (size_t)cap * sizeof *q) : NULL;
+        if (!q)
+            return false;
+        l->labels = q;
+        l->cap = cap;
+    }
+    char *full;
+    if (path[0] == '/') {
+        full = dup_range(path, path_len);
+    } else {
+        size_t dn = strlen(dir);
+        full = malloc(dn + 1 + path_len + 1);
+        if (full) {
+            memcpy(full, dir, dn);
+            full[dn] = '/';
+            memcpy(full + dn + 1, path, path_len);
+            full[dn + 1 + path_len] = '\0';
+        }
+    }
+    char *lab = dup_range(label, label_len);
+    if (!full || !lab) {
+        free(full);
+        free(lab);
+        return false;
+    }
+    l->paths[l->count] = full;
+    l->labels[l->count] = lab;
+    l->count++;
+    return true;
+}
+
+/* Reads DIR/name (see lpt_pretrain.h), at most `max` images when max > 0. */
+static LptStatus read_list(const char *dir, const char *name, int64_t max, List *out,
+                           LptError *err)
+{
+    char path[LINE_MAX_LEN];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return lpt_error_set(err, LPT_ERR_IO, errno, "pretrain: cannot open '%s': %s", path,
+                             strerror(errno));
+    char line[LINE_MAX_LEN];
+    LptStatus st = LPT_OK;
+    for (long no = 1; (max <= 0 || out->count < max) && fgets(line, sizeof line, f); no++) {
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' line %ld is too long",
+                               path, no);
+            break;
+        }
+        char *s = line;
+        if (no == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        char *end = s + strlen(s);
+        while (end > s && isspace((unsigned char)end[-1]))
+            end--;
+        if (end == s || *s == '#')
+            continue;
+        char *lab = end;
+        while (lab > s && !isspace((unsigned char)lab[-1]))
+            lab--;
+        char *pend = lab;
+        while (pend > s && isspace((unsigned char)pend[-1]))
+            pend--;
+        if (pend == s) {
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "pretrain: '%s' line %ld: expected 'path label'", path, no);
+            break;
+        }
+        if (!list_add(out, dir, s, (size_t)(pend - s), lab, (size_t)(end - lab))) {
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
+            break;
+        }
+    }
+    if (st == LPT_OK && ferror(f))
+        st = lpt_error_set(err, LPT_ERR_IO, errno, "pretrain: cannot read '%s'", path);
+    if (st == LPT_OK && out->count == 0)
+        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' lists no images", path);
+    fclose(f);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The classes: the train list's labels, unique, in byte order (*names borrows the strings
+ * of train). */
+static LptStatus collect_classes(const List *train, char ***names, int *count, LptError *err)
+{
+    char **all = malloc((size_t)train->count * sizeof *all);
+    if (!all)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
+    memcpy(all, train->labels, (size_t)train->count * sizeof *all);
+    qsort(all, (size_t)train->count, sizeof *all, cmp_str);
+    int n = 0;
+    for (int64_t i = 0; i < train->count; i++)
+        if (n == 0 || strcmp(all[n - 1], all[i]) != 0)
+            all[n++] = all[i];
+    *names = all;
+    *count = n;
+    return LPT_OK;
+}
+
+/* Fills l->ids from the class names; a label that is not a class is an error. */
+static LptStatus map_labels(List *l, char **names, int count, const char *what, LptError *err)
+{
+    l->ids = malloc((size_t)l->count * sizeof *l->ids);
+    if (!l->ids)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
+    for (int64_t i = 0; i < l->count; i++) {
+        char **hit = bsearch(&l->labels[i], names, (size_t)count, sizeof *names, cmp_str);
+        if (!hit)
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                                 "pretrain: %s image %lld ('%s') has label '%s', which no "
+                                 "training image has",
+                                 what, (long long)i + 1, l->paths[i], l->labels[i]);
+        l->ids[i] = (int32_t)(hit - names);
+    }
+    return LPT_OK;
+}
+
+/* ---- training --------------------------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Linear warm-up from 0 over `warmup` steps, then cosine from lr to min_lr at `total`. */
+static double step_lr(const LptPretrainOptions *o, int64_t step, int64_t warmup, int64_t total)
+{
+    if (step < warmup)
+        return o->lr * (double)(step + 1) / (double)warmup;
+    double t = total > warmup ? (double)(step - warmup) / (double)(total - warmup) : 1.0;
+    return o->min_lr + (o->lr - o->min_lr) * 0.5 * (1.0 + cos(3.14159265358979323846 * t));
+}
+
+static LptStatus check_options(const LptPretrainOptions *o, LptError *err)
+{
+    const char *bad = NULL;
+    if (!o->data)
+        bad = "no dataset directory";
+    else if (o->vit.prompts || o->vit.adapter_rank || o->vit.pool_size)
+        bad = "the backbone must have no prompts, adapters or pool";
+    else if (o->epochs < 1 || o->epochs > 100000)
+        bad = "epochs must be in [1, 100000]";
+    else if (o->batch < 1 || o->batch > 65536)
+        bad = "batch must be in [1, 65536]";
+    else if (!(o->lr > 0.0) || !(o->min_lr >= 0.0) || !(o->min_lr <= o->lr))
+        bad = "lr must be > 0 and min_lr in [0, lr]";
+    else if (!(o->warmup_epochs >= 0.0) || !(o->weight_decay >= 0.0))
+        bad = "warmup_epochs and weight_decay must be >= 0";
+    else if (!(o->logit_scale > 0.0f) || !(o->label_smoothing >= 0.0f) ||
+             !(o->label_smoothing < 1.0f))
+        bad = "logit_scale must be > 0 and label_smoothing in [0, 1)";
+    if (bad)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain: %s", bad);
+    return lpt_augment_params_check(&o->augment, err);
+}
+
+/* Everything a run holds; freed by run_free. */
+typedef struct Run {
+    const LptPretrainOptions *o;
+    LptBackend *be;
+    List train, test;
+    char **classes; /* borrowed from train.labels */
+    int K;
+    LptVit *vit;
+    LptLoader *train_loader, *test_loader;
+    LptArena *opt_arena, *loss_arena;
+    LptTensor bb_p, bb_g, head_p, head_g; /* spans */
+    LptTensor bb_m, bb_v, head_m, head_v; /* AdamW state */
+    LptTensor loss, dlogits, margins;
+    float *host_loss, *host_logits;
+} Run;
+
+static void run_free(Run *r)
+{
+    lpt_loader_free(r->train_loader);
+    lpt_loader_free(r->test_loader);
+    lpt_arena_free(r->opt_arena);
+    lpt_arena_free(r->loss_arena);
+    free(r->host_loss);
+    free(r->host_logits);
+    free(r->classes);
+    list_free(&r->train);
+    list_free(&r->test);
+}
+
+/* An arena holding `n` f32 tensors of the given counts, all zero. */
+static LptArena *zero_arena(LptBackend *be, const char *name, LptTensor **t, const size_t *counts,
+                            int n, LptError *err)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += (counts[i] * 4 + LPT_ARENA_ALIGN - 1) / LPT_ARENA_ALIGN * LPT_ARENA_ALIGN;
+    LptArena *a = lpt_arena_new(be, name, bytes, err);
+    if (!a)
+        return NULL;
+    LptStatus st = LPT_OK;
+    for (int i = 0; i < n && st == LPT_OK; i++) {
+        st = lpt_arena_alloc(a, t[i], name, LPT_F32, counts[i], err);
+        if (st == LPT_OK)
+            st = lpt_tensor_fill_u32(t[i], 0, err);
+    }
+    if (st != LPT_OK) {
+        lpt_arena_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Reads the lists, makes the model, its optimiser state and the loaders. err is not NULL. */
+static LptStatus run_setup(Run *r, LptError *err)
+{
+    const LptPretrainOptions *o = r->o;
+    LptStatus st = read_list(o->data, "train.txt", o->max_train, &r->train, err);
+    if (st == LPT_OK)
+        st = read_list(o->data, "test.txt", o->max_test, &r->test, err);
+    if (st == LPT_OK)
+        st = collect_classes(&r->train, &r->classes, &r->K, err);
+    if (st == LPT_OK)
+        st = map_labels(&r->train, r->classes, r->K, "training", err);
+    if (st == LPT_OK)
+        st = map_labels(&r->test, r->classes, r->K, "test", err);
+    if (st == LPT_OK && r->K < 2)
+        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                           "pretrain: the training list has %d class; at least 2 are needed",
+                           r->K);
+    if (st != LPT_OK)
+        return st;
+
+    LptVitConfig vc = o->vit;
+    vc.classes = r->K;
+    vc.train_backbone = true;
+    r->vit = lpt_vit_new(r->be, &vc, err);
+    if (!r->vit)
+        return err->code;
+    st = lpt_vit_init_backbone(r->vit, o->seed, err);
+    if (st == LPT_OK)
+        st = lpt_vit_init_trainable(r->vit, o->seed, err);
+    if (st == LPT_OK)
+        st = lpt_vit_backbone_span(r->vit, &r->bb_p, &r->bb_g, err);
+    if (st == LPT_OK)
+        st = lpt_vit_trainable_span(r->vit, LPT_VIT_FULL, &r->head_p, &r->head_g, err);
+    if (st != LPT_OK)
+        return st;
+    LptTensor *opt_t[4] = {&r->bb_m, &r->bb_v, &r->head_m, &r->head_v};
+    size_t opt_n[4] = {r->bb_p.count, r->bb_p.count, r->head_p.count, r->head_p.count};
+    r->opt_arena = zero_arena(r->be, "pretrain optimiser", opt_t, opt_n, 4, err);
+    LptTensor *loss_t[3] = {&r->loss, &r->dlogits, &r->margins};
+    size_t loss_n[3] = {(size_t)o->batch, (size_t)o->batch * r->K, (size_t)r->K};
+    r->loss_arena =
+        r->opt_arena ? zero_arena(r->be, "pretrain loss", loss_t, loss_n, 3, err) : NULL;
+    r->host_loss = malloc((size_t)o->batch * sizeof *r->host_loss);
+    r->host_logits = malloc((size_t)o->batch * r->K * sizeof *r->host_logits);
+    if (!r->loss_arena)
+        return err->code;
+    if (!r->host_loss || !r->host_logits)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
+
+    LptLoaderConfig lc;
+    lpt_loader_config_init(&lc);
+    lc.count = r->train.count;
+    lc.paths = (const char *const *)r->train.paths;
+    lc.labels = r->train.ids;
+    lc.num_classes = r->K;
+    lc.mode = LPT_LOADER_TRAIN;
+    lc.sampler = LPT_SAMPLER_INSTANCE;
+    lc.batch_size = o->batch;
+    lc.seed = o->seed;
+    lc.input_size = vc.image;
+    memcpy(lc.mean, o->mean, sizeof lc.mean);
+    memcpy(lc.std, o->std, sizeof lc.std);
+    lc.augment = o->augment;
+    lc.workers = o->workers;
+    r->train_loader = lpt_loader_new(r->be, &lc, err);
+    if (!r->train_loader)
+        return lpt_error_prefix(err, "pretrain: training images");
+    lc.count = r->test.count;
+    lc.paths = (const char *const *)r->test.paths;
+    lc.labels = r->test.ids;
+    lc.mode = LPT_LOADER_EVAL;
+    r->test_loader = lpt_loader_new(r->be, &lc, err);
+    if (!r->test_loader)
+        return lpt_error_prefix(err, "pretrain: test images");
+    return LPT_OK;
+}
+
+/* One training step on a batch part: forward, loss, backward, AdamW on both spans. Adds the
+ * batch's summed loss to *loss_sum. */
+static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int step,
+                            double *loss_sum, LptError *err)
+{
+    const LptPretrainOptions *o = r->o;
+    LptBackend *be = r->be;
+    int n = part->count;
+    LptAgclParams ap;
+    lpt_agcl_params_init(&ap, n, r->K, 0.0f, 0.0f);
+    ap.scale = o->logit_scale;
+    ap.margin = 0.0f;
+    ap.noise = 0.0f;
+    ap.smoothing = o->label_smoothing;
+    ap.seed = o->seed;
+    ap.step = (uint32_t)step;
+    const LptTensor *logits;
+    LptStatus st = lpt_vit_forward(r->vit, &part->images, n, LPT_VIT_FULL, true, err);
+    if (st == LPT_OK) {
+        logits = lpt_vit_logits(r->vit);
+        st = lpt_op_agcl_forward(be, &r->loss, logits, &part->labels, &r->margins, &ap, err);
+    }
+    if (st == LPT_OK)
+        st = lpt_op_agcl_backward(be, &r->dlogits, logits, &part->labels, &r->margins, &ap,
+                                  1.0f / (float)n, err);
+    if (st == LPT_OK)
+        st = lpt_vit_zero_grads(r->vit, err);
+    if (st == LPT_OK)
+        st = lpt_vit_backward(r->vit, &r->dlogits, 0.0f, err);
+    float flr = (float)lr, wd = (float)o->weight_decay;
+    if (st == LPT_OK)
+        st = lpt_op_adamw_update(be, &r->bb_p, &r->bb_m, &r->bb_v, &r->bb_g, r->bb_p.count, flr,
+                                 o->beta1, o->beta2, o->adam_eps, wd, step, err);
+    if (st == LPT_OK)
+        st = lpt_op_adamw_update(be, &r->head_p, &r->head_m, &r->head_v, &r->head_g,
+                                 r->head_p.count, flr, o->beta1, o->beta2, o->adam_eps, wd,
+                                 step, err);
+    if (st == LPT_OK) {
+        LptTensor l = lpt_tensor_view(&r->loss, 0, (size_t)n);
+        st = lpt_tensor_download(&l, r->host_loss, err);
+    }
+    if (st != LPT_OK)
+        return st;
+    double sum = 0.0;
+    for (int b = 0; b < n; b++)
+        sum += r->host_loss[b];
+    if (!isfinite(sum))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "pretrain: the loss is not finite at step %d (try a lower lr)",
+                             step);
+    *loss_sum += sum;
+    return LPT_OK;
+}
+
+/* Top-1 accuracy on the whole test list. */
+static LptStatus evaluate(Run *r, double *accuracy, LptError *err)
+{
+    int64_t right = 0, seen = 0;
+    for (;;) {
+        LptLoaderBatch batch;
+        LptStatus st = lpt_loader_next(r->test_loader, &batch, err);
+        if (st != LPT_OK)
+            return st;
+        if (batch.end)
+            break;
+        const LptLoaderPart *part = &batch.part[0];
+        int n = part->count;
+        st = lpt_vit_forward(r->vit, &part->images, n, LPT_VIT_PLAIN, false, err);
+        if (st == LPT_OK) {
+            LptTensor l = lpt_tensor_view(lpt_vit_logits(r->vit), 0, (size_t)n * r->K);
+            st = lpt_tensor_download(&l, r->host_logits, err);
+        }
+        if (st != LPT_OK)
+            return st;
+        for (int b = 0; b < n; b++) {
+            const float *row = r->host_logits + (size_t)b * r->K;
+            int best = 0;
+            for (int k = 1; k < r->K; k++)
+                if (row[k] > row[best])
+                    best = k;
+            right += best == part->host_labels[b];
+        }
+        seen += n;
+    }
+    *accuracy = seen ? (double)right / (double)seen : 0.0;
+    return LPT_OK;
+}
+
+/* Calls the progress callback; LPT_ERR_CANCELLED when it says stop. */
+static LptStatus report(const Run *r, const LptPretrainProgress *p, LptError *err)
+{
+    if (r->o->progress && !r->o->progress(p, r->o->progress_user))
+        return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "pretrain: cancelled at epoch %d",
+                             p->epoch);
+    return LPT_OK;
+}
+
+/* The epochs: train, evaluate, report. */
+static LptStatus run_epochs(Run *r, double t0, LptPretrainResult *res, LptError *err)
+{
+    const LptPretrainOptions *o = r->o;
+    int64_t steps = lpt_loader_steps_per_epoch(r->train_loader);
+    int64_t total = steps * o->epochs;
+    int64_t warmup = (int64_t)llround(o->warmup_epochs * (double)steps);
+    int64_t global = 0;
+    for (int e = 0; e < o->epochs; e++) {
+        LptPretrainProgress p = {e, o->epochs, 0, steps, 0.0, 0.0, 0.0, 0.0, false, -1.0};
+        double loss_sum = 0.0, te = now_seconds();
+        int64_t images = 0;
+        for (int64_t s = 0; s < steps; s++, global++) {
+            LptLoaderBatch batch;
+            LptStatus st = lpt_loader_next(r->train_loader, &batch, err);
+            if (st != LPT_OK)
+                return st;
+            p.lr = step_lr(o, global, warmup, total);
+            st = train_step(r, &batch.part[0], p.lr, (int)(global + 1), &loss_sum, err);
+            if (st != LPT_OK)
+                return st;
+            images += batch.part[0].count;
+            p.step = s + 1;
+            p.loss = loss_sum / (double)images;
+            double t = now_seconds();
+            p.images_per_second = (double)images / (t - te > 1e-9 ? t - te : 1e-9);
+            p.elapsed = t - t0;
+            if ((st = report(r, &p, err)) != LPT_OK)
+                return st;
+        }
+        LptStatus st = evaluate(r, &p.test_accuracy, err);
+        if (st != LPT_OK)
+            return st;
+        p.epoch_done = true;
+        p.elapsed = now_seconds() - t0;
+        if (e == 0)
+            res->first_epoch_loss = p.loss;
+        res->last_epoch_loss = p.loss;
+        res->test_accuracy = p.test_accuracy;
+        res->epochs = e + 1;
+        if ((st = report(r, &p, err)) != LPT_OK)
+            return st;
+    }
+    return LPT_OK;
+}
+
+LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretrainResult *result,
+                         LptError *err)
+{
+    LptError local = {0};
+    if (!err)
+        err = &local;
+    if (!be || !opt) {
+        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain: NULL argument");
+        return NULL;
+    }
+    if (check_options(opt, err) != LPT_OK)
+        return NULL;
+    double t0 = now_seconds();
+    Run r = {0};
+    r.o = opt;
+    r.be = be;
+    LptPretrainResult res = {0};
+    LptStatus st = run_setup(&r, err);
+    if (st == LPT_OK) {
+        res.classes = r.K;
+        res.train_images = r.train.count;
+        res.test_images = r.test.count;
+        for (int i = 0; lpt_vit_tensor_name(r.vit, i); i++)
+            *(lpt_vit_tensor_trainable(r.vit, i) ? &res.head_params : &res.backbone_params) +=
+                lpt_vit_tensor(r.vit, lpt_vit_tensor_name(r.vit, i))->count;
+        st = run_epochs(&r, t0, &res, err);
+    }
+    res.seconds = now_seconds() - t0;
+    LptVit *vit = r.vit;
+    r.vit = NULL;
+    run_free(&r);
+    if (st != LPT_OK) {
+        lpt_vit_free(vit);
+        return NULL;
+    }
+    if (result)
+        *result = res;
+    return vit;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+/* dims[] of a timm file tensor of shape kind `shape` for the backbone config c (0 dims when
+ * the kind has no place in timm's naming). */
+static int timm_dims(LptWeightsShape shape, const LptVitConfig *c, size_t dims[4])
+{
+    size_t C = (size_t)c->width, mlp = (size_t)c->mlp, p = (size_t)c->patch;
+    size_t T = (size_t)(c->image / c->patch) * (size_t)(c->image / c->patch) + 1;
+    switch (shape) {
+    case LPT_WS_C:
+        dims[0] = C;
+        return 1;
+    case LPT_WS_3C:
+        dims[0] = 3 * C;
+        return 1;
+    case LPT_WS_MLP:
+        dims[0] = mlp;
+        return 1;
+    case LPT_WS_CC:
+    case LPT_WS_3CC:
+    case LPT_WS_MLP_C:
+    case LPT_WS_C_MLP:
+        dims[0] = shape == LPT_WS_3CC ? 3 * C : shape == LPT_WS_MLP_C ? mlp : C;
+        dims[1] = shape == LPT_WS_C_MLP ? mlp : C;
+        return 2;
+    case LPT_WS_PATCH:
+        dims[0] = C;
+        dims[1] = 3;
+        dims[2] = dims[3] = p;
+        return 4;
+    case LPT_WS_1_1_C:
+    case LPT_WS_1_T_C:
+        dims[0] = 1;
+        dims[1] = shape == LPT_WS_1_1_C ? 1 : T;
+        dims[2] = C;
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+/* The file name of a timm row for block `block`: "%d" replaced, the first '|' alternative. */
+static void timm_name(const char *spec, int block, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *s = spec; *s && *s != '|' && o + 12 < size; s++) {
+        if (s[0] == '%' && s[1] == 'd') {
+            o += (size_t)snprintf(out + o, size - o, "%d", block);
+            s++;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
+LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta,
+                             LptError *err)
+{
+    if (!vit || !path)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain write: NULL argument");
+    const LptVitConfig *c = lpt_vit_config(vit);
+    if (c->clip_style)
+        return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
+                             "pretrain write: '%s': a CLIP-style tower has no timm naming", path);
+    const LptWeightsNamingDef *def = lpt_weights_naming_def(LPT_WEIGHTS_TIMM);
+    LptSafetensorsWriter *w = lpt_safetensors_writer_new();
+    if (!w)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain write: out of memory");
+    LptStatus st = LPT_OK;
+    float *buf = NULL;
+    for (int i = 0; st == LPT_OK && lpt_vit_tensor_name(vit, i); i++) {
+        if (lpt_vit_tensor_trainable(vit, i))
+            continue;
+        const char *canon = lpt_vit_tensor_name(vit, i);
+        int block = -1;
+        const LptWeightsRow *row = lpt_weights_row(def, canon, &block);
+        size_t dims[4];
+        int nd = row ? timm_dims(row->shape, c, dims) : 0;
+        if (nd == 0) {
+            st = lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
+                               "pretrain write: '%s': tensor '%s' has no place in timm's naming",
+                               path, canon);
+            break;
+        }
+        char name[128];
+        timm_name(row->file, block, name, sizeof name);
+        size_t count = lpt_vit_tensor(vit, canon)->count;
+        float *b = realloc(buf, count * sizeof *b);
+        if (!b) {
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain write: out of memory");
+            break;
+        }
+        buf = b;
+        st = lpt_vit_get(vit, canon, buf, count, err);
+        if (st == LPT_OK)
+            st = lpt_safetensors_writer_add_f32(w, name, nd, dims, buf, err);
+    }
+    char text[7][32];
+    snprintf(text[0], sizeof text[0], "%d", c->depth);
+    snprintf(text[1], sizeof text[1], "%d", c->width);
+    snprintf(text[2], sizeof text[2], "%d", c->heads);
+    snprintf(text[3], sizeof text[3], "%d", c->mlp);
+    snprintf(text[4], sizeof text[4], "%d", c->patch);
+    snprintf(text[5], sizeof text[5], "%d", c->image);
+    snprintf(text[6], sizeof text[6], "%g", (double)c->eps);
+    const char *fixed[] = {"format", "lpt-pretrain", "depth", text[0], "width", text[1],
+                           "heads", text[2], "mlp", text[3], "patch", text[4], "image", text[5],
+                           "eps", text[6], "act",
+                           c->act == LPT_VIT_ACT_QUICK_GELU ? "quick_gelu" : "gelu", NULL};
+    for (int i = 0; st == LPT_OK && fixed[i]; i += 2)
+        st = lpt_safetensors_writer_set_metadata(w, fixed[i], fixed[i + 1], err);
+    for (int i = 0; st == LPT_OK && meta && meta[i]; i += 2)
+        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "",
+                                                 err);
+    if (st == LPT_OK)
+        st = lpt_safetensors_write(w, path, err);
+    free(buf);
+    lpt_safetensors_writer_free(w);
+    return st;
+}
