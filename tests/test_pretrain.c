@@ -3,8 +3,9 @@
  *
  * The dataset, made in a temp dir at run time: three classes of 20 x 20 gray PGM images
  * (horizontal bars, vertical bars, a bright square, each at a random phase or place, with
- * noise), 30 training and 12 test images per class, in train.txt / test.txt with a comment,
- * a blank line and an absolute path among the lines. Checks:
+ * noise), 30 training and 12 test images per class, in train.txt (with a UTF-8 BOM and CRLF
+ * line ends) and test.txt, each with a comment, a blank line, blanks around the fields, and
+ * an absolute path among the lines. Checks:
  *  - a few epochs of a tiny ViT: the training loss falls (the last epoch's mean below 0.7 of
  *    the first's), test accuracy is far above chance (>= 0.8 for 1/3 chance), the progress
  *    callback sees every step and one epoch_done call per epoch with the accuracy;
@@ -77,7 +78,10 @@ static bool make_dataset(const char *dir, const char *extra)
         FILE *list = fopen(path, "w");
         if (!list)
             return false;
-        fprintf(list, "# %s images of a synthetic dataset\n\n", splits[s]);
+        /* the train list: a UTF-8 BOM and CRLF line ends */
+        const char *eol = s == 0 ? "\r\n" : "\n";
+        fprintf(list, "%s# %s images of a synthetic dataset%s%s", s == 0 ? "\xEF\xBB\xBF" : "",
+                splits[s], eol, eol);
         snprintf(path, sizeof path, "%s/%s", dir, splits[s]);
         mkdir(path, 0755);
         int per = s == 0 ? TRAIN_PER_CLASS : TEST_PER_CLASS;
@@ -85,15 +89,14 @@ static bool make_dataset(const char *dir, const char *extra)
             for (int c = 0; c < 3; c++) {
                 snprintf(path, sizeof path, "%s/%s/%s", dir, splits[s], class_names[c]);
                 mkdir(path, 0755);
-                snprintf(path, sizeof path, "%s/%s/%s/%02d.pgm", dir, splits[s], class_names[c],
-                         i);
+                snprintf(path, sizeof path, "%s/%s/%s/%02d.pgm", dir, splits[s], class_names[c], i);
                 if (!write_pgm(path, c, &rng))
                     return false;
                 if (s == 1 && i == 0) /* one absolute path */
-                    fprintf(list, "%s %s\n", path, class_names[c]);
+                    fprintf(list, "%s %s%s", path, class_names[c], eol);
                 else
-                    fprintf(list, "%s/%s/%02d.pgm  %s \n", splits[s], class_names[c], i,
-                            class_names[c]);
+                    fprintf(list, "%s/%s/%02d.pgm  %s %s", splits[s], class_names[c], i,
+                            class_names[c], eol);
             }
         if (s == 1 && extra)
             fputs(extra, list);
@@ -162,8 +165,8 @@ static float *features_of(OpCheck *oc, LptVit *vit, const LptTensor *images, int
                           const char *what)
 {
     LptError err = {0};
-    if (!oc_expect(oc, lpt_vit_forward(vit, images, n, LPT_VIT_PLAIN, false, &err) == LPT_OK,
-                   what, "forward: %s", err.message))
+    if (!oc_expect(oc, lpt_vit_forward(vit, images, n, LPT_VIT_PLAIN, false, &err) == LPT_OK, what,
+                   "forward: %s", err.message))
         return NULL;
     return oc_fetch(oc, lpt_vit_features(vit));
 }
@@ -188,10 +191,14 @@ static void check_file(OpCheck *oc, LptVit *vit, const char *path)
         int ndim;
         size_t shape[4];
     } want[] = {
-        {"patch_embed.proj.weight", 4, {32, 3, 4, 4}}, {"patch_embed.proj.bias", 1, {32}},
-        {"cls_token", 3, {1, 1, 32}},                  {"pos_embed", 3, {1, 17, 32}},
-        {"blocks.0.attn.qkv.weight", 2, {96, 32}},     {"blocks.1.mlp.fc1.weight", 2, {64, 32}},
-        {"blocks.1.mlp.fc2.bias", 1, {32}},            {"norm.weight", 1, {32}},
+        {"patch_embed.proj.weight", 4, {32, 3, 4, 4}},
+        {"patch_embed.proj.bias", 1, {32}},
+        {"cls_token", 3, {1, 1, 32}},
+        {"pos_embed", 3, {1, 17, 32}},
+        {"blocks.0.attn.qkv.weight", 2, {96, 32}},
+        {"blocks.1.mlp.fc1.weight", 2, {64, 32}},
+        {"blocks.1.mlp.fc2.bias", 1, {32}},
+        {"norm.weight", 1, {32}},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const LptSafetensorsEntry *e = lpt_safetensors_find(st, want[i].name);
@@ -200,8 +207,13 @@ static void check_file(OpCheck *oc, LptVit *vit, const char *path)
             ok = e->shape[d] == want[i].shape[d];
         oc_expect(oc, ok, want[i].name, "missing or of another shape or dtype");
     }
-    const char *meta[][2] = {{"format", "lpt-pretrain"}, {"depth", "2"}, {"width", "32"},
-                             {"heads", "2"}, {"patch", "4"}, {"image", "16"}, {"act", "gelu"},
+    const char *meta[][2] = {{"format", "lpt-pretrain"},
+                             {"depth", "2"},
+                             {"width", "32"},
+                             {"heads", "2"},
+                             {"patch", "4"},
+                             {"image", "16"},
+                             {"act", "gelu"},
                              {"note", "smoke test"}};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
         const char *v = lpt_safetensors_metadata(st, meta[i][0]);
@@ -219,14 +231,16 @@ static void check_file(OpCheck *oc, LptVit *vit, const char *path)
         return;
     const LptWeightsInfo *info = lpt_weights_info(w);
     const LptVitConfig *c = lpt_vit_config(vit);
-    oc_expect(oc, info->naming == LPT_WEIGHTS_TIMM && info->vit.depth == c->depth &&
-                      info->vit.width == c->width && info->vit.mlp == c->mlp &&
-                      info->vit.patch == c->patch && info->vit.image == c->image &&
-                      info->tensors_ignored == 0,
-              "lpt_weights_open", "naming %s, depth %d, width %d, mlp %d, patch %d, image %d, "
-              "%d ignored", lpt_weights_naming_id(info->naming), info->vit.depth,
-              info->vit.width, info->vit.mlp, info->vit.patch, info->vit.image,
-              info->tensors_ignored);
+    oc_expect(oc,
+              info->naming == LPT_WEIGHTS_TIMM && info->vit.depth == c->depth &&
+                  info->vit.width == c->width && info->vit.mlp == c->mlp &&
+                  info->vit.patch == c->patch && info->vit.image == c->image &&
+                  info->tensors_ignored == 0,
+              "lpt_weights_open",
+              "naming %s, depth %d, width %d, mlp %d, patch %d, image %d, "
+              "%d ignored",
+              lpt_weights_naming_id(info->naming), info->vit.depth, info->vit.width, info->vit.mlp,
+              info->vit.patch, info->vit.image, info->tensors_ignored);
     LptVitConfig lc = info->vit;
     LptVit *loaded = lpt_vit_new(oc->be, &lc, &err);
     if (oc_expect(oc, loaded && lpt_weights_load_vit(w, loaded, &err) == LPT_OK,
@@ -257,8 +271,7 @@ static void check_training(OpCheck *oc, const char *dir, const char *tmp)
         return;
     printf("synthetic: %d epochs, loss %.4f -> %.4f, test accuracy %.3f, %.2f s\n", r.epochs,
            r.first_epoch_loss, r.last_epoch_loss, r.test_accuracy, r.seconds);
-    oc_expect(oc, r.classes == 3 && r.train_images == 90 && r.test_images == 36 &&
-                      r.epochs == 6,
+    oc_expect(oc, r.classes == 3 && r.train_images == 90 && r.test_images == 36 && r.epochs == 6,
               "result counts", "classes %d, train %lld, test %lld, epochs %d", r.classes,
               (long long)r.train_images, (long long)r.test_images, r.epochs);
     /* 2 blocks of (4 C^2 + 2 C mlp + 9 C + mlp) + patch 48 C + C + cls + pos 17 C + norm 2 C */
@@ -269,8 +282,9 @@ static void check_training(OpCheck *oc, const char *dir, const char *tmp)
               "first epoch %.4f, last %.4f", r.first_epoch_loss, r.last_epoch_loss);
     oc_expect(oc, r.test_accuracy >= 0.8, "test accuracy", "%.3f, chance is 0.333",
               r.test_accuracy);
-    oc_expect(oc, seen.steps == 6 * 6 && seen.steps_per_epoch == 6 && seen.epochs_done == 6 &&
-                      seen.last_accuracy == r.test_accuracy && seen.accuracy_only_at_end,
+    oc_expect(oc,
+              seen.steps == 6 * 6 && seen.steps_per_epoch == 6 && seen.epochs_done == 6 &&
+                  seen.last_accuracy == r.test_accuracy && seen.accuracy_only_at_end,
               "progress", "%d steps (%lld per epoch), %d epoch ends, accuracy %.3f", seen.steps,
               (long long)seen.steps_per_epoch, seen.epochs_done, seen.last_accuracy);
 
@@ -280,13 +294,13 @@ static void check_training(OpCheck *oc, const char *dir, const char *tmp)
         tiny_options(&o2, dir, &again);
         LptPretrainResult r2;
         LptVit *vit2 = lpt_pretrain_run(oc->be, &o2, &r2, &err);
-        oc_expect(oc, vit2 && r2.first_epoch_loss == r.first_epoch_loss &&
-                          r2.last_epoch_loss == r.last_epoch_loss &&
-                          r2.test_accuracy == r.test_accuracy,
-                  "same seed", "losses %.9g %.9g / %.9g %.9g, accuracy %g / %g (%s)",
-                  r.first_epoch_loss, r.last_epoch_loss, vit2 ? r2.first_epoch_loss : 0.0,
-                  vit2 ? r2.last_epoch_loss : 0.0, r.test_accuracy,
-                  vit2 ? r2.test_accuracy : 0.0, vit2 ? "ok" : err.message);
+        oc_expect(
+            oc,
+            vit2 && r2.first_epoch_loss == r.first_epoch_loss &&
+                r2.last_epoch_loss == r.last_epoch_loss && r2.test_accuracy == r.test_accuracy,
+            "same seed", "losses %.9g %.9g / %.9g %.9g, accuracy %g / %g (%s)", r.first_epoch_loss,
+            r.last_epoch_loss, vit2 ? r2.first_epoch_loss : 0.0, vit2 ? r2.last_epoch_loss : 0.0,
+            r.test_accuracy, vit2 ? r2.test_accuracy : 0.0, vit2 ? "ok" : err.message);
         lpt_vit_free(vit2);
     }
 
@@ -343,8 +357,8 @@ static void check_bad_input(OpCheck *oc, const char *dir, const char *tmp)
     Seen cancel = {0};
     cancel.cancel_after = 3;
     tiny_options(&o, dir, &cancel);
-    oc_expect(oc, lpt_pretrain_run(oc->be, &o, NULL, &err) == NULL && cancel.steps == 3,
-              "cancel", "not cancelled at step 3 (%d steps)", cancel.steps);
+    oc_expect(oc, lpt_pretrain_run(oc->be, &o, NULL, &err) == NULL && cancel.steps == 3, "cancel",
+              "not cancelled at step 3 (%d steps)", cancel.steps);
     expect_status(oc, "cancel", LPT_ERR_CANCELLED, &err, "cancelled at epoch 0");
 
     LptVitConfig c;
@@ -388,9 +402,10 @@ static void check_cli(OpCheck *oc, const char *lpt, const char *dir, const char 
 {
     char out[1024];
     snprintf(out, sizeof out, "%s/cli.safetensors", tmp);
-    char *ok_args[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out", out,
-                       "--config", "tiny", "--epochs", "1", "--batch", "32", "--json",
-                       "--backend", (char *)oc->backend, NULL};
+    char *ok_args[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out",
+                       out,         "--config", "tiny",   "--epochs",  "1",
+                       "--batch",   "32",       "--json", "--backend", (char *)oc->backend,
+                       NULL};
     int rc = run(ok_args);
     oc_expect(oc, rc == 0, "lpt pretrain", "exit %d", rc);
     LptError err = {0};
@@ -401,10 +416,10 @@ static void check_cli(OpCheck *oc, const char *lpt, const char *dir, const char 
     lpt_weights_close(w);
     unlink(out);
     char *bad1[] = {(char *)lpt, "pretrain", "--data", (char *)dir, NULL};
-    char *bad2[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out", out, "--config",
-                    "huge", NULL};
-    char *bad3[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out", out, "--epochs",
-                    "0", NULL};
+    char *bad2[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out",
+                    out,         "--config", "huge",   NULL};
+    char *bad3[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out",
+                    out,         "--epochs", "0",      NULL};
     oc_expect(oc, run(bad1) == 2, "lpt pretrain without --out", "not a usage error");
     oc_expect(oc, run(bad2) == 2, "lpt pretrain --config huge", "not a usage error");
     oc_expect(oc, run(bad3) == 2, "lpt pretrain --epochs 0", "not a usage error");

@@ -2,8 +2,9 @@
  *
  * Builds projects in a temporary folder whose images come from every kind of source (a
  * plain class folder, a folder in the split layout, a folder only partly in it, list files
- * named and not named after a split, CSV files with and without a split column, a CSV file
- * that is gone) plus an excluded image, re-splits them and checks: the images whose source
+ * named and not named after a split, CSV files with and without a split column (one with
+ * a quoted header holding a comma), an empty CSV file, a CSV file that is gone) plus an
+ * excluded image, re-splits them and checks: the images whose source
  * gave their split keep it, excluded images keep theirs, every class gets the counts of the
  * split rule (lpt_split_targets) over its images, the report adds up with the store's
  * counts, a settings row is added and is the latest, the same settings again change
@@ -81,7 +82,7 @@ static const char *fmt_path(const char *fmt, ...)
     return s;
 }
 
-/* The images: class A has 40 free + 6 kept, class B 9 free + 3 kept (kept ones under the
+/* The images: class A has 39 free + 6 kept, class B 9 free + 3 kept (kept ones under the
  * split rule's targets, so that every class reaches exactly its targets). */
 static void make_specs(void)
 {
@@ -112,6 +113,9 @@ static void make_specs(void)
         add("csv/without.csv", fmt_path("csv/img/o%02d.png", i), i < 8 ? CLASS_A : CLASS_B,
             LPT_STORE_SPLIT_NONE, false, false);
     add("csv/gone.csv", "csv/img/g0.png", CLASS_B, LPT_STORE_SPLIT_TEST, true, false);
+    /* A quoted header with a comma in a name (kept), an empty file (free). */
+    add("csv/quoted.CSV", "csv/img/q0.png", CLASS_A, LPT_STORE_SPLIT_VAL, true, false);
+    add("csv/empty.csv", "csv/img/e0.png", CLASS_A, LPT_STORE_SPLIT_TEST, false, false);
 }
 
 static bool write_text(const char *path, const char *text)
@@ -132,6 +136,12 @@ static bool make_files(const char *root)
         return false;
     snprintf(path, sizeof path, "%s/csv/with.csv", root);
     if (!write_text(path, "\xEF\xBB\xBFpath,label, \"Split\" \r\nimg/w0.png,A,train\n"))
+        return false;
+    snprintf(path, sizeof path, "%s/csv/quoted.CSV", root);
+    if (!write_text(path, "\"file, path\",\"label\",\t\"SPLIT\"\nimg/q0.png,A,val\n"))
+        return false;
+    snprintf(path, sizeof path, "%s/csv/empty.csv", root);
+    if (!write_text(path, ""))
         return false;
     snprintf(path, sizeof path, "%s/csv/without.csv", root);
     return write_text(path, "path,label,splitting\nimg/o00.png,A\n");
@@ -277,8 +287,11 @@ static void run(const char *root)
     if (!store || !rev)
         goto done;
 
-    LptSplitConfig cfg = {.train_fraction = 0.6, .val_fraction = 0.2, .test_fraction = 0.2,
-                          .min_per_class = 1, .seed = 7};
+    LptSplitConfig cfg = {.train_fraction = 0.6,
+                          .val_fraction = 0.2,
+                          .test_fraction = 0.2,
+                          .min_per_class = 1,
+                          .seed = 7};
     LptResplitReport rep = {0};
     LptError err = {0};
     LptStatus st = lpt_resplit_run(store, &cfg, &rep, &err);
@@ -335,8 +348,7 @@ static void run(const char *root)
     bad = cfg;
     bad.min_per_class = -1;
     st = lpt_resplit_run(store, &bad, &rep, &err);
-    expect(st == LPT_ERR_INVALID_ARGUMENT, "bad minimum", "status %d, '%s'", (int)st,
-           err.message);
+    expect(st == LPT_ERR_INVALID_ARGUMENT, "bad minimum", "status %d, '%s'", (int)st, err.message);
     st = lpt_resplit_run(NULL, &cfg, &rep, &err);
     expect(st == LPT_ERR_INVALID_ARGUMENT, "no store", "status %d", (int)st);
     st = lpt_resplit_run(store, NULL, &rep, &err);

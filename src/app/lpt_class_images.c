@@ -55,8 +55,8 @@ static void setup_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpo
 static void bind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
     LptClassImages *self = LPT_CLASS_IMAGES(data);
-    lpt_image_tile_bind(LPT_IMAGE_TILE(gtk_list_item_get_child(item)),
-                        gtk_list_item_get_item(item), self->loader);
+    lpt_image_tile_bind(LPT_IMAGE_TILE(gtk_list_item_get_child(item)), gtk_list_item_get_item(item),
+                        self->loader);
 }
 
 static void unbind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
@@ -92,8 +92,7 @@ void lpt_class_images_set_class(LptClassImages *self, LptProject *project, gint6
     g_autoptr(GError) error = NULL;
     gtk_selection_model_unselect_all(GTK_SELECTION_MODEL(self->selection));
     if (!lpt_image_list_set_class(self->images, project, class_id, &error)) {
-        g_autofree char *text = g_strdup_printf(_("Could not list the images: %s"),
-                                                error->message);
+        g_autofree char *text = g_strdup_printf(_("Could not list the images: %s"), error->message);
         show_toast(self, text);
     }
     LptProject *shown = lpt_image_list_get_class_id(self->images) != 0 ? project : NULL;
@@ -115,8 +114,7 @@ void lpt_class_images_refresh(LptClassImages *self, const char *name, gint64 exc
 
     g_autoptr(GError) error = NULL;
     if (!lpt_image_list_refresh(self->images, &error)) {
-        g_autofree char *text = g_strdup_printf(_("Could not list the images: %s"),
-                                                error->message);
+        g_autofree char *text = g_strdup_printf(_("Could not list the images: %s"), error->message);
         show_toast(self, text);
     }
     update_header(self, name, excluded);
@@ -151,8 +149,7 @@ static LptStatus end_transaction(LptStore *store, LptStatus status, LptError *er
     return status;
 }
 
-gint64 lpt_class_images_relabel_selected(LptClassImages *self, const char *name,
-                                         GError **error)
+gint64 lpt_class_images_relabel_selected(LptClassImages *self, const char *name, GError **error)
 {
     g_return_val_if_fail(LPT_IS_CLASS_IMAGES(self), -1);
     g_return_val_if_fail(name != NULL, -1);
@@ -226,8 +223,8 @@ gint64 lpt_class_images_toggle_excluded(LptClassImages *self, gboolean *now_excl
     gboolean target = !all_excluded;
     for (guint i = 0; status == LPT_OK && i < ids->len; i++)
         if (g_array_index(excluded, gboolean, i) != target) {
-            status = lpt_store_image_set_excluded(store, g_array_index(ids, gint64, i), target,
-                                                  &err);
+            status =
+                lpt_store_image_set_excluded(store, g_array_index(ids, gint64, i), target, &err);
             changed++;
         }
     if (end_transaction(store, status, &err) != LPT_OK) {
@@ -246,7 +243,8 @@ gint64 lpt_class_images_toggle_excluded(LptClassImages *self, gboolean *now_excl
  * else the first selected tile shown, else the top of the grid (in our coordinates). */
 static GdkRectangle selection_anchor(LptClassImages *self)
 {
-    GtkWidget *focus = gtk_root_get_focus(gtk_widget_get_root(GTK_WIDGET(self)));
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    GtkWidget *focus = root != NULL ? gtk_root_get_focus(root) : NULL;
     GtkWidget *tile = NULL;
     if (focus != NULL && gtk_widget_is_ancestor(focus, GTK_WIDGET(self->grid)))
         tile = LPT_IS_IMAGE_TILE(focus) ? focus : gtk_widget_get_first_child(focus);
@@ -279,18 +277,16 @@ static gint compare_names(gconstpointer a, gconstpointer b, gpointer user_data)
 /* Opens the relabel popover with text typed (NULL: none) when images are selected. */
 static gboolean start_relabel(LptClassImages *self, const char *text)
 {
-    if (self->project == NULL ||
-        gtk_bitset_is_empty(gtk_selection_model_get_selection(
-            GTK_SELECTION_MODEL(self->selection))))
+    if (self->project == NULL || gtk_bitset_is_empty(gtk_selection_model_get_selection(
+                                     GTK_SELECTION_MODEL(self->selection))))
         return FALSE;
 
     LptStoreClass *classes = NULL;
     size_t n = 0;
     LptError err = {0};
-    if (lpt_store_class_list(lpt_project_get_store(self->project), &classes, &n, &err) !=
-        LPT_OK) {
-        g_autofree char *message = g_strdup_printf(_("Could not read the classes: %s"),
-                                                   err.message);
+    if (lpt_store_class_list(lpt_project_get_store(self->project), &classes, &n, &err) != LPT_OK) {
+        g_autofree char *message =
+            g_strdup_printf(_("Could not read the classes: %s"), err.message);
         show_toast(self, message);
         return TRUE;
     }
@@ -359,8 +355,7 @@ static void on_right_click(GtkGestureClick *gesture, int n_press, double x, doub
 {
     LptClassImages *self = LPT_CLASS_IMAGES(user_data);
     GtkWidget *picked = gtk_widget_pick(GTK_WIDGET(self->grid), x, y, GTK_PICK_DEFAULT);
-    GtkWidget *tile = picked != NULL ? gtk_widget_get_ancestor(picked, LPT_TYPE_IMAGE_TILE)
-                                     : NULL;
+    GtkWidget *tile = picked != NULL ? gtk_widget_get_ancestor(picked, LPT_TYPE_IMAGE_TILE) : NULL;
     LptImageItem *item = tile != NULL ? lpt_image_tile_get_item(LPT_IMAGE_TILE(tile)) : NULL;
     if (item == NULL)
         return;
@@ -394,8 +389,7 @@ static gboolean on_key_pressed(GtkEventControllerKey *controller, guint keyval, 
 
 /* ---- Actions ---- */
 
-static void toggle_excluded_action(GtkWidget *widget, const char *action_name,
-                                   GVariant *parameter)
+static void toggle_excluded_action(GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
     LptClassImages *self = LPT_CLASS_IMAGES(widget);
     g_autoptr(GError) error = NULL;
@@ -410,8 +404,7 @@ static void toggle_excluded_action(GtkWidget *widget, const char *action_name,
             ? g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Excluded %lld image from training",
                                           "Excluded %lld images from training", n),
                               (long long)changed)
-            : g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                          "Took %lld image back into training",
+            : g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Took %lld image back into training",
                                           "Took %lld images back into training", n),
                               (long long)changed);
     show_toast(self, text);
@@ -434,8 +427,7 @@ static void on_launched(GObject *source, GAsyncResult *result, gpointer user_dat
     g_autoptr(LptClassImages) self = LPT_CLASS_IMAGES(user_data);
     g_autoptr(GError) error = NULL;
     if (!g_app_info_launch_default_for_uri_finish(result, &error)) {
-        g_autofree char *text = g_strdup_printf(_("Could not open the image: %s"),
-                                                error->message);
+        g_autofree char *text = g_strdup_printf(_("Could not open the image: %s"), error->message);
         show_toast(self, text);
     }
 }
@@ -448,16 +440,14 @@ static void open_action(GtkWidget *widget, const char *action_name, GVariant *pa
         return;
     gint64 position = lpt_image_list_find(self->images, g_array_index(ids, gint64, 0));
     g_autoptr(LptImageItem) item =
-        position >= 0 ? g_list_model_get_item(G_LIST_MODEL(self->images), (guint)position)
-                      : NULL;
+        position >= 0 ? g_list_model_get_item(G_LIST_MODEL(self->images), (guint)position) : NULL;
     if (item == NULL || lpt_image_item_get_path(item)[0] == '\0')
         return;
     g_autoptr(GFile) file = g_file_new_for_path(lpt_image_item_get_path(item));
     g_autofree char *uri = g_file_get_uri(file);
-    g_autoptr(GAppLaunchContext) context = G_APP_LAUNCH_CONTEXT(
-        gdk_display_get_app_launch_context(gtk_widget_get_display(widget)));
-    g_app_info_launch_default_for_uri_async(uri, context, NULL, on_launched,
-                                            g_object_ref(self));
+    g_autoptr(GAppLaunchContext) context =
+        G_APP_LAUNCH_CONTEXT(gdk_display_get_app_launch_context(gtk_widget_get_display(widget)));
+    g_app_info_launch_default_for_uri_async(uri, context, NULL, on_launched, g_object_ref(self));
 }
 
 static void on_selection_changed(GtkSelectionModel *model, guint position, guint n_items,
@@ -509,8 +499,7 @@ static void lpt_class_images_measure(GtkWidget *widget, GtkOrientation orientati
                        minimum_baseline, natural_baseline);
 }
 
-static void lpt_class_images_size_allocate(GtkWidget *widget, int width, int height,
-                                           int baseline)
+static void lpt_class_images_size_allocate(GtkWidget *widget, int width, int height, int baseline)
 {
     LptClassImages *self = LPT_CLASS_IMAGES(widget);
     gtk_widget_allocate(self->box, width, height, baseline, NULL);
@@ -526,6 +515,8 @@ static void lpt_class_images_dispose(GObject *object)
 
     if (self->grid != NULL)
         gtk_grid_view_set_model(self->grid, NULL);
+    if (self->relabel_popover != NULL)
+        g_signal_handlers_disconnect_by_data(self->relabel_popover, self);
     g_clear_pointer(&self->relabel_popover, gtk_widget_unparent);
     g_clear_pointer(&self->context_menu, gtk_widget_unparent);
     if (self->settings != NULL)
@@ -563,14 +554,14 @@ static void lpt_class_images_class_init(LptClassImagesClass *klass)
     gtk_widget_class_install_action(widget_class, "images.relabel", NULL, relabel_action);
     gtk_widget_class_install_action(widget_class, "images.menu", NULL, menu_action);
     gtk_widget_class_install_action(widget_class, "images.open", NULL, open_action);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Delete, 0,
-                                        "images.toggle-excluded", NULL);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Delete, 0, "images.toggle-excluded",
+                                        NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_KP_Delete, 0,
                                         "images.toggle-excluded", NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F2, 0, "images.relabel", NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Menu, 0, "images.menu", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
-                                        "images.menu", NULL);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "images.menu",
+                                        NULL);
 }
 
 static void lpt_class_images_init(LptClassImages *self)
@@ -585,8 +576,7 @@ static void lpt_class_images_init(LptClassImages *self)
 
     self->images = lpt_image_list_new();
     self->selection = gtk_multi_selection_new(g_object_ref(G_LIST_MODEL(self->images)));
-    g_signal_connect(self->selection, "selection-changed", G_CALLBACK(on_selection_changed),
-                     self);
+    g_signal_connect(self->selection, "selection-changed", G_CALLBACK(on_selection_changed), self);
     GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
     g_signal_connect(factory, "setup", G_CALLBACK(setup_tile), self);
     g_signal_connect(factory, "bind", G_CALLBACK(bind_tile), self);

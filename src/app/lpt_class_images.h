@@ -43,8 +43,7 @@ void lpt_class_images_refresh(LptClassImages *self, const char *name, gint64 exc
 
 /* Moves the selected images to the class named name (created when the project has none).
  * Returns how many images moved, or -1 with error set (the project is then unchanged). */
-gint64 lpt_class_images_relabel_selected(LptClassImages *self, const char *name,
-                                         GError **error);
+gint64 lpt_class_images_relabel_selected(LptClassImages *self, const char *name, GError **error);
 /* Excludes the selected images, or includes them again when all are excluded (see the
  * header comment); *now_excluded (may be NULL) says which. Returns how many changed, or -1
  * with error set (the project is then unchanged). */

@@ -85,8 +85,8 @@ static GArray *read_ids(LptProject *project, gint64 class_id, GError **error)
     int64_t *ids = NULL;
     size_t n = 0;
     LptError err = {0};
-    if (lpt_store_image_list(lpt_project_get_store(project), class_id, LPT_STORE_SPLIT_ANY, 1,
-                             &ids, &n, &err) != LPT_OK) {
+    if (lpt_store_image_list(lpt_project_get_store(project), class_id, LPT_STORE_SPLIT_ANY, 1, &ids,
+                             &n, &err) != LPT_OK) {
         lpt_app_error_from_core(error, &err);
         return NULL;
     }
@@ -204,7 +204,7 @@ gint64 lpt_image_list_find(LptImageList *self, gint64 image_id)
             hi = mid;
     }
     return lo < self->ids->len && g_array_index(self->ids, gint64, lo) == image_id ? (gint64)lo
-                                                                                    : -1;
+                                                                                   : -1;
 }
 
 /* ---- Life cycle ---- */

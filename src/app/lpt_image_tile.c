@@ -159,8 +159,8 @@ void lpt_image_tile_bind(LptImageTile *self, LptImageItem *item, LptThumbnailLoa
     LoadRequest *request = g_new(LoadRequest, 1);
     request->tile = g_object_ref(self);
     request->loader = g_object_ref(loader);
-    lpt_thumbnail_loader_load_async(loader, hash, lpt_image_item_get_path(item),
-                                    self->cancellable, on_loaded, request);
+    lpt_thumbnail_loader_load_async(loader, hash, lpt_image_item_get_path(item), self->cancellable,
+                                    on_loaded, request);
 }
 
 void lpt_image_tile_unbind(LptImageTile *self)

@@ -8,9 +8,11 @@
 
 #include "lpt_app_config.h"
 #include "lpt_application.h"
+#include "lpt_backend.h"
 
 int main(int argc, char *argv[])
 {
+    lpt_backend_prepare_process(argv);
     setlocale(LC_ALL, "");
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");

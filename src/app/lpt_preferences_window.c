@@ -89,7 +89,7 @@ static void fill_devices(LptPreferencesWindow *self, const DeviceList *list)
                            g_list_model_get_n_items(G_LIST_MODEL(self->device_labels)), NULL);
     g_ptr_array_set_size(self->device_values, 0);
     g_ptr_array_add(self->device_values, NULL);
-    add_device(self, _("Automatic (the fastest found)"), "");
+    add_device(self, _("Automatic"), "");
     add_device(self, _("CPU"), "cpu");
     for (guint i = 0; list != NULL && i < list->names->len; i++)
         add_device(self, g_ptr_array_index(list->labels, i), g_ptr_array_index(list->names, i));
@@ -123,11 +123,10 @@ static void on_devices_listed(GObject *source, GAsyncResult *result, gpointer us
     g_autofree char *subtitle = NULL;
     if (list != NULL) {
         guint n = list->names->len;
-        subtitle = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                               "Where the experts train · %u Vulkan device found",
-                                               "Where the experts train · %u Vulkan devices found",
-                                               n),
-                                   n);
+        subtitle = g_strdup_printf(
+            g_dngettext(GETTEXT_PACKAGE, "Where the experts train · %u Vulkan device found",
+                        "Where the experts train · %u Vulkan devices found", n),
+            n);
     } else {
         subtitle = g_strdup_printf(_("Where the experts train · no Vulkan: %s"), error->message);
     }
@@ -158,10 +157,11 @@ static void show_cache_location(LptPreferencesWindow *self)
     } else {
         char buf[4096];
         LptError err = {0};
-        subtitle = lpt_thumbnail_cache_dir(buf, sizeof buf, &err) == LPT_OK
-                       /* Translators: the default cache folder, as in "~/.cache/lpt-studio (default)" */
-                       ? g_strdup_printf(_("%s (default)"), buf)
-                       : g_strdup(err.message);
+        subtitle =
+            lpt_thumbnail_cache_dir(buf, sizeof buf, &err) == LPT_OK
+                /* Translators: the default cache folder, as in "~/.cache/lpt-studio (default)" */
+                ? g_strdup_printf(_("%s (default)"), buf)
+                : g_strdup(err.message);
     }
     adw_action_row_set_subtitle(self->cache_row, subtitle);
     gtk_widget_set_visible(self->cache_reset_button, location[0] != '\0');
@@ -186,15 +186,14 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
     g_clear_object(&self->chooser);
 }
 
-static void choose_cache_action(GtkWidget *widget, const char *action_name,
-                                GVariant *parameter)
+static void choose_cache_action(GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
     LptPreferencesWindow *self = LPT_PREFERENCES_WINDOW(widget);
     if (self->chooser != NULL)
         return;
     self->chooser = gtk_file_chooser_native_new(_("Thumbnail Cache Folder"), GTK_WINDOW(self),
-                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                                _("_Select"), _("_Cancel"));
+                                                GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                                _("_Cancel"));
     gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(self->chooser), TRUE);
     g_signal_connect(self->chooser, "response", G_CALLBACK(on_chooser_response), self);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
@@ -271,8 +270,7 @@ static void lpt_preferences_window_class_init(LptPreferencesWindowClass *klass)
                                                 APP_RESOURCE_PATH "/lpt_preferences_window.ui");
     gtk_widget_class_bind_template_child(widget_class, LptPreferencesWindow, device_row);
     gtk_widget_class_bind_template_child(widget_class, LptPreferencesWindow, cache_row);
-    gtk_widget_class_bind_template_child(widget_class, LptPreferencesWindow,
-                                         cache_reset_button);
+    gtk_widget_class_bind_template_child(widget_class, LptPreferencesWindow, cache_reset_button);
     gtk_widget_class_bind_template_callback(widget_class, on_device_selected);
 
     gtk_widget_class_install_action(widget_class, "preferences.choose-cache", NULL,

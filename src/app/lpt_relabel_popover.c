@@ -53,8 +53,8 @@ static void update_hint(LptRelabelPopover *self)
         /* Translators: the hint under the class list of the relabel popover */
         text = g_strdup_printf(_("Enter moves the images to “%s”"), choice);
     else
-        text = g_strdup_printf(_("Enter creates the class “%s” and moves the images there"),
-                               choice);
+        text =
+            g_strdup_printf(_("Enter creates the class “%s” and moves the images there"), choice);
     gtk_label_set_text(self->hint, text);
 }
 
@@ -154,8 +154,7 @@ void lpt_relabel_popover_set_classes(LptRelabelPopover *self, const char *const 
         if (current == NULL || !g_str_equal(*names, current))
             g_strv_builder_add(builder, *names);
     g_auto(GStrv) kept = g_strv_builder_end(builder);
-    gtk_string_list_splice(self->names, 0,
-                           g_list_model_get_n_items(G_LIST_MODEL(self->names)),
+    gtk_string_list_splice(self->names, 0, g_list_model_get_n_items(G_LIST_MODEL(self->names)),
                            (const char *const *)kept);
     on_entry_changed(GTK_EDITABLE(self->entry), self);
 }
@@ -201,9 +200,8 @@ static void lpt_relabel_popover_class_init(LptRelabelPopoverClass *klass)
      * LptRelabelPopover::relabel:
      * @name: the class chosen, or the name of a class to create
      */
-    signals[SIGNAL_RELABEL] =
-        g_signal_new("relabel", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                     G_TYPE_NONE, 1, G_TYPE_STRING);
+    signals[SIGNAL_RELABEL] = g_signal_new("relabel", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 APP_RESOURCE_PATH "/lpt_relabel_popover.ui");
@@ -223,8 +221,8 @@ static void lpt_relabel_popover_init(LptRelabelPopover *self)
     gtk_widget_init_template(GTK_WIDGET(self));
 
     self->names = gtk_string_list_new(NULL);
-    self->filter = gtk_string_filter_new(
-        gtk_property_expression_new(GTK_TYPE_STRING_OBJECT, NULL, "string"));
+    self->filter =
+        gtk_string_filter_new(gtk_property_expression_new(GTK_TYPE_STRING_OBJECT, NULL, "string"));
     gtk_string_filter_set_match_mode(self->filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
     gtk_string_filter_set_ignore_case(self->filter, TRUE);
     GtkFilterListModel *filtered = gtk_filter_list_model_new(

@@ -14,10 +14,10 @@
  * A batch that does not fit the memory budget (device-local memory on Vulkan, physical memory
  * on the CPU; 80 %, less the weights; or --memory) is split into micro-batches by
  * lpt_vit_activation_bytes, gradients accumulating across them; a forward that still runs out
- * of memory halves the micro-batch. In the same run, after ours, PyTorch's figures for the
- * same work: scripts/bench_torch_vit.py under OMP_WAIT_POLICY=PASSIVE with our thread count
- * (the CPU backend's, or every core for Vulkan); skipped with a note when it cannot run (no
- * python3-torch, no script). PyTorch's phase-1 step has no adapters and its phase-2 step runs
+ * of memory halves the micro-batch. In the same run, right after each of ours, PyTorch's
+ * figure for the same work: scripts/bench_torch_vit.py under OMP_WAIT_POLICY=PASSIVE with our
+ * thread count (the CPU backend's, or every core for Vulkan); skipped with a note when it
+ * cannot run (no python3-torch, no script). PyTorch's phase-1 step has no adapters and its phase-2 step runs
  * two full passes, as the reference code does. Each figure: one warm-up step, then steps until
  * --seconds have passed (at least one).
  */
@@ -304,25 +304,21 @@ static void measure(Bench *b, const LptVitConfig *cfg, Figure *f, double seconds
     f->ok = true;
 }
 
-/* PyTorch's figures for `batch`: runs the script, fills the figures of that batch. Returns
- * false (with a note) when it could not run. */
-static bool run_torch(const Options *o, int batch, int threads, Figure *figs, int n_figs,
-                      char *note, size_t note_size, char *version, size_t version_size)
+/* PyTorch's figure for f (its batch and step): runs the script. Returns false (with a note)
+ * when it could not run. */
+static bool run_torch(const Options *o, int threads, Figure *f, char *note, size_t note_size,
+                      char *version, size_t version_size)
 {
     if (access("/usr/bin/python3", X_OK) != 0 || access(o->script, R_OK) != 0) {
         snprintf(note, note_size, "PyTorch skipped: %s not found",
                  access("/usr/bin/python3", X_OK) != 0 ? "/usr/bin/python3" : o->script);
         return false;
     }
-    char what[64] = "", cmd[1400];
-    for (int k = 0; k < N_WHAT; k++)
-        if (o->what[k])
-            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? "," : "",
-                     what_name[k]);
+    char cmd[1400];
     snprintf(cmd, sizeof cmd,
              "OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '%s' --batch %d --threads %d "
              "--seconds %g --what %s 2>&1",
-             o->script, batch, threads, o->seconds, what);
+             o->script, f->batch, threads, o->seconds, what_name[f->what]);
     FILE *p = popen(cmd, "r");
     char out[8192] = "";
     size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
@@ -330,7 +326,10 @@ static bool run_torch(const Options *o, int batch, int threads, Figure *figs, in
     int status = p ? pclose(p) : -1;
     const char *line = strrchr(out, '{');
     cJSON *root = status == 0 && line ? cJSON_Parse(line) : NULL;
-    if (!root) {
+    char key[64];
+    snprintf(key, sizeof key, "%s_images_per_s", what_name[f->what]);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!cJSON_IsNumber(x)) {
         char *last = out + (n > 300 ? n - 300 : 0);
         for (char *c = last; *c; c++)
             if (*c == '\n')
@@ -338,17 +337,12 @@ static bool run_torch(const Options *o, int batch, int threads, Figure *figs, in
         snprintf(note, note_size, "PyTorch skipped: the script failed (is python3-torch "
                                   "installed?): %s",
                  last);
+        cJSON_Delete(root);
         return false;
     }
+    f->torch_images_per_s = x->valuedouble;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "torch");
     snprintf(version, version_size, "%s", cJSON_IsString(v) ? v->valuestring : "?");
-    for (int i = 0; i < n_figs; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s_images_per_s", what_name[figs[i].what]);
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, key);
-        if (figs[i].batch == batch && cJSON_IsNumber(x))
-            figs[i].torch_images_per_s = x->valuedouble;
-    }
     cJSON_Delete(root);
     return true;
 }
@@ -488,6 +482,11 @@ int lpt_cmd_bench_vit(int argc, char **argv)
         weights += lpt_vit_tensor(b.vit, lpt_vit_tensor_name(b.vit, i))->count * 4 *
                    (lpt_vit_tensor_trainable(b.vit, i) ? 3 : 1);
     size_t budget = o.memory > 0 ? (size_t)o.memory : memory_budget(b.be, weights);
+    char note[600] = "", version[64] = "";
+    int threads = torch_threads(&bopt);
+    bool torch = o.torch;
+    if (!torch)
+        snprintf(note, sizeof note, "PyTorch skipped (--no-torch)");
 
     for (int bi = 0; bi < o.n_batches; bi++)
         for (int k = 0; k < N_WHAT; k++) {
@@ -508,16 +507,10 @@ int lpt_cmd_bench_vit(int argc, char **argv)
             if (!f->ok)
                 fprintf(stderr, "lpt bench vit: %s at batch %d: %s\n", what_name[k], batch,
                         b.err.message);
+            /* PyTorch right after, so both see the same machine load */
+            if (torch && !run_torch(&o, threads, f, note, sizeof note, version, sizeof version))
+                torch = false;
         }
-
-    char note[600] = "", version[64] = "";
-    int threads = torch_threads(&bopt);
-    if (!o.torch)
-        snprintf(note, sizeof note, "PyTorch skipped (--no-torch)");
-    for (int bi = 0; o.torch && bi < o.n_batches; bi++)
-        if (!run_torch(&o, o.batches[bi], threads, figs, n_figs, note, sizeof note, version,
-                       sizeof version))
-            break;
     report(&o, &b, &cfg, bpi, budget, figs, n_figs, note, version, threads);
     rc = LPT_EXIT_OK;
     for (int i = 0; i < n_figs; i++)

@@ -20,12 +20,12 @@
 
 #include "lpt_pretrain.h"
 
-#define USAGE                                                                                  \
-    "usage: lpt pretrain --data DIR --out FILE.safetensors [--config small|tiny] [--epochs N]\n" \
-    "       [--batch B] [--lr X] [--seed S] [--max-train N] [--max-test N] [--json]\n"          \
-    "       [--backend cpu|vulkan] [--device N] [--threads N]\n"                                 \
-    "  DIR holds train.txt and test.txt ('relative/path label' lines), as\n"                     \
-    "  `lpt dataset build mnist --out DIR` writes them. Writes the backbone (no head) in\n"      \
+#define USAGE                                                                                      \
+    "usage: lpt pretrain --data DIR --out FILE.safetensors [--config small|tiny] [--epochs N]\n"   \
+    "       [--batch B] [--lr X] [--seed S] [--max-train N] [--max-test N] [--json]\n"             \
+    "       [--backend cpu|vulkan] [--device N] [--threads N]\n"                                   \
+    "  DIR holds train.txt and test.txt ('relative/path label' lines), as\n"                       \
+    "  `lpt dataset build mnist --out DIR` writes them. Writes the backbone (no head) in\n"        \
     "  timm's naming."
 
 static volatile sig_atomic_t interrupted;
@@ -58,9 +58,8 @@ static bool on_progress(const LptPretrainProgress *p, void *user)
                p->epoch + 1, p->epochs, p->loss, p->test_accuracy, p->images_per_second,
                p->elapsed);
     else
-        printf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f img/s, %.0f s\n",
-               p->epoch + 1, p->epochs, p->loss, 100.0 * p->test_accuracy,
-               p->images_per_second, p->elapsed);
+        printf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f img/s, %.0f s\n", p->epoch + 1,
+               p->epochs, p->loss, 100.0 * p->test_accuracy, p->images_per_second, p->elapsed);
     fflush(stdout);
     return !interrupted;
 }
@@ -124,8 +123,8 @@ static int pretrain(const LptPretrainOptions *opt, const char *out, const char *
     if (!json) {
         printf("pretrain: %s: image %d, patch %d, depth %d, width %d, heads %d, mlp %d; "
                "%d epochs of batch %d, lr %g, seed %llu\n",
-               preset, v->image, v->patch, v->depth, v->width, v->heads, v->mlp, o.epochs,
-               o.batch, o.lr, (unsigned long long)o.seed);
+               preset, v->image, v->patch, v->depth, v->width, v->heads, v->mlp, o.epochs, o.batch,
+               o.lr, (unsigned long long)o.seed);
         printf("backend %s\n", lpt_backend_description(be));
         fflush(stdout);
     }
@@ -142,10 +141,29 @@ static int pretrain(const LptPretrainOptions *opt, const char *out, const char *
     snprintf(num[5], sizeof num[5], "%lld", (long long)res.test_images);
     snprintf(num[6], sizeof num[6], "%zu", res.backbone_params);
     snprintf(num[7], sizeof num[7], "%d", o.batch);
-    const char *meta[] = {"command", command, "preset", preset, "epochs", num[0],
-                          "test_accuracy", num[1], "seed", num[2], "seconds", num[3],
-                          "train_images", num[4], "test_images", num[5], "params", num[6],
-                          "batch", num[7], "backend", lpt_backend_description(be), NULL};
+    const char *meta[] = {"command",
+                          command,
+                          "preset",
+                          preset,
+                          "epochs",
+                          num[0],
+                          "test_accuracy",
+                          num[1],
+                          "seed",
+                          num[2],
+                          "seconds",
+                          num[3],
+                          "train_images",
+                          num[4],
+                          "test_images",
+                          num[5],
+                          "params",
+                          num[6],
+                          "batch",
+                          num[7],
+                          "backend",
+                          lpt_backend_description(be),
+                          NULL};
     if (lpt_pretrain_write(vit, out, meta, &err) != LPT_OK)
         goto fail;
     if (json) {
@@ -228,8 +246,8 @@ int lpt_cmd_pretrain(int argc, char **argv)
             ok = false;
         }
         if (!ok) {
-            fprintf(stderr, "lpt pretrain: bad or unknown option '%s'%s%s\n%s\n", a,
-                    val ? " " : "", val ? val : "", USAGE);
+            fprintf(stderr, "lpt pretrain: bad or unknown option '%s'%s%s\n%s\n", a, val ? " " : "",
+                    val ? val : "", USAGE);
             free(command);
             return LPT_EXIT_USAGE;
         }

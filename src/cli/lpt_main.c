@@ -97,6 +97,7 @@ int lpt_cli_usage_error(const char *command, const char *message)
 
 int main(int argc, char **argv)
 {
+    lpt_backend_prepare_process(argv);
     if (argc < 2) {
         usage(stderr);
         return LPT_EXIT_USAGE;

@@ -111,8 +111,8 @@ static char *dup_range(const char *s, size_t n)
 }
 
 /* Appends one image; false when out of memory. */
-static bool list_add(List *l, const char *dir, const char *path, size_t path_len,
-                     const char *label, size_t label_len)
+static bool list_add(List *l, const char *dir, const char *path, size_t path_len, const char *label,
+                     size_t label_len)
 {
     if (l->count == l->cap) {
         int64_t cap = l->cap ? 2 * l->cap : 1024;
@@ -151,8 +151,7 @@ static bool list_add(List *l, const char *dir, const char *path, size_t path_len
 }
 
 /* Reads DIR/name (see lpt_pretrain.h), at most `max` images when max > 0. */
-static LptStatus read_list(const char *dir, const char *name, int64_t max, List *out,
-                           LptError *err)
+static LptStatus read_list(const char *dir, const char *name, int64_t max, List *out, LptError *err)
 {
     char path[LINE_MAX_LEN];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -165,8 +164,8 @@ static LptStatus read_list(const char *dir, const char *name, int64_t max, List 
     for (long no = 1; (max <= 0 || out->count < max) && fgets(line, sizeof line, f); no++) {
         size_t n = strlen(line);
         if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' line %ld is too long",
-                               path, no);
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' line %ld is too long", path,
+                               no);
             break;
         }
         char *s = line;
@@ -352,8 +351,7 @@ static LptStatus run_setup(Run *r, LptError *err)
         st = map_labels(&r->test, r->classes, r->K, "test", err);
     if (st == LPT_OK && r->K < 2)
         st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                           "pretrain: the training list has %d class; at least 2 are needed",
-                           r->K);
+                           "pretrain: the training list has %d class; at least 2 are needed", r->K);
     if (st != LPT_OK)
         return st;
 
@@ -448,9 +446,9 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int st
         st = lpt_op_adamw_update(be, &r->bb_p, &r->bb_m, &r->bb_v, &r->bb_g, r->bb_p.count, flr,
                                  o->beta1, o->beta2, o->adam_eps, wd, step, err);
     if (st == LPT_OK)
-        st = lpt_op_adamw_update(be, &r->head_p, &r->head_m, &r->head_v, &r->head_g,
-                                 r->head_p.count, flr, o->beta1, o->beta2, o->adam_eps, wd,
-                                 step, err);
+        st =
+            lpt_op_adamw_update(be, &r->head_p, &r->head_m, &r->head_v, &r->head_g, r->head_p.count,
+                                flr, o->beta1, o->beta2, o->adam_eps, wd, step, err);
     if (st == LPT_OK) {
         LptTensor l = lpt_tensor_view(&r->loss, 0, (size_t)n);
         st = lpt_tensor_download(&l, r->host_loss, err);
@@ -462,8 +460,7 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int st
         sum += r->host_loss[b];
     if (!isfinite(sum))
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "pretrain: the loss is not finite at step %d (try a lower lr)",
-                             step);
+                             "pretrain: the loss is not finite at step %d (try a lower lr)", step);
     *loss_sum += sum;
     return LPT_OK;
 }
@@ -653,8 +650,7 @@ static void timm_name(const char *spec, int block, char *out, size_t size)
     out[o] = '\0';
 }
 
-LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta,
-                             LptError *err)
+LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta, LptError *err)
 {
     if (!vit || !path)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain write: NULL argument");
@@ -703,15 +699,18 @@ LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *m
     snprintf(text[4], sizeof text[4], "%d", c->patch);
     snprintf(text[5], sizeof text[5], "%d", c->image);
     snprintf(text[6], sizeof text[6], "%g", (double)c->eps);
-    const char *fixed[] = {"format", "lpt-pretrain", "depth", text[0], "width", text[1],
-                           "heads", text[2], "mlp", text[3], "patch", text[4], "image", text[5],
-                           "eps", text[6], "act",
-                           c->act == LPT_VIT_ACT_QUICK_GELU ? "quick_gelu" : "gelu", NULL};
+    const char *fixed[] = {
+        "format", "lpt-pretrain", "depth",
+        text[0],  "width",        text[1],
+        "heads",  text[2],        "mlp",
+        text[3],  "patch",        text[4],
+        "image",  text[5],        "eps",
+        text[6],  "act",          c->act == LPT_VIT_ACT_QUICK_GELU ? "quick_gelu" : "gelu",
+        NULL};
     for (int i = 0; st == LPT_OK && fixed[i]; i += 2)
         st = lpt_safetensors_writer_set_metadata(w, fixed[i], fixed[i + 1], err);
     for (int i = 0; st == LPT_OK && meta && meta[i]; i += 2)
-        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "",
-                                                 err);
+        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "", err);
     if (st == LPT_OK)
         st = lpt_safetensors_write(w, path, err);
     free(buf);

@@ -47,14 +47,14 @@ const char *lpt_pretrain_preset_name(LptPretrainPreset preset);
 bool lpt_pretrain_preset_parse(const char *name, LptPretrainPreset *preset);
 
 typedef struct LptPretrainProgress {
-    int epoch, epochs;     /* 0-based epoch of `epochs` */
-    int64_t step, steps;   /* steps done in this epoch (1..steps) */
-    double loss;           /* mean training loss of the epoch so far */
-    double lr;             /* the last step's learning rate */
+    int epoch, epochs;        /* 0-based epoch of `epochs` */
+    int64_t step, steps;      /* steps done in this epoch (1..steps) */
+    double loss;              /* mean training loss of the epoch so far */
+    double lr;                /* the last step's learning rate */
     double images_per_second; /* training images of the epoch so far per second */
-    double elapsed;        /* seconds since the run started */
-    bool epoch_done;       /* the epoch's last call, after its evaluation */
-    double test_accuracy;  /* with epoch_done: top-1 on the test list; else -1 */
+    double elapsed;           /* seconds since the run started */
+    bool epoch_done;          /* the epoch's last call, after its evaluation */
+    double test_accuracy;     /* with epoch_done: top-1 on the test list; else -1 */
 } LptPretrainProgress;
 
 /* Called after every step and once more at the end of each epoch (epoch_done). Return false
@@ -62,23 +62,23 @@ typedef struct LptPretrainProgress {
 typedef bool (*LptPretrainProgressFn)(const LptPretrainProgress *progress, void *user);
 
 typedef struct LptPretrainOptions {
-    const char *data;   /* the dataset directory (train.txt, test.txt) */
-    LptVitConfig vit;   /* the backbone: no prompts, adapters or pool; classes and
-                         * train_backbone are set by the run */
-    int epochs;         /* >= 1 */
-    int batch;          /* B, training and evaluation */
-    double lr;          /* AdamW's peak learning rate */
-    double min_lr;      /* where the cosine ends */
+    const char *data;     /* the dataset directory (train.txt, test.txt) */
+    LptVitConfig vit;     /* the backbone: no prompts, adapters or pool; classes and
+                           * train_backbone are set by the run */
+    int epochs;           /* >= 1 */
+    int batch;            /* B, training and evaluation */
+    double lr;            /* AdamW's peak learning rate */
+    double min_lr;        /* where the cosine ends */
     double warmup_epochs; /* linear warm-up from 0, in epochs (may be fractional) */
-    double weight_decay; /* decoupled, on every tensor */
+    double weight_decay;  /* decoupled, on every tensor */
     float beta1, beta2, adam_eps;
-    float logit_scale;  /* s of the loss's s cos */
+    float logit_scale; /* s of the loss's s cos */
     float label_smoothing;
     uint64_t seed;
     LptAugmentParams augment;
     float mean[3], std[3]; /* input normalisation: 0.5 (what lpt_weights.h gives timm files) */
     int64_t max_train, max_test; /* > 0: only the first N lines of each list */
-    int workers;        /* decoding threads of each loader; 0 = as lpt_loader.h decides */
+    int workers;                 /* decoding threads of each loader; 0 = as lpt_loader.h decides */
     LptPretrainProgressFn progress; /* may be NULL */
     void *progress_user;
 } LptPretrainOptions;
@@ -91,7 +91,7 @@ void lpt_pretrain_options_init(LptPretrainOptions *opt, LptPretrainPreset preset
 typedef struct LptPretrainResult {
     int classes;
     int64_t train_images, test_images;
-    size_t backbone_params;  /* what lpt_pretrain_write saves */
+    size_t backbone_params; /* what lpt_pretrain_write saves */
     size_t head_params;
     int epochs;              /* epochs run */
     double first_epoch_loss; /* mean training loss of epoch 0 */
@@ -112,7 +112,6 @@ LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretr
  * NULL) plus "format" = "lpt-pretrain" and the backbone's settings ("depth", "width",
  * "heads", "mlp", "patch", "image", "eps", "act"). A CLIP-style tower is refused (timm's
  * naming has no place for it). */
-LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta,
-                             LptError *err);
+LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta, LptError *err);
 
 #endif

@@ -47,12 +47,13 @@
  *
  * Memory: four arenas (five with train_backbone): frozen weights, trainable tensors, their
  * gradients (same layout as the trainable arena, so one view covers a phase's whole parameter
- * set), and activations, sized
- * by lpt_vit_activation_bytes for the largest (batch, mode) seen and re-made when a forward
- * needs more. ViT-B/16 at 224 with P = 10 and R = 8 needs, per image: 94.5 MiB for a phase-1
- * training step (11 layers x 7.4 MB kept for backward, the rest scratch), 59.7 MiB for a
- * phase-2 step (6 layers kept), 12.3 MiB for inference. Split larger batches into
- * micro-batches that fit; gradients accumulate across them.
+ * set), and activations, sized by lpt_vit_activation_bytes for the largest (batch, mode) seen
+ * and re-made when a forward needs more. ViT-B/16 at 224 with P = 10 and R = 8 needs, per
+ * image: 94.5 MiB for a phase-1 training step (11 layers x 7.4 MB kept for backward, the rest
+ * scratch), 59.7 MiB for a phase-2 step (6 layers kept), 12.3 MiB for inference, 92.7 MiB
+ * for a FULL step (the LN1 and GELU outputs that its weight gradients need are recomputed,
+ * not kept). Split larger batches into micro-batches that fit; gradients accumulate across
+ * them.
  * The last block computes only the class token's row (keys and values of all rows, its
  * query, projection, MLP and adapter on row 0): exact, since the feature reads only that row.
  *

@@ -273,11 +273,13 @@ static LptStatus detect(LptWeights *w, LptError *err)
                          path, n, n ? names : "(none)");
 }
 
-/* The row of `canon` resolved for block 0 of the naming (for reading sizes off it). */
+/* The (first) file tensor canonical tensor `canon` comes from, for reading sizes off it; NULL
+ * when absent (s->name[0] then holds the name looked for). */
 static const LptSafetensorsEntry *top_entry(const LptWeights *w, const char *canon, Sources *s)
 {
     int block;
     const LptWeightsRow *row = lpt_weights_row(w->def, canon, &block);
+    memset(s, 0, sizeof *s);
     if (!row)
         return NULL;
     resolve(w, row, block < 0 ? 0 : block, s);

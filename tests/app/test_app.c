@@ -8,14 +8,29 @@
  *     the split rule (lpt_split_targets) and the group thresholds give;
  *   - a second open of the same project is refused with the store's message;
  *   - an import through the Dataset page runs off the main thread: a 5 ms timeout probe on
- *     the main context measures the longest stall, which must stay under
- *     STALL_LIMIT_MS; progress reaches the progress bar; the report lists what was skipped
+ *     the main context measures the longest stall (the app's own: see the probe), which
+ *     must stay under STALL_LIMIT_MS; progress reaches the progress bar; the report lists what was skipped
  *     and why; the table and chart show the new counts;
  *   - a cancelled import leaves the project as it was;
+ *   - selecting a class in the table shows its images: a grid with one tile per image, the
+ *     thumbnails loaded off the main thread (one removed from the cache is made again);
+ *     scrolling through a class of 2560 images with the probe on, the worst stall is
+ *     reported and must stay under STALL_LIMIT_MS; a reload keeps the scroll position;
+ *   - Delete (images.toggle-excluded) excludes the selected images and takes them back,
+ *     and the table and chart follow; typing a letter over the grid opens the relabel
+ *     popover, which moves the images to the class chosen (label history rows, counts,
+ *     warnings) or to a new class;
+ *   - a list file named test.txt gives test images; the split dialog shows the project's
+ *     settings, Cancel changes nothing, Re-split gives every class the split rule's counts
+ *     under the new settings, keeps the given test images and stores the settings;
+ *   - the preferences offer Automatic, CPU and every Vulkan device lpt_device_list finds,
+ *     and write the device and cache-location settings;
+ *   - a development build's window has the "devel" style class;
  *   - closing the window releases the project's lock.
- * Screenshots of the welcome and dataset pages are written as PNGs into the --screenshots
- * folder (names end in --suffix, e.g. "-ja" for the Japanese run, which --expect-translated
- * also checks for translated strings).
+ * Screenshots of the welcome and dataset pages, the images of a class, the split dialog and
+ * the preferences are written as PNGs into the --screenshots folder (names end in --suffix,
+ * e.g. "-ja" for the Japanese run, which --expect-translated also checks for translated
+ * strings).
  *
  * Usage: test_app --screenshots DIR --localedir DIR [--suffix S] [--expect-translated]
  * Prints "app: N passed, N failed" last; exits 0 only when nothing failed.
@@ -370,7 +385,6 @@ typedef struct {
 } Probe;
 
 /* The calling thread's time spent waiting on a runqueue so far (ns), -1 when unknown. */
-static long long dbg_run;
 static gint64 runqueue_wait_ns(void)
 {
     FILE *f = fopen("/proc/thread-self/schedstat", "r");
@@ -379,7 +393,6 @@ static gint64 runqueue_wait_ns(void)
         return -1;
     if (fscanf(f, "%lld %lld", &run, &wait) != 2)
         wait = -1;
-    dbg_run = run;
     fclose(f);
     return wait;
 }
@@ -388,7 +401,6 @@ static gboolean probe_tick(gpointer data)
 {
     Probe *probe = data;
     gint64 now = g_get_monotonic_time();
-    static long long last_run;
     gint64 wait = runqueue_wait_ns();
     if (probe->last_us != 0) {
         gint64 gap = now - probe->last_us;
@@ -400,11 +412,9 @@ static gboolean probe_tick(gpointer data)
                          ? gap - (wait - probe->last_wait_ns) / 1000
                          : gap;
         probe->worst_own_us = MAX(probe->worst_own_us, own);
-        if (gap > 40000) printf("DEBUG gap %.1f ms: run %.1f ms wait %.1f ms\n", gap/1e3, (dbg_run-last_run)/1e6, (wait - probe->last_wait_ns)/1e6);
     }
     probe->last_us = now;
     probe->last_wait_ns = wait;
-    last_run = dbg_run;
     probe->ticks++;
     if (probe->bar != NULL)
         probe->max_fraction = MAX(probe->max_fraction, gtk_progress_bar_get_fraction(probe->bar));
@@ -698,6 +708,40 @@ static void check_class_images(const Options *opt, LptWindow *window, LptDataset
     check(row_counts(page, "crack").excluded == 2, "crack: %lld excluded, expected 2",
           (long long)row_counts(page, "crack").excluded);
 
+    /* The context menu (Menu, Shift+F10) of an excluded image offers to include it. */
+    gtk_selection_model_select_item(selection, 0, TRUE);
+    check(gtk_widget_activate_action(GTK_WIDGET(images), "images.menu", NULL),
+          "images.menu is missing");
+    pump(100);
+    GtkPopover *menu = GTK_POPOVER(find_widget(GTK_WIDGET(images), GTK_TYPE_POPOVER_MENU));
+    GMenuModel *model = menu != NULL ? gtk_popover_menu_get_menu_model(GTK_POPOVER_MENU(menu))
+                                     : NULL;
+    g_autoptr(GMenuModel) section =
+        model != NULL ? g_menu_model_get_item_link(model, 0, G_MENU_LINK_SECTION) : NULL;
+    g_autofree char *label = NULL;
+    if (section != NULL)
+        g_menu_model_get_item_attribute(section, 0, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+    check(menu != NULL && gtk_widget_get_visible(GTK_WIDGET(menu)) &&
+              g_strcmp0(label, g_dgettext(GETTEXT_PACKAGE, "_Include in Training")) == 0,
+          "the context menu of an excluded image is %s, first item '%s'",
+          menu != NULL && gtk_widget_get_visible(GTK_WIDGET(menu)) ? "shown" : "not shown",
+          label != NULL ? label : "");
+    if (menu != NULL)
+        gtk_popover_popdown(menu);
+
+    /* Sorting the table another way keeps the class shown. */
+    GtkColumnView *view = GTK_COLUMN_VIEW(find_widget(GTK_WIDGET(page), GTK_TYPE_COLUMN_VIEW));
+    GListModel *columns = gtk_column_view_get_columns(view);
+    g_autoptr(GtkColumnViewColumn) name_column = g_list_model_get_item(columns, 0);
+    g_autoptr(GtkColumnViewColumn) images_column = g_list_model_get_item(columns, 1);
+    gtk_column_view_sort_by_column(view, name_column, GTK_SORT_ASCENDING);
+    pump(100);
+    check(lpt_class_images_get_class_id(images) == crack.id,
+          "sorting the table by name showed class %lld instead of crack",
+          (long long)lpt_class_images_get_class_id(images));
+    gtk_column_view_sort_by_column(view, images_column, GTK_SORT_DESCENDING);
+    pump(100);
+
     /* Typing "m" over two inclusion images, then "misr" and Enter: they move to misrun. */
     RowCounts inclusion = row_counts(page, "inclusion");
     misrun = row_counts(page, "misrun");
@@ -846,9 +890,11 @@ static void check_resplit(const Options *opt, LptWindow *window, LptDatasetPage 
               read_back.seed == 42,
           "the dialog reads back train %g min %d seed %llu", read_back.train_fraction,
           (int)read_back.min_per_class, (unsigned long long)read_back.seed);
+    gint64 started = g_get_monotonic_time();
     adw_message_dialog_response(ADW_MESSAGE_DIALOG(dialog), "resplit");
     check(lpt_dataset_page_is_resplitting(page), "Re-split started nothing");
     check(wait_for(resplit_finished, page), "the re-split did not finish");
+    printf("re-split of the project: %.0f ms\n", (g_get_monotonic_time() - started) / 1e3);
     pump(200);
 
     GListModel *model = lpt_dataset_page_get_class_model(page);
@@ -1010,6 +1056,11 @@ static void run(const Options *opt, const char *home)
     pump(600);
 
     check(lpt_window_get_project(window) == NULL, "a project is open before any was opened");
+    check(gtk_widget_has_css_class(GTK_WIDGET(window), "devel") ==
+              g_str_equal(PROFILE, "development"),
+          "the window's devel style class does not match the %s profile", PROFILE);
+    check(g_str_equal(g_application_get_application_id(G_APPLICATION(app)), APP_ID),
+          "the application id is %s", g_application_get_application_id(G_APPLICATION(app)));
     check(lpt_welcome_page_get_n_recent(lpt_window_get_welcome_page(window)) == 3,
           "welcome page lists %u recent projects, expected 3",
           lpt_welcome_page_get_n_recent(lpt_window_get_welcome_page(window)));
@@ -1184,7 +1235,8 @@ static void run(const Options *opt, const char *home)
     /* Translations: the Japanese run must show Japanese. */
     if (opt->expect_translated) {
         static const char *const samples[] = {"Dataset", "Welcome to LPT Studio",
-                                              "Project Already Open", "Last Import"};
+                                              "Project Already Open", "Last Import",
+                                              "Split Settings", "Hide the Images"};
         for (gsize i = 0; i < G_N_ELEMENTS(samples); i++)
             check(strcmp(g_dgettext(GETTEXT_PACKAGE, samples[i]), samples[i]) != 0,
                   "'%s' is not translated", samples[i]);

@@ -198,6 +198,15 @@ static const LptBackendVtable cpu_vtable = {
     .onehot_forward = lpt_cpu_onehot_forward,
 };
 
+void lpt_backend_prepare_process(char **argv)
+{
+    if (getenv("OPENBLAS_THREAD_TIMEOUT") || !argv || !argv[0])
+        return;
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1); /* 2^4 cycles: stop spinning at once */
+    execv("/proc/self/exe", argv);
+    /* no /proc: go on with spinning BLAS threads (slower, still correct) */
+}
+
 LptBackend *lpt_cpu_backend_new(const LptBackendOptions *opt, LptError *err)
 {
     int threads = opt->threads;
