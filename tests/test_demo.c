@@ -15,9 +15,11 @@
  * missing backbone named with the command that makes it.
  * LPT_TEST_KEEP=1 keeps the temporary folder.
  */
+#include "lpt_backbone.h"
 #include "lpt_hash.h"
 #include "lpt_rng.h"
 #include "lpt_safetensors.h"
+#include "lpt_store.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -285,6 +287,58 @@ static double number(const cJSON *o, const char *a, const char *b)
 
 static char vision_file[600], vl_file[600], bb_dir[600], bb_both_dir[600], idx_dir[600];
 static size_t vision_params, vl_params;
+
+/* lpt_backbone_add and lpt_store_backbone_list called directly. */
+static void test_backbone_core(void)
+{
+    char project[700], missing[700];
+    snprintf(project, sizeof project, "%s/core.lptproj", root);
+    snprintf(missing, sizeof missing, "%s/missing.safetensors", root);
+    LptError err = {0};
+    LptStore *store = lpt_store_open(project, LPT_STORE_CREATE, &err);
+    CHECK(store != NULL, "a new project: %s", err.message);
+    if (!store)
+        return;
+    LptStoreBackbone *list = (LptStoreBackbone *)1;
+    size_t n = 99;
+    CHECK(lpt_store_backbone_list(store, &list, &n, &err) == LPT_OK && !list && n == 0,
+          "an empty project lists no backbone: %s", err.message);
+    CHECK(lpt_backbone_add(store, LPT_STORE_EXPERT_FUSED, vision_file, NULL, NULL, &err) ==
+                  LPT_ERR_INVALID_ARGUMENT &&
+              strstr(err.message, "role"),
+          "the fused 'role' is refused: %s", err.message);
+    CHECK(lpt_backbone_add(store, LPT_STORE_EXPERT_VISION, missing, NULL, NULL, &err) != LPT_OK &&
+              strstr(err.message, "missing.safetensors"),
+          "a missing file is named: %s", err.message);
+    CHECK(lpt_backbone_add(NULL, LPT_STORE_EXPERT_VISION, vision_file, NULL, NULL, &err) ==
+              LPT_ERR_INVALID_ARGUMENT,
+          "no store is refused");
+    LptBackboneAdded added;
+    char sha[LPT_HASH_HEX_LEN + 1] = "";
+    CHECK(lpt_backbone_add(store, LPT_STORE_EXPERT_VISION, vision_file, "mine", &added, &err) ==
+                  LPT_OK &&
+              lpt_hash_sha256_file(vision_file, sha, &err) == LPT_OK,
+          "adding the vision backbone: %s", err.message);
+    CHECK(added.id >= 1 && !added.existed && added.vit.width == BB_C && added.vit.depth == BB_L &&
+              added.naming == LPT_WEIGHTS_TIMM && added.params == (int64_t)vision_params &&
+              strcmp(added.sha256, sha) == 0,
+          "what lpt_backbone_add reports (id %lld, width %d, params %lld)", (long long)added.id,
+          added.vit.width, (long long)added.params);
+    CHECK(lpt_store_backbone_list(store, &list, &n, &err) == LPT_OK && n == 1,
+          "one backbone listed: %s", err.message);
+    if (n == 1) {
+        cJSON *arch = cJSON_Parse(list[0].architecture_json);
+        CHECK(list[0].id == added.id && list[0].role == LPT_STORE_EXPERT_VISION &&
+                  strcmp(list[0].name, "mine") == 0 && list[0].path[0] == '/' &&
+                  number(arch, "patch", NULL) == BB_P && number(arch, "eps", NULL) == 1e-6,
+              "the row: id, role, name, absolute path, architecture JSON (%s)",
+              list[0].architecture_json);
+        cJSON_Delete(arch);
+    }
+    free(list);
+    CHECK(lpt_backbone_architecture_json(NULL) == NULL, "no info, no JSON");
+    lpt_store_close(store);
+}
 
 static void test_backbone(void)
 {
@@ -573,6 +627,7 @@ int main(int argc, char **argv)
                  write_idx(idx_dir, "t10k", TEST_PER, &rng) && make_image_folder();
     CHECK(ready, "backbones, IDX files and images written under %s", root);
     if (ready) {
+        test_backbone_core();
         test_backbone();
         test_demo();
     }

@@ -207,8 +207,9 @@ static bool find_studio(char *exe_out, size_t size, char *schema_dir, size_t sch
         snprintf(schema_dir, schema_size, "%s/data", build);
     } else {
         char *slash = strrchr(exe, '/');
-        *slash = '\0';
-        snprintf(exe_out, size, "%s/lpt-studio", exe);
+        if (slash)
+            *slash = '\0';
+        snprintf(exe_out, size, "%s/lpt-studio", slash ? exe : ".");
     }
     return access(exe_out, X_OK) == 0;
 }
@@ -957,7 +958,10 @@ int lpt_cmd_demo(int argc, char **argv)
         printf("no vision-language demo backbone (%s): training LPT++ with the vision expert "
                "alone (no VL expert, no scorer)\n",
                d.backbone_file[LPT_STORE_EXPERT_VL]);
-    ok = ok && train(&d, "LPT++: phase 1 and 2 of each expert, then phase 3 (the scorer)",
+    ok = ok && train(&d,
+                     d.has_backbone[LPT_STORE_EXPERT_VL]
+                         ? "LPT++: phases 1 and 2 of each expert, then phase 3 (the scorer)"
+                         : "LPT++ with the vision expert alone: phases 1 and 2",
                      d.lpt_json, &d.run_lpt);
     ok = ok && train(&d, "baseline: linear probe (the vision backbone's head alone)", d.lp_json,
                      &d.run_lp);

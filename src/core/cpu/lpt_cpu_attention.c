@@ -21,7 +21,8 @@
  * (3 S D + 2 T D + 2 T S) (ViT-B: 0.6 MB, within a core's L2).
  *
  * Vector code: lpt_cpu_attention_body.h, compiled once with 4-lane vectors for the baseline
- * ISA and, on x86-64, once with 8-lane AVX2/FMA vectors picked at run time (lpt_cpu_math.h).
+ * ISA and, on x86-64, once with 8-lane AVX2 vectors and FMA, picked at run time
+ * (lpt_cpu_math.h).
  * exp is a polynomial (Cephes expf, within 1e-7 relative).
  */
 #include "lpt_cpu.h"
@@ -33,13 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if LPT_CPU_HAVE_AVX2
-#include <immintrin.h>
-#endif
-
-#define TILE_R 6          /* query (or key) rows per register tile */
-#define PAD 16            /* packed rows are padded to a multiple of this many floats */
-#define ROW_WORK 4096     /* softmax: elements per parallel chunk, about */
+#define TILE_R 6      /* query (or key) rows per register tile */
+#define PAD 16        /* packed rows are padded to a multiple of this many floats */
+#define ROW_WORK 4096 /* softmax: elements per parallel chunk, about */
 
 /* Softmax rows of n values. */
 typedef struct SoftmaxCtx {
@@ -53,12 +50,12 @@ typedef struct SoftmaxCtx {
 typedef struct AttnCtx {
     const LptAttentionShape *s;
     const float *q, *k, *v, *out, *dout; /* out, dout: backward only */
-    float *o, *lse;                      /* forward outputs */
+    float *o, *lse;                      /* forward outputs (lse: a backward input too) */
     float *dq, *dk, *dv;                 /* backward outputs */
-    size_t sp, dp, tp;   /* S and D rounded up to PAD, T rounded up to TILE_R */
-    float *scratch;      /* slots of slot_floats floats */
+    size_t sp, dp, tp;  /* S and D rounded up to PAD, T rounded up to TILE_R */
+    float *scratch;     /* slots of slot_floats floats */
     size_t slot_floats;
-    atomic_int *busy;    /* per slot: claimed by a running task */
+    atomic_int *busy;   /* per slot: claimed by a running task */
     int slots;
 } AttnCtx;
 
@@ -114,14 +111,12 @@ static void pack_t(float *dst, size_t ldd, const float *src, size_t lds, size_t 
 #define VW 4
 #define SFX(name) name##_v4
 #define TGT
-#define MADD(c, a, b) ((c) + (a) * (b))
 #include "lpt_cpu_attention_body.h"
 
 #if LPT_CPU_HAVE_AVX2
 #define VW 8
 #define SFX(name) name##_v8
 #define TGT LPT_CPU_AVX2
-#define MADD(c, a, b) ((FV)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
 #include "lpt_cpu_attention_body.h"
 #define PICK(name) (lpt_cpu_avx2() ? name##_v8 : name##_v4)
 #else

@@ -2,10 +2,9 @@
  * vector width. Before each inclusion define:
  *   VW          floats per vector (4: baseline SSE2/NEON; 8: AVX2);
  *   SFX(name)   this copy's name for `name` (e.g. name##_v8);
- *   TGT         the attribute compiling this copy's functions (LPT_CPU_AVX2 or nothing);
- *   MADD(c,a,b) c + a * b on vectors (fused where the target has FMA).
+ *   TGT         the attribute compiling this copy's functions (LPT_CPU_AVX2 or nothing).
  * Everything here is static and suffixed, so the two copies do not collide; the inclusion
- * undefines the four macros at its end. Uses the AttnCtx and slot helpers of the .c file.
+ * undefines the three macros at its end. Uses the AttnCtx and slot helpers of the .c file.
  *
  * Matrix products go through SFX(tile): one register tile of TILE_R rows by NB = 2 VW columns,
  * C = A B with A read through row and column strides (so the same kernel serves A and A^T)
@@ -100,23 +99,23 @@ TGT static void SFX(tile)(float *c, size_t ldc, const float *a, size_t ars, size
         FV b0 = SFX(load)(b + k * ldb), b1 = SFX(load)(b + k * ldb + VW);
         size_t o = k * aks;
         FV x = SFX(splat)(a0[o]);
-        c00 = MADD(c00, x, b0);
-        c01 = MADD(c01, x, b1);
+        c00 += x * b0;
+        c01 += x * b1;
         x = SFX(splat)(a1[o]);
-        c10 = MADD(c10, x, b0);
-        c11 = MADD(c11, x, b1);
+        c10 += x * b0;
+        c11 += x * b1;
         x = SFX(splat)(a2[o]);
-        c20 = MADD(c20, x, b0);
-        c21 = MADD(c21, x, b1);
+        c20 += x * b0;
+        c21 += x * b1;
         x = SFX(splat)(a3[o]);
-        c30 = MADD(c30, x, b0);
-        c31 = MADD(c31, x, b1);
+        c30 += x * b0;
+        c31 += x * b1;
         x = SFX(splat)(a4[o]);
-        c40 = MADD(c40, x, b0);
-        c41 = MADD(c41, x, b1);
+        c40 += x * b0;
+        c41 += x * b1;
         x = SFX(splat)(a5[o]);
-        c50 = MADD(c50, x, b0);
-        c51 = MADD(c51, x, b1);
+        c50 += x * b0;
+        c51 += x * b1;
     }
     SFX(store)(c, c00);
     SFX(store)(c + VW, c01);
@@ -382,4 +381,3 @@ TGT static void SFX(attn_bwd_task)(void *ctx, size_t begin, size_t end)
 #undef VW
 #undef SFX
 #undef TGT
-#undef MADD

@@ -5,8 +5,8 @@
  * with lpt_expf). NaN propagates.
  *
  * The build targets the baseline ISA (SSE2 on x86-64). On x86-64 with GCC or Clang, a kernel
- * can also compile its hot loops a second time with LPT_CPU_AVX2 (AVX2 and FMA: 8-lane
- * vectors) and pick that copy when lpt_cpu_avx2() says the CPU (and OS) support it;
+ * can also compile its hot loops a second time with LPT_CPU_AVX2 (8-lane AVX2 vectors, a * b
+ * + c fused into FMA) and pick that copy when lpt_cpu_avx2() says the CPU and OS support it;
  * elsewhere LPT_CPU_HAVE_AVX2 is 0 and only the baseline copy exists. LPT_CPU_BASELINE=1 in
  * the environment forces the baseline copies (so tests can cover both). */
 #ifndef LPT_CPU_MATH_H
@@ -19,7 +19,13 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LPT_CPU_HAVE_AVX2 1
+/* GCC in ISO C mode does not fuse a * b + c; the AVX2 copies ask it to (Clang fuses within an
+ * expression by default). */
+#if defined(__clang__)
 #define LPT_CPU_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LPT_CPU_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+#endif
 /* True when the CPU and OS support AVX2 and FMA (libgcc's cpu model checks XSAVE state),
  * unless the environment sets LPT_CPU_BASELINE (to test the baseline copies). */
 static inline bool lpt_cpu_avx2(void)
