@@ -352,6 +352,24 @@ static int bench_ops(Bench *b)
     };
     float *c = malloc((size_t)ROWS * MLP * sizeof *c);
     char text[700];
+    /* The GEMM ratios: ours and bare cblas_sgemm timed in alternation, ANCHOR_ROUNDS rounds
+     * each, the best of each kept, so that a neighbour's load hits both alike. */
+    enum { N_ANCHORS = sizeof anchors / sizeof anchors[0], ANCHOR_ROUNDS = 3 };
+    double anchor_seconds[N_ANCHORS];
+    for (int i = 0; i < N_ANCHORS; i++) {
+        OpBench *o = &ops[anchors[i].op];
+        anchor_seconds[i] = INFINITY;
+        for (int round = 0; round < ANCHOR_ROUNDS; round++) {
+            double t = time_cblas(b, anchors[i].a, anchors[i].w, c, anchors[i].m, anchors[i].n,
+                                  anchors[i].k);
+            anchor_seconds[i] = fmin(anchor_seconds[i], t);
+            if (o->seconds > 0 && round > 0) { /* round 0 was timed above */
+                double ours = time_op(b, &blk, anchors[i].op, &err);
+                if (ours > 0)
+                    o->seconds = fmin(o->seconds, ours);
+            }
+        }
+    }
     double block_total = 0;
     for (int i = 0; i < N_OPS; i++)
         if (ops[i].in_block && ops[i].seconds > 0)
@@ -380,9 +398,8 @@ static int bench_ops(Bench *b)
         else
             printf("%-36s %10s\n", o->name, "FAILED");
     }
-    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
-        double s = time_cblas(b, anchors[i].a, anchors[i].w, c, anchors[i].m, anchors[i].n,
-                              anchors[i].k);
+    for (int i = 0; i < N_ANCHORS; i++) {
+        double s = anchor_seconds[i];
         double flops = 2.0 * anchors[i].m * anchors[i].n * anchors[i].k;
         double ours = ops[anchors[i].op].seconds;
         double ratio = ours > 0 ? s / ours : 0;
