@@ -46,11 +46,11 @@ static int passed, failed;
         }                                                                                          \
     } while (0)
 
-#define SIDE 16         /* image side of the stand-in dataset and the backbones */
-#define TRAIN_PER 100   /* training images per class in the IDX files */
-#define TEST_PER 10     /* test images per class */
-#define BB_L 2          /* backbone depth (a prompt pool needs 2) */
-#define BB_C 64         /* backbone width (1 head, the default for 64) */
+#define SIDE 16       /* image side of the stand-in dataset and the backbones */
+#define TRAIN_PER 100 /* training images per class in the IDX files */
+#define TEST_PER 10   /* test images per class */
+#define BB_L 2        /* backbone depth (a prompt pool needs 2) */
+#define BB_C 64       /* backbone width (1 head, the default for 64) */
 #define BB_MLP 128
 #define BB_P 8
 #define BB_T 5 /* 1 + (16 / 8)^2 tokens */
@@ -180,9 +180,12 @@ static bool write_backbone(const char *path, bool clip, size_t *params)
         gen(&g, "visual.ln_pre.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
         gen(&g, "visual.ln_pre.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
     }
-    const char *names[][2] = {
-        {"norm1", "ln_1"},         {"norm2", "ln_2"},          {"attn.qkv", "attn.in_proj"},
-        {"attn.proj", "attn.out_proj"}, {"mlp.fc1", "mlp.c_fc"}, {"mlp.fc2", "mlp.c_proj"}};
+    const char *names[][2] = {{"norm1", "ln_1"},
+                              {"norm2", "ln_2"},
+                              {"attn.qkv", "attn.in_proj"},
+                              {"attn.proj", "attn.out_proj"},
+                              {"mlp.fc1", "mlp.c_fc"},
+                              {"mlp.fc2", "mlp.c_proj"}};
     const size_t rows[6] = {BB_C, BB_C, 3 * BB_C, BB_C, BB_MLP, BB_C};
     const size_t cols[6] = {0, 0, BB_C, BB_C, BB_C, BB_MLP};
     for (int i = 0; i < BB_L; i++) {
@@ -374,7 +377,8 @@ static void test_backbone(void)
     CHECK(cJSON_IsString(naming) && strcmp(naming->valuestring, "timm") == 0 &&
               cJSON_IsString(role) && strcmp(role->valuestring, "vision") == 0,
           "timm naming detected, role vision");
-    CHECK(number(o, "architecture", "depth") == BB_L && number(o, "architecture", "width") == BB_C &&
+    CHECK(number(o, "architecture", "depth") == BB_L &&
+              number(o, "architecture", "width") == BB_C &&
               number(o, "architecture", "patch") == BB_P &&
               number(o, "architecture", "image") == SIDE &&
               number(o, "params", NULL) == (double)vision_params &&
@@ -406,8 +410,7 @@ static void test_backbone(void)
     /* refusals: a truncated file, a file of no known naming, usage */
     snprintf(bad, sizeof bad, "%s/truncated.safetensors", root);
     snprintf(odd, sizeof odd, "%s/odd.safetensors", root);
-    CHECK(truncate_copy(vision_file, bad, 300) && write_odd(odd),
-          "bad files written");
+    CHECK(truncate_copy(vision_file, bad, 300) && write_odd(odd), "bad files written");
     snprintf(cmd, sizeof cmd, "'%s' backbone add --project '%s' --role vision '%s'", lpt, project,
              bad);
     out = run(cmd, &code, &err);
@@ -513,8 +516,8 @@ static void test_demo(void)
     const char *common = "--subset 100 --epochs-scale 0.01 --no-gui --threads 2";
 
     /* the vision backbone alone */
-    snprintf(cmd, sizeof cmd, "'%s' demo --out '%s' --from '%s' --backbones '%s' %s", lpt,
-             out_dir, idx_dir, bb_dir, common);
+    snprintf(cmd, sizeof cmd, "'%s' demo --out '%s' --from '%s' --backbones '%s' %s", lpt, out_dir,
+             idx_dir, bb_dir, common);
     char *out = run(cmd, &code, &err);
     CHECK(code == 0, "lpt demo (vision alone) exits 0 (exit %d): %s\n%s", code, out, err);
     CHECK(strstr(out, "vision expert alone") && strstr(out, "linear probe") &&
@@ -530,7 +533,8 @@ static void test_demo(void)
           "a second lpt demo reuses the dataset and the project: %s", out);
     free(out);
     cJSON *second = check_results(results, false);
-    const cJSON *m1 = path_get(first, "models", "vision"), *m2 = path_get(second, "models", "vision");
+    const cJSON *m1 = path_get(first, "models", "vision"),
+                *m2 = path_get(second, "models", "vision");
     CHECK(first && second && number(m1, "balanced", NULL) == number(m2, "balanced", NULL) &&
               number(m1, "run", NULL) == number(m2, "run", NULL),
           "the second run evaluates the same finished run to the same numbers");
@@ -540,8 +544,8 @@ static void test_demo(void)
     /* both experts */
     snprintf(out_dir, sizeof out_dir, "%s/demo2", root);
     snprintf(results, sizeof results, "%s/fashion-mnist-lt-head100-results.json", out_dir);
-    snprintf(cmd, sizeof cmd, "'%s' demo --out '%s' --from '%s' --backbones '%s' %s", lpt,
-             out_dir, idx_dir, bb_both_dir, common);
+    snprintf(cmd, sizeof cmd, "'%s' demo --out '%s' --from '%s' --backbones '%s' %s", lpt, out_dir,
+             idx_dir, bb_both_dir, common);
     out = run(cmd, &code, &err);
     CHECK(code == 0 && strstr(out, "LPT++ fused") && strstr(out, "VL expert"),
           "lpt demo with both backbones: the VL and fused rows (exit %d): %s\n%s", code, out, err);
@@ -619,11 +623,10 @@ int main(int argc, char **argv)
     LptRng rng;
     lpt_rng_seed(&rng, 5, 0);
     bool ready = mkdir(bb_dir, 0777) == 0 && mkdir(bb_both_dir, 0777) == 0 &&
-                 mkdir(idx_dir, 0777) == 0 &&
-                 write_backbone(vision_file, false, &vision_params) &&
-                 write_backbone(vl_file, true, &vl_params) &&
-                 write_backbone(f1, false, NULL) && write_backbone(f2, false, NULL) &&
-                 write_backbone(f3, true, NULL) && write_idx(idx_dir, "train", TRAIN_PER, &rng) &&
+                 mkdir(idx_dir, 0777) == 0 && write_backbone(vision_file, false, &vision_params) &&
+                 write_backbone(vl_file, true, &vl_params) && write_backbone(f1, false, NULL) &&
+                 write_backbone(f2, false, NULL) && write_backbone(f3, true, NULL) &&
+                 write_idx(idx_dir, "train", TRAIN_PER, &rng) &&
                  write_idx(idx_dir, "t10k", TEST_PER, &rng) && make_image_folder();
     CHECK(ready, "backbones, IDX files and images written under %s", root);
     if (ready) {

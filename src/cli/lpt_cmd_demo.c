@@ -187,8 +187,8 @@ static void find_data_dir(Demo *d)
         size_t len = strlen(build);
         in_build = strncmp(exe, build, len) == 0 && exe[len] == '/';
     }
-    snprintf(d->data_dir, sizeof d->data_dir, "%s", in_build ? LPT_SOURCE_DIR "/data"
-                                                             : LPT_INSTALL_DATA_DIR);
+    snprintf(d->data_dir, sizeof d->data_dir, "%s",
+             in_build ? LPT_SOURCE_DIR "/data" : LPT_INSTALL_DATA_DIR);
 }
 
 /* lpt-studio to launch (the build tree's or the one beside this lpt) and, for the build
@@ -360,8 +360,7 @@ static bool load_config(Demo *d)
             fprintf(stderr, "lpt demo: '%s' names no backbones.%s.file\n", path, roles[e]);
             return false;
         }
-        snprintf(d->backbone_file[e], sizeof d->backbone_file[e], "%s/%s", d->backbone_dir,
-                 file);
+        snprintf(d->backbone_file[e], sizeof d->backbone_file[e], "%s/%s", d->backbone_dir, file);
         d->has_backbone[e] = is_file(d->backbone_file[e]);
     }
     if (!d->has_backbone[LPT_STORE_EXPERT_VISION]) {
@@ -492,8 +491,9 @@ static bool prepare_project(Demo *d)
         printf("project: %s (imported before)\n", d->project);
     }
     if (ok && K != LPT_DATASET_CLASSES) {
-        fprintf(stderr, "lpt demo: project '%s' has %zu classes, not the dataset's %d: remove it "
-                        "and run `lpt demo` again\n",
+        fprintf(stderr,
+                "lpt demo: project '%s' has %zu classes, not the dataset's %d: remove it "
+                "and run `lpt demo` again\n",
                 d->project, K, LPT_DATASET_CLASSES);
         free(counts);
         lpt_store_close(store);
@@ -516,8 +516,8 @@ static bool prepare_project(Demo *d)
     for (int e = 0; ok && e < LPT_STORE_NUM_EXPERTS; e++) {
         if (!d->has_backbone[e])
             continue;
-        ok = lpt_backbone_add(store, (LptStoreExpert)e, d->backbone_file[e], NULL,
-                              &d->backbone[e], &err) == LPT_OK;
+        ok = lpt_backbone_add(store, (LptStoreExpert)e, d->backbone_file[e], NULL, &d->backbone[e],
+                              &err) == LPT_OK;
         if (ok)
             printf("%s backbone: %s (%s, depth %d, width %d, image %d, %.2f M parameters)\n",
                    lpt_store_expert_name((LptStoreExpert)e), d->backbone_file[e],
@@ -578,7 +578,7 @@ static bool train(Demo *d, const char *title, const char *config, int64_t *run)
     clear_line(d);
     d->t_train += now_seconds() - t0;
     if (st != LPT_OK) {
-        fprintf(stderr, "lpt demo: training run %lld: %s%s\n", (long long)*run, err.message,
+        fprintf(stderr, "lpt demo: training: %s%s\n", err.message,
                 st == LPT_ERR_CANCELLED ? " (`lpt demo` again resumes)" : "");
         return false;
     }
@@ -606,19 +606,20 @@ static bool evaluate(Demo *d, int64_t run, LptEvalReport **report)
 }
 
 /* Seconds of the run's recorded epochs (training and validation; phase 3 included), of
- * one expert or (FUSED) of all. */
+ * one expert or (FUSED) of all; NaN when the project cannot be read. */
 static double train_seconds(const Demo *d, int64_t run, LptStoreExpert expert)
 {
     LptError err = {0};
     LptStore *store = lpt_store_open(d->project, LPT_STORE_READ_ONLY, &err);
     LptStoreEpochMetrics *m = NULL;
     size_t n = 0;
-    double s = 0;
+    double s = NAN;
     if (store && lpt_store_metric_list(store, run, &m, &n, &err) == LPT_OK)
-        for (size_t i = 0; i < n; i++)
-            if (m[i].split == LPT_STORE_SPLIT_TRAIN && isfinite(m[i].seconds) &&
-                (expert == LPT_STORE_EXPERT_FUSED || m[i].expert == expert))
-                s += m[i].seconds;
+        s = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m[i].split == LPT_STORE_SPLIT_TRAIN && isfinite(m[i].seconds) &&
+            (expert == LPT_STORE_EXPERT_FUSED || m[i].expert == expert))
+            s += m[i].seconds;
     free(m);
     lpt_store_close(store);
     return s;
@@ -696,9 +697,9 @@ static void print_table(const Demo *d, const Row *rows, int n)
            "medium", "few", "trainable", "train");
     for (int i = 0; i < n; i++) {
         const LptEvalMetrics *m = rows[i].m;
-        printf("  %-36s %7s %8s %6s %6s %6s %10lld %7s\n", rows[i].label,
-               pct(m->overall, b[0], 16), pct(m->balanced, b[1], 16), pct(m->many, b[2], 16),
-               pct(m->medium, b[3], 16), pct(m->few, b[4], 16), (long long)rows[i].trainable,
+        printf("  %-36s %7s %8s %6s %6s %6s %10lld %7s\n", rows[i].label, pct(m->overall, b[0], 16),
+               pct(m->balanced, b[1], 16), pct(m->many, b[2], 16), pct(m->medium, b[3], 16),
+               pct(m->few, b[4], 16), (long long)rows[i].trainable,
                duration(rows[i].train_seconds, t, sizeof t));
     }
     printf("backbone parameters: vision %lld", (long long)d->backbone[0].params);
@@ -712,7 +713,8 @@ static void print_table(const Demo *d, const Row *rows, int n)
                config_string(d, "backbones", "vl", "made_by"));
 }
 
-static void add_rate(cJSON *o, const char *key, double v)
+/* A number, or null when it is not finite (not measured). */
+static void add_number(cJSON *o, const char *key, double v)
 {
     if (isfinite(v))
         cJSON_AddNumberToObject(o, key, v);
@@ -725,20 +727,20 @@ static cJSON *row_json(const Row *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "label", r->label);
     cJSON_AddNumberToObject(o, "run", (double)r->run);
-    add_rate(o, "overall", r->m->overall);
-    add_rate(o, "balanced", r->m->balanced);
-    add_rate(o, "many", r->m->many);
-    add_rate(o, "medium", r->m->medium);
-    add_rate(o, "few", r->m->few);
-    add_rate(o, "worst_recall", r->m->worst_recall);
+    add_number(o, "overall", r->m->overall);
+    add_number(o, "balanced", r->m->balanced);
+    add_number(o, "many", r->m->many);
+    add_number(o, "medium", r->m->medium);
+    add_number(o, "few", r->m->few);
+    add_number(o, "worst_recall", r->m->worst_recall);
     if (r->m->worst_class >= 0)
         cJSON_AddStringToObject(o, "worst_class", r->class_names[r->m->worst_class]);
     else
         cJSON_AddNullToObject(o, "worst_class");
-    add_rate(o, "macro_f1", r->m->macro_f1);
-    add_rate(o, "ece", r->m->ece);
+    add_number(o, "macro_f1", r->m->macro_f1);
+    add_number(o, "ece", r->m->ece);
     cJSON_AddNumberToObject(o, "trainable_params", (double)r->trainable);
-    cJSON_AddNumberToObject(o, "train_seconds", r->train_seconds);
+    add_number(o, "train_seconds", r->train_seconds);
     return o;
 }
 

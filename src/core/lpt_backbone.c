@@ -83,8 +83,8 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *path,
-                           const char *name, LptBackboneAdded *added, LptError *err)
+LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *path, const char *name,
+                           LptBackboneAdded *added, LptError *err)
 {
     LptError local = {0};
     if (!err)
@@ -92,8 +92,8 @@ LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *pat
     if (added)
         memset(added, 0, sizeof *added);
     if (!store || !path || !*path)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "adding a backbone: no %s given", store ? "weight file" : "project");
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "adding a backbone: no %s given",
+                             store ? "weight file" : "project");
     if (role != LPT_STORE_EXPERT_VISION && role != LPT_STORE_EXPERT_VL)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "adding backbone '%s': the role must be vision or vl", path);

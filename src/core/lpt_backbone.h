@@ -28,11 +28,11 @@
 
 /* What lpt_backbone_add did. */
 typedef struct LptBackboneAdded {
-    int64_t id;               /* the backbone's row */
-    bool existed;             /* this content was already in the project in this role */
-    LptWeightsNaming naming;  /* what was detected */
-    LptVitConfig vit;         /* the backbone as lpt_weights_info gives it */
-    int64_t params;           /* backbone parameters (elements) */
+    int64_t id;              /* the backbone's row */
+    bool existed;            /* this content was already in the project in this role */
+    LptWeightsNaming naming; /* what was detected */
+    LptVitConfig vit;        /* the backbone as lpt_weights_info gives it */
+    int64_t params;          /* backbone parameters (elements) */
     char sha256[LPT_STORE_HASH_LEN + 1];
 } LptBackboneAdded;
 
@@ -40,8 +40,8 @@ typedef struct LptBackboneAdded {
  * file's name) is the display name. *added (may be NULL) says what happened. Errors: the
  * loader's (LPT_ERR_FORMAT / LPT_ERR_UNSUPPORTED / LPT_ERR_IO) with the file named,
  * LPT_ERR_INVALID_ARGUMENT for a bad role, the store's. */
-LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *path,
-                           const char *name, LptBackboneAdded *added, LptError *err);
+LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *path, const char *name,
+                           LptBackboneAdded *added, LptError *err);
 
 /* The architecture of an opened backbone as one JSON object (malloc'd text, free(); NULL when
  * out of memory): {naming, naming_title, prefix, config (file or null), depth, width, heads,
