@@ -22,8 +22,8 @@
  * Methods: "lpt++" (both experts, adapters on, phases 1-3), "lpt" (the vision expert alone,
  * no adapters, phases 1-2), "linear_probe" (the vision expert's head alone on the frozen
  * backbone, cross entropy, instance sampling: one phase, numbered 1) and "full_finetune"
- * (every backbone weight of the vision expert; refused by the trainer for now: the ViT has no
- * weight gradients for its frozen tensors). lpt_run_config_init(cfg, method) gives that
+ * (every backbone weight of the vision expert and its head, the same loss, sampling and SGD
+ * as the linear probe). lpt_run_config_init(cfg, method) gives that
  * method's defaults; when a JSON object names a method, the defaults of that method are the
  * base its other keys are read onto (so {"method": "lpt"} alone turns adapters off).
  *

@@ -178,13 +178,15 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, LptExpertModel *em, L
         return err ? err->code : LPT_ERR_IO;
     const LptWeightsInfo *info = lpt_weights_info(s->weights[e]);
     LptVitConfig vc = info->vit;
-    bool probe = s->cfg.method == LPT_METHOD_LINEAR_PROBE;
+    bool probe = s->cfg.method == LPT_METHOD_LINEAR_PROBE ||
+                 s->cfg.method == LPT_METHOD_FULL_FINETUNE; /* no prompts, adapters, pool */
     vc.prompts = probe ? 0 : s->cfg.prompts;
     vc.adapter_rank = probe ? 0 : lpt_run_config_adapter_rank(&s->cfg, s->K);
     vc.adapter_scale = s->cfg.adapter_scale;
     vc.pool_size = probe || s->cfg.phase2_epochs == 0 ? 0 : s->cfg.pool_size;
     vc.pool_top_k = s->cfg.pool_top_k;
     vc.classes = s->K;
+    vc.train_backbone = s->cfg.method == LPT_METHOD_FULL_FINETUNE;
     s->vit[e] = lpt_vit_new(s->be, &vc, err);
     if (!s->vit[e])
         return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
@@ -305,8 +307,6 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
     if (id == 0) {
         LptRunConfig want;
         CHECK(requested_config(s->store, opt, &want, err));
-        if (want.method == LPT_METHOD_FULL_FINETUNE)
-            return lpt_trainer_refuse_full_finetune(err);
         char *want_json = lpt_run_config_to_json(&want);
         if (!want_json)
             return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");

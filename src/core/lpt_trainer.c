@@ -186,6 +186,14 @@ LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err)
                           opt->num_classes);
             return NULL;
         }
+        if (wanted && opt->cfg->method == LPT_METHOD_FULL_FINETUNE &&
+            !lpt_vit_config(vit)->train_backbone) {
+            lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                          "trainer: full fine-tuning needs the %s expert made with "
+                          "train_backbone",
+                          expert_name((LptStoreExpert)e));
+            return NULL;
+        }
     }
     LptTrainer *t = calloc(1, sizeof *t);
     if (!t) {
@@ -429,6 +437,18 @@ static LptStatus validate(LptTrainer *t, LptStoreExpert expert, LptVitMode mode,
     return st;
 }
 
+/* Full fine-tuning: the backbone is trained and saved with the head. */
+static bool full_finetune(const LptTrainer *t)
+{
+    return t->cfg.method == LPT_METHOD_FULL_FINETUNE;
+}
+
+/* The baselines (linear probe, full fine-tuning): cross entropy, instance sampling. */
+static bool baseline(const LptTrainer *t)
+{
+    return t->cfg.method == LPT_METHOD_LINEAR_PROBE || full_finetune(t);
+}
+
 /* ---- checkpoints ------------------------------------------------------------------------ */
 
 char *lpt_trainer_meta_json(const CheckpointMeta *m)
@@ -511,8 +531,9 @@ LptStatus lpt_trainer_read_tensor(const LptSafetensors *st, const char *name, fl
     return lpt_safetensors_read_f32(st, e, buf, count, err);
 }
 
-/* Writes the expert's trainable tensors, the SGD velocity (may be NULL) and `meta`. */
-static LptStatus save_vit_checkpoint(LptVit *vit, const LptTensor *velocity,
+/* Writes the expert's trainable tensors (every tensor, the backbone's too, when `backbone`),
+ * the SGD velocity (may be NULL) and `meta`. */
+static LptStatus save_vit_checkpoint(LptVit *vit, bool backbone, const LptTensor *velocity,
                                      const CheckpointMeta *meta, const char *path, LptError *err)
 {
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
@@ -523,7 +544,7 @@ static LptStatus save_vit_checkpoint(LptVit *vit, const LptTensor *velocity,
     float *buf = NULL;
     char name[96];
     for (int i = 0; st == LPT_OK && lpt_vit_tensor_name(vit, i); i++) {
-        if (!lpt_vit_tensor_trainable(vit, i))
+        if (!backbone && !lpt_vit_tensor_trainable(vit, i))
             continue;
         const char *tn = lpt_vit_tensor_name(vit, i);
         size_t n = lpt_vit_tensor(vit, tn)->count;
@@ -556,9 +577,10 @@ static LptStatus save_vit_checkpoint(LptVit *vit, const LptTensor *velocity,
     return st;
 }
 
-/* Loads the expert's trainable tensors (and the velocity when not NULL) and the metadata. */
-static LptStatus load_vit_checkpoint(LptVit *vit, const LptTensor *velocity, const char *path,
-                                     CheckpointMeta *meta, LptError *err)
+/* Loads the expert's trainable tensors (and the backbone's when `backbone`, the velocity when
+ * not NULL) and the metadata. */
+static LptStatus load_vit_checkpoint(LptVit *vit, bool backbone, const LptTensor *velocity,
+                                     const char *path, CheckpointMeta *meta, LptError *err)
 {
     LptSafetensors *sf = lpt_safetensors_open(path, err);
     if (!sf)
@@ -567,7 +589,7 @@ static LptStatus load_vit_checkpoint(LptVit *vit, const LptTensor *velocity, con
     float *buf = NULL;
     char name[96];
     for (int i = 0; st == LPT_OK && lpt_vit_tensor_name(vit, i); i++) {
-        if (!lpt_vit_tensor_trainable(vit, i))
+        if (!backbone && !lpt_vit_tensor_trainable(vit, i))
             continue;
         const char *tn = lpt_vit_tensor_name(vit, i);
         size_t n = lpt_vit_tensor(vit, tn)->count;
@@ -725,9 +747,7 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
     int phase = lpt_trainer_expert_phases(t, expert);
     if (phase == 2 && t->cfg.phase2_epochs == 0)
         phase = 1;
-    *mode = t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_VIT_PLAIN
-            : phase == 2                             ? LPT_VIT_PHASE2
-                                                     : LPT_VIT_PHASE1;
+    *mode = baseline(t) ? LPT_VIT_PLAIN : phase == 2 ? LPT_VIT_PHASE2 : LPT_VIT_PHASE1;
     *epoch = -1;
     LptStoreCheckpoint *best = NULL;
     CHECK(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_BEST, &best, err));
@@ -738,7 +758,7 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
     LptStatus st;
     if (best) {
         CheckpointMeta meta;
-        st = load_vit_checkpoint(vit, NULL, best->path, &meta, err);
+        st = load_vit_checkpoint(vit, full_finetune(t), NULL, best->path, &meta, err);
         *epoch = best->epoch;
     } else {
         st = lpt_vit_init_trainable(vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
@@ -757,7 +777,8 @@ typedef struct PhaseRun {
     LptVit *vit;
     LptVitMode mode;
     int epochs, micro;
-    LptTensor param, grad, velocity;
+    LptTensor param, grad, velocity; /* velocity: of param, then (full) of the backbone */
+    LptTensor bparam, bgrad;         /* full fine-tuning: the backbone's span */
     LptArena *velocity_arena;
     LptLoader *loader;
     LptEval *val;
@@ -825,7 +846,9 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
                          c->warmup_epochs, c->warmup_lr, r->epochs};
     int64_t steps = lpt_loader_steps_per_epoch(r->loader);
     int64_t total = (int64_t)(r->epochs - start) * steps, done = 0;
-    bool dual = c->method != LPT_METHOD_LINEAR_PROBE;
+    bool dual = !baseline(t);
+    LptVitMode eval_mode = r->mode == LPT_VIT_FULL ? LPT_VIT_PLAIN : r->mode;
+    size_t bvel = (r->param.count + 63) / 64 * 64; /* the backbone's velocity, 256-B aligned */
     for (int e = start; e < r->epochs; e++) {
         double t0 = lpt_trainer_now(), lr = lpt_schedule_lr(&sched, e);
         double lambda = lpt_schedule_lambda(c->lambda_max, e, r->epochs), epoch_loss = 0.0;
@@ -845,8 +868,15 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
                 CHECK(train_part(r, &b.part[p], p, balanced, weight, gstep, &loss, err));
                 t->images_done += b.part[p].count;
             }
-            CHECK(lpt_op_sgd_update(t->opt.be, &r->param, &r->velocity, &r->grad, r->param.count,
-                                    (float)lr, (float)c->momentum, (float)c->weight_decay, err));
+            LptTensor v = lpt_tensor_view(&r->velocity, 0, r->param.count);
+            CHECK(lpt_op_sgd_update(t->opt.be, &r->param, &v, &r->grad, r->param.count, (float)lr,
+                                    (float)c->momentum, (float)c->weight_decay, err));
+            if (r->mode == LPT_VIT_FULL) {
+                v = lpt_tensor_view(&r->velocity, bvel, r->bparam.count);
+                CHECK(lpt_op_sgd_update(t->opt.be, &r->bparam, &v, &r->bgrad, r->bparam.count,
+                                        (float)lr, (float)c->momentum, (float)c->weight_decay,
+                                        err));
+            }
             epoch_loss += loss;
             done++;
             double elapsed = lpt_trainer_now() - t->started;
@@ -868,7 +898,7 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         bool has_val;
         t->epoch = e;
         t->epochs = r->epochs;
-        CHECK(validate(t, r->expert, r->mode, r->phase, r->val, &has_val, err));
+        CHECK(validate(t, r->expert, eval_mode, r->phase, r->val, &has_val, err));
         const LptEvalMetrics *vm = has_val ? lpt_eval_metrics(r->val) : NULL;
         double metric = vm ? vm->balanced : NAN;
         bool is_best =
@@ -881,7 +911,7 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         lpt_loader_state(r->loader, &meta.sampler);
         char path[4096];
         lpt_trainer_checkpoint_path(t, r->phase, r->expert, e, path, sizeof path);
-        CHECK(save_vit_checkpoint(r->vit, &r->velocity, &meta, path, err));
+        CHECK(save_vit_checkpoint(r->vit, full_finetune(t), &r->velocity, &meta, path, err));
         double secs = lpt_trainer_now() - t0;
         CHECK(lpt_trainer_record_epoch(t, r->phase, r->expert, e, epoch_loss / steps, lr, secs, vm,
                                        path, metric, is_best, err));
@@ -905,7 +935,9 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
     return LPT_OK;
 }
 
-/* Sets up and runs phase 1 or 2 (or the linear probe) of an expert from its state. */
+/* Sets up and runs phase 1 or 2 (or a baseline) of an expert from its state. Full
+ * fine-tuning starts from the backbone the caller set and trains it with the head (one SGD,
+ * the run's lr, momentum and weight decay, over both spans). */
 static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err)
 {
     PhaseRun r = {0};
@@ -914,9 +946,10 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     r.expert = expert;
     r.vit = t->opt.experts[expert].vit;
     r.epochs = lpt_trainer_phase_epochs(t, phase);
-    r.mode = t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_VIT_PLAIN
-             : phase == 1                             ? LPT_VIT_PHASE1
-                                                      : LPT_VIT_PHASE2;
+    r.mode = full_finetune(t)                           ? LPT_VIT_FULL
+             : t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_VIT_PLAIN
+             : phase == 1                               ? LPT_VIT_PHASE1
+                                                        : LPT_VIT_PHASE2;
     r.micro = lpt_trainer_micro_batch(t, expert, r.mode);
     LptStoreCheckpoint *last = NULL, *prev = NULL;
     CheckpointMeta meta;
@@ -924,14 +957,18 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     double best_metric = NAN;
     int best_epoch = -1;
     LptStatus st = lpt_vit_trainable_span(r.vit, r.mode, &r.param, &r.grad, err);
+    size_t nvel = r.param.count;
+    if (st == LPT_OK && r.mode == LPT_VIT_FULL) {
+        st = lpt_vit_backbone_span(r.vit, &r.bparam, &r.bgrad, err);
+        nvel = (r.param.count + 63) / 64 * 64 + r.bparam.count;
+    }
     if (st == LPT_OK) {
-        r.velocity_arena = lpt_arena_new(t->opt.be, "sgd velocity", r.param.count * 4, err);
+        r.velocity_arena = lpt_arena_new(t->opt.be, "sgd velocity", nvel * 4 + 256, err);
         if (!r.velocity_arena)
             st = err ? err->code : LPT_ERR_OUT_OF_MEMORY;
     }
     if (st == LPT_OK)
-        st = lpt_arena_alloc(r.velocity_arena, &r.velocity, "sgd velocity", LPT_F32, r.param.count,
-                             err);
+        st = lpt_arena_alloc(r.velocity_arena, &r.velocity, "sgd velocity", LPT_F32, nvel, err);
     if (st == LPT_OK)
         st = lpt_tensor_fill_u32(&r.velocity, 0, err);
     if (st == LPT_OK)
@@ -939,14 +976,14 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     if (st == LPT_OK)
         st = lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_LATEST, &last, err);
     if (st == LPT_OK && last) { /* resume after the last finished epoch */
-        st = load_vit_checkpoint(r.vit, &r.velocity, last->path, &meta, err);
+        st = load_vit_checkpoint(r.vit, full_finetune(t), &r.velocity, last->path, &meta, err);
         start = last->epoch + 1;
         best_metric = meta.best_metric;
         best_epoch = meta.best_epoch;
     } else if (st == LPT_OK && phase == 2) { /* from phase 1's best (everything else: init) */
         st = lpt_trainer_find(t, 1, expert, LPT_STORE_CHECKPOINT_BEST, &prev, err);
         if (st == LPT_OK && prev)
-            st = load_vit_checkpoint(r.vit, NULL, prev->path, &meta, err);
+            st = load_vit_checkpoint(r.vit, false, NULL, prev->path, &meta, err);
         else if (st == LPT_OK)
             st = lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0),
                                         err);
@@ -955,8 +992,7 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
             lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
     }
     if (st == LPT_OK) {
-        LptSamplerKind kind =
-            t->cfg.method == LPT_METHOD_LINEAR_PROBE ? LPT_SAMPLER_INSTANCE : LPT_SAMPLER_DUAL;
+        LptSamplerKind kind = baseline(t) ? LPT_SAMPLER_INSTANCE : LPT_SAMPLER_DUAL;
         uint64_t seed = lpt_trainer_seed(t, SEED_SAMPLER, (uint64_t)phase, (uint64_t)expert);
         r.loader = lpt_trainer_loader(t, expert, &t->opt.train, true, kind, t->cfg.batch_size, seed,
                                       last ? &meta.sampler : NULL, err);
@@ -987,15 +1023,6 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     return st;
 }
 
-LptStatus lpt_trainer_refuse_full_finetune(LptError *err)
-{
-    /* TODO: the full fine-tuning baseline needs weight gradients for the backbone's frozen
-     * tensors in lpt_vit's backward (and an optimiser span over the frozen arena). */
-    return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
-                         "full fine-tuning is not available yet: the ViT computes no gradients "
-                         "for its backbone weights");
-}
-
 LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err)
 {
     if (!t)
@@ -1004,8 +1031,6 @@ LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptEr
     t->images_done = 0;
     t->cancelled = false;
     t->epoch = t->epochs = 0;
-    if (t->cfg.method == LPT_METHOD_FULL_FINETUNE)
-        return lpt_trainer_refuse_full_finetune(err);
     if (phase == 3) {
         if (expert != LPT_STORE_EXPERT_FUSED)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,

@@ -13,7 +13,11 @@
  * phase 2) over micro-batches that fit the activation memory, one SGD step (momentum, weight
  * decay, the epoch's lr from lpt_schedule.h); then the model on the validation images,
  * balanced accuracy as the selection metric; then a checkpoint. Linear probe: the head alone
- * on the plain backbone, cross entropy (A-GCL with every extra off), instance sampling.
+ * on the plain backbone, cross entropy (A-GCL with every extra off), instance sampling. Full
+ * fine-tuning: the same, training every backbone tensor with the head (LPT_VIT_FULL; the
+ * expert's model is made with train_backbone and its backbone set by the caller before each
+ * lpt_trainer_run), the same SGD (lr, momentum, weight decay of the run config) over the head
+ * and the backbone span; validation and evaluation run the plain graph.
  *
  * Randomness: every draw is a function of the run's seed and (phase, expert, epoch, step,
  * image slot): sampler, augmentation (lpt_loader.h), A-GCL noise (per micro-batch) and the
@@ -22,7 +26,9 @@
  *
  * Checkpoints (safetensors, written atomically, one file per epoch in the checkpoint folder:
  * p<phase>-<expert>-e<epoch>.safetensors): every trainable tensor of the expert
- * ("param.<name>"), the optimiser state ("optim.velocity", or the scorer's "scorer.params",
+ * ("param.<name>"; full fine-tuning: every backbone tensor too), the optimiser state
+ * ("optim.velocity": the head's, then from the next multiple of 64 floats the backbone's in
+ * full fine-tuning, or the scorer's "scorer.params",
  * "scorer.adam_m", "scorer.adam_v"), and metadata "lpt_checkpoint" = JSON {phase, expert,
  * epoch, sampler: {seed, epoch, step, fingerprint}, best_metric, best_epoch, adam_step}
  * (no RNG state: every draw is a function of the seed and the position, above). The file is
@@ -130,12 +136,8 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
 
 /* Runs (or resumes, or skips when complete) phase 1 or 2 of an expert, or phase 3 (expert
  * FUSED). Fails with a message when an earlier phase it needs is not finished,
- * LPT_ERR_UNSUPPORTED for full fine-tuning, LPT_ERR_CANCELLED when cancelled (the last
- * checkpoint stays: a later call resumes from it). */
+ * LPT_ERR_CANCELLED when cancelled (the last checkpoint stays: a later call resumes from it). */
 LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptError *err);
-
-/* The error full fine-tuning gets (LPT_ERR_UNSUPPORTED, with the reason). */
-LptStatus lpt_trainer_refuse_full_finetune(LptError *err);
 
 /* Evaluation of the finished run on a list of images (eval transform): each expert alone
  * (its best checkpoint of its last phase) and the fused model (the scorer's best

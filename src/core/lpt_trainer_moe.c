@@ -612,20 +612,23 @@ static void top_k(const float *probs, int K, int k, LptStoreTopK *out)
 }
 
 /* The backbone's (frozen) parameters and those the run trains in the expert: the head, plus
- * prompts and adapters (phase 1), plus pool and keys (phase 2), padding excluded. */
+ * prompts and adapters (phase 1), plus pool and keys (phase 2), plus the backbone (full
+ * fine-tuning), padding excluded. */
 static void count_params(const LptTrainer *t, const LptVit *vit, int64_t *frozen,
                          int64_t *trainable)
 {
     *frozen = *trainable = 0;
-    bool probe = t->cfg.method == LPT_METHOD_LINEAR_PROBE;
+    bool full = t->cfg.method == LPT_METHOD_FULL_FINETUNE;
+    bool probe = t->cfg.method == LPT_METHOD_LINEAR_PROBE || full;
     for (int i = 0; lpt_vit_tensor_name(vit, i); i++) {
         const char *name = lpt_vit_tensor_name(vit, i);
         int64_t n = (int64_t)lpt_vit_tensor(vit, name)->count;
         bool phase1 = strncmp(name, "prompt.", 7) == 0 || strncmp(name, "adapter.", 8) == 0;
-        if (!lpt_vit_tensor_trainable(vit, i))
+        if (!lpt_vit_tensor_trainable(vit, i)) {
             *frozen += n;
-        else if (strcmp(name, "head") == 0 || (!probe && phase1) ||
-                 (!probe && !phase1 && t->cfg.phase2_epochs > 0))
+            *trainable += full ? n : 0;
+        } else if (strcmp(name, "head") == 0 || (!probe && phase1) ||
+                   (!probe && !phase1 && t->cfg.phase2_epochs > 0))
             *trainable += n;
     }
 }
