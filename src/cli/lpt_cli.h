@@ -35,6 +35,9 @@ bool lpt_cli_backend_options(int *argc, char **argv, LptBackendOptions *opt);
  * it to fit; returns buf. */
 const char *lpt_cli_json_escape(const char *text, char *buf, size_t size);
 
+/* Seconds on a monotonic clock (for rates and ETAs). */
+double lpt_cli_now_seconds(void);
+
 /* Prints `message` for a usage error and returns LPT_EXIT_USAGE. */
 int lpt_cli_usage_error(const char *command, const char *message);
 

@@ -49,13 +49,6 @@ typedef struct OpBench {
     double seconds; /* measured per call; < 0 when it failed */
 } OpBench;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static float frand(Bench *b)
 {
     b->rng ^= b->rng >> 12;
@@ -220,13 +213,13 @@ static double time_op(Bench *b, Block *k, int which, LptError *err)
     double per_call = 0;
     int reps = 1;
     for (;;) {
-        double t0 = now_seconds();
+        double t0 = lpt_cli_now_seconds();
         for (int r = 0; r < reps; r++)
             if (block_op(b->be, k, which, &out, err) != LPT_OK)
                 return -1;
         if (lpt_backend_sync(b->be, err) != LPT_OK)
             return -1;
-        double dt = now_seconds() - t0;
+        double dt = lpt_cli_now_seconds() - t0;
         per_call = dt / reps;
         if (dt >= b->seconds || reps >= 4096)
             break;
@@ -242,11 +235,11 @@ static double time_cblas(Bench *b, const float *a, const float *w, float *c, int
     int reps = 1;
     double per_call = 0;
     for (;;) {
-        double t0 = now_seconds();
+        double t0 = lpt_cli_now_seconds();
         for (int r = 0; r < reps; r++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, kk, 1.0f, a, kk, w, kk,
                         0.0f, c, n);
-        double dt = now_seconds() - t0;
+        double dt = lpt_cli_now_seconds() - t0;
         per_call = dt / reps;
         if (dt >= b->seconds || reps >= 4096)
             break;

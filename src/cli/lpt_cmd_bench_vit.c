@@ -77,13 +77,6 @@ typedef struct Bench {
     LptError err;
 } Bench;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Uniform in [-1, 1) (xorshift64*). */
 static float frand(uint64_t *s)
 {
@@ -292,13 +285,13 @@ static void measure(Bench *b, const LptVitConfig *cfg, Figure *f, double seconds
             return;
         break;
     }
-    double t0 = now_seconds(), dt = 0;
+    double t0 = lpt_cli_now_seconds(), dt = 0;
     uint32_t steps = 0;
     do {
         if (step(b, f->what, f->batch, f->micro, steps + 1, err) != LPT_OK)
             return;
         steps++;
-        dt = now_seconds() - t0;
+        dt = lpt_cli_now_seconds() - t0;
     } while (dt < seconds);
     f->images_per_s = (double)f->batch * steps / dt;
     f->ok = true;

@@ -136,13 +136,6 @@ typedef struct Demo {
     bool progress_drawn, tty;
 } Demo;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "1h02m", "3m05s", "12s" into buf. */
 static const char *duration(double s, char *buf, size_t size)
 {
@@ -396,7 +389,7 @@ static bool build_dataset(Demo *d)
         printf("dataset: %s (built before)\n", d->dataset);
         return true;
     }
-    double t0 = now_seconds();
+    double t0 = lpt_cli_now_seconds();
     LptDatasetBuildOptions opt;
     lpt_dataset_build_options_init(&opt, LPT_DATASET_FASHION_MNIST_LT);
     opt.from = d->a.from;
@@ -413,7 +406,7 @@ static bool build_dataset(Demo *d)
         fprintf(stderr, "lpt demo: building Fashion-MNIST-LT: %s\n", err.message);
         return false;
     }
-    d->t_dataset = now_seconds() - t0;
+    d->t_dataset = lpt_cli_now_seconds() - t0;
     printf("dataset: %s: Fashion-MNIST-LT, IR %g, %lld training and %lld test images (%.0f s)\n",
            d->dataset, d->imbalance_ratio, (long long)res.train_total, (long long)res.test_total,
            d->t_dataset);
@@ -467,7 +460,7 @@ static bool prepare_project(Demo *d)
     LptStatus st = lpt_store_class_counts(store, &counts, &K, &err);
     bool ok = st == LPT_OK;
     if (ok && K == 0) {
-        double t0 = now_seconds();
+        double t0 = lpt_cli_now_seconds();
         LptImportOptions io;
         lpt_import_options_init(&io);
         const char *sources[1] = {d->dataset};
@@ -479,7 +472,7 @@ static bool prepare_project(Demo *d)
         LptImportReport *rep = NULL;
         st = lpt_import_run(store, &io, &rep, &err);
         clear_line(d);
-        d->t_import = now_seconds() - t0;
+        d->t_import = lpt_cli_now_seconds() - t0;
         if (st == LPT_OK)
             printf("project: %s: imported %lld images (%.0f s); %s\n", d->project,
                    (long long)rep->imported, d->t_import, rep->split_note);
@@ -543,7 +536,7 @@ static bool on_train_progress(const LptTrainProgress *p, void *user)
         printf("  phase %d %-6s epoch %2d/%d  loss %.4f  val balanced %s%%  (%s)\n", p->phase,
                lpt_store_expert_name(p->expert), p->epoch + 1, p->epochs, p->loss,
                pct(p->val_balanced, vb, sizeof vb),
-               duration(now_seconds() - d->t_start, el, sizeof el));
+               duration(lpt_cli_now_seconds() - d->t_start, el, sizeof el));
         fflush(stdout);
     } else if (d->tty) {
         const char *what = p->stage == LPT_TRAIN_STAGE_TRAIN   ? "training"
@@ -573,10 +566,10 @@ static bool train(Demo *d, const char *title, const char *config, int64_t *run)
     opt.user = d;
     opt.cancel = &cancel_flag;
     LptError err = {0};
-    double t0 = now_seconds();
+    double t0 = lpt_cli_now_seconds();
     LptStatus st = lpt_train_run(&opt, run, &err);
     clear_line(d);
-    d->t_train += now_seconds() - t0;
+    d->t_train += lpt_cli_now_seconds() - t0;
     if (st != LPT_OK) {
         fprintf(stderr, "lpt demo: training: %s%s\n", err.message,
                 st == LPT_ERR_CANCELLED ? " (`lpt demo` again resumes)" : "");
@@ -596,10 +589,10 @@ static bool evaluate(Demo *d, int64_t run, LptEvalReport **report)
     opt.user = d;
     opt.cancel = &cancel_flag;
     LptError err = {0};
-    double t0 = now_seconds();
+    double t0 = lpt_cli_now_seconds();
     LptStatus st = lpt_train_evaluate(&opt, report, &err);
     clear_line(d);
-    d->t_eval += now_seconds() - t0;
+    d->t_eval += lpt_cli_now_seconds() - t0;
     if (st != LPT_OK)
         fprintf(stderr, "lpt demo: evaluating run %lld: %s\n", (long long)run, err.message);
     return st == LPT_OK;
@@ -807,7 +800,7 @@ static bool write_results(const Demo *d, const Row *rows, int n)
     cJSON_AddNumberToObject(sec, "import", d->t_import);
     cJSON_AddNumberToObject(sec, "train", d->t_train);
     cJSON_AddNumberToObject(sec, "eval", d->t_eval);
-    cJSON_AddNumberToObject(sec, "total", now_seconds() - d->t_start);
+    cJSON_AddNumberToObject(sec, "total", lpt_cli_now_seconds() - d->t_start);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     char tmp[PATH_SIZE + 16];
@@ -947,7 +940,7 @@ int lpt_cmd_demo(int argc, char **argv)
     int code = parse_args(argc, argv, &d.a);
     if (code != LPT_EXIT_OK)
         return code < 0 ? LPT_EXIT_OK : code;
-    d.t_start = now_seconds();
+    d.t_start = lpt_cli_now_seconds();
     d.tty = isatty(STDERR_FILENO);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -976,7 +969,7 @@ int lpt_cmd_demo(int argc, char **argv)
         char t[32];
         if (ok)
             printf("results: %s (the demo took %s)\n", d.results,
-                   duration(now_seconds() - d.t_start, t, sizeof t));
+                   duration(lpt_cli_now_seconds() - d.t_start, t, sizeof t));
     }
     if (ok)
         open_gui(&d);

@@ -48,13 +48,6 @@ typedef struct Out {
     double last_json;
 } Out;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "1h02m", "3m05s", "12s" or "-" into buf. */
 static const char *duration(double s, char *buf, size_t size)
 {
@@ -133,7 +126,7 @@ static bool on_progress(const LptTrainProgress *p, void *user)
     Out *out = user;
     char eta[32];
     if (out->json) {
-        double t = now_seconds();
+        double t = lpt_cli_now_seconds();
         bool last = p->step == p->steps;
         if (p->stage == LPT_TRAIN_STAGE_EPOCH || last || t - out->last_json >= 0.25) {
             print_json_progress(p);

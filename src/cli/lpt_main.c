@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct Command {
     const char *name;
@@ -87,6 +88,13 @@ const char *lpt_cli_json_escape(const char *text, char *buf, size_t size)
     }
     buf[o] = '\0';
     return buf;
+}
+
+double lpt_cli_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int lpt_cli_usage_error(const char *command, const char *message)
