@@ -2,9 +2,9 @@
  * and backward) and the residual add, split across the pool in blocks.
  *
  * The loops are plain scalar code that GCC vectorises (lpt_cpu_math.h's branch-free exp and
- * erf); the GELU and QuickGELU loops are also compiled for AVX2 (LPT_CPU_TASK), which they
- * need: at ViT-B sizes they are compute bound, not memory bound. GELU's backward shares one
- * exp between Phi(x) and phi(x).
+ * erf); the GELU and QuickGELU loops are also compiled for AVX2 with FMA (LPT_CPU_TASK): at
+ * ViT-B sizes the baseline SSE2 loops are compute bound (3x slower), the AVX2 ones about at
+ * memory speed. GELU's backward shares one exp between Phi(x) and phi(x).
  */
 #include "lpt_cpu.h"
 

@@ -21,8 +21,8 @@
  * (3 S D + 2 T D + 2 T S) (ViT-B: 0.6 MB, within a core's L2).
  *
  * Vector code: lpt_cpu_attention_body.h, compiled once with 4-lane vectors for the baseline
- * ISA and, on x86-64, once with 8-lane AVX2 vectors and FMA, picked at run time
- * (lpt_cpu_math.h).
+ * ISA and, on x86-64, again with 8-lane AVX2 and 16-lane AVX-512 vectors (with FMA), the copy
+ * picked at run time (lpt_cpu_math.h).
  * exp is a polynomial (Cephes expf, within 1e-7 relative).
  */
 #include "lpt_cpu.h"
@@ -35,7 +35,7 @@
 #include <string.h>
 
 #define TILE_R 6      /* query (or key) rows per register tile */
-#define PAD 16        /* packed rows are padded to a multiple of this many floats */
+#define PAD 32        /* packed rows are padded to a multiple of this many floats */
 #define ROW_WORK 4096 /* softmax: elements per parallel chunk, about */
 
 /* Softmax rows of n values. */
@@ -113,12 +113,22 @@ static void pack_t(float *dst, size_t ldd, const float *src, size_t lds, size_t 
 #define TGT
 #include "lpt_cpu_attention_body.h"
 
-#if LPT_CPU_HAVE_AVX2
+#if LPT_CPU_HAVE_X86
 #define VW 8
 #define SFX(name) name##_v8
 #define TGT LPT_CPU_AVX2
 #include "lpt_cpu_attention_body.h"
-#define PICK(name) (lpt_cpu_avx2() ? name##_v8 : name##_v4)
+
+#define VW 16
+#define SFX(name) name##_v16
+#define TGT LPT_CPU_AVX512
+#include "lpt_cpu_attention_body.h"
+
+/* This CPU's copy of `name`. */
+#define PICK(name)                                                                             \
+    (lpt_cpu_isa() == LPT_CPU_ISA_AVX512 ? name##_v16                                          \
+     : lpt_cpu_isa() == LPT_CPU_ISA_AVX2 ? name##_v8                                           \
+                                         : name##_v4)
 #else
 #define PICK(name) (name##_v4)
 #endif

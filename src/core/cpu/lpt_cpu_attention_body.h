@@ -1,8 +1,10 @@
 /* lpt_cpu_attention_body.h: the vector code of lpt_cpu_attention.c, included there once per
  * vector width. Before each inclusion define:
- *   VW          floats per vector (4: baseline SSE2/NEON; 8: AVX2);
+ *   VW          floats per vector (4: baseline SSE2/NEON; 8: AVX2; 16: AVX-512), with 2 VW
+ *               at most PAD;
  *   SFX(name)   this copy's name for `name` (e.g. name##_v8);
- *   TGT         the attribute compiling this copy's functions (LPT_CPU_AVX2 or nothing).
+ *   TGT         the attribute compiling this copy's functions (LPT_CPU_AVX2, LPT_CPU_AVX512
+ *               or nothing).
  * Everything here is static and suffixed, so the two copies do not collide; the inclusion
  * undefines the three macros at its end. Uses the AttnCtx and slot helpers of the .c file.
  *

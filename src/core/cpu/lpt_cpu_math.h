@@ -1,44 +1,59 @@
 /* lpt_cpu_math.h: exp and erf in a form the compiler vectorises (no libm calls, no errno),
- * for the CPU kernels' inner loops, and the switch to AVX2 code on CPUs that have it.
+ * for the CPU kernels' inner loops, and the switch to AVX2 or AVX-512 copies of them.
  * Accuracy: lpt_expf relative error < 2e-7 over the float range above -87.3 (below: e^-87.3;
  * saturates at e^88 above 88); lpt_erff absolute error < 2e-7 (Abramowitz & Stegun 7.1.26
  * with lpt_expf). NaN propagates.
  *
- * The build targets the baseline ISA (SSE2 on x86-64). On x86-64 with GCC or Clang, a kernel
- * can also compile its hot loops a second time with LPT_CPU_AVX2 (8-lane AVX2 vectors, a * b
- * + c fused into FMA) and pick that copy when lpt_cpu_avx2() says the CPU and OS support it;
- * elsewhere LPT_CPU_HAVE_AVX2 is 0 and only the baseline copy exists. LPT_CPU_BASELINE=1 in
- * the environment forces the baseline copies (so tests can cover both). */
+ * The build targets the baseline ISA (SSE2 on x86-64). On x86-64 with GCC or Clang
+ * (LPT_CPU_HAVE_X86), a kernel can also compile its hot loops again with LPT_CPU_AVX2 (8-lane
+ * vectors) or LPT_CPU_AVX512 (16-lane), a * b + c fused into FMA, and pick the copy that
+ * lpt_cpu_isa() allows; elsewhere only the baseline copy exists. */
 #ifndef LPT_CPU_MATH_H
 #define LPT_CPU_MATH_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Instruction sets a kernel may have copies for, in increasing order. */
+typedef enum LptCpuIsa {
+    LPT_CPU_ISA_BASELINE = 0,
+    LPT_CPU_ISA_AVX2 = 1,   /* AVX2 and FMA */
+    LPT_CPU_ISA_AVX512 = 2, /* AVX-512F (with AVX2 and FMA) */
+} LptCpuIsa;
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define LPT_CPU_HAVE_AVX2 1
-/* GCC in ISO C mode does not fuse a * b + c; the AVX2 copies ask it to (Clang fuses within an
+#define LPT_CPU_HAVE_X86 1
+/* GCC in ISO C mode does not fuse a * b + c; these copies ask it to (Clang fuses within an
  * expression by default). */
 #if defined(__clang__)
 #define LPT_CPU_AVX2 __attribute__((target("avx2,fma")))
+#define LPT_CPU_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #else
 #define LPT_CPU_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+#define LPT_CPU_AVX512                                                                         \
+    __attribute__((target("avx512f,avx2,fma"), optimize("fp-contract=fast")))
 #endif
-/* True when the CPU and OS support AVX2 and FMA (libgcc's cpu model checks XSAVE state),
- * unless the environment sets LPT_CPU_BASELINE (to test the baseline copies). */
-static inline bool lpt_cpu_avx2(void)
+/* The best of those the CPU and OS support (libgcc's cpu model checks the XSAVE state), capped
+ * by LPT_CPU_ISA=baseline or LPT_CPU_ISA=avx2 in the environment (so tests can cover every
+ * copy). */
+static inline LptCpuIsa lpt_cpu_isa(void)
 {
-    const char *env = getenv("LPT_CPU_BASELINE");
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !(env && *env);
+    LptCpuIsa isa = LPT_CPU_ISA_BASELINE;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        isa = __builtin_cpu_supports("avx512f") ? LPT_CPU_ISA_AVX512 : LPT_CPU_ISA_AVX2;
+    const char *cap = getenv("LPT_CPU_ISA");
+    if (cap && strcmp(cap, "baseline") == 0)
+        isa = LPT_CPU_ISA_BASELINE;
+    else if (cap && strcmp(cap, "avx2") == 0 && isa > LPT_CPU_ISA_AVX2)
+        isa = LPT_CPU_ISA_AVX2;
+    return isa;
 }
 #else
-#define LPT_CPU_HAVE_AVX2 0
-#define LPT_CPU_AVX2
-static inline bool lpt_cpu_avx2(void)
+#define LPT_CPU_HAVE_X86 0
+static inline LptCpuIsa lpt_cpu_isa(void)
 {
-    return false;
+    return LPT_CPU_ISA_BASELINE;
 }
 #endif
 
@@ -47,8 +62,8 @@ static inline bool lpt_cpu_avx2(void)
 #define LPT_CPU_INLINE static inline __attribute__((always_inline))
 
 /* Defines `static LptCpuTask name(void)` (lpt_cpu.h) returning a parallel-loop task that runs
- * body(ctx, begin, end), an LPT_CPU_INLINE function: its AVX2 copy when the CPU has AVX2. */
-#if LPT_CPU_HAVE_AVX2
+ * body(ctx, begin, end), an LPT_CPU_INLINE function, compiled for the best ISA of the CPU. */
+#if LPT_CPU_HAVE_X86
 #define LPT_CPU_TASK(name, body)                                                               \
     static void name##_base(void *ctx, size_t begin, size_t end)                               \
     {                                                                                          \
@@ -58,9 +73,16 @@ static inline bool lpt_cpu_avx2(void)
     {                                                                                          \
         body(ctx, begin, end);                                                                 \
     }                                                                                          \
+    LPT_CPU_AVX512 static void name##_avx512(void *ctx, size_t begin, size_t end)              \
+    {                                                                                          \
+        body(ctx, begin, end);                                                                 \
+    }                                                                                          \
     static LptCpuTask name(void)                                                               \
     {                                                                                          \
-        return lpt_cpu_avx2() ? name##_avx2 : name##_base;                                     \
+        LptCpuIsa isa = lpt_cpu_isa();                                                         \
+        return isa == LPT_CPU_ISA_AVX512 ? name##_avx512                                       \
+               : isa == LPT_CPU_ISA_AVX2 ? name##_avx2                                         \
+                                         : name##_base;                                        \
     }
 #else
 #define LPT_CPU_TASK(name, body)                                                               \
