@@ -7,8 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/lpt_cpu_math.h"
+
 #define ARENA_BYTES ((size_t)512 << 20)
 #define GUARD_WORD 0x7FC0DEADu /* a NaN with a payload no kernel writes */
+
+/* LPT_CPU_ISA=baseline|avx2|avx512 forces one copy of the CPU kernels (lpt_cpu_math.h): 0
+ * when the kernels run that copy (or nothing is forced), 77 (skip) when this CPU cannot run
+ * it, 1 for a name that is no copy. Prints the copy the kernels run. */
+static int cpu_isa_check(void)
+{
+    const char *want = getenv("LPT_CPU_ISA");
+    LptCpuIsa isa = lpt_cpu_isa();
+    if (!want) {
+        printf("cpu kernels: %s\n", lpt_cpu_isa_name(isa));
+        return 0;
+    }
+    for (int i = LPT_CPU_ISA_BASELINE; i <= LPT_CPU_ISA_AVX512; i++) {
+        if (strcmp(want, lpt_cpu_isa_name((LptCpuIsa)i)) != 0)
+            continue;
+        if ((int)isa != i) {
+            printf("SKIP: LPT_CPU_ISA=%s, but this CPU runs the %s kernels at most\n", want,
+                   lpt_cpu_isa_name(isa));
+            return 77;
+        }
+        printf("cpu kernels: %s (forced by LPT_CPU_ISA)\n", want);
+        return 0;
+    }
+    fprintf(stderr, "LPT_CPU_ISA=%s: not baseline, avx2 or avx512\n", want);
+    return 1;
+}
 
 int oc_init(OpCheck *oc, int argc, char **argv)
 {
@@ -24,6 +52,11 @@ int oc_init(OpCheck *oc, int argc, char **argv)
         return 1;
     }
     LptError err = {0};
+    if (opt.kind == LPT_BACKEND_CPU) {
+        int rc = cpu_isa_check();
+        if (rc != 0)
+            return rc;
+    }
     if (opt.kind == LPT_BACKEND_VULKAN) {
         LptDeviceInfo devices[4];
         if (lpt_device_list(devices, 4, &err) <= 0) {

@@ -3,7 +3,8 @@
  * A test program runs on one backend, named by `--backend cpu|vulkan` (meson runs each op
  * test once per backend: suite `unit` on the CPU, suite `gpu` on Vulkan, which is lavapipe
  * on machines without a GPU). It exits 77 (skip) only when Vulkan is asked for and no Vulkan
- * device exists at all.
+ * device exists at all, or when LPT_CPU_ISA forces a copy of the CPU kernels (baseline, avx2,
+ * avx512) that this CPU cannot run; LPT_CPU_ISA naming no copy fails.
  *
  * Conventions: inputs are random with a fixed seed; references are plain loops accumulating
  * in double; outputs are allocated with guard words after them (and pre-filled with NaN so a

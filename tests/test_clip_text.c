@@ -2,7 +2,7 @@
  * PyTorch, on one backend.
  *
  * Usage: test_clip_text --backend cpu|vulkan --fixtures DIR --tokenizer-fixtures DIR
- *                       [--clip-vocab BPE_TXT]
+ *                       [--train-fixtures DIR] [--clip-vocab BPE_TXT]
  * DIR (tests/fixtures/clip_text, made by make_clip_text_fixtures.py) holds the expected
  * features; the towers' weights are regenerated from their names by the fixture's generator.
  * The tokenizer fixtures give the tiny vocabulary; BPE_TXT is CLIP's full one
@@ -20,7 +20,12 @@
  * the weight files: OpenAI (F32, heads given), Hugging Face (F16, config.json) and OpenCLIP
  * (BF16, open_clip_config.json, GELU) namings, and broken files (wrong shape, unknown, missing
  * tensor, no text tower, truncated, missing); bad arguments (sizes, names, ids, positions,
- * templates). Tolerances (float32 against PyTorch's float64): features and class rows 5e-6
+ * templates). Training (`lpt pretrain-clip`; --train-fixtures tests/fixtures/clip_pretrain,
+ * made by make_clip_pretrain_fixtures.py): every gradient of a trainable tower against
+ * PyTorch's (2e-6 absolute + 2e-5 relative), their accumulation and reset, central finite
+ * differences (h 1e-2) at entries of ten tensors, lpt_clip_text_init's spreads and
+ * determinism, and misuse (backward without a training forward, a short gradient, training
+ * a frozen tower). Tolerances (float32 against PyTorch's float64): features and class rows 5e-6
  * absolute + 5e-5 relative (largest error seen on both backends: 2.4e-7); zero-shot logits
  * 1e-6 + 1e-5 relative against the same cosines in double.
  */
@@ -664,9 +669,271 @@ static void check_bad_input(OpCheck *oc, const Fixture *fx, const LptTokenizer *
     oc_reset(oc);
 }
 
+/* ---- training (lpt pretrain-clip) -------------------------------------------------------- */
+
+/* sum(features * r) of an inference forward, in double. */
+static double text_objective(OpCheck *oc, LptClipText *t, const int32_t *ids, int B,
+                             const float *r)
+{
+    LptError err = {0};
+    if (!oc_expect(oc, lpt_clip_text_forward(t, ids, NULL, B, &err) == LPT_OK, "fd forward", "%s",
+                   err.message))
+        return NAN;
+    float *f = oc_fetch(oc, lpt_clip_text_features(t));
+    double s = 0.0;
+    for (size_t i = 0; i < lpt_clip_text_features(t)->count; i++)
+        s += (double)f[i] * r[i];
+    free(f);
+    return s;
+}
+
+/* The trainable tower's gradients: against PyTorch (fixtures/clip_pretrain, "grad.*"), their
+ * accumulation and reset, central finite differences of sum(features * dfeatures) at a few
+ * entries of several tensors, and the errors of misuse. */
+static void check_training(OpCheck *oc, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    LptError err = {0};
+    Fixture fx = {dir, lpt_safetensors_open(path, &err), NULL, NULL, NULL, NULL, NULL};
+    if (!oc_expect(oc, fx.st != NULL, "training fixture", "%s", err.message))
+        return;
+    fx.gen = meta_json(&fx, "generator");
+    cJSON *cj = meta_json(&fx, "grad_config");
+    if (cj) { /* config_from reads "act" from the same object */
+        cJSON_AddStringToObject(cj, "act", lpt_safetensors_metadata(fx.st, "grad_act"));
+        char *text = cJSON_PrintUnformatted(cj);
+        snprintf(path, sizeof path, "%s", text ? text : "");
+        free(text);
+        cJSON_Delete(cj);
+    }
+    LptClipTextConfig cfg;
+    size_t n_ids = 0, n_df = 0;
+    int32_t *ids = fixture_get(oc, &fx, "grad.ids", &n_ids);
+    float *dfeat = fixture_get(oc, &fx, "grad.dfeatures", &n_df);
+    LptClipText *t = NULL;
+    cJSON *cfg_json = cJSON_Parse(path);
+    bool ok = fx.gen && cfg_json && ids && dfeat;
+    if (ok) { /* the config from the fixture's JSON, as config_from does for the others */
+        const char *keys[] = {"vocab", "context", "width", "heads", "layers", "mlp", "proj_dim"};
+        lpt_clip_text_config_init(&cfg);
+        int *dst[] = {&cfg.vocab, &cfg.context, &cfg.width, &cfg.heads, &cfg.layers, &cfg.mlp,
+                      &cfg.proj_dim};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            *dst[i] = cJSON_GetObjectItemCaseSensitive(cfg_json, keys[i])->valueint;
+        cfg.eps = (float)cJSON_GetObjectItemCaseSensitive(cfg_json, "eps")->valuedouble;
+        cfg.act = LPT_VIT_ACT_QUICK_GELU;
+        cfg.trainable = true;
+        t = make_tower(oc, &fx, "grad", &cfg);
+    }
+    cJSON_Delete(cfg_json);
+    int B = (int)(n_ids / (size_t)(cfg.context > 0 ? cfg.context : 1));
+    if (!oc_expect(oc, ok && t != NULL, "training fixture", "missing parts or no tower")) {
+        lpt_clip_text_free(t);
+        goto done;
+    }
+    LptTensor df = oc_tensor(oc, "dfeatures", LPT_F32, n_df, dfeat);
+    ok = oc_expect(oc, lpt_clip_text_forward_train(t, ids, NULL, B, &err) == LPT_OK,
+                   "training forward", "%s", err.message);
+    if (ok)
+        compare_features(oc, &fx, t, "training forward", "grad.features");
+    ok = ok && oc_expect(oc, lpt_clip_text_backward(t, &df, &err) == LPT_OK, "backward", "%s",
+                         err.message);
+    double worst = 0.0;
+    for (int i = 0; ok && lpt_clip_text_tensor_name(t, i); i++) {
+        const char *name = lpt_clip_text_tensor_name(t, i);
+        size_t n = lpt_clip_text_tensor(t, name)->count, count = 0;
+        float *got = malloc(n * sizeof *got);
+        char key[96];
+        snprintf(key, sizeof key, "grad.%s", name);
+        float *ref = fixture_get(oc, &fx, key, &count);
+        if (ref && oc_expect(oc, count == n, key, "%zu values, expected %zu", count, n) &&
+            oc_expect(oc, lpt_clip_text_get_grad(t, name, got, n, &err) == LPT_OK, key, "%s",
+                      err.message)) {
+            double *r = oc_to_double(ref, n);
+            oc_compare(oc, key, got, r, n, 2e-6, 2e-5);
+            for (size_t j = 0; j < n; j++)
+                worst = fmax(worst, fabs(got[j] - r[j]) / (1e-3 + fabs(r[j])));
+            free(r);
+        }
+        free(ref);
+        free(got);
+    }
+    printf("text tower gradients vs PyTorch: largest error %.2e (relative to 1e-3 + |ref|)\n",
+           worst);
+    /* a second backward adds the same again; zero_grads clears */
+    const char *probe = "blocks.0.qkv.weight";
+    size_t np = lpt_clip_text_tensor(t, probe)->count;
+    float *once = malloc(np * sizeof *once), *twice = malloc(np * sizeof *twice);
+    ok = ok && lpt_clip_text_get_grad(t, probe, once, np, &err) == LPT_OK &&
+         lpt_clip_text_backward(t, &df, &err) == LPT_OK &&
+         lpt_clip_text_get_grad(t, probe, twice, np, &err) == LPT_OK;
+    if (oc_expect(oc, ok, "accumulation", "%s", err.message)) {
+        size_t bad = 0;
+        for (size_t j = 0; j < np; j++)
+            bad += fabsf(twice[j] - 2.0f * once[j]) > 1e-6f * (1.0f + fabsf(once[j]));
+        oc_expect(oc, bad == 0, "accumulation", "%zu of %zu values are not twice the first", bad,
+                  np);
+    }
+    ok = ok && lpt_clip_text_zero_grads(t, &err) == LPT_OK &&
+         lpt_clip_text_get_grad(t, probe, twice, np, &err) == LPT_OK;
+    if (oc_expect(oc, ok, "zero_grads", "%s", err.message)) {
+        size_t nonzero = 0;
+        for (size_t j = 0; j < np; j++)
+            nonzero += twice[j] != 0.0f;
+        oc_expect(oc, nonzero == 0, "zero_grads", "%zu values left", nonzero);
+    }
+    free(once);
+    free(twice);
+
+    /* finite differences of sum(features * dfeatures), h = 1e-2, at entries of the tensors
+     * below (the token rows the texts use, so that the gradient is not zero there) */
+    ok = ok && lpt_clip_text_forward_train(t, ids, NULL, B, &err) == LPT_OK &&
+         lpt_clip_text_backward(t, &df, &err) == LPT_OK;
+    oc_expect(oc, ok, "fd: analytic gradients", "%s", err.message);
+    const char *fd_names[] = {"token_embedding", "pos",          "blocks.0.ln1.weight",
+                              "blocks.0.qkv.weight", "blocks.0.qkv.bias", "blocks.1.proj.weight",
+                              "blocks.1.fc1.weight", "blocks.1.fc2.bias", "norm.bias", "proj"};
+    int fd_bad = 0, fd_checked = 0;
+    for (size_t k = 0; ok && k < sizeof fd_names / sizeof *fd_names; k++) {
+        const char *name = fd_names[k];
+        size_t n = lpt_clip_text_tensor(t, name)->count;
+        float *w = malloc(n * sizeof *w), *g = malloc(n * sizeof *g);
+        lpt_clip_text_get(t, name, w, n, &err);
+        lpt_clip_text_get_grad(t, name, g, n, &err);
+        size_t idx[6];
+        int m = oc_sample_indices(oc, n, idx, 6);
+        if (k == 0) /* token rows of the first text's ids, column 1 and 5 */
+            for (int j = 0; j < m; j++)
+                idx[j] = (size_t)ids[j % 3] * (size_t)cfg.width + (size_t)(j % 2 ? 5 : 1);
+        for (int j = 0; j < m; j++) {
+            float keep = w[idx[j]];
+            double h = 1e-2, f[2];
+            for (int s = 0; s < 2; s++) {
+                w[idx[j]] = keep + (float)(s ? -h : h);
+                lpt_clip_text_set(t, name, w, n, &err);
+                f[s] = text_objective(oc, t, ids, B, dfeat);
+            }
+            w[idx[j]] = keep;
+            lpt_clip_text_set(t, name, w, n, &err);
+            double fd = (f[0] - f[1]) / (2.0 * h);
+            fd_checked++;
+            if (!(fabs(fd - g[idx[j]]) <= 2e-3 + 2e-2 * fabs(fd))) {
+                fd_bad++;
+                oc_expect(oc, false, "finite differences", "%s[%zu]: analytic %.6g, fd %.6g",
+                          name, idx[j], (double)g[idx[j]], fd);
+            }
+        }
+        free(w);
+        free(g);
+    }
+    oc_expect(oc, ok && fd_bad == 0 && fd_checked > 30, "finite differences",
+              "%d of %d entries disagree", fd_bad, fd_checked);
+
+    /* misuse */
+    expect_status(oc, "backward after an inference forward",
+                  (lpt_clip_text_forward(t, ids, NULL, B, &err),
+                   lpt_clip_text_backward(t, &df, &err)),
+                  &err, LPT_ERR_INVALID_ARGUMENT, "no training forward");
+    LptTensor small = lpt_tensor_view(&df, 0, 1);
+    lpt_clip_text_forward_train(t, ids, NULL, B, &err);
+    expect_status(oc, "short feature gradient", lpt_clip_text_backward(t, &small, &err), &err,
+                  LPT_ERR_INVALID_ARGUMENT, "feature gradient");
+    lpt_clip_text_free(t);
+    cfg.trainable = false;
+    t = make_tower(oc, &fx, "grad", &cfg);
+    if (t) {
+        float one = 0.0f;
+        expect_status(oc, "training a frozen tower",
+                      lpt_clip_text_forward_train(t, ids, NULL, B, &err), &err,
+                      LPT_ERR_INVALID_ARGUMENT, "trainable");
+        expect_status(oc, "gradient of a frozen tower",
+                      lpt_clip_text_get_grad(t, "norm.bias", &one, 1, &err), &err,
+                      LPT_ERR_INVALID_ARGUMENT, "no gradient");
+        oc_expect(oc, lpt_clip_text_grad(t, "norm.bias") == NULL, "frozen grad", "not NULL");
+        LptTensor sp, sg;
+        expect_status(oc, "span of a frozen tower", lpt_clip_text_span(t, &sp, &sg, &err), &err,
+                      LPT_ERR_INVALID_ARGUMENT, "not trainable");
+    }
+    lpt_clip_text_free(t);
+done:
+    free(ids);
+    free(dfeat);
+    cJSON_Delete(fx.gen);
+    lpt_safetensors_close(fx.st);
+    oc_reset(oc);
+}
+
+/* lpt_clip_text_init: OpenAI CLIP's spreads, the same values for the same seed, a usable
+ * tower without any lpt_clip_text_set. */
+static void check_init(OpCheck *oc)
+{
+    LptClipTextConfig c;
+    lpt_clip_text_config_init(&c);
+    c.vocab = 300;
+    c.context = 16;
+    c.width = 64;
+    c.heads = 2;
+    c.layers = 2;
+    c.mlp = 256;
+    c.proj_dim = 32;
+    LptError err = {0};
+    LptClipText *a = lpt_clip_text_new(oc->be, &c, &err), *b = lpt_clip_text_new(oc->be, &c, &err);
+    if (!oc_expect(oc, a && b, "init", "%s", err.message)) {
+        lpt_clip_text_free(a);
+        lpt_clip_text_free(b);
+        return;
+    }
+    bool ok = lpt_clip_text_init(a, 7, &err) == LPT_OK && lpt_clip_text_init(b, 7, &err) == LPT_OK;
+    oc_expect(oc, ok, "init", "%s", err.message);
+    /* name, expected standard deviation (0: constant, then `value`) */
+    const struct {
+        const char *name;
+        double std, value;
+    } want[] = {{"token_embedding", 0.02, 0},
+                {"pos", 0.01, 0},
+                {"blocks.1.qkv.weight", 0.125, 0},          /* 64^-0.5 */
+                {"blocks.1.proj.weight", 0.0625, 0},        /* 64^-0.5 (2 L)^-0.5 */
+                {"blocks.0.fc1.weight", 0.08838834764832, 0}, /* (2 W)^-0.5 */
+                {"blocks.0.fc2.weight", 0.0625, 0},
+                {"proj", 0.125, 0},
+                {"blocks.0.qkv.bias", 0, 0},
+                {"blocks.0.ln2.weight", 0, 1},
+                {"norm.bias", 0, 0}};
+    for (size_t i = 0; ok && i < sizeof want / sizeof *want; i++) {
+        size_t n = lpt_clip_text_tensor(a, want[i].name)->count;
+        float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+        lpt_clip_text_get(a, want[i].name, x, n, &err);
+        lpt_clip_text_get(b, want[i].name, y, n, &err);
+        double s = 0.0, s2 = 0.0;
+        size_t off = 0;
+        for (size_t j = 0; j < n; j++) {
+            s += x[j];
+            s2 += (double)x[j] * x[j];
+            off += want[i].std == 0 && x[j] != (float)want[i].value;
+        }
+        double std = sqrt(s2 / (double)n - (s / (double)n) * (s / (double)n));
+        if (want[i].std > 0)
+            oc_expect(oc, fabs(std - want[i].std) < 0.1 * want[i].std, want[i].name,
+                      "standard deviation %.5f, expected %.5f", std, want[i].std);
+        else
+            oc_expect(oc, off == 0, want[i].name, "%zu values differ from %g", off,
+                      want[i].value);
+        oc_expect(oc, memcmp(x, y, n * sizeof *x) == 0, want[i].name, "seed 7 twice differs");
+        free(x);
+        free(y);
+    }
+    int32_t ids[16] = {299, 5, 6, 298};
+    oc_expect(oc, lpt_clip_text_forward(a, ids, NULL, 1, &err) == LPT_OK, "init: forward", "%s",
+              err.message);
+    lpt_clip_text_free(a);
+    lpt_clip_text_free(b);
+    oc_reset(oc);
+}
+
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *tok_dir = NULL, *vocab = NULL;
+    const char *dir = NULL, *tok_dir = NULL, *vocab = NULL, *train_dir = NULL;
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--fixtures") == 0)
             dir = argv[i + 1];
@@ -674,11 +941,13 @@ int main(int argc, char **argv)
             tok_dir = argv[i + 1];
         else if (strcmp(argv[i], "--clip-vocab") == 0)
             vocab = argv[i + 1];
+        else if (strcmp(argv[i], "--train-fixtures") == 0)
+            train_dir = argv[i + 1];
     }
     if (!dir || !tok_dir) {
         fprintf(stderr,
                 "usage: %s --backend cpu|vulkan --fixtures DIR --tokenizer-fixtures DIR "
-                "[--clip-vocab BPE_TXT]\n",
+                "[--train-fixtures DIR] [--clip-vocab BPE_TXT]\n",
                 argv[0]);
         return 1;
     }
@@ -715,6 +984,9 @@ int main(int argc, char **argv)
             check_tower(&oc, &fx, "real", real);
         check_files(&oc, &fx);
         check_bad_input(&oc, &fx, tiny);
+        check_init(&oc);
+        if (train_dir)
+            check_training(&oc, train_dir);
     } else {
         oc_expect(&oc, false, "fixture", "metadata missing or the tiny tokenizer did not load");
     }

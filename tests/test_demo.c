@@ -2,17 +2,20 @@
  *
  * Usage: test_demo --lpt PATH/TO/lpt. Everything is made at run time under $TMPDIR:
  *   * tiny random backbones (depth 2, width 64, patch 8, image 16): a timm ViT (the vision
- *     expert) and an OpenCLIP image tower (the VL expert), written with the safetensors
- *     writer; bad files: a truncated one, one with no known naming;
+ *     expert) and an OpenCLIP image tower (the VL expert; the demo's copy with a one-block
+ *     text tower and a BPE vocabulary of the 512 byte symbols beside it, for the VL head's
+ *     init from the class names), written with the safetensors writer; bad files: a
+ *     truncated one, one with no known naming;
  *   * a tiny stand-in for Fashion-MNIST's four IDX files (16 x 16 images, 100 training and
  *     10 test images per class, each class a bright bar of its own), for `lpt demo --from`.
  * The checks: backbone add (what the JSON reports: naming, sizes, the SHA-256 of the file,
  * parameters; the same file again is the same row; bad files refused with the loader's
  * message naming the file; usage errors); backbone list; `lpt demo --subset 100
  * --epochs-scale 0.01` with the vision backbone alone (says so; results JSON with the linear
- * probe and the vision expert, every rate in [0, 1], no fused model) and with both (VL and
- * fused rows too), a second run that reuses everything and reports the same numbers, and a
- * missing backbone named with the command that makes it.
+ * probe, the full fine-tune and the vision expert, every rate in [0, 1], no fused model; wall
+ * and CPU seconds of every part) and with both (VL and fused rows too, in the table's order),
+ * a second run that reuses everything and reports the same numbers, and a missing backbone
+ * named with the command that makes it.
  * LPT_TEST_KEEP=1 keeps the temporary folder.
  */
 #include "lpt_backbone.h"
@@ -55,6 +58,9 @@ static int passed, failed;
 #define BB_P 8
 #define BB_T 5 /* 1 + (16 / 8)^2 tokens */
 #define BB_PROJ 32
+#define TT_V 514 /* the text vocabulary: 512 byte symbols and the two special tokens */
+#define TT_W 64  /* text tower width (one head) */
+#define TT_CTX 32
 
 static char root[512];
 static const char *lpt;
@@ -160,9 +166,45 @@ static bool write_odd(const char *path)
     return ok;
 }
 
-/* A tiny timm ViT (clip false) or OpenCLIP image tower (clip true); *params (may be NULL)
- * gets its element count. */
-static bool write_backbone(const char *path, bool clip, size_t *params)
+/* OpenAI CLIP's one-block text tower (width TT_W, MLP 2 TT_W, projection BB_PROJ). */
+static void gen_text_tower(Gen *g)
+{
+    const double wt = 1.0 / sqrt(TT_W);
+    const char *rb = "transformer.resblocks.0";
+    char n[128];
+    gen(g, "token_embedding.weight", 2, TT_V, TT_W, 0, 0, 0, 0.5);
+    gen(g, "positional_embedding", 2, TT_CTX, TT_W, 0, 0, 0, 0.1);
+    const char *ln[4] = {"ln_1.weight", "ln_1.bias", "ln_2.weight", "ln_2.bias"};
+    for (int j = 0; j < 4; j++) {
+        snprintf(n, sizeof n, "%s.%s", rb, ln[j]);
+        gen(g, n, 1, TT_W, 0, 0, 0, j % 2 ? 0.0 : 1.0, 0.02);
+    }
+    const char *lin[4] = {"attn.in_proj_", "attn.out_proj.", "mlp.c_fc.", "mlp.c_proj."};
+    const size_t rows[4] = {3 * TT_W, TT_W, 2 * TT_W, TT_W}, cols[4] = {TT_W, TT_W, TT_W, 2 * TT_W};
+    for (int j = 0; j < 4; j++) {
+        snprintf(n, sizeof n, "%s.%sweight", rb, lin[j]);
+        gen(g, n, 2, rows[j], cols[j], 0, 0, 0, wt);
+        snprintf(n, sizeof n, "%s.%sbias", rb, lin[j]);
+        gen(g, n, 1, rows[j], 0, 0, 0, 0, 0.02);
+    }
+    gen(g, "ln_final.weight", 1, TT_W, 0, 0, 0, 1.0, 0.05);
+    gen(g, "ln_final.bias", 1, TT_W, 0, 0, 0, 0, 0.02);
+    gen(g, "text_projection", 2, TT_W, BB_PROJ, 0, 0, 0, wt);
+}
+
+/* An OpenAI-format BPE vocabulary without merges (the version line alone) in dir. */
+static bool write_vocab(const char *dir)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/bpe_simple_vocab_16e6.txt", dir);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs("#version: 0.2\n", f) >= 0;
+    return f && fclose(f) == 0 && ok;
+}
+
+/* A tiny timm ViT (clip false) or OpenCLIP image tower (clip true, with the text tower when
+ * `text`); *params (may be NULL) gets its element count. */
+static bool write_backbone(const char *path, bool clip, bool text, size_t *params)
 {
     Gen g = {lpt_safetensors_writer_new(), {0, 0}, true, 0};
     lpt_rng_seed(&g.rng, clip ? 2 : 1, 0);
@@ -209,6 +251,8 @@ static bool write_backbone(const char *path, bool clip, size_t *params)
         gen(&g, "visual.ln_post.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
         gen(&g, "visual.ln_post.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
         gen(&g, "visual.proj", 2, BB_C, BB_PROJ, 0, 0, 0, wc);
+        if (text)
+            gen_text_tower(&g);
     }
     LptError err = {0};
     bool ok = g.w && g.ok && lpt_safetensors_write(g.w, path, &err) == LPT_OK;
@@ -476,11 +520,15 @@ static cJSON *check_results(const char *path, bool both)
     CHECK(o != NULL, "the results file %s is JSON", path);
     if (!o)
         return NULL;
-    const char *models[4] = {"linear_probe", "vision", "vl", "fused"};
+    const char *models[5] = {"linear_probe", "full_finetune", "vision", "vl", "fused"};
     const char *keys[5] = {"overall", "balanced", "many", "medium", "few"};
-    for (int m = 0; m < 4; m++) {
+    const cJSON *listed = path_get(o, "models", NULL)->child;
+    for (int m = 0; m < 5; m++) {
         const cJSON *mo = path_get(o, "models", models[m]);
-        bool want = m < 2 || both;
+        bool want = m < 3 || both;
+        CHECK(!want || (listed && strcmp(listed->string, models[m]) == 0),
+              "models.%s comes in the table's order", models[m]);
+        listed = listed ? listed->next : NULL;
         CHECK((mo != NULL) == want, "models.%s is %s", models[m], want ? "there" : "absent");
         if (!mo)
             continue;
@@ -492,6 +540,15 @@ static cJSON *check_results(const char *path, bool both)
                   number(mo, "run", NULL) >= 1,
               "models.%s has trainable parameters, training time and its run", models[m]);
     }
+    const char *parts[7] = {"dataset",       "import", "lpt", "linear_probe",
+                            "full_finetune", "eval",   "total"};
+    for (int i = 0; i < 7; i++)
+        CHECK(number(o, "seconds", parts[i]) >= 0 && number(o, "cpu_seconds", parts[i]) >= 0,
+              "seconds.%s and cpu_seconds.%s are there", parts[i], parts[i]);
+    CHECK(number(o, "cpu_seconds", "total") > 0 &&
+              number(o, "cpu_seconds", "full_finetune") > 0 &&
+              number(o, "runs", "full_finetune") >= 1,
+          "the full fine-tune ran and took CPU time");
     const cJSON *experts = path_get(o, "experts", NULL);
     CHECK(cJSON_GetArraySize(experts) == (both ? 2 : 1) &&
               cJSON_IsNull(path_get(o, "backbones", "vl")) == !both,
@@ -547,8 +604,11 @@ static void test_demo(void)
     snprintf(cmd, sizeof cmd, "'%s' demo --out '%s' --from '%s' --backbones '%s' %s", lpt, out_dir,
              idx_dir, bb_both_dir, common);
     out = run(cmd, &code, &err);
-    CHECK(code == 0 && strstr(out, "LPT++ fused") && strstr(out, "VL expert"),
-          "lpt demo with both backbones: the VL and fused rows (exit %d): %s\n%s", code, out, err);
+    CHECK(code == 0 && strstr(out, "LPT++ fused") && strstr(out, "VL expert") &&
+              strstr(out, "full fine-tune") && strstr(out, "CPU"),
+          "lpt demo with both backbones: the VL and fused rows, the time of each part (exit %d): "
+          "%s\n%s",
+          code, out, err);
     free(out);
     free(err);
     cJSON_Delete(check_results(results, true));
@@ -623,9 +683,11 @@ int main(int argc, char **argv)
     LptRng rng;
     lpt_rng_seed(&rng, 5, 0);
     bool ready = mkdir(bb_dir, 0777) == 0 && mkdir(bb_both_dir, 0777) == 0 &&
-                 mkdir(idx_dir, 0777) == 0 && write_backbone(vision_file, false, &vision_params) &&
-                 write_backbone(vl_file, true, &vl_params) && write_backbone(f1, false, NULL) &&
-                 write_backbone(f2, false, NULL) && write_backbone(f3, true, NULL) &&
+                 mkdir(idx_dir, 0777) == 0 &&
+                 write_backbone(vision_file, false, false, &vision_params) &&
+                 write_backbone(vl_file, true, false, &vl_params) &&
+                 write_backbone(f1, false, false, NULL) && write_backbone(f2, false, false, NULL) &&
+                 write_backbone(f3, true, true, NULL) && write_vocab(bb_both_dir) &&
                  write_idx(idx_dir, "train", TRAIN_PER, &rng) &&
                  write_idx(idx_dir, "t10k", TEST_PER, &rng) && make_image_folder();
     CHECK(ready, "backbones, IDX files and images written under %s", root);

@@ -11,7 +11,7 @@
  * bad line, CSV files with quotes, and the dataset builders' train/test layout.
  *
  * The checks: the report's counts and lists against what each tree holds; the store's classes,
- * images (path, size, channels, split) and split settings; thumbnails present, 128 px on the
+ * images (path, size, channels, split, whether the split was given) and split settings; thumbnails present, 128 px on the
  * longer side (never enlarged) and equal to an independent area average; a second import
  * finds everything already there; splits against lpt_split_targets; a cancel (flag, callback
  * while reading, callback while writing) and a failure half-way leave the project file
@@ -258,6 +258,23 @@ static int64_t images_of(LptStore *s, int64_t id, LptStoreSplit split)
         return -1;
     free(ids);
     return (int64_t)n;
+}
+
+/* Images in split (ANY: all) whose split_given is `given`. */
+static int64_t given_in(LptStore *s, LptStoreSplit split, int given)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, found = 0;
+    if (lpt_store_image_list(s, 0, split, 1, &ids, &n, NULL) != LPT_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        LptStoreImage *im = NULL;
+        if (lpt_store_image_get(s, ids[i], &im, NULL) == LPT_OK && im)
+            found += im->split_given == given;
+        free(im);
+    }
+    free(ids);
+    return (int64_t)found;
 }
 
 /* The stored image whose path ends in suffix (NULL when none); the caller frees it. */
@@ -813,6 +830,15 @@ static void test_split_auto(void)
               (long long)images_of(s, id, LPT_STORE_SPLIT_VAL), (long long)n_train,
               (long long)n_val);
     }
+    /* The folders' splits are stored as given; the val images drawn from train are not. */
+    CHECK(given_in(s, LPT_STORE_SPLIT_TEST, 1) == 15 && given_in(s, LPT_STORE_SPLIT_VAL, 0) > 0 &&
+              given_in(s, LPT_STORE_SPLIT_VAL, 1) == 0 &&
+              given_in(s, LPT_STORE_SPLIT_TRAIN, 1) == images_of(s, 0, LPT_STORE_SPLIT_TRAIN),
+          "split_given: test %lld of 15, val %lld (none drawn given), train %lld of %lld",
+          (long long)given_in(s, LPT_STORE_SPLIT_TEST, 1),
+          (long long)given_in(s, LPT_STORE_SPLIT_VAL, 1),
+          (long long)given_in(s, LPT_STORE_SPLIT_TRAIN, 1),
+          (long long)images_of(s, 0, LPT_STORE_SPLIT_TRAIN));
     LptStoreSplitSettings latest;
     OK(lpt_store_split_latest(s, &latest, &err), err);
     CHECK(latest.id > 0 && latest.user_given == 1 && fabs(latest.train_fraction - 0.8) < 1e-12,
@@ -898,6 +924,8 @@ static void test_split_stratified(void)
     if (r)
         CHECK(strstr(r->split_note, "stratified") && r->seed == 0, "note: %s", r->split_note);
     lpt_import_report_free(r);
+    CHECK(given_in(s, LPT_STORE_SPLIT_ANY, 1) == 0 && given_in(s, LPT_STORE_SPLIT_ANY, 0) == 53,
+          "stratified splits are not given");
     LptSplitConfig cfg;
     lpt_split_config_default(&cfg);
     int64_t want[4], small[4];

@@ -21,7 +21,7 @@
  *    way (RLIMIT_FSIZE): each a clear error naming the file, the target untouched, no
  *    temporary file left behind.
  */
-#include "op_check.h"
+#include "onnx_test_util.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -43,102 +43,6 @@
 #define BATCH 3
 #define PROB_TOL 1e-4
 #define VALUE_TOL 1e-4
-
-typedef struct Env {
-    const char *ort, *runner, *checker;
-    char dir[64]; /* the temporary directory */
-    bool checker_ran;
-} Env;
-
-/* ---- processes and files ---------------------------------------------------------------- */
-
-/* Runs argv[0] (found on PATH) with argv; its exit status, or -1 when it could not run. */
-static int run(char *const argv[])
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The whole file (malloc'ed) and its size; NULL when it cannot be read. */
-static void *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    void *data = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        data = malloc((size_t)n + 1);
-        if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-            free(data);
-            data = NULL;
-        }
-    }
-    fclose(f);
-    if (data) {
-        ((char *)data)[n] = '\0';
-        *size = (size_t)n;
-    }
-    return data;
-}
-
-static bool write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
-
-/* Entries of dir whose name contains `part`. */
-static int count_entries(const char *dir, const char *part)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
-        n += strstr(e->d_name, part) != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-/* Removes the files in dir (one level of sub-directories) and dir itself. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-static const char *str_or_empty(const char *s)
-{
-    return s ? s : "";
-}
 
 /* ---- protobuf encoding ------------------------------------------------------------------ */
 
@@ -201,113 +105,6 @@ static void check_protobuf(OpCheck *oc)
     lpt_pb_buf_clear(NULL);
 }
 
-/* ---- models ----------------------------------------------------------------------------- */
-
-static LptVitConfig vision_config(void)
-{
-    LptVitConfig c;
-    lpt_vit_config_init(&c);
-    c.depth = 4;
-    c.width = 32;
-    c.heads = 4;
-    c.mlp = 64;
-    c.patch = 4;
-    c.image = 16;
-    c.prompts = 3;
-    c.adapter_rank = 4;
-    c.pool_size = 5;
-    c.pool_top_k = 2;
-    c.classes = 6;
-    return c;
-}
-
-static LptVitConfig clip_config(void)
-{
-    LptVitConfig c;
-    lpt_vit_config_init(&c);
-    c.depth = 3;
-    c.width = 24;
-    c.heads = 3;
-    c.mlp = 48;
-    c.patch = 4;
-    c.image = 12;
-    c.eps = 1e-5f;
-    c.act = LPT_VIT_ACT_QUICK_GELU;
-    c.clip_style = true;
-    c.proj_dim = 16;
-    c.prompts = 2;
-    c.adapter_rank = 2;
-    c.pool_size = 4;
-    c.pool_top_k = 2;
-    c.classes = 5;
-    return c;
-}
-
-static bool ends_with(const char *s, const char *end)
-{
-    size_t n = strlen(s), m = strlen(end);
-    return n >= m && strcmp(s + n - m, end) == 0;
-}
-
-/* Random values for the tensor `name` of count n: LN weights near 1, biases small, weights
- * with variance about 1 / fan-in, everything else in [-1, 1]. */
-static void random_tensor(OpCheck *oc, const LptVitConfig *c, const char *name, float *v,
-                          size_t n)
-{
-    int C = c->width;
-    double fan = 0.0;
-    if (strstr(name, "ln") || strncmp(name, "norm.", 5) == 0) {
-        if (ends_with(name, ".weight")) {
-            oc_fill_uniform(oc, v, n, 0.8f, 1.2f);
-            return;
-        }
-    } else if (ends_with(name, ".scale")) {
-        v[0] = 0.7f;
-        return;
-    } else if (strcmp(name, "patch.weight") == 0) {
-        fan = 3.0 * c->patch * c->patch;
-    } else if (strstr(name, "fc2.weight")) {
-        fan = c->mlp;
-    } else if (strstr(name, "up.weight")) {
-        fan = c->adapter_rank;
-    } else if (ends_with(name, ".weight") || strcmp(name, "proj") == 0) {
-        fan = C;
-    }
-    if (ends_with(name, ".bias")) {
-        oc_fill_uniform(oc, v, n, -0.1f, 0.1f);
-    } else if (fan > 0.0) {
-        float a = (float)sqrt(3.0 / fan);
-        oc_fill_uniform(oc, v, n, -a, a);
-    } else {
-        oc_fill_uniform(oc, v, n, -1.0f, 1.0f);
-    }
-}
-
-/* A model with every tensor random (trainable ones too; init_trainable false leaves them as
- * lpt_vit_new made them: zero). */
-static LptVit *make_model(OpCheck *oc, const LptVitConfig *cfg, bool trainable)
-{
-    LptError err = {0};
-    LptVit *vit = lpt_vit_new(oc->be, cfg, &err);
-    if (!oc_expect(oc, vit != NULL, "model", "lpt_vit_new: %s", err.message))
-        return NULL;
-    for (int i = 0; lpt_vit_tensor_name(vit, i); i++) {
-        if (lpt_vit_tensor_trainable(vit, i) && !trainable)
-            continue;
-        const char *name = lpt_vit_tensor_name(vit, i);
-        size_t n = lpt_vit_tensor(vit, name)->count;
-        float *v = malloc(n * sizeof *v);
-        random_tensor(oc, cfg, name, v, n);
-        LptStatus st = lpt_vit_set(vit, name, v, n, &err);
-        free(v);
-        if (!oc_expect(oc, st == LPT_OK, name, "set: %s", err.message)) {
-            lpt_vit_free(vit);
-            return NULL;
-        }
-    }
-    return vit;
-}
-
 static const char *const class_names[6] = {"good", "scratch", "dent", "crack \"hairline\"",
                                            "ねじ不良", "stain"};
 
@@ -359,71 +156,12 @@ static bool reference(OpCheck *oc, LptVit *vit, const LptTensor *images, LptVitM
     return true;
 }
 
-static double max_diff_f(const float *a, const float *b, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)a[i] - (double)b[i]));
-    return isnan(m) ? INFINITY : m;
-}
-
-static int argmax_d(const double *p, int n)
-{
-    int best = 0;
-    for (int k = 1; k < n; k++)
-        if (p[k] > p[best])
-            best = k;
-    return best;
-}
-
-static int argmax_f(const float *p, int n)
-{
-    int best = 0;
-    for (int k = 1; k < n; k++)
-        if (p[k] > p[best])
-            best = k;
-    return best;
-}
-
-/* Reads OUT/<name>.bin, which must hold exactly n values of `size` bytes. */
-static void *read_output(OpCheck *oc, const char *dir, const char *name, size_t n, size_t size,
-                         const char *what)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
-    size_t got = 0;
-    void *data = read_file(path, &got);
-    if (!oc_expect(oc, data && got == n * size, what, "output %s: %zu bytes, want %zu", name,
-                   data ? got : 0, n * size)) {
-        free(data);
-        return NULL;
-    }
-    return data;
-}
-
 /* The checker's report of the file: valid, opset 17, IR 8, our inputs, outputs and classes. */
-static void check_structure(OpCheck *oc, Env *env, const char *model, const LptVitConfig *c,
+static void check_structure(OpCheck *oc, OtEnv *env, const char *model, const LptVitConfig *c,
                             LptVitMode mode, const char *what)
 {
-    if (!env->checker)
-        return;
-    char report[128];
-    snprintf(report, sizeof report, "%s/report.json", env->dir);
-    unlink(report);
-    char *argv[] = {(char *)env->checker, (char *)model, report, NULL}; /* #!/usr/bin/python3 */
-    int rc = run(argv);
-    if (rc == 77) {
-        printf("%s: structural check skipped (python3-onnx not installed)\n", what);
-        return;
-    }
-    if (!oc_expect(oc, rc == 0, what, "onnx checker: exit status %d", rc))
-        return;
-    env->checker_ran = true;
-    size_t n = 0;
-    char *text = read_file(report, &n);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!oc_expect(oc, j != NULL, what, "no checker report"))
+    cJSON *j = ot_checker_report(oc, env, model, what);
+    if (!j)
         return;
     const cJSON *opsets = cJSON_GetObjectItemCaseSensitive(j, "opsets");
     const cJSON *ir = cJSON_GetObjectItemCaseSensitive(j, "ir_version");
@@ -434,7 +172,7 @@ static void check_structure(OpCheck *oc, Env *env, const char *model, const LptV
     const cJSON *in = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "inputs"), 0);
     const cJSON *dims = cJSON_GetObjectItemCaseSensitive(in, "dims");
     oc_expect(oc, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "inputs")) == 1 &&
-                      strcmp(str_or_empty(cJSON_GetStringValue(
+                      strcmp(ot_str(cJSON_GetStringValue(
                                      cJSON_GetObjectItemCaseSensitive(in, "name"))),
                              "images") == 0 &&
                       cJSON_GetArraySize(dims) == 4 &&
@@ -456,7 +194,7 @@ static void check_structure(OpCheck *oc, Env *env, const char *model, const LptV
     cJSON *cl = classes ? cJSON_Parse(classes) : NULL;
     ok = cJSON_GetArraySize(cl) == c->classes;
     for (int k = 0; k < c->classes && ok; k++)
-        ok = strcmp(str_or_empty(cJSON_GetStringValue(cJSON_GetArrayItem(cl, k))),
+        ok = strcmp(ot_str(cJSON_GetStringValue(cJSON_GetArrayItem(cl, k))),
                     class_names[k]) == 0;
     oc_expect(oc, ok, what, "metadata 'classes' is not the class names: %s",
               classes ? classes : "(missing)");
@@ -468,7 +206,7 @@ static void check_structure(OpCheck *oc, Env *env, const char *model, const LptV
 }
 
 /* Exports vit in `mode`, runs it under ONNX Runtime and compares with the reference. */
-static void check_export(OpCheck *oc, Env *env, LptVit *vit, const LptTensor *images,
+static void check_export(OpCheck *oc, OtEnv *env, LptVit *vit, const LptTensor *images,
                          const float *host_images, LptVitMode mode, const char *what, Ref *r)
 {
     const LptVitConfig *c = lpt_vit_config(vit);
@@ -491,40 +229,29 @@ static void check_export(OpCheck *oc, Env *env, LptVit *vit, const LptTensor *im
     if (!env->ort)
         return;
 
-    char input[128], out_dir[128], dims[64];
-    snprintf(input, sizeof input, "%s/images.bin", env->dir);
-    snprintf(out_dir, sizeof out_dir, "%s/out", env->dir);
-    snprintf(dims, sizeof dims, "%d,3,%d,%d", BATCH, c->image, c->image);
-    size_t n_img = (size_t)BATCH * 3 * c->image * c->image;
-    remove_tree(out_dir);
-    mkdir(out_dir, 0700);
-    if (!oc_expect(oc, write_file(input, host_images, n_img * sizeof(float)), what,
-                   "cannot write %s", input))
-        return;
-    char *argv[] = {"node", (char *)env->runner, (char *)env->ort, model, input, dims, out_dir,
-                    NULL};
-    int rc = run(argv);
-    if (!oc_expect(oc, rc == 0, what, "onnx_run.js: exit status %d", rc))
+    int64_t dims[4] = {BATCH, 3, c->image, c->image};
+    if (!ot_run_ort(oc, env, model, host_images, dims, 0, what))
         return;
     int K = c->classes, Cf = lpt_vit_feature_width(vit);
-    float *f = read_output(oc, out_dir, "features", (size_t)BATCH * Cf, 4, what);
-    float *z = read_output(oc, out_dir, "logits", (size_t)BATCH * K, 4, what);
-    float *p = read_output(oc, out_dir, "probs", (size_t)BATCH * K, 4, what);
+    float *f = ot_read_output(oc, env, "features", (size_t)BATCH * Cf, 4, what);
+    float *z = ot_read_output(oc, env, "logits", (size_t)BATCH * K, 4, what);
+    float *p = ot_read_output(oc, env, "probs", (size_t)BATCH * K, 4, what);
     int64_t *sel = mode == LPT_VIT_PHASE2
-                       ? read_output(oc, out_dir, "pool_indices",
-                                     (size_t)BATCH * c->pool_top_k, 8, what)
+                       ? ot_read_output(oc, env, "pool_indices",
+                                        (size_t)BATCH * c->pool_top_k, 8, what)
                        : NULL;
     if (f && z && p) {
-        double df = max_diff_f(f, r->features, (size_t)BATCH * Cf);
-        double dz = max_diff_f(z, r->logits, (size_t)BATCH * K);
+        double df = ot_max_diff(f, r->features, (size_t)BATCH * Cf);
+        double dz = ot_max_diff(z, r->logits, (size_t)BATCH * K);
         double dp = 0.0;
         int flips = 0;
         for (int b = 0; b < BATCH; b++) {
-            for (int k = 0; k < K; k++)
-                dp = fmax(dp, fabs(p[(size_t)b * K + k] - r->probs[(size_t)b * K + k]));
-            flips += argmax_f(p + (size_t)b * K, K) != argmax_d(r->probs + (size_t)b * K, K);
+            for (int k = 0; k < K; k++) {
+                double d = fabs(p[(size_t)b * K + k] - r->probs[(size_t)b * K + k]);
+                dp = isnan(d) ? INFINITY : fmax(dp, d);
+            }
+            flips += ot_argmax_f(p + (size_t)b * K, K) != ot_argmax_d(r->probs + (size_t)b * K, K);
         }
-        dp = isnan(dp) ? INFINITY : dp;
         printf("%s: ONNX Runtime vs lpt [%s]: max |d prob| %.3g, max |d logit| %.3g, max "
                "|d feature| %.3g, label flips %d of %d\n",
                what, oc->backend, dp, dz, df, flips, BATCH);
@@ -551,13 +278,13 @@ static void expect_differ(OpCheck *oc, const Ref *a, const Ref *b, int K, const 
 {
     if (!a->logits || !b->logits)
         return;
-    double d = max_diff_f(a->logits, b->logits, (size_t)BATCH * K);
+    double d = ot_max_diff(a->logits, b->logits, (size_t)BATCH * K);
     oc_expect(oc, d > 1e-3, what, "logits differ by only %g: the test does not exercise it", d);
 }
 
-static void check_expert(OpCheck *oc, Env *env, const char *label, const LptVitConfig *cfg)
+static void check_expert(OpCheck *oc, OtEnv *env, const char *label, const LptVitConfig *cfg)
 {
-    LptVit *vit = make_model(oc, cfg, true);
+    LptVit *vit = ot_make_model(oc, cfg, true);
     if (!vit)
         return;
     size_t n_img = (size_t)BATCH * 3 * cfg->image * cfg->image;
@@ -587,7 +314,7 @@ static void check_expert(OpCheck *oc, Env *env, const char *label, const LptVitC
 
 /* The export fails with a message containing `needle` and the target's name, `path` keeps
  * `old` (or stays absent when old is NULL), and the directory has no temporary file. */
-static void expect_refused(OpCheck *oc, Env *env, LptVit *vit, const LptOnnxExpertOptions *opt,
+static void expect_refused(OpCheck *oc, OtEnv *env, LptVit *vit, const LptOnnxExpertOptions *opt,
                            const char *path, const char *old, const char *needle,
                            const char *what)
 {
@@ -597,25 +324,25 @@ static void expect_refused(OpCheck *oc, Env *env, LptVit *vit, const LptOnnxExpe
     oc_expect(oc, strstr(err.message, needle) && strstr(err.message, path), what,
               "message '%s' lacks '%s' or the file name", err.message, needle);
     size_t n = 0;
-    char *text = read_file(path, &n);
+    char *text = ot_read_file(path, &n);
     if (old)
         oc_expect(oc, text && strcmp(text, old) == 0, what, "the existing file was changed");
     else
         oc_expect(oc, text == NULL, what, "a file was left at %s", path);
     free(text);
-    oc_expect(oc, count_entries(env->dir, ".tmp-") == 0, what, "a temporary file was left");
+    oc_expect(oc, ot_count_entries(env->dir, ".tmp-") == 0, what, "a temporary file was left");
 }
 
-static void check_bad_input(OpCheck *oc, Env *env)
+static void check_bad_input(OpCheck *oc, OtEnv *env)
 {
-    LptVitConfig cfg = vision_config();
-    LptVit *vit = make_model(oc, &cfg, false);
+    LptVitConfig cfg = ot_vision_config();
+    LptVit *vit = ot_make_model(oc, &cfg, false);
     if (!vit)
         return;
     char path[128];
     snprintf(path, sizeof path, "%s/keep.onnx", env->dir);
     const char *old = "an earlier export";
-    write_file(path, old, strlen(old));
+    ot_write_file(path, old, strlen(old));
     LptOnnxExpertOptions opt;
     lpt_onnx_expert_options_init(&opt, &cfg);
     opt.class_names = class_names;
@@ -671,7 +398,7 @@ static void check_bad_input(OpCheck *oc, Env *env)
     LptStatus st = lpt_onnx_export_expert(vit, &opt, as_dir, &err);
     oc_expect(oc, st == LPT_ERR_IO && strstr(err.message, as_dir), "directory as target",
               "status %d: %s", (int)st, err.message);
-    oc_expect(oc, count_entries(env->dir, ".tmp-") == 0, "directory as target",
+    oc_expect(oc, ot_count_entries(env->dir, ".tmp-") == 0, "directory as target",
               "a temporary file was left");
     rmdir(as_dir);
     /* a file-size limit makes the write fail part way (EFBIG instead of SIGXFSZ) */
@@ -687,8 +414,8 @@ static void check_bad_input(OpCheck *oc, Env *env)
                       "write failing part way", "status %d, detail %ld: %s", (int)st,
                       err.detail, err.message);
             size_t n = 0;
-            char *left = read_file(path, &n);
-            oc_expect(oc, left == NULL && count_entries(env->dir, ".tmp-") == 0,
+            char *left = ot_read_file(path, &n);
+            oc_expect(oc, left == NULL && ot_count_entries(env->dir, ".tmp-") == 0,
                       "write failing part way", "a partial file was left");
             free(left);
         }
@@ -702,9 +429,9 @@ static void check_bad_input(OpCheck *oc, Env *env)
     if (vit)
         expect_refused(oc, env, vit, &opt, path, NULL, "no head", "no head");
     lpt_vit_free(vit);
-    cfg = vision_config();
+    cfg = ot_vision_config();
     cfg.pool_size = 0;
-    vit = make_model(oc, &cfg, true);
+    vit = ot_make_model(oc, &cfg, true);
     if (vit)
         expect_refused(oc, env, vit, &opt, path, NULL, "needs a prompt pool", "no pool");
     oc_expect_error(oc, "NULL model", lpt_onnx_export_expert(NULL, &opt, path, &err), &err,
@@ -717,36 +444,17 @@ static void check_bad_input(OpCheck *oc, Env *env)
 
 int main(int argc, char **argv)
 {
-    Env env = {0};
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--ort") == 0)
-            env.ort = argv[i + 1];
-        else if (strcmp(argv[i], "--runner") == 0)
-            env.runner = argv[i + 1];
-        else if (strcmp(argv[i], "--checker") == 0)
-            env.checker = argv[i + 1];
-    }
-    if (!env.runner)
-        env.ort = NULL;
+    OtEnv env;
     OpCheck oc;
     int rc = oc_init(&oc, argc, argv);
     if (rc != 0)
         return rc;
-    snprintf(env.dir, sizeof env.dir, "/tmp/lpt-onnx-XXXXXX");
-    if (!mkdtemp(env.dir)) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+    if (!ot_env_init(&env, argc, argv))
         return 1;
-    }
     check_protobuf(&oc);
-    LptVitConfig vision = vision_config(), clip = clip_config();
+    LptVitConfig vision = ot_vision_config(), clip = ot_clip_config();
     check_expert(&oc, &env, "vision", &vision);
     check_expert(&oc, &env, "clip", &clip);
     check_bad_input(&oc, &env);
-    remove_tree(env.dir);
-    if (!env.ort)
-        printf("ONNX Runtime checks skipped: onnxruntime-node is not available (node/npm "
-               "missing or offline)\n");
-    bool skipped = !env.ort;
-    rc = oc_finish(&oc, "test_onnx");
-    return rc == 0 && skipped ? 77 : rc;
+    return ot_env_finish(&env, oc_finish(&oc, "test_onnx"));
 }

@@ -1,8 +1,10 @@
 /* test_ops_model.c: the model-assembly ops: patch rows (exact against a direct indexing
  * reference), the token embedding (with and without a class token), the adapter's scaled add
  * (forward, aliasing, backward against the double reference and central finite differences,
- * ds accumulating) and the one-hot matrix (random, repeated and out-of-range indices), on odd
- * shapes, ViT-B/16 sizes, views at unaligned offsets, and bad arguments. */
+ * ds accumulating), the one-hot matrix (random, repeated and out-of-range indices) and the
+ * feature dropout (its mask against an independent Philox4x32-10 checked with Random123's
+ * known answers; forward, backward, aliasing, the kept fraction, masks of other steps and
+ * seeds), on odd shapes, ViT-B/16 sizes, views at unaligned offsets, and bad arguments. */
 #include "op_check.h"
 
 #include <math.h>
@@ -242,6 +244,117 @@ static void check_onehot(OpCheck *oc, int rows, int n, int k, HotMode mode)
     oc_reset(oc);
 }
 
+/* ---- feature dropout ------------------------------------------------------------------- */
+
+/* Philox4x32-10 written from the Random123 paper (Salmon et al., SC'11), independently of
+ * src/core: 10 rounds of the two 32 x 32 -> 64-bit multiplies, key bumped by the Weyl
+ * constants after each round. */
+static void ref_philox(uint32_t x[4], uint32_t k0, uint32_t k1)
+{
+    for (int r = 0; r < 10; r++) {
+        uint64_t a = (uint64_t)0xD2511F53u * x[0], b = (uint64_t)0xCD9E8D57u * x[2];
+        uint32_t y[4] = {(uint32_t)(b >> 32) ^ x[1] ^ k0, (uint32_t)b,
+                         (uint32_t)(a >> 32) ^ x[3] ^ k1, (uint32_t)a};
+        memcpy(x, y, sizeof y);
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+}
+
+/* Random123's known answers for philox4x32-10 (kat_vectors). */
+static void check_philox_known_answers(OpCheck *oc)
+{
+    uint32_t zero[4] = {0, 0, 0, 0}, ones[4] = {~0u, ~0u, ~0u, ~0u};
+    uint32_t pi[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u};
+    ref_philox(zero, 0, 0);
+    ref_philox(ones, ~0u, ~0u);
+    ref_philox(pi, 0xa4093822u, 0x299f31d0u);
+    const uint32_t want[3][4] = {{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
+                                 {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu},
+                                 {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}};
+    oc_expect(oc,
+              memcmp(zero, want[0], 16) == 0 && memcmp(ones, want[1], 16) == 0 &&
+                  memcmp(pi, want[2], 16) == 0,
+              "dropout: reference Philox4x32-10 known answers", "%08x %08x %08x", zero[0],
+              ones[0], pi[0]);
+}
+
+/* The reference mask: kept iff (top 24 bits of word 0) / 2^24 >= p. */
+static bool ref_keep(uint64_t seed, uint32_t step, uint32_t r, uint32_t c, float p)
+{
+    uint32_t x[4] = {r, c, step, LPT_DROPOUT_STREAM};
+    ref_philox(x, (uint32_t)seed, (uint32_t)(seed >> 32));
+    return (double)(x[0] >> 8) / 16777216.0 >= (double)p;
+}
+
+/* Forward and backward of [rows, cols] at drop probability p against the reference (exact:
+ * one float multiply per kept value); `shift` puts the tensors at an unaligned offset;
+ * `alias` runs both in place. */
+static void check_dropout(OpCheck *oc, int rows, int cols, float p, size_t shift, bool alias)
+{
+    char what[128];
+    snprintf(what, sizeof what, "dropout %dx%d p=%g shift=%zu%s", rows, cols, (double)p, shift,
+             alias ? " in place" : "");
+    size_t n = (size_t)rows * cols;
+    LptDropoutParams dp = {rows, cols, p, 0x9e3779b97f4a7c15ull ^ n, (uint32_t)(n * 7 + 3)};
+    float *x = malloc((n + shift) * sizeof *x), *g = malloc((n + shift) * sizeof *g);
+    double *ref = malloc(n * sizeof *ref), *gref = malloc(n * sizeof *gref);
+    oc_fill_uniform(oc, x, n + shift, -3.0f, 3.0f);
+    oc_fill_uniform(oc, g, n + shift, -1.0f, 1.0f);
+    float scale = 1.0f / (1.0f - p);
+    size_t kept = 0, agree = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = (uint32_t)(i / (size_t)cols), c = (uint32_t)(i % (size_t)cols);
+        bool keep = ref_keep(dp.seed, dp.step, r, c, p);
+        kept += keep;
+        agree += keep == lpt_dropout_keep(dp.seed, dp.step, r, c, p);
+        ref[i] = keep ? (double)(x[shift + i] * scale) : 0.0;
+        gref[i] = keep ? (double)(g[shift + i] * scale) : 0.0;
+    }
+    oc_expect(oc, agree == n, what, "lpt_dropout_keep differs from the reference at %zu of %zu",
+              n - agree, n);
+    LptTensor xw = oc_tensor(oc, "in", LPT_F32, n + shift, x);
+    LptTensor gw = oc_tensor(oc, "dout", LPT_F32, n + shift, g);
+    LptTensor in = lpt_tensor_view(&xw, shift, n), dout = lpt_tensor_view(&gw, shift, n);
+    LptTensor out = alias ? in : oc_tensor(oc, "out", LPT_F32, n, NULL);
+    LptTensor din = alias ? dout : oc_tensor(oc, "din", LPT_F32, n, NULL);
+    LptError err = {0};
+    LptStatus st = lpt_op_dropout_forward(oc->be, &out, &in, &dp, &err);
+    if (oc_expect(oc, st == LPT_OK, what, "forward: %s", err.message))
+        oc_check_tensor(oc, what, &out, ref, 0.0, 0.0);
+    st = lpt_op_dropout_backward(oc->be, &din, &dout, &dp, &err);
+    if (oc_expect(oc, st == LPT_OK, what, "backward: %s", err.message))
+        oc_check_tensor(oc, what, &din, gref, 0.0, 0.0);
+    if (n >= 10000) { /* kept fraction within 5 sigma of 1 - p */
+        double q = 1.0 - p, sigma = sqrt(q * (1.0 - q) / (double)n);
+        oc_expect(oc, fabs((double)kept / (double)n - q) <= 5.0 * sigma + 1e-12, what,
+                  "kept %zu of %zu, expected %.4f", kept, n, q);
+    }
+    free(x);
+    free(g);
+    free(ref);
+    free(gref);
+    oc_reset(oc);
+}
+
+/* Masks of another step, another seed and another row are not the same mask. */
+static void check_dropout_streams(OpCheck *oc)
+{
+    const int n = 4096;
+    int same_step = 0, same_seed = 0, same_row = 0;
+    for (int i = 0; i < n; i++) {
+        bool a = lpt_dropout_keep(42, 7, 0, (uint32_t)i, 0.5f);
+        same_step += a == lpt_dropout_keep(42, 8, 0, (uint32_t)i, 0.5f);
+        same_seed += a == lpt_dropout_keep(43, 7, 0, (uint32_t)i, 0.5f);
+        same_row += a == lpt_dropout_keep(42, 7, 1, (uint32_t)i, 0.5f);
+    }
+    /* independent masks agree on about half the values (sigma 32) */
+    oc_expect(oc, abs(same_step - n / 2) < 200 && abs(same_seed - n / 2) < 200 &&
+                      abs(same_row - n / 2) < 200,
+              "dropout: masks of other steps, seeds, rows", "agreements %d %d %d of %d",
+              same_step, same_seed, same_row, n);
+}
+
 /* ---- bad arguments --------------------------------------------------------------------- */
 
 static void check_bad_arguments(OpCheck *oc)
@@ -275,6 +388,17 @@ static void check_bad_arguments(OpCheck *oc)
     oc_expect_error(oc, "onehot_forward: float indices", st, &err, "expected i32");
     st = lpt_op_onehot_forward(oc->be, &small, &idx, 4, 20, 2, 1.0f, &err);
     oc_expect_error(oc, "onehot_forward: out too small", st, &err, "'small'");
+    LptDropoutParams dp = {4, 20, 1.0f, 1, 0};
+    st = lpt_op_dropout_forward(oc->be, &f, &g, &dp, &err);
+    oc_expect_error(oc, "dropout_forward: p = 1", st, &err, "outside [0, 1)");
+    dp.p = -0.1f;
+    st = lpt_op_dropout_backward(oc->be, &f, &g, &dp, &err);
+    oc_expect_error(oc, "dropout_backward: p < 0", st, &err, "outside [0, 1)");
+    dp.p = 0.1f;
+    st = lpt_op_dropout_forward(oc->be, &small, &g, &dp, &err);
+    oc_expect_error(oc, "dropout_forward: out too small", st, &err, "'small'");
+    st = lpt_op_dropout_forward(oc->be, &f, &g, NULL, &err);
+    oc_expect_error(oc, "dropout_forward: no parameters", st, &err, "no parameters");
     oc_reset(oc);
 }
 
@@ -311,6 +435,15 @@ int main(int argc, char **argv)
         check_onehot(&oc, 256, 20, 2, (HotMode)mode);
     }
     check_onehot(&oc, 70000, 3, 2, HOT_RANDOM);
+    check_philox_known_answers(&oc);
+    check_dropout(&oc, 1, 1, 0.1f, 0, false);
+    check_dropout(&oc, 7, 33, 0.1f, 3, false);
+    check_dropout(&oc, 33, 257, 0.5f, 0, true);
+    check_dropout(&oc, 256, 128, 0.1f, 5, false);
+    check_dropout(&oc, 8, 768, 0.0f, 0, false);
+    check_dropout(&oc, 70001, 3, 0.9f, 1, true);
+    check_dropout(&oc, 197, 768, 0.1f, 0, false);
+    check_dropout_streams(&oc);
     check_bad_arguments(&oc);
     return oc_finish(&oc, "test_ops_model");
 }

@@ -1,16 +1,21 @@
-/* test_resplit.c: re-assigning a project's splits (lpt_resplit.h).
+/* test_resplit.c: re-assigning a project's splits (lpt_resplit.h), and the schema version 2
+ * upgrade that tells, for a project made before it, which images' splits were given
+ * (lpt_store_split_given.c).
  *
  * Builds projects in a temporary folder whose images come from every kind of source (a
- * plain class folder, a folder in the split layout, a folder only partly in it, list files
- * named and not named after a split, CSV files with and without a split column (one with
- * a quoted header holding a comma), an empty CSV file, a CSV file that is gone) plus an
- * excluded image, re-splits them and checks: the images whose source
- * gave their split keep it, excluded images keep theirs, every class gets the counts of the
- * split rule (lpt_split_targets) over its images, the report adds up with the store's
- * counts, a settings row is added and is the latest, the same settings again change
- * nothing, another seed moves images but not the counts, the result does not depend on
- * the order the images were inserted, a bad setting or a read-only project fails with the
- * project untouched. Suite 'unit'. */
+ * plain class folder, a folder in the split layout with a val image the import drew from
+ * its train folder, a folder only partly in the layout, list files named and not named
+ * after a split, CSV files with and without a split column (one with a quoted header
+ * holding a comma), an empty CSV file, a CSV file that is gone) plus an excluded image:
+ * once as today's import stores them (split_given set per image), once as a schema
+ * version 1 file (made by the released version 1 step, rows without the flag) that today's
+ * code upgrades. Checks: the upgrade marks exactly the images whose source gave their
+ * split; re-splitting keeps those, excluded images keep theirs, every class gets the counts
+ * of the split rule (lpt_split_targets) over its images, the report adds up with the
+ * store's counts, a settings row is added and is the latest, the same settings again
+ * change nothing, another seed moves images but not the counts, the result depends neither
+ * on the order the images were inserted nor on whether the project was upgraded, a bad
+ * setting or a read-only project fails with the project untouched. Suite 'unit'. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "lpt_resplit.h"
+#include "lpt_store_impl.h"
 
 static int passed, failed;
 
@@ -51,7 +57,7 @@ typedef struct Spec {
     const char *path;    /* relative to the temporary folder */
     int label;           /* CLASS_A or CLASS_B */
     LptStoreSplit split; /* as imported */
-    bool kept;           /* the source gave the split: a re-split must keep it */
+    bool kept;           /* the source gave the split (split_given): a re-split keeps it */
     bool excluded;
 } Spec;
 
@@ -82,7 +88,7 @@ static const char *fmt_path(const char *fmt, ...)
     return s;
 }
 
-/* The images: class A has 39 free + 6 kept, class B 9 free + 3 kept (kept ones under the
+/* The images: class A has 40 free + 6 kept, class B 9 free + 3 kept (kept ones under the
  * split rule's targets, so that every class reaches exactly its targets). */
 static void make_specs(void)
 {
@@ -97,6 +103,8 @@ static void make_specs(void)
     add("layout", "layout/test/A/t0.png", CLASS_A, LPT_STORE_SPLIT_TEST, true, false);
     add("layout", "layout/val/A/v0.png", CLASS_A, LPT_STORE_SPLIT_VAL, true, false);
     add("layout", "layout/train/B/r0.png", CLASS_B, LPT_STORE_SPLIT_TRAIN, true, false);
+    /* ... except a val image the import drew from the given train images: free. */
+    add("layout", "layout/train/A/r1.png", CLASS_A, LPT_STORE_SPLIT_VAL, false, false);
     /* Only partly in the split layout: a class folder named like a split, so free. */
     add("mixed", "mixed/test/A/m0.png", CLASS_A, LPT_STORE_SPLIT_TEST, false, false);
     add("mixed", "mixed/A/m1.png", CLASS_A, LPT_STORE_SPLIT_TEST, false, false);
@@ -158,12 +166,47 @@ static void fake_hash(size_t i, char out[LPT_STORE_HASH_LEN + 1])
     }
 }
 
+/* Adds one image the way a schema version 1 file stored it: no split_given column. */
+static bool insert_v1(LptStore *store, const LptStoreImage *im, int64_t *id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(store->db,
+                                "INSERT INTO images (path, content_hash, width, height, channels, "
+                                "class_id, split, excluded, source, imported_at) VALUES (?1, ?2, "
+                                "?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
+                                -1, &stmt, NULL);
+    LPT_STORE_BIND(rc, sqlite3_bind_text(stmt, 1, im->path, -1, SQLITE_STATIC));
+    LPT_STORE_BIND(rc, sqlite3_bind_text(stmt, 2, im->content_hash, -1, SQLITE_STATIC));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 3, im->width));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 4, im->height));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 5, im->channels));
+    LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 6, im->class_id));
+    LPT_STORE_BIND(rc, im->split == LPT_STORE_SPLIT_NONE
+                           ? sqlite3_bind_null(stmt, 7)
+                           : sqlite3_bind_text(stmt, 7, lpt_store_split_name(im->split), -1,
+                                               SQLITE_STATIC));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 8, im->excluded));
+    LPT_STORE_BIND(rc, sqlite3_bind_text(stmt, 9, im->source, -1, SQLITE_STATIC));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        printf("version 1 insert of %s: %s\n", im->path, sqlite3_errmsg(store->db));
+    sqlite3_finalize(stmt);
+    *id = sqlite3_last_insert_rowid(store->db);
+    return rc == SQLITE_DONE;
+}
+
 /* Creates the project at path with the images inserted in the given order (reversed or
- * not); ids[k] is the id of specs[k]. */
-static LptStore *make_project(const char *path, const char *root, bool reversed, int64_t *ids)
+ * not); ids[k] is the id of specs[k]. v1: written as a schema version 1 file (the released
+ * step, images without split_given) and then opened by today's code, which upgrades it;
+ * else each image is stored with split_given = kept, as today's import does. */
+static LptStore *make_project(const char *path, const char *root, bool reversed, bool v1,
+                              int64_t *ids)
 {
     LptError err = {0};
-    LptStore *store = lpt_store_open(path, LPT_STORE_CREATE, &err);
+    LptStore *store = v1 ? lpt_store_open_steps(path, LPT_STORE_CREATE, lpt_store_migrations, 1,
+                                                &err)
+                         : lpt_store_open(path, LPT_STORE_CREATE, &err);
     if (!expect(store != NULL, "create", "%s", err.message))
         return NULL;
     int64_t class_ids[NUM_CLASSES];
@@ -181,18 +224,40 @@ static LptStore *make_project(const char *path, const char *root, bool reversed,
             .channels = 3,
             .class_id = class_ids[specs[k].label],
             .split = specs[k].split,
+            .split_given = specs[k].kept,
             .excluded = specs[k].excluded,
             .source = source,
         };
         fake_hash(k, im.content_hash);
-        ok = lpt_store_image_insert(store, &im, &ids[k], &err) == LPT_OK &&
-             (!specs[k].excluded || lpt_store_image_set_excluded(store, ids[k], 1, &err) == LPT_OK);
+        ok = v1 ? insert_v1(store, &im, &ids[k])
+                : lpt_store_image_insert(store, &im, &ids[k], &err) == LPT_OK;
     }
     if (!expect(ok, "make project", "%s", err.message)) {
         lpt_store_close(store);
         return NULL;
     }
+    if (v1) {
+        lpt_store_close(store);
+        store = lpt_store_open(path, LPT_STORE_OPEN, &err);
+        if (!expect(store != NULL, "upgrade from version 1", "%s", err.message))
+            return NULL;
+    }
     return store;
+}
+
+/* Every image's split_given is its spec's `kept`. */
+static void check_given(LptStore *store, const int64_t *ids, const char *when)
+{
+    for (size_t k = 0; k < n_specs; k++) {
+        LptStoreImage *im = NULL;
+        LptError err = {0};
+        LptStatus st = lpt_store_image_get(store, ids[k], &im, &err);
+        expect(st == LPT_OK && im && im->split_given == (int)specs[k].kept, when,
+               "%s (source %s): split_given %d, expected %d%s%s", specs[k].path, specs[k].source,
+               im ? im->split_given : -1, (int)specs[k].kept, err.message[0] ? ": " : "",
+               err.message);
+        free(im);
+    }
 }
 
 static LptStoreSplit split_of(LptStore *store, int64_t id)
@@ -278,14 +343,18 @@ static void check_result(LptStore *store, const int64_t *ids, const LptSplitConf
 
 static void run(const char *root)
 {
-    char path[512], other[512];
-    int64_t ids[MAX_IMAGES], other_ids[MAX_IMAGES];
+    char path[512], other[512], old_path[512];
+    int64_t ids[MAX_IMAGES], other_ids[MAX_IMAGES], old_ids[MAX_IMAGES];
     snprintf(path, sizeof path, "%s/project.lptproj", root);
     snprintf(other, sizeof other, "%s/reversed.lptproj", root);
-    LptStore *store = make_project(path, root, false, ids);
-    LptStore *rev = make_project(other, root, true, other_ids);
-    if (!store || !rev)
+    snprintf(old_path, sizeof old_path, "%s/version1.lptproj", root);
+    LptStore *store = make_project(path, root, false, false, ids);
+    LptStore *rev = make_project(other, root, true, false, other_ids);
+    LptStore *old = make_project(old_path, root, false, true, old_ids);
+    if (!store || !rev || !old)
         goto done;
+    check_given(store, ids, "imported");
+    check_given(old, old_ids, "upgraded from version 1");
 
     LptSplitConfig cfg = {.train_fraction = 0.6,
                           .val_fraction = 0.2,
@@ -317,6 +386,19 @@ static void run(const char *root)
     for (size_t k = 0; k < n_specs; k++)
         differ += a[k] != b[k];
     expect(differ == 0, "reversed", "%zu of %zu images in another split", differ, n_specs);
+
+    /* The upgraded project re-splits exactly as the one stored with today's flags. */
+    LptResplitReport old_rep = {0};
+    st = lpt_resplit_run(old, &cfg, &old_rep, &err);
+    expect(st == LPT_OK, "upgraded", "%s", err.message);
+    check_result(old, old_ids, &cfg, &old_rep, "upgraded");
+    read_splits(old, old_ids, b);
+    differ = 0;
+    for (size_t k = 0; k < n_specs; k++)
+        differ += a[k] != b[k];
+    expect(differ == 0 && old_rep.changed == rep.changed, "upgraded",
+           "%zu of %zu images in another split; %lld changed, %lld in the imported project",
+           differ, n_specs, (long long)old_rep.changed, (long long)rep.changed);
 
     /* Another seed moves free images, never the counts or the kept ones. */
     cfg.seed = 8;
@@ -377,6 +459,7 @@ static void run(const char *root)
 done:
     lpt_store_close(store);
     lpt_store_close(rev);
+    lpt_store_close(old);
 }
 
 int main(void)

@@ -2,7 +2,9 @@
  *
  * Reads the Python-made fixture (F16/BF16/F64 against Python's own float32 decoding, exact),
  * converts every F16 and BF16 bit pattern against an independent arithmetic reference,
- * round-trips files through the writer, checks that a failed write leaves the old file
+ * round-trips files through the writer (F32, and F16: every half pattern back to its bits,
+ * random floats to the nearest half with ties to even against a definitional reference),
+ * checks that a failed write leaves the old file
  * intact, and feeds the reader every kind of malformed file, each of which must fail with the
  * right code and a message naming the file (and the tensor, where there is one).
  * Usage: test_safetensors FIXTURE_DIR. Temporary files go to a fresh directory under $TMPDIR
@@ -551,6 +553,107 @@ done:
     lpt_safetensors_writer_free(wr);
 }
 
+/* The nearest half to x by definition (ties to even), in double: the grid of x's binade (or
+ * of the subnormals), rint, infinity from 65520 up (the tie above 65504 goes to even, which
+ * is the infinity's pattern). */
+static float f16_reference(float x)
+{
+    if (isnan(x) || isinf(x))
+        return x;
+    double a = fabs((double)x);
+    if (a >= 65520.0)
+        return signbit(x) ? -INFINITY : INFINITY;
+    int e = a > 0.0 ? (int)floor(log2(a)) : -14;
+    if (e < -14)
+        e = -14;
+    if (a >= ldexp(1.0, e + 1)) /* log2 rounding at a binade edge */
+        e++;
+    double ulp = ldexp(1.0, e - 10), v = rint(a / ulp) * ulp;
+    return (float)(signbit(x) ? -v : v);
+}
+
+static void test_f16_writer(void)
+{
+    char path[1024];
+    LptError err = {0};
+    /* every half pattern as a float: written back to the same bits, read back exactly */
+    float *all = malloc(65536 * sizeof *all), *back = malloc(65536 * sizeof *back);
+    for (unsigned i = 0; i < 65536; i++) {
+        unsigned e = (i >> 10) & 0x1f, m = i & 0x3ff;
+        double v = e == 0x1f ? (m ? NAN : INFINITY)
+                   : e == 0  ? ldexp((double)m, -24)
+                             : ldexp((double)(m | 0x400), (int)e - 25);
+        all[i] = (float)((i & 0x8000) ? -v : v);
+    }
+    /* random floats over the whole half range, and the edge cases */
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof *x), *xr = malloc(N * sizeof *xr);
+    const float edges[] = {1.0f + 0x1p-11f,   1.0f + 3 * 0x1p-11f, 65504.0f, 65519.99f,
+                           65520.0f,          -65520.0f,           0x1p-25f, 0x1.8p-25f,
+                           0x1p-26f,          0x1p-24f * 2.5f,     0x1p-14f, 0x1p-14f - 0x1p-25f,
+                           -0.0f,             1e-8f,               3.14159265f, 1e6f};
+    uint64_t s = 99;
+    for (int i = 0; i < N; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        x[i] = i < (int)(sizeof edges / sizeof *edges)
+                   ? edges[i]
+                   : (float)((i & 1 ? -1 : 1) * ldexp(1.0 + u, (int)(s % 44) - 27));
+    }
+    LptSafetensorsWriter *w = lpt_safetensors_writer_new();
+    size_t all_shape[1] = {65536}, x_shape[2] = {64, 64}, f_shape[1] = {3};
+    const float f32[3] = {1.0f + 0x1p-20f, -2.5f, 1e-30f};
+    CHECK(lpt_safetensors_writer_add_f16(w, "halves", 1, all_shape, all, &err) == LPT_OK &&
+              lpt_safetensors_writer_add_f16(w, "random", 2, x_shape, x, &err) == LPT_OK &&
+              lpt_safetensors_writer_add_f32(w, "exact", 1, f_shape, f32, &err) == LPT_OK,
+          "add F16 tensors: %s", err.message);
+    tmp_path(path, sizeof path, "f16.safetensors");
+    CHECK(lpt_safetensors_write(w, path, &err) == LPT_OK, "write F16: %s", err.message);
+    lpt_safetensors_writer_free(w);
+    LptSafetensors *st = lpt_safetensors_open(path, &err);
+    CHECK(st != NULL, "open the F16 file: %s", err.message);
+    const LptSafetensorsEntry *h = st ? lpt_safetensors_find(st, "halves") : NULL;
+    const LptSafetensorsEntry *r = st ? lpt_safetensors_find(st, "random") : NULL;
+    const LptSafetensorsEntry *f = st ? lpt_safetensors_find(st, "exact") : NULL;
+    CHECK(h && r && f && h->dtype == LPT_ST_F16 && h->nbytes == 131072 &&
+              r->dtype == LPT_ST_F16 && r->ndim == 2 && r->shape[1] == 64 &&
+              f->dtype == LPT_ST_F32,
+          "F16 entries: dtypes, shapes, sizes");
+    int bad_bits = 0, bad_read = 0, bad_round = 0, bad_random = 0;
+    if (h && r && f) {
+        const unsigned char *p = h->data;
+        for (unsigned i = 0; i < 65536; i++) {
+            unsigned got = p[2 * i] | (unsigned)p[2 * i + 1] << 8;
+            int nan = ((i >> 10) & 0x1f) == 0x1f && (i & 0x3ff);
+            bad_bits += nan ? !(((got >> 10) & 0x1f) == 0x1f && (got & 0x3ff)) : got != i;
+        }
+        lpt_safetensors_read_f32(st, h, back, 65536, &err);
+        for (unsigned i = 0; i < 65536; i++)
+            bad_read += isnan(all[i]) ? !isnan(back[i]) : bits_of(back[i]) != bits_of(all[i]);
+        lpt_safetensors_read_f32(st, r, xr, N, &err);
+        for (int i = 0; i < N; i++) {
+            float want = f16_reference(x[i]);
+            if (bits_of(xr[i]) != bits_of(want) && bad_random++ < 3)
+                printf("  f16(%a) read %a, nearest half %a\n", x[i], xr[i], want);
+            bad_round += bits_of(lpt_safetensors_f16_round(x[i])) != bits_of(want);
+        }
+        float e3[3];
+        lpt_safetensors_read_f32(st, f, e3, 3, &err);
+        CHECK(memcmp(e3, f32, sizeof e3) == 0, "an F32 tensor beside F16 ones reads exactly");
+    }
+    CHECK(bad_bits == 0, "every half written back to its own bits (%d differ)", bad_bits);
+    CHECK(bad_read == 0, "every half read back exactly (%d differ)", bad_read);
+    CHECK(bad_random == 0, "floats written as the nearest half, ties to even (%d differ)",
+          bad_random);
+    CHECK(bad_round == 0, "lpt_safetensors_f16_round agrees (%d differ)", bad_round);
+    lpt_safetensors_close(st);
+    unlink(path);
+    free(all);
+    free(back);
+    free(x);
+    free(xr);
+}
+
 static void test_writer_errors(void)
 {
     LptError err = {0};
@@ -867,6 +970,7 @@ int main(int argc, char **argv)
     test_corruptions(argv[1]);
     test_all_halves();
     test_round_trip();
+    test_f16_writer();
     test_writer_errors();
     test_failed_write_keeps_old_file();
     test_bad_files();

@@ -2,8 +2,9 @@
  *
  * Checks the schema a new project gets, every record function with good and bad input,
  * relabel history, class counts with excluded images, migrations (every frozen fixture
- * tests/fixtures/store/project_v<N>.sql, N = 1..current, opened by this code; and the
- * runner itself through lpt_store_open_steps with extra good and bad steps), the refusals
+ * tests/fixtures/store/project_v<N>.sql, N = 1..current, opened by this code, with what each
+ * upgrade derives (version 2's split_given); and the runner itself through
+ * lpt_store_open_steps with extra good and bad steps and fills), the refusals
  * (newer version, leaving the bytes unchanged; not SQLite; another application; empty;
  * damaged pages), two connections and two writing threads, the instance lock across
  * processes (fork), read-only opens, and rollbacks that leave nothing behind.
@@ -257,6 +258,7 @@ static bool fill_sample(LptStore *s)
                                              : dent,
                                     splits[i]);
         im.excluded = i == 3;
+        im.split_given = i < 3; /* schema version 2 on */
         ok = lpt_store_image_insert(s, &im, &id, &e) == LPT_OK;
     }
     ok = ok && lpt_store_image_relabel(s, 6, scratch, "inspector", &e) == LPT_OK;
@@ -341,8 +343,9 @@ static bool fill_sample(LptStore *s)
     return ok;
 }
 
-/* Reads the sample back through every query function. */
-static void check_sample(LptStore *s, const char *label)
+/* Reads the sample back through every query function; `version` is the schema version the
+ * sample was written at (what an upgrade derives for older files differs). */
+static void check_sample(LptStore *s, const char *label, int version)
 {
     printf("# sample data: %s\n", label);
     char *value = NULL;
@@ -380,6 +383,16 @@ static void check_sample(LptStore *s, const char *label)
           im->channels == 3 && im->class_id == 2 && im->split == LPT_STORE_SPLIT_TRAIN &&
           im->excluded == 0 && strcmp(im->source, "folder:/data") == 0 && im->imported_at > 0);
     free(im);
+    /* split_given: images 1-3 from version 2 on; version 1's sample has a source that gives
+     * no split, so the upgrade marks none */
+    for (int64_t id = 1; id <= 6; id++) {
+        OK(lpt_store_image_get(s, id, &im, &err));
+        int given = version >= 2 && id <= 3;
+        if (!check(im && im->split_given == given, __LINE__, "split_given of a sample image"))
+            printf("  -> image %lld: split_given %d, expected %d (%s)\n", (long long)id,
+                   im ? im->split_given : -1, given, label);
+        free(im);
+    }
 
     LptStoreLabelChange *changes = NULL;
     OK(lpt_store_label_history(s, 6, &changes, &n, &err));
@@ -522,17 +535,26 @@ static void test_sample_roundtrip(void)
     path_in_tmp(path, sizeof path, "sample" LPT_STORE_EXTENSION);
     LptStore *s = lpt_store_open(path, LPT_STORE_CREATE, &err);
     CHECK(s && fill_sample(s));
-    check_sample(s, "just written");
+    check_sample(s, "just written", LPT_STORE_SCHEMA_VERSION);
+    /* a given split can move but not go: split_given stays */
+    EXPECT_ERROR(lpt_store_image_set_split(s, 1, LPT_STORE_SPLIT_NONE, &err),
+                 LPT_ERR_INVALID_ARGUMENT, "CHECK constraint failed");
+    OK(lpt_store_image_set_split(s, 1, LPT_STORE_SPLIT_VAL, &err));
+    LptStoreImage *im = NULL;
+    OK(lpt_store_image_get(s, 1, &im, &err));
+    CHECK(im && im->split == LPT_STORE_SPLIT_VAL && im->split_given == 1);
+    free(im);
+    OK(lpt_store_image_set_split(s, 1, LPT_STORE_SPLIT_TRAIN, &err));
     lpt_store_close(s);
     s = lpt_store_open(path, LPT_STORE_OPEN, &err);
     CHECK(s != NULL);
     if (s)
-        check_sample(s, "after reopening");
+        check_sample(s, "after reopening", LPT_STORE_SCHEMA_VERSION);
     lpt_store_close(s);
     s = lpt_store_open(path, LPT_STORE_READ_ONLY, &err);
     CHECK(s != NULL);
     if (s)
-        check_sample(s, "read-only");
+        check_sample(s, "read-only", LPT_STORE_SCHEMA_VERSION);
     lpt_store_close(s);
     remove_project(path);
 }
@@ -585,6 +607,14 @@ static void test_records(void)
     EXPECT_ERROR(lpt_store_image_insert(s, &bad, &id, &err), LPT_ERR_INVALID_ARGUMENT, "x.png");
     bad = image_of("x.png", 1, a, (LptStoreSplit)7);
     EXPECT_ERROR(lpt_store_image_insert(s, &bad, &id, &err), LPT_ERR_INVALID_ARGUMENT, "split");
+    bad = image_of("x.png", 1, a, LPT_STORE_SPLIT_NONE);
+    bad.split_given = 1;
+    EXPECT_ERROR(lpt_store_image_insert(s, &bad, &id, &err), LPT_ERR_INVALID_ARGUMENT,
+                 "a given split needs a split");
+    bad = image_of("x.png", 1, a, LPT_STORE_SPLIT_TEST);
+    bad.split_given = 2;
+    EXPECT_ERROR(lpt_store_image_insert(s, &bad, &id, &err), LPT_ERR_INVALID_ARGUMENT,
+                 "split_given must be 0 or 1");
     EXPECT_ERROR(lpt_store_image_insert(s, NULL, &id, &err), LPT_ERR_INVALID_ARGUMENT, NULL);
 
     /* duplicates by hash: the lowest id */
@@ -1015,6 +1045,19 @@ static const char *const orphan_step[] = {
     NULL,
 };
 
+/* Fills for the extra step: one changes its row, one fails. */
+static LptStatus fill_extra(LptStore *s, LptError *e)
+{
+    int rc = sqlite3_exec(s->db, "UPDATE extra SET x = 2", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LPT_OK : lpt_store_sql_error(s, rc, e, "filling extra");
+}
+
+static LptStatus fill_failing(LptStore *s, LptError *e)
+{
+    (void)s;
+    return lpt_error_set(e, LPT_ERR_IO, 0, "the fill failed");
+}
+
 /* Builds a project file from a frozen SQL fixture through plain SQLite. */
 static bool build_fixture(const char *path, int version)
 {
@@ -1056,7 +1099,7 @@ static void test_migrations(void)
         }
         char label[64];
         snprintf(label, sizeof label, "fixture v%d upgraded to v%d", v, LPT_STORE_SCHEMA_VERSION);
-        check_sample(s, label);
+        check_sample(s, label, v);
         lpt_store_close(s);
         CHECK(raw_int(path, "PRAGMA user_version") == LPT_STORE_SCHEMA_VERSION);
         char *schema = raw_schema(path);
@@ -1065,14 +1108,20 @@ static void test_migrations(void)
     }
     free(fresh_schema);
 
-    /* the runner: a further step applies in its own transaction ... */
-    LptStoreMigration steps[2] = {lpt_store_migrations[0], {2, extra_step}};
+    /* the runner: a further step (today's steps, then one more) applies in its own
+     * transaction ... */
+    enum { CUR = LPT_STORE_SCHEMA_VERSION, NEXT = LPT_STORE_SCHEMA_VERSION + 1 };
+    LptStoreMigration steps[NEXT];
+    for (int i = 0; i < CUR; i++)
+        steps[i] = lpt_store_migrations[i];
+    steps[CUR] = (LptStoreMigration){NEXT, extra_step, fill_extra};
+    char expected_error[64];
     if (build_fixture(path, 1)) {
-        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, 2, &err);
+        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, NEXT, &err);
         CHECK(s != NULL);
         lpt_store_close(s);
-        CHECK(raw_int(path, "PRAGMA user_version") == 2);
-        CHECK(raw_int(path, "SELECT x FROM extra") == 1);
+        CHECK(raw_int(path, "PRAGMA user_version") == NEXT);
+        CHECK(raw_int(path, "SELECT x FROM extra") == 2); /* inserted 1, filled 2 */
         CHECK(raw_int(path, "SELECT count(*) FROM images") == 6);
         /* ... and today's code then refuses the file as newer */
         EXPECT_ERROR(lpt_store_open(path, LPT_STORE_OPEN, &err) ? LPT_OK : err.code,
@@ -1080,36 +1129,51 @@ static void test_migrations(void)
     }
     /* a new project runs every step */
     remove_project(fresh);
-    s = lpt_store_open_steps(fresh, LPT_STORE_CREATE, steps, 2, &err);
+    s = lpt_store_open_steps(fresh, LPT_STORE_CREATE, steps, NEXT, &err);
     CHECK(s != NULL);
     lpt_store_close(s);
-    CHECK(raw_int(fresh, "PRAGMA user_version") == 2 && raw_int(fresh, "SELECT x FROM extra") == 1);
+    CHECK(raw_int(fresh, "PRAGMA user_version") == NEXT &&
+          raw_int(fresh, "SELECT x FROM extra") == 2);
     remove_project(fresh);
 
-    /* a failing step leaves the file at its version with nothing of the step */
-    steps[1].statements = failing_step;
+    /* a failing step leaves the file at the version before it with nothing of the step (the
+     * steps before it stay done) */
+    steps[CUR].statements = failing_step;
+    snprintf(expected_error, sizeof expected_error, "from schema version %d to %d (statement 2)",
+             CUR, NEXT);
     if (build_fixture(path, 1)) {
-        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, 2, &err);
-        CHECK(s == NULL && strstr(err.message, "from schema version 1 to 2 (statement 2)") &&
+        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, NEXT, &err);
+        CHECK(s == NULL && strstr(err.message, expected_error) &&
               strstr(err.message, "no_such_table"));
-        CHECK(raw_int(path, "PRAGMA user_version") == 1);
+        CHECK(raw_int(path, "PRAGMA user_version") == CUR);
         CHECK(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'extra'") == 0);
         s = lpt_store_open(path, LPT_STORE_OPEN, &err);
         CHECK(s != NULL);
         lpt_store_close(s);
     }
-    /* so does a step that breaks a foreign key */
-    steps[1].statements = orphan_step;
+    /* so does a step whose fill fails after its statements ran */
+    steps[CUR].statements = extra_step;
+    steps[CUR].fill = fill_failing;
     if (build_fixture(path, 1)) {
-        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, 2, &err);
+        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, NEXT, &err);
+        CHECK(s == NULL && err.code == LPT_ERR_IO && strstr(err.message, "the fill failed"));
+        CHECK(raw_int(path, "PRAGMA user_version") == CUR);
+        CHECK(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'extra'") == 0);
+    }
+    /* and a step that breaks a foreign key */
+    steps[CUR].statements = orphan_step;
+    steps[CUR].fill = NULL;
+    if (build_fixture(path, 1)) {
+        s = lpt_store_open_steps(path, LPT_STORE_OPEN, steps, NEXT, &err);
         CHECK(s == NULL && err.code == LPT_ERR_FORMAT && strstr(err.message, "label_history") &&
               strstr(err.message, "missing row"));
-        CHECK(raw_int(path, "PRAGMA user_version") == 1);
+        CHECK(raw_int(path, "PRAGMA user_version") == CUR);
         CHECK(raw_int(path, "SELECT count(*) FROM label_history") == 1);
     }
-    steps[1].version = 3;
-    EXPECT_ERROR(lpt_store_open_steps(path, LPT_STORE_OPEN, steps, 2, &err) ? LPT_OK : err.code,
-                 LPT_ERR_INVALID_ARGUMENT, "step 1");
+    steps[CUR].version = NEXT + 1;
+    snprintf(expected_error, sizeof expected_error, "step %d", CUR);
+    EXPECT_ERROR(lpt_store_open_steps(path, LPT_STORE_OPEN, steps, NEXT, &err) ? LPT_OK : err.code,
+                 LPT_ERR_INVALID_ARGUMENT, expected_error);
     remove_project(path);
 }
 

@@ -5,7 +5,9 @@
  * PNGs, each a noisy gray picture tinted by its class colour with a square of that colour
  * (training counts 40 / 20 / 10 / 5, val 3 and test 6 per class), imported into fresh
  * projects. Backbones: tiny random ViTs (width 64, depth 2, patch 8) written as a timm file
- * (vision expert) and an OpenCLIP file (VL expert), registered in each project's store.
+ * (vision expert) and an OpenAI-CLIP-named pair (VL expert: the image tower and a one-layer
+ * text tower over a 517-token BPE vocabulary, written beside it as
+ * bpe_simple_vocab_16e6.txt), registered in each project's store.
  *
  * The checks: config defaults, JSON round trip and refusals; the schedule's values; metrics
  * against a hand-computed confusion matrix; the scorer's gradients against finite
@@ -14,12 +16,18 @@
  * checkpoint files = latest + best per phase; resume after SIGKILL at several points (and at
  * timed moments) gives files byte-identical to an uninterrupted run with the same seed (CPU
  * backend); cancel between steps, then resume, also identical; the linear-probe baseline;
- * full fine-tuning (loss falls, backbone checkpointed, resume after a kill);
- * `lpt train --json` / `lpt eval --json`.
- * With --backend vulkan: a smoke run of every phase on the Vulkan backend, and phase 1's
- * first-epoch loss compared with the CPU backend's (relative 1e-3).
+ * full fine-tuning (loss falls, backbone checkpointed, resume after a kill); the VL head's
+ * init from the class texts (what the trainer starts from equals the text tower's class
+ * embeddings, descriptions and '_' taken into account; refusals without a text tower or a
+ * vocabulary; "random" without either); feature dropout changes training and is replayed
+ * exactly; `lpt train --json` / `lpt eval --json`.
+ * With --backend vulkan: every phase on the Vulkan backend and on the CPU with the same
+ * config: the first-epoch losses of phases 1 and 2 of each expert and of the scorer agree
+ * within relative 1e-3 (measured: at most 6e-5), and the test accuracy of each expert and of
+ * the fused model within 2 of the 24 test images (measured: equal).
  * LPT_TEST_KEEP=1 keeps the temporary folder (projects, checkpoints) for a look afterwards.
  */
+#include "lpt_clip_text.h"
 #include "lpt_eval.h"
 #include "lpt_hash.h"
 #include "lpt_import.h"
@@ -29,7 +37,10 @@
 #include "lpt_schedule.h"
 #include "lpt_scorer.h"
 #include "lpt_store.h"
+#include "lpt_tokenizer.h"
 #include "lpt_train.h"
+#include "lpt_vl_head.h"
+#include "lpt_weights.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -172,6 +183,10 @@ static bool make_dataset(void)
 #define BB_P 8
 #define BB_T 17
 #define BB_PROJ 32
+#define TT_V 517 /* the test vocabulary: 512 byte symbols, 3 merges, 2 special tokens */
+#define TT_W 64  /* text tower width (one head) */
+#define TT_MLP 128
+#define TT_CTX 32
 
 typedef struct Gen {
     LptSafetensorsWriter *w;
@@ -197,8 +212,9 @@ static void gen(Gen *g, const char *name, int ndim, size_t d0, size_t d1, size_t
     free(buf);
 }
 
-/* A tiny timm ViT (clip false) or OpenCLIP image tower (clip true) with random weights. */
-static bool write_backbone(const char *path, bool clip, uint64_t seed)
+/* A tiny timm ViT (clip false) or OpenAI-named CLIP image tower (clip true; with the text
+ * tower when `text`) with random weights. */
+static bool write_backbone(const char *path, bool clip, bool text, uint64_t seed)
 {
     Gen g = {lpt_safetensors_writer_new(), {0, 0}, true};
     lpt_rng_seed(&g.rng, seed, 0);
@@ -270,6 +286,37 @@ static bool write_backbone(const char *path, bool clip, uint64_t seed)
         gen(&g, "visual.ln_post.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
         gen(&g, "visual.ln_post.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
         gen(&g, "visual.proj", 2, BB_C, BB_PROJ, 0, 0, 0, wc);
+        if (text) { /* OpenAI CLIP's text tower, one block */
+            const double wt = 1.0 / sqrt(TT_W), wtm = 1.0 / sqrt(TT_MLP);
+            const char *rb = "transformer.resblocks.0";
+            gen(&g, "token_embedding.weight", 2, TT_V, TT_W, 0, 0, 0, 0.5);
+            gen(&g, "positional_embedding", 2, TT_CTX, TT_W, 0, 0, 0, 0.1);
+            for (int j = 1; j <= 2; j++) {
+                snprintf(n, sizeof n, "%s.ln_%d.weight", rb, j);
+                gen(&g, n, 1, TT_W, 0, 0, 0, 1.0, 0.05);
+                snprintf(n, sizeof n, "%s.ln_%d.bias", rb, j);
+                gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            }
+            snprintf(n, sizeof n, "%s.attn.in_proj_weight", rb);
+            gen(&g, n, 2, 3 * TT_W, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.attn.in_proj_bias", rb);
+            gen(&g, n, 1, 3 * TT_W, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.attn.out_proj.weight", rb);
+            gen(&g, n, 2, TT_W, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.attn.out_proj.bias", rb);
+            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.mlp.c_fc.weight", rb);
+            gen(&g, n, 2, TT_MLP, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.mlp.c_fc.bias", rb);
+            gen(&g, n, 1, TT_MLP, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.mlp.c_proj.weight", rb);
+            gen(&g, n, 2, TT_W, TT_MLP, 0, 0, 0, wtm);
+            snprintf(n, sizeof n, "%s.mlp.c_proj.bias", rb);
+            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            gen(&g, "ln_final.weight", 1, TT_W, 0, 0, 0, 1.0, 0.05);
+            gen(&g, "ln_final.bias", 1, TT_W, 0, 0, 0, 0, 0.02);
+            gen(&g, "text_projection", 2, TT_W, BB_PROJ, 0, 0, 0, wt);
+        }
     }
     LptError err = {0};
     bool ok = g.w && g.ok && lpt_safetensors_write(g.w, path, &err) == LPT_OK;
@@ -279,9 +326,20 @@ static bool write_backbone(const char *path, bool clip, uint64_t seed)
     return ok;
 }
 
-/* A new project at root/<name>.lptproj with the dataset and (n_backbones 2) both backbones or
- * (1) the vision one. */
-static bool make_project_with(const char *name, int n_backbones, char *path, size_t size)
+/* An OpenAI-format BPE vocabulary in dir/bpe_simple_vocab_16e6.txt: the version line and
+ * three merges, so 512 byte symbols + 3 merged tokens + <|startoftext|>, <|endoftext|>. */
+static bool write_vocab(const char *dir)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/bpe_simple_vocab_16e6.txt", dir);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs("#version: 0.2\nc 0</w>\nc 1</w>\np h\n", f) >= 0;
+    return f && fclose(f) == 0 && ok;
+}
+
+/* A new project at root/<name>.lptproj with the dataset, the vision backbone and (when vl is
+ * not NULL) that VL backbone. */
+static bool make_project_vl(const char *name, const char *vl, char *path, size_t size)
 {
     snprintf(path, size, "%s/%s.lptproj", root, name);
     LptError err = {0};
@@ -302,8 +360,8 @@ static bool make_project_with(const char *name, int n_backbones, char *path, siz
     LptImportReport *rep = NULL;
     bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
     lpt_import_report_free(rep);
-    const char *files[2] = {vision_file, vl_file};
-    for (int e = 0; ok && e < n_backbones; e++) {
+    const char *files[2] = {vision_file, vl};
+    for (int e = 0; ok && e < (vl ? 2 : 1); e++) {
         LptStoreBackbone b;
         memset(&b, 0, sizeof b);
         b.role = (LptStoreExpert)e;
@@ -318,6 +376,12 @@ static bool make_project_with(const char *name, int n_backbones, char *path, siz
         printf("cannot set up %s: %s\n", path, err.message);
     lpt_store_close(store);
     return ok;
+}
+
+/* The same with (n_backbones 2) both test backbones or (1) the vision one. */
+static bool make_project_with(const char *name, int n_backbones, char *path, size_t size)
+{
+    return make_project_vl(name, n_backbones == 2 ? vl_file : NULL, path, size);
 }
 
 static bool make_project(const char *name, char *path, size_t size)
@@ -1073,6 +1137,224 @@ static void test_full_finetune(void)
     lpt_eval_report_free(rep);
 }
 
+/* Reads n floats of tensor `name` from a safetensors file into out. */
+static bool read_floats(const char *file, const char *name, float *out, size_t n)
+{
+    LptError err = {0};
+    LptSafetensors *sf = lpt_safetensors_open(file, &err);
+    const LptSafetensorsEntry *e = sf ? lpt_safetensors_find(sf, name) : NULL;
+    bool ok = e && e->numel == n && lpt_safetensors_read_f32(sf, e, out, n, &err) == LPT_OK;
+    lpt_safetensors_close(sf);
+    return ok;
+}
+
+/* The VL head init: lpt_vl_head_init gives the text tower's class embeddings of the
+ * descriptions or the names ('_' read as a space), through the project's templates; the
+ * trainer starts the VL head from them; refusals name the file. */
+static void test_vl_head(void)
+{
+    LptError err = {0};
+    LptBackendOptions bo;
+    lpt_backend_options_init(&bo);
+    bo.threads = 2;
+    LptBackend *be = lpt_backend_new(&bo, &err);
+    LptWeights *w = be ? lpt_weights_open(vl_file, NULL, &err) : NULL;
+    CHECK(w && lpt_weights_info(w)->text_tensors > 0, "the test CLIP pair opens with its text "
+                                                       "tower: %s", err.message);
+    if (!w) {
+        lpt_backend_free(be);
+        return;
+    }
+    const char *names[K_CLASSES] = {"c0", "red_square", "c2", "c3"};
+    const char *spaced[K_CLASSES] = {"c0", "red square", "c2", "c3"};
+    const char *descriptions[K_CLASSES] = {NULL, "", "a photo with a blue square", NULL};
+    const char *templates[2] = {"a photo of a {}.", "{}"};
+    float got[K_CLASSES * BB_PROJ], want[K_CLASSES * BB_PROJ];
+    LptStatus st = lpt_vl_head_init(be, w, vl_file, names, descriptions, templates, 2, K_CLASSES,
+                                    BB_PROJ, got, &err);
+    CHECK(st == LPT_OK, "lpt_vl_head_init: %s", err.message);
+    char vocab[700];
+    snprintf(vocab, sizeof vocab, "%s/bpe_simple_vocab_16e6.txt", root);
+    LptClipTextLoadOptions lo;
+    lpt_clip_text_load_options_init(&lo);
+    LptClipText *tower = lpt_clip_text_load(be, vl_file, &lo, &err);
+    LptTokenizer *tok = lpt_tokenizer_new_openai(vocab, &err);
+    bool ref = tower && tok && lpt_tokenizer_vocab_size(tok) == TT_V &&
+               lpt_clip_text_class_embeddings(tower, tok, spaced, descriptions, templates, 2,
+                                              K_CLASSES, want, &err) == LPT_OK;
+    CHECK(ref, "reference class embeddings: %s", err.message);
+    double diff = 0.0, min_dist = 1e9;
+    for (int k = 0; ref && st == LPT_OK && k < K_CLASSES; k++) {
+        double norm = 0.0;
+        for (int c = 0; c < BB_PROJ; c++) {
+            diff = fmax(diff, fabs((double)got[k * BB_PROJ + c] - want[k * BB_PROJ + c]));
+            norm += (double)got[k * BB_PROJ + c] * got[k * BB_PROJ + c];
+        }
+        CHECK(fabs(norm - 1.0) < 1e-5, "head init row %d is a unit vector (|r|^2 %.7f)", k, norm);
+        for (int j = 0; j < k; j++) {
+            double d2 = 0.0;
+            for (int c = 0; c < BB_PROJ; c++)
+                d2 += pow((double)got[k * BB_PROJ + c] - got[j * BB_PROJ + c], 2);
+            min_dist = fmin(min_dist, sqrt(d2));
+        }
+    }
+    CHECK(ref && st == LPT_OK && diff == 0.0 && min_dist > 1e-3,
+          "the head init is the class embeddings of the descriptions, else the names with '_' as "
+          "a space (max diff %g, rows apart by >= %.4f)",
+          diff, min_dist);
+    lpt_clip_text_free(tower);
+    lpt_tokenizer_free(tok);
+
+    /* a vision-only CLIP file, and a pair without a vocabulary beside it */
+    char sub[700], bare[800], novocab[800];
+    snprintf(sub, sizeof sub, "%s/novocab", root);
+    snprintf(bare, sizeof bare, "%s/image_only.safetensors", sub);
+    snprintf(novocab, sizeof novocab, "%s/pair.safetensors", sub);
+    bool made = mkdir(sub, 0777) == 0 && write_backbone(bare, true, false, 4) &&
+                write_backbone(novocab, true, true, 5);
+    CHECK(made, "extra CLIP files written");
+    LptWeights *wb = made ? lpt_weights_open(bare, NULL, &err) : NULL;
+    LptWeights *wn = made ? lpt_weights_open(novocab, NULL, &err) : NULL;
+    st = wb ? lpt_vl_head_init(be, wb, bare, names, NULL, NULL, 0, K_CLASSES, BB_PROJ, got, &err)
+            : LPT_OK;
+    CHECK(st != LPT_OK && strstr(err.message, "no CLIP text tower") &&
+              strstr(err.message, "image_only.safetensors") && strstr(err.message, "\"random\""),
+          "an image tower alone is refused, naming the file: %s", err.message);
+    st = wn ? lpt_vl_head_init(be, wn, novocab, names, NULL, NULL, 0, K_CLASSES, BB_PROJ, got,
+                               &err)
+            : LPT_OK;
+    CHECK(st == LPT_ERR_IO && strstr(err.message, "no CLIP vocabulary") &&
+              strstr(err.message, "pair.safetensors") && strstr(err.message, "merges.txt"),
+          "a pair without its vocabulary is refused, naming the file: %s", err.message);
+    st = lpt_vl_head_init(be, w, vl_file, names, NULL, NULL, 0, K_CLASSES, BB_PROJ + 1, got, &err);
+    CHECK(st == LPT_ERR_FORMAT && strstr(err.message, "32-value embeddings"),
+          "a feature width the text tower does not give is refused: %s", err.message);
+    lpt_weights_close(wb);
+    lpt_weights_close(wn);
+    lpt_weights_close(w);
+
+    /* the trainer starts the VL head from the project's class texts: with lr 0, phase 1's
+     * checkpoint holds the init itself */
+    char project[700], ckpt[900];
+    if (!make_project("vlhead", project, sizeof project))
+        return;
+    LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
+    LptStoreClass *classes = NULL;
+    size_t nc = 0;
+    bool set = store && lpt_store_class_list(store, &classes, &nc, &err) == LPT_OK &&
+               nc == K_CLASSES &&
+               lpt_store_class_update(store, classes[2].id, NULL, "a photo with a blue square",
+                                      &err) == LPT_OK &&
+               lpt_store_setting_set(store, LPT_VL_TEMPLATES_SETTING,
+                                     "[\"a photo of a {}.\", \"{}\"]", &err) == LPT_OK;
+    free(classes); /* read again, with the description */
+    classes = NULL;
+    set = set && lpt_store_class_list(store, &classes, &nc, &err) == LPT_OK && nc == K_CLASSES;
+    CHECK(set, "class text and templates set: %s", err.message);
+    char **tpl = NULL;
+    int ntpl = 0;
+    st = store ? lpt_vl_head_templates(store, &tpl, &ntpl, &err) : LPT_ERR_IO;
+    CHECK(st == LPT_OK && ntpl == 2 && strcmp(tpl[1], "{}") == 0, "templates read back: %s",
+          err.message);
+    lpt_vl_head_templates_free(tpl, ntpl);
+    const char *bad_settings[3] = {"[\"a photo\"]", "{\"t\": 1}", "[3]"};
+    for (int i = 0; store && i < 3; i++) {
+        bool refused = lpt_store_setting_set(store, LPT_VL_TEMPLATES_SETTING, bad_settings[i],
+                                             &err) == LPT_OK &&
+                       lpt_vl_head_templates(store, &tpl, &ntpl, &err) == LPT_ERR_FORMAT &&
+                       strstr(err.message, LPT_VL_TEMPLATES_SETTING) && !tpl && ntpl == 0;
+        CHECK(refused, "templates setting %s is refused, named: %s", bad_settings[i], err.message);
+    }
+    if (store) /* back to the good one */
+        lpt_store_setting_set(store, LPT_VL_TEMPLATES_SETTING,
+                              "[\"a photo of a {}.\", \"{}\"]", &err);
+    const char *class_names[K_CLASSES], *class_texts[K_CLASSES];
+    for (size_t k = 0; k < nc && k < K_CLASSES; k++) {
+        class_names[k] = classes[k].name;
+        class_texts[k] = classes[k].description;
+    }
+    be = be ? be : lpt_backend_new(&bo, &err);
+    w = lpt_weights_open(vl_file, NULL, &err);
+    st = set && w ? lpt_vl_head_init(be, w, vl_file, class_names, class_texts, templates, 2,
+                                     K_CLASSES, BB_PROJ, want, &err)
+                  : LPT_ERR_IO;
+    lpt_weights_close(w);
+    free(classes);
+    lpt_store_close(store);
+    const char *config =
+        "{\"seed\": 3, \"model\": {\"prompts\": 4, \"pool_size\": 6, \"adapter_rank\": 4},"
+        " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 1,"
+        "  \"warmup_epochs\": 0, \"lr\": 0}, \"eval\": {\"batch_size\": 32},"
+        " \"loader\": {\"workers\": 2}}";
+    LptTrainOptions o;
+    train_options(&o, project, config);
+    o.phase = 1;
+    o.expert = LPT_STORE_EXPERT_VL;
+    LptStatus tst = lpt_train_run(&o, NULL, &err);
+    snprintf(ckpt, sizeof ckpt, "%s.runs/run-1/p1-vl-e0000.safetensors", project);
+    bool read = tst == LPT_OK && read_floats(ckpt, "param.head", got, K_CLASSES * BB_PROJ);
+    diff = -1.0;
+    for (int i = 0; read && st == LPT_OK && i < K_CLASSES * BB_PROJ; i++)
+        diff = fmax(diff, fabs((double)got[i] - want[i]));
+    CHECK(tst == LPT_OK && read && diff == 0.0,
+          "the VL head starts from the class texts' embeddings (max diff %g): %s", diff,
+          err.message);
+
+    /* a project whose VL backbone has no text tower: refused, unless the head init is random */
+    char bare_project[700];
+    if (made && make_project_vl("vlbare", bare, bare_project, sizeof bare_project)) {
+        train_options(&o, bare_project, config);
+        o.phase = 1;
+        o.expert = LPT_STORE_EXPERT_VL;
+        tst = lpt_train_run(&o, NULL, &err);
+        CHECK(tst == LPT_ERR_FORMAT && strstr(err.message, "image_only.safetensors"),
+              "training with a VL backbone without a text tower is refused: %s", err.message);
+        char random_config[1024];
+        snprintf(random_config, sizeof random_config, "%.*s, \"vl_head_init\": \"random\"%s",
+                 (int)(strstr(config, "}") - config), config, strstr(config, "}"));
+        train_options(&o, bare_project, random_config);
+        o.phase = 1;
+        o.expert = LPT_STORE_EXPERT_VL;
+        tst = lpt_train_run(&o, NULL, &err);
+        CHECK(tst == LPT_OK, "model.vl_head_init \"random\" trains without a text tower: %s",
+              err.message);
+    }
+    lpt_backend_free(be);
+}
+
+/* Feature dropout: on by default (0.1) in phases 1 and 2 and it changes the losses; off
+ * ("feature_dropout": 0) the run differs; the same config twice gives the same bits. */
+static void test_feature_dropout(void)
+{
+#define DROPOUT_CONFIG(extra)                                                                      \
+    "{\"seed\": 11, \"model\": {\"prompts\": 4, \"adapter_rank\": 4},"                           \
+    " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 2,"                  \
+    "  \"phase2_epochs\": 0, \"warmup_epochs\": 0, \"lr\": 0.05, \"lr_reference_batch\": 16"       \
+    extra "}, \"experts\": {\"vl\": false}, \"eval\": {\"batch_size\": 32},"                     \
+    " \"loader\": {\"workers\": 2}}"
+    const char *names[3] = {"dropout_a", "dropout_b", "dropout_off"};
+    const char *configs[3] = {DROPOUT_CONFIG(""), DROPOUT_CONFIG(""),
+                              DROPOUT_CONFIG(", \"feature_dropout\": 0")};
+    double loss[3][2] = {{NAN, NAN}, {NAN, NAN}, {NAN, NAN}};
+    char projects[3][700];
+    for (int i = 0; i < 3; i++) {
+        if (!make_project(names[i], projects[i], sizeof projects[i]))
+            return;
+        CHECK(train_in_child(projects[i], configs[i], 0) == 0, "%s trains", names[i]);
+        epoch_values(projects[i], 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, loss[i], 2);
+    }
+    char a[800], b[800], why[256] = "";
+    snprintf(a, sizeof a, "%s.runs/run-1", projects[0]);
+    snprintf(b, sizeof b, "%s.runs/run-1", projects[1]);
+    CHECK(same_files(a, b, why, sizeof why), "dropout runs with the same seed are identical (%s)",
+          why);
+    printf("phase-1 losses with dropout %.6f %.6f, without %.6f %.6f\n", loss[0][0], loss[0][1],
+           loss[2][0], loss[2][1]);
+    CHECK(isfinite(loss[0][0]) && isfinite(loss[2][0]) && loss[0][0] != loss[2][0] &&
+              loss[0][1] != loss[2][1],
+          "dropout changes the training losses (%.6f vs %.6f)", loss[0][0], loss[2][0]);
+}
+
 /* Runs a shell command, returning its stdout (malloc'd) and exit code. */
 static char *run_command(const char *cmd, int *code)
 {
@@ -1171,7 +1453,32 @@ static void test_cli(const char *lpt)
     free(out);
 }
 
-/* Vulkan: every phase runs; phase 1's first-epoch loss agrees with the CPU backend's. */
+/* The test accuracy of each expert and of the fused model (correct images), or -1s. */
+static void test_correct(const char *project, LptBackendKind kind, int64_t correct[3])
+{
+    LptEvalOptions eo;
+    lpt_eval_options_init(&eo);
+    eo.project = project;
+    eo.backend.kind = kind;
+    eo.backend.threads = 2;
+    LptEvalReport *rep = NULL;
+    LptError err = {0};
+    LptStatus st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(st == LPT_OK, "evaluation on %s: %s", kind == LPT_BACKEND_CPU ? "the CPU" : "Vulkan",
+          err.message);
+    for (int m = 0; m < 3; m++) {
+        LptEval *ev = !rep ? NULL : m < 2 ? rep->evaluation->experts[m] : rep->evaluation->fused;
+        const LptEvalMetrics *mm = ev ? lpt_eval_metrics(ev) : NULL;
+        correct[m] = mm ? (int64_t)llround(mm->overall * (double)mm->images) : -1;
+    }
+    lpt_eval_report_free(rep);
+}
+
+/* Vulkan: every phase of both experts and the scorer runs, and agrees with the CPU backend
+ * running the same config (the same batches, A-GCL noise and dropout masks; only float
+ * rounding differs): the first epoch's loss of every phase and expert within relative 1e-3
+ * (phases 2 and 3 start from trained states, where the rounding differences have grown: 5e-5
+ * measured), and each model's test accuracy within 2 of the 24 images. */
 static void test_vulkan_smoke(void)
 {
     char project[700], cpu_project[700];
@@ -1195,25 +1502,41 @@ static void test_vulkan_smoke(void)
     CHECK(st == LPT_OK, "every phase on Vulkan: %s", err.message);
     train_options(&o, cpu_project, config);
     o.backend.kind = LPT_BACKEND_CPU;
-    o.phase = 1;
-    o.expert = LPT_STORE_EXPERT_VISION;
     st = lpt_train_run(&o, NULL, &err);
-    CHECK(st == LPT_OK, "the same phase 1 on the CPU: %s", err.message);
-    double lv[4] = {NAN}, lc[4] = {NAN};
-    int nv = epoch_values(project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lv, 4);
-    int nc = epoch_values(cpu_project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, lc, 4);
-    printf("phase-1 epoch-0 loss: Vulkan %.6f, CPU %.6f\n", lv[0], lc[0]);
-    CHECK(nv == 2 && nc == 2 && fabs(lv[0] - lc[0]) <= 1e-3 * fabs(lc[0]) && isfinite(lv[1]),
-          "phase-1 epoch-0 loss: Vulkan %.6f vs CPU %.6f (relative 1e-3)", lv[0], lc[0]);
-    LptEvalOptions eo;
-    lpt_eval_options_init(&eo);
-    eo.project = project;
-    eo.backend.kind = LPT_BACKEND_VULKAN;
-    LptEvalReport *rep = NULL;
-    st = lpt_train_evaluate(&eo, &rep, &err);
-    CHECK(st == LPT_OK && rep && isfinite(lpt_eval_metrics(rep->evaluation->fused)->overall),
-          "evaluation on Vulkan: %s", err.message);
-    lpt_eval_report_free(rep);
+    CHECK(st == LPT_OK, "the same run on the CPU: %s", err.message);
+    const struct {
+        int phase;
+        LptStoreExpert expert;
+        double tolerance;
+    } cmp[5] = {{1, LPT_STORE_EXPERT_VISION, 1e-3},
+                {1, LPT_STORE_EXPERT_VL, 1e-3},
+                {2, LPT_STORE_EXPERT_VISION, 1e-3},
+                {2, LPT_STORE_EXPERT_VL, 1e-3},
+                {3, LPT_STORE_EXPERT_FUSED, 1e-3}};
+    for (int i = 0; i < 5; i++) {
+        double lv[4] = {NAN}, lc[4] = {NAN};
+        int nv = epoch_values(project, cmp[i].phase, cmp[i].expert, LPT_STORE_SPLIT_TRAIN, lv, 4);
+        int nc =
+            epoch_values(cpu_project, cmp[i].phase, cmp[i].expert, LPT_STORE_SPLIT_TRAIN, lc, 4);
+        const char *name = lpt_store_expert_name(cmp[i].expert);
+        printf("phase %d %s epoch-0 loss: Vulkan %.6f, CPU %.6f (relative %.2g)\n", cmp[i].phase,
+               name, lv[0], lc[0], fabs(lv[0] - lc[0]) / fabs(lc[0]));
+        CHECK(nv >= 1 && nv == nc && fabs(lv[0] - lc[0]) <= cmp[i].tolerance * fabs(lc[0]) &&
+                  isfinite(lv[nv - 1]),
+              "phase %d %s epoch-0 loss: Vulkan %.6f vs CPU %.6f (relative %g)", cmp[i].phase,
+              name, lv[0], lc[0], cmp[i].tolerance);
+    }
+    int64_t cv[3], cc[3];
+    test_correct(project, LPT_BACKEND_VULKAN, cv);
+    test_correct(cpu_project, LPT_BACKEND_CPU, cc);
+    const char *models[3] = {"vision", "vl", "fused"};
+    for (int m = 0; m < 3; m++) {
+        printf("%s test images right: Vulkan %lld, CPU %lld\n", models[m], (long long)cv[m],
+               (long long)cc[m]);
+        CHECK(cv[m] >= 0 && cc[m] >= 0 && llabs(cv[m] - cc[m]) <= 2,
+              "%s: test images right on Vulkan (%lld) and the CPU (%lld) within 2", models[m],
+              (long long)cv[m], (long long)cc[m]);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1240,8 +1563,8 @@ int main(int argc, char **argv)
     }
     snprintf(vision_file, sizeof vision_file, "%s/tiny_timm.safetensors", root);
     snprintf(vl_file, sizeof vl_file, "%s/tiny_openclip.safetensors", root);
-    bool ready =
-        make_dataset() && write_backbone(vision_file, false, 1) && write_backbone(vl_file, true, 2);
+    bool ready = make_dataset() && write_backbone(vision_file, false, false, 1) &&
+                 write_backbone(vl_file, true, true, 2) && write_vocab(root);
     CHECK(ready, "dataset and backbones written under %s", root);
     if (ready && lpt) {
         test_cli(lpt);
@@ -1264,6 +1587,8 @@ int main(int argc, char **argv)
         test_cancel();
         test_baselines();
         test_full_finetune();
+        test_vl_head();
+        test_feature_dropout();
     }
     if (getenv("LPT_TEST_KEEP"))
         printf("kept %s (LPT_TEST_KEEP)\n", root);

@@ -17,6 +17,9 @@
  *    (patch embedding, cls, pos, ln_pre, every block's LayerNorms, qkv, projection and MLP,
  *    the final norm, the CLIP projection) and of the head, also over micro-batches; the
  *    backbone span; the plain mode leaving backbone gradients alone; the random backbone init;
+ *  - lpt_vit_backward_features (CLIP's contrastive loss): from the head's input gradient the
+ *    same backbone gradients as from the logits, none for the head, and training a model
+ *    without a head in LPT_VIT_FULL;
  * plus bad input (unset weights, wrong sizes, unknown names, bad configs, backward without
  * forward) and the activation-memory figures for ViT-B/16.
  * Tolerances (float32 against PyTorch's float64; the errors seen are about 1e-6 relative):
@@ -774,6 +777,81 @@ static void check_init(OpCheck *oc)
     lpt_vit_free(vit);
 }
 
+/* lpt_vit_backward_features: from dL/dfeatures (here the cosine head's input gradient) every
+ * backbone gradient equals lpt_vit_backward's from dlogits and the head gets none; a model
+ * without a head trains in LPT_VIT_FULL this way (and lpt_vit_backward refuses it). */
+static void check_backward_features(OpCheck *oc, bool clip)
+{
+    LptVitConfig c = tiny_config();
+    c.prompts = c.adapter_rank = c.pool_size = 0;
+    c.clip_style = clip;
+    c.proj_dim = 6;
+    c.train_backbone = true;
+    LptError err = {0};
+    LptVit *vit = lpt_vit_new(oc->be, &c, &err);
+    const char *what = clip ? "backward from features (CLIP)" : "backward from features";
+    if (!oc_expect(oc, vit && lpt_vit_init_backbone(vit, 3, &err) == LPT_OK &&
+                           lpt_vit_init_trainable(vit, 3, &err) == LPT_OK,
+                   what, "%s", err.message)) {
+        lpt_vit_free(vit);
+        return;
+    }
+    int B = 2, K = c.classes, Cf = lpt_vit_feature_width(vit);
+    float img[2 * 3 * 8 * 8], dl[2 * 3];
+    oc_fill_uniform(oc, img, sizeof img / sizeof *img, -1.0f, 1.0f);
+    oc_fill_uniform(oc, dl, sizeof dl / sizeof *dl, -1.0f, 1.0f);
+    LptTensor images = oc_tensor(oc, "images", LPT_F32, sizeof img / sizeof *img, img);
+    LptTensor dlogits = oc_tensor(oc, "dlogits", LPT_F32, (size_t)B * K, dl);
+    LptTensor df = oc_tensor(oc, "dfeatures", LPT_F32, (size_t)B * Cf, NULL);
+    LptTensor bp, bg;
+    bool ok = lpt_vit_backbone_span(vit, &bp, &bg, &err) == LPT_OK &&
+              lpt_vit_zero_grads(vit, &err) == LPT_OK &&
+              lpt_vit_forward(vit, &images, B, LPT_VIT_FULL, true, &err) == LPT_OK &&
+              lpt_vit_backward(vit, &dlogits, 0.0f, &err) == LPT_OK;
+    float *from_logits = ok ? oc_fetch(oc, &bg) : NULL;
+    ok = ok && lpt_op_cosine_backward(oc->be, &df, NULL, &dlogits, lpt_vit_features(vit),
+                                      lpt_vit_tensor(vit, "head"), B, K, Cf, &err) == LPT_OK &&
+         lpt_vit_zero_grads(vit, &err) == LPT_OK &&
+         lpt_vit_forward(vit, &images, B, LPT_VIT_FULL, true, &err) == LPT_OK &&
+         lpt_vit_backward_features(vit, &df, &err) == LPT_OK;
+    if (oc_expect(oc, ok, what, "%s", err.message)) {
+        float *from_features = oc_fetch(oc, &bg);
+        double *ref = oc_to_double(from_logits, bg.count);
+        oc_compare(oc, what, from_features, ref, bg.count, 1e-6, 1e-5);
+        float head[3 * 16];
+        ok = lpt_vit_get_grad(vit, "head", head, (size_t)K * Cf, &err) == LPT_OK;
+        size_t nonzero = 0;
+        for (int i = 0; ok && i < K * Cf; i++)
+            nonzero += head[i] != 0.0f;
+        oc_expect(oc, ok && nonzero == 0, what, "the head got a gradient (%zu values): %s",
+                  nonzero, err.message);
+        free(ref);
+        free(from_features);
+    }
+    free(from_logits);
+    lpt_vit_free(vit);
+    /* without a head: FULL training through the features only */
+    c.classes = 0;
+    vit = lpt_vit_new(oc->be, &c, &err);
+    ok = vit && lpt_vit_init_backbone(vit, 3, &err) == LPT_OK &&
+         lpt_vit_forward(vit, &images, B, LPT_VIT_FULL, true, &err) == LPT_OK &&
+         lpt_vit_backward_features(vit, &df, &err) == LPT_OK;
+    oc_expect(oc, ok, "headless full training", "%s", err.message);
+    if (vit)
+        oc_expect_error(oc, "headless backward from logits",
+                        lpt_vit_backward(vit, &dlogits, 0.0f, &err), &err, "no head");
+    if (vit) {
+        LptTensor small = lpt_tensor_view(&df, 0, 1);
+        oc_expect_error(oc, "short feature gradient", lpt_vit_backward_features(vit, &small, &err),
+                        &err, "feature gradient");
+        oc_expect_error(oc, "headless phase 1", lpt_vit_forward(vit, &images, B, LPT_VIT_PHASE1,
+                                                               true, &err),
+                        &err, "needs a head");
+    }
+    lpt_vit_free(vit);
+    oc_reset(oc);
+}
+
 /* The figures lpt_vit.h states, and that a training layout needs more than inference. */
 static void check_memory(OpCheck *oc)
 {
@@ -815,6 +893,8 @@ int main(int argc, char **argv)
     check_full(&oc, dir, "full_clip");
     check_init_backbone(&oc);
     check_bad_input(&oc);
+    check_backward_features(&oc, false);
+    check_backward_features(&oc, true);
     check_init(&oc);
     check_memory(&oc);
     return oc_finish(&oc, "test_vit");

@@ -2,8 +2,9 @@
  * on one backend (--backend cpu|vulkan, --fixtures DIR; with --cli LPT: `lpt embed` instead).
  *
  * Fixtures (tests/fixtures/weights, made by make_weight_fixtures.py): one tiny seeded ViT
- * saved in the torchvision (F32), timm (BF16) and Hugging Face ViT (F16, config.json) namings,
- * and one tiny CLIP-style tower in the Hugging Face CLIP (BF16, config.json, text tower, I64
+ * saved in the torchvision (F32), timm (BF16) and Hugging Face ViT (F16, config.json) namings
+ * (the last also as a sharded checkpoint, opened through its index and its folder), and one
+ * tiny CLIP-style tower in the Hugging Face CLIP (BF16, config.json, text tower, I64
  * buffer) and OpenCLIP (F16, open_clip_config.json, text tower) namings. Every file must be
  * detected with the right naming, prefix, sizes, heads, eps, activation, counts and
  * normalisation, loaded, and give PyTorch's features (torchvision's forward for the ViT, a
@@ -208,6 +209,13 @@ static const Case cases[] = {
     {"hf_vit/model.safetensors", LPT_WEIGHTS_HF_VIT, "vit.", 0,
      "config.json num_attention_heads", "hf_vit/config.json", 1e-6f, LPT_VIT_ACT_GELU, false,
      VIT_PARAMS, 38, 2, 0, "vit.features", 0.5f},
+    /* the same tensors in two shards, through the index and through the folder */
+    {"hf_vit_sharded/model.safetensors.index.json", LPT_WEIGHTS_HF_VIT, "vit.", 0,
+     "config.json num_attention_heads", "hf_vit_sharded/config.json", 1e-6f, LPT_VIT_ACT_GELU,
+     false, VIT_PARAMS, 38, 2, 0, "vit.features", 0.5f},
+    {"hf_vit_sharded", LPT_WEIGHTS_HF_VIT, "vit.", 0, "config.json num_attention_heads",
+     "hf_vit_sharded/config.json", 1e-6f, LPT_VIT_ACT_GELU, false, VIT_PARAMS, 38, 2, 0,
+     "vit.features", 0.5f},
     {"hf_clip/model.safetensors", LPT_WEIGHTS_HF_CLIP, "vision_model.", 0,
      "config.json num_attention_heads", "hf_clip/config.json", 1e-5f, LPT_VIT_ACT_QUICK_GELU,
      true, CLIP_PARAMS, 40, 7, 5, "clip.features", 0.48145466f},
@@ -221,7 +229,7 @@ static void check_case(Env *env, const Case *c)
     OpCheck *oc = env->oc;
     char path[512], what[160];
     fixture_path(env, c->file, path, sizeof path);
-    snprintf(what, sizeof what, "%s", lpt_weights_naming_id(c->naming));
+    snprintf(what, sizeof what, "%s (%s)", lpt_weights_naming_id(c->naming), c->file);
     LptWeights *w = open_and_compare(env, what, path, c->heads_option, c->ref, FEAT_ATOL);
     if (!w)
         return;

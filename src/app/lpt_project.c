@@ -19,7 +19,7 @@ struct _LptProject {
 
 G_DEFINE_FINAL_TYPE(LptProject, lpt_project, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, N_SIGNALS };
+enum { SIGNAL_CHANGED, SIGNAL_LABELS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void lpt_project_finalize(GObject *object)
@@ -47,6 +47,16 @@ static void lpt_project_class_init(LptProjectClass *klass)
     signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
                                            0);
+
+    /**
+     * LptProject::labels-changed:
+     * @image_id: the image
+     *
+     * One image's label or exclusion changed (::changed follows).
+     */
+    signals[SIGNAL_LABELS_CHANGED] =
+        g_signal_new("labels-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static void lpt_project_init(LptProject *self)
@@ -116,6 +126,13 @@ LptStore *lpt_project_open_thread_store(LptProject *self, GError **error)
 void lpt_project_notify_changed(LptProject *self)
 {
     g_return_if_fail(LPT_IS_PROJECT(self));
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+void lpt_project_notify_labels_changed(LptProject *self, gint64 image_id)
+{
+    g_return_if_fail(LPT_IS_PROJECT(self));
+    g_signal_emit(self, signals[SIGNAL_LABELS_CHANGED], 0, image_id);
     g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
 

@@ -44,6 +44,11 @@ LptStore *lpt_project_open_thread_store(LptProject *self, GError **error);
 /* Emits ::changed: the project's content changed, views reload. */
 void lpt_project_notify_changed(LptProject *self);
 
+/* Emits ::labels-changed (image_id) and then ::changed: one image was relabelled, excluded or
+ * taken back (the Review page's inspector), so that views showing it follow and the rest
+ * reload. */
+void lpt_project_notify_labels_changed(LptProject *self, gint64 image_id);
+
 /* Re-assigns the splits under cfg (lpt_resplit_run, one transaction) on a worker thread with
  * a connection of its own; the task holds the project until it is done. The caller emits
  * ::changed after a success. */

@@ -3,6 +3,7 @@
 #ifndef LPT_CLI_H
 #define LPT_CLI_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,8 +24,11 @@ int lpt_cmd_train(int argc, char **argv);
 int lpt_cmd_eval(int argc, char **argv);
 int lpt_cmd_embed(int argc, char **argv);
 int lpt_cmd_pretrain(int argc, char **argv);
+int lpt_cmd_pretrain_clip(int argc, char **argv);
 int lpt_cmd_backbone(int argc, char **argv);
 int lpt_cmd_demo(int argc, char **argv);
+int lpt_cmd_export(int argc, char **argv);
+int lpt_cmd_predict(int argc, char **argv);
 
 /* Parses the options every compute command takes: --backend cpu|vulkan, --device N|NAME,
  * --threads N. Consumed arguments are removed from argv; returns false (after printing why)
@@ -40,5 +44,16 @@ double lpt_cli_now_seconds(void);
 
 /* Prints `message` for a usage error and returns LPT_EXIT_USAGE. */
 int lpt_cli_usage_error(const char *command, const char *message);
+
+/* The command line "lpt ARG..." as one malloc'd string (arguments with blanks or quotes in
+ * single quotes), for a file's metadata; NULL when out of memory. */
+char *lpt_cli_command_line(int argc, char **argv);
+
+/* Parses a whole number or decimal in [lo, hi]; false when text is not one. */
+bool lpt_cli_parse_number(const char *text, double lo, double hi, double *out);
+
+/* From now on SIGINT (Ctrl-C) and SIGTERM set the returned flag (one for the process) instead
+ * of ending it, so that a long command stops at its next check and keeps what it saved. */
+atomic_bool *lpt_cli_cancel_on_signals(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* lpt_cmd_backbone.c: `lpt backbone add --project FILE --role vision|vl [--name TEXT] [--json]
- * WEIGHTS.safetensors` and `lpt backbone list --project FILE [--json]`.
+ * WEIGHTS` and `lpt backbone list --project FILE [--json]`; WEIGHTS is a safetensors file, a
+ * sharded checkpoint's index or a model folder (lpt_safetensors.h).
  *
  * add: detects and validates the weight file (lpt_backbone.h: the same checks training makes;
  * a refused file is reported with the loader's message, naming the file and the tensor at
@@ -24,11 +25,12 @@
 
 #define USAGE                                                                                      \
     "usage: lpt backbone add --project FILE --role vision|vl [--name TEXT] [--json]\n"             \
-    "                        WEIGHTS.safetensors\n"                                                \
+    "                        WEIGHTS\n"                                                            \
     "       lpt backbone list --project FILE [--json]\n"                                           \
-    "  add: checks the weight file (Hugging Face ViT / CLIP, timm, OpenCLIP or torchvision\n"      \
+    "  add: checks the weights (Hugging Face ViT / CLIP, timm, OpenCLIP or torchvision\n"          \
     "  naming), shows the detected architecture and records it in the project; the latest\n"       \
-    "  backbone of each role is the one the next new run of `lpt train` takes."
+    "  backbone of each role is the one the next new run of `lpt train` takes. WEIGHTS: a\n"       \
+    "  .safetensors file, a sharded model's model.safetensors.index.json, or a model folder."
 
 /* Adds a backbone row's fields (and its architecture, parsed back) to o. */
 static void backbone_fields(cJSON *o, const LptStoreBackbone *b)

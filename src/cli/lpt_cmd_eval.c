@@ -15,8 +15,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +27,6 @@
     "                [--backend cpu|vulkan] [--device N] [--threads N] [--json]\n"                 \
     "  Evaluates each expert alone and the fused model on the split (test by default) and\n"       \
     "  records every image's prediction in the project."
-
-static atomic_bool cancel_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&cancel_flag, true);
-}
 
 static bool on_progress(const LptTrainProgress *p, void *user)
 {
@@ -228,12 +218,7 @@ int lpt_cmd_eval(int argc, char **argv)
     bool drawn = false;
     opt.progress = on_progress;
     opt.user = &drawn;
-    opt.cancel = &cancel_flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    opt.cancel = lpt_cli_cancel_on_signals();
     LptError err = {0};
     LptEvalReport *r = NULL;
     LptStatus st = lpt_train_evaluate(&opt, &r, &err);

@@ -13,8 +13,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +35,6 @@
     "  $XDG_CACHE_HOME/lpt-studio."
 
 #define LIST_SHOWN 20 /* duplicates and problems printed in the text summary */
-
-static atomic_bool cancel_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&cancel_flag, true);
-}
 
 typedef struct Bar {
     bool tty;
@@ -298,14 +288,7 @@ int lpt_cmd_import(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &bar.start);
     opt.progress = on_progress;
     opt.progress_user = &bar;
-    atomic_init(&cancel_flag, false);
-    opt.cancel = &cancel_flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    opt.cancel = lpt_cli_cancel_on_signals();
 
     LptImportReport *report = NULL;
     LptStatus st = lpt_import_run(store, &opt, &report, &err);

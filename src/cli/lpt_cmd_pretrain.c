@@ -64,47 +64,6 @@ static bool on_progress(const LptPretrainProgress *p, void *user)
     return !interrupted;
 }
 
-/* Parses a number in [lo, hi]; false when it is not one. */
-static bool parse_num(const char *text, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end || !(v >= lo && v <= hi))
-        return false;
-    *out = v;
-    return true;
-}
-
-/* The command line as one string, arguments with blanks or quotes in single quotes. */
-static char *join_command(int argc, char **argv)
-{
-    size_t n = 8;
-    for (int i = 0; i < argc; i++)
-        n += 4 * strlen(argv[i]) + 3;
-    char *s = malloc(n), *o = s;
-    if (!s)
-        return NULL;
-    o += sprintf(o, "lpt");
-    for (int i = 0; i < argc; i++) {
-        bool quote = argv[i][0] == '\0' || strpbrk(argv[i], " \t\n'\"\\$`") != NULL;
-        *o++ = ' ';
-        if (quote)
-            *o++ = '\'';
-        for (const char *c = argv[i]; *c; c++) {
-            if (*c == '\'') {
-                memcpy(o, "'\\''", 4);
-                o += 4;
-            } else {
-                *o++ = *c;
-            }
-        }
-        if (quote)
-            *o++ = '\'';
-    }
-    *o = '\0';
-    return s;
-}
-
 /* Trains, prints, writes. */
 static int pretrain(const LptPretrainOptions *opt, const char *out, const char *preset,
                     const char *command, const LptBackendOptions *bopt, bool json)
@@ -202,7 +161,7 @@ done:
 
 int lpt_cmd_pretrain(int argc, char **argv)
 {
-    char *command = join_command(argc, argv);
+    char *command = lpt_cli_command_line(argc, argv);
     LptBackendOptions bopt;
     lpt_backend_options_init(&bopt);
     if (!command || !lpt_cli_backend_options(&argc, argv, &bopt)) {
@@ -231,17 +190,17 @@ int lpt_cmd_pretrain(int argc, char **argv)
         } else if (strcmp(a, "--config") == 0) {
             preset_name = val;
         } else if (strcmp(a, "--epochs") == 0) {
-            ok = parse_num(val, 1, 100000, &epochs) && epochs == (int)epochs;
+            ok = lpt_cli_parse_number(val, 1, 100000, &epochs) && epochs == (int)epochs;
         } else if (strcmp(a, "--batch") == 0) {
-            ok = parse_num(val, 1, 65536, &batch) && batch == (int)batch;
+            ok = lpt_cli_parse_number(val, 1, 65536, &batch) && batch == (int)batch;
         } else if (strcmp(a, "--lr") == 0) {
-            ok = parse_num(val, 1e-9, 10, &lr);
+            ok = lpt_cli_parse_number(val, 1e-9, 10, &lr);
         } else if (strcmp(a, "--seed") == 0) {
-            ok = parse_num(val, 0, 9007199254740992.0, &seed) && seed == (double)(int64_t)seed;
+            ok = lpt_cli_parse_number(val, 0, 9007199254740992.0, &seed) && seed == (double)(int64_t)seed;
         } else if (strcmp(a, "--max-train") == 0) {
-            ok = parse_num(val, 1, 1e12, &max_train);
+            ok = lpt_cli_parse_number(val, 1, 1e12, &max_train);
         } else if (strcmp(a, "--max-test") == 0) {
-            ok = parse_num(val, 1, 1e12, &max_test);
+            ok = lpt_cli_parse_number(val, 1, 1e12, &max_test);
         } else {
             ok = false;
         }

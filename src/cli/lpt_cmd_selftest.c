@@ -230,6 +230,13 @@ static LptStatus run_onehot(LptBackend *be, LptTensor *t, LptError *err)
     return lpt_op_onehot_forward(be, &t[1], &t[0], B, POOL, TOPK, -0.5f, err);
 }
 
+static LptStatus run_dropout(LptBackend *be, LptTensor *t, LptError *err)
+{
+    LptDropoutParams p = {ROWS, C, 0.1f, 0x1234567890abcdefull, 3};
+    LptStatus st = lpt_op_dropout_forward(be, &t[2], &t[0], &p, err);
+    return st == LPT_OK ? lpt_op_dropout_backward(be, &t[3], &t[1], &p, err) : st;
+}
+
 #define F(name, count) {name, LPT_F32, (size_t)(count), GEN_UNIFORM, -1.0f, 1.0f}
 #define OUTF(name, count) {name, LPT_F32, (size_t)(count), GEN_UNIFORM, 0, 0}
 #define OUTI(name, count) {name, LPT_I32, (size_t)(count), GEN_INDEX, 0, 0}
@@ -286,6 +293,8 @@ static const SelfTestCase cases[] = {
      {OUTF("out", ROWS * C), OUTF("db", ROWS * C), OUTF("ds", 1)}, run_scaled_add, 1e-5},
     {"onehot_forward", {{"indices", LPT_I32, B * TOPK, GEN_INDEX, 0, POOL}},
      {OUTF("out", B * POOL)}, run_onehot, 0},
+    {"dropout", {F("in", ROWS * C), F("dout", ROWS * C)},
+     {OUTF("out", ROWS * C), OUTF("din", ROWS * C)}, run_dropout, 0},
     {"image_transform_forward",
      {{"src", LPT_U8, B * IMG_H * IMG_W * 3, GEN_BYTES, 0, 0},
       {"boxes", LPT_F32, B * 5, GEN_BOXES, 0, 0}},

@@ -16,8 +16,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +32,6 @@
     "  scorer), or the phase / expert asked for. Without --run, the latest run with the same\n"    \
     "  config continues from its last checkpoints; --new always starts a new run.\n"               \
     "  --config: a JSON file read onto the method's defaults (lpt_run_config.h)."
-
-static atomic_bool cancel_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&cancel_flag, true);
-}
 
 typedef struct Out {
     bool json, tty, drawn;
@@ -265,12 +255,7 @@ int lpt_cmd_train(int argc, char **argv)
     out.tty = isatty(STDERR_FILENO);
     opt.progress = on_progress;
     opt.user = &out;
-    opt.cancel = &cancel_flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    opt.cancel = lpt_cli_cancel_on_signals();
     LptError err = {0};
     int64_t run_id = 0;
     LptStatus st = lpt_train_run(&opt, &run_id, &err);

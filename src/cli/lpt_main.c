@@ -1,6 +1,7 @@
 /* lpt_main.c: `lpt`, the command line of LPT Studio: dispatches to the subcommands. */
 #include "lpt_cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,12 @@ static const Command commands[] = {
     {"stats", lpt_cmd_stats, "`lpt stats --project FILE [--json]`: classes, groups, warnings"},
     {"train", lpt_cmd_train, "`lpt train --project FILE [--phase 1|2|3|all] [--expert vision|vl]`"},
     {"eval", lpt_cmd_eval, "`lpt eval --project FILE [--run ID] [--split test] [--json]`"},
+    {"export", lpt_cmd_export, "`lpt export --project FILE --format bundle|onnx --out FILE`"},
+    {"predict", lpt_cmd_predict, "`lpt predict --model FILE [--json] IMAGE|DIR...`: classify"},
     {"embed", lpt_cmd_embed, "`lpt embed --backbone FILE [--json] IMAGE...`: features"},
     {"pretrain", lpt_cmd_pretrain, "`lpt pretrain --data DIR --out FILE`: ViT from scratch"},
+    {"pretrain-clip", lpt_cmd_pretrain_clip,
+     "`lpt pretrain-clip --data DIR --vocab FILE --out FILE`: CLIP pair from scratch"},
     {"backbone", lpt_cmd_backbone, "`lpt backbone add|list --project FILE`: weight files"},
     {"demo", lpt_cmd_demo, "`lpt demo [--out DIR]`: Fashion-MNIST-LT end to end, then the GUI"},
 };
@@ -31,7 +36,7 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: lpt COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(to, "\ncompute options: --backend cpu|vulkan  --device N|NAME (or LPT_DEVICE)  "
                 "--threads N (or LPT_THREADS)\n");
 }
@@ -101,6 +106,64 @@ int lpt_cli_usage_error(const char *command, const char *message)
 {
     fprintf(stderr, "lpt %s: %s\n", command, message);
     return LPT_EXIT_USAGE;
+}
+
+char *lpt_cli_command_line(int argc, char **argv)
+{
+    size_t n = 8;
+    for (int i = 0; i < argc; i++)
+        n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n), *o = s;
+    if (!s)
+        return NULL;
+    o += sprintf(o, "lpt");
+    for (int i = 0; i < argc; i++) {
+        bool quote = argv[i][0] == '\0' || strpbrk(argv[i], " \t\n'\"\\$`") != NULL;
+        *o++ = ' ';
+        if (quote)
+            *o++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'') {
+                memcpy(o, "'\\''", 4);
+                o += 4;
+            } else {
+                *o++ = *c;
+            }
+        }
+        if (quote)
+            *o++ = '\'';
+    }
+    *o = '\0';
+    return s;
+}
+
+bool lpt_cli_parse_number(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+static atomic_bool cancel_requested;
+
+static void on_cancel_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&cancel_requested, true);
+}
+
+atomic_bool *lpt_cli_cancel_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &cancel_requested;
 }
 
 int main(int argc, char **argv)

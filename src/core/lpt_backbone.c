@@ -76,6 +76,41 @@ char *lpt_backbone_architecture_json(const LptWeightsInfo *info)
     return text;
 }
 
+/* The SHA-256 of the weights: of the file, or for a sharded checkpoint of the text made of the
+ * index's and then each shard's SHA-256 (hex digits and a newline each, shards by name). */
+static LptStatus weights_hash(const LptSafetensors *file, char hex[LPT_STORE_HASH_LEN + 1],
+                              LptError *err)
+{
+    const char *path = lpt_safetensors_path(file);
+    int shards = lpt_safetensors_shard_count(file);
+    if (shards == 1 && strcmp(lpt_safetensors_shard_path(file, 0), path) == 0)
+        return lpt_hash_sha256_file(path, hex, err);
+    size_t line = LPT_HASH_HEX_LEN + 1, len = (size_t)(shards + 1) * line;
+    char *text = malloc(len + 1);
+    if (!text)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "hashing '%s': out of memory", path);
+    LptStatus st = LPT_OK;
+    for (int i = -1; st == LPT_OK && i < shards; i++) {
+        char *at = text + (size_t)(i + 1) * line;
+        st = lpt_hash_sha256_file(i < 0 ? path : lpt_safetensors_shard_path(file, i), at, err);
+        at[LPT_HASH_HEX_LEN] = '\n';
+    }
+    if (st == LPT_OK)
+        st = lpt_hash_sha256_memory(text, len, path, hex, err);
+    free(text);
+    return st;
+}
+
+LptStatus lpt_backbone_sha256(const char *path, char hex[LPT_STORE_HASH_LEN + 1], LptError *err)
+{
+    LptSafetensors *file = lpt_safetensors_open(path, err);
+    if (!file)
+        return err ? err->code : LPT_ERR_IO;
+    LptStatus st = weights_hash(file, hex, err);
+    lpt_safetensors_close(file);
+    return st;
+}
+
 /* The part of path after its last '/'. */
 static const char *base_name(const char *path)
 {
@@ -120,7 +155,7 @@ LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *pat
                            path);
         goto done;
     }
-    if ((st = lpt_hash_sha256_file(real, row.sha256, err)) != LPT_OK ||
+    if ((st = weights_hash(lpt_weights_file(w), row.sha256, err)) != LPT_OK ||
         (st = lpt_store_backbone_list(store, &list, &count, err)) != LPT_OK)
         goto done;
     bool existed = false;

@@ -4,9 +4,12 @@
  * lpt_backbone_add opens the file with lpt_weights_open exactly as training will (default
  * options: a config file beside the weights is read when there is one), so a file that
  * training would refuse is refused here with the same message (unknown naming, a missing or
- * misshapen tensor, an integer dtype, a truncated or corrupt file, ...). A file that opens is
- * hashed (SHA-256 of its bytes) and recorded in the store's backbones table with its absolute
- * path (the project may be opened from another folder), a display name, the detected
+ * misshapen tensor, an integer dtype, a truncated or corrupt file, ...). The path may be a
+ * safetensors file, a sharded checkpoint's index (model.safetensors.index.json) or a model
+ * folder holding either (lpt_safetensors.h). Weights that open are hashed (SHA-256 of the
+ * file's bytes; for a sharded checkpoint, of the index's and each shard's SHA-256 in hex,
+ * one a line, shards by name) and recorded in the store's backbones table with the absolute
+ * path given (the project may be opened from another folder), a display name, the detected
  * architecture as JSON (lpt_backbone_architecture_json) and its parameter count. The latest
  * backbone of each role is the one a new training run takes (lpt_train.h).
  *
@@ -37,11 +40,16 @@ typedef struct LptBackboneAdded {
 } LptBackboneAdded;
 
 /* Validates, hashes and records `path` in `role` (VISION or VL). `name` (may be NULL: the
- * file's name) is the display name. *added (may be NULL) says what happened. Errors: the
+ * file's or folder's name) is the display name. *added (may be NULL) says what happened. Errors: the
  * loader's (LPT_ERR_FORMAT / LPT_ERR_UNSUPPORTED / LPT_ERR_IO) with the file named,
  * LPT_ERR_INVALID_ARGUMENT for a bad role, the store's. */
 LptStatus lpt_backbone_add(LptStore *store, LptStoreExpert role, const char *path, const char *name,
                            LptBackboneAdded *added, LptError *err);
+
+/* The SHA-256 lpt_backbone_add records for the weights at `path` (a file, a sharded
+ * checkpoint's index or a model folder), into hex[65]: for finding the same weights again
+ * (a bundle's referenced backbone). The weights are opened and validated as safetensors. */
+LptStatus lpt_backbone_sha256(const char *path, char hex[LPT_STORE_HASH_LEN + 1], LptError *err);
 
 /* The architecture of an opened backbone as one JSON object (malloc'd text, free(); NULL when
  * out of memory): {naming, naming_title, prefix, config (file or null), depth, width, heads,

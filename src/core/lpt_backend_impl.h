@@ -69,6 +69,7 @@ typedef struct LptBackendVtable {
     __typeof__(lpt_op_scaled_add_forward) *scaled_add_forward;
     __typeof__(lpt_op_scaled_add_backward) *scaled_add_backward;
     __typeof__(lpt_op_onehot_forward) *onehot_forward;
+    __typeof__(lpt_op_dropout_forward) *dropout_forward; /* also the backward */
 } LptBackendVtable;
 
 struct LptBackend {

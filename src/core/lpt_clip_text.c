@@ -1,12 +1,14 @@
-/* lpt_clip_text.c: CLIP's text tower -- its tensors, activation layout and forward graph over
- * the ops of lpt_ops.h (so both backends run the same code) -- and, on the host, the class
- * text embeddings and zero-shot scores built on it. See lpt_clip_text.h for the model and the
- * tensor names; the weight-file name maps are in lpt_clip_text_load.c.
+/* lpt_clip_text.c: CLIP's text tower -- its tensors, activation layout, forward graph and (for
+ * `lpt pretrain-clip`) backward over the ops of lpt_ops.h, its blocks being lpt_block.h's (the
+ * ViT's, with the causal mask), so both backends run the same code -- and, on the host, the
+ * class text embeddings and zero-shot scores built on it. See lpt_clip_text.h for the model
+ * and the tensor names; the weight-file name maps are in lpt_clip_text_load.c.
  *
  * Activations (one arena, carved afresh by every forward for its B texts and T rows per text):
- * two residual streams and the per-block buffers that every block reuses (nothing is kept:
- * there is no backward), then the last block's and the head's buffers for the B pooled rows.
- * The same carving code counts the bytes the arena needs, so the two always agree.
+ * inference runs every block in one shared layer of buffers between two residual streams;
+ * a training forward keeps every block's (what lpt_clip_text_backward reads). The last block
+ * and the head work on the B pooled rows. The same carving code counts the bytes the arena
+ * needs, so the two always agree.
  */
 #include "lpt_clip_text.h"
 
@@ -18,12 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpt_block.h"
 #include "lpt_ops.h"
+#include "lpt_rng.h"
 
-#define NAME_MAX_LEN 48
 /* Rows (texts x tokens) of one forward in lpt_clip_text_encode: bounds the activation arena
- * (about 11 W floats a row: 46 MB for W = 512). */
-#define ROW_BUDGET 2048
+ * (about 19 W floats a row: 40 MB for W = 512). */
+#define ROW_BUDGET 1024
 
 /* ---- config ----------------------------------------------------------------------------- */
 
@@ -73,64 +76,50 @@ LptStatus lpt_clip_text_config_check(const LptClipTextConfig *cfg, LptError *err
 
 /* ---- tensors ---------------------------------------------------------------------------- */
 
-typedef struct TextTensor {
-    char name[NAME_MAX_LEN];
-    size_t count;
-    LptTensor value;
-    bool set; /* uploaded at least once */
-} TextTensor;
-
-typedef struct TextBlock {
-    TextTensor *ln1_w, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
-    TextTensor *ln2_w, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
-} TextBlock;
-
 /* The activations of one forward of B texts of T rows (shape letters as in the header). */
 typedef struct TextActs {
-    int batch, tokens;    /* B, T */
-    LptTensor ids;        /* [B T] i32 token ids */
-    LptTensor eot;        /* [B] i32 pooled rows: b T + eot_b */
-    LptTensor x, y;       /* [B T, W] residual streams */
-    LptTensor a;          /* [B T, W] LayerNorm output, then the attention projection */
-    LptTensor qkv;        /* [B T, 3W] */
-    LptTensor o;          /* [B T, W] attention output, then FC2 output */
-    LptTensor lse;        /* [B, H, T] */
-    LptTensor mean, rstd; /* [B T] LayerNorm statistics */
-    LptTensor u;          /* [B T, MLP] FC1 output, activated in place */
-    /* the last block and the head on the pooled rows */
-    LptTensor px, po, ph, pa; /* [B, W] residual, attention output, h, LN2(h) */
-    LptTensor pu;             /* [B, MLP] */
-    LptTensor pmean, prstd;   /* [B] */
+    int batch, tokens;        /* B, T */
+    bool train;               /* every block kept for lpt_clip_text_backward */
+    LptTensor ids;            /* [B T] i32 token ids */
+    LptTensor xs[2];          /* [B T, W] residual streams (inference: alternating) */
+    LptBlockScratch s;        /* the blocks' scratch; s.pool_idx [B] i32: b T + eot_b */
+    LptLayerAct scratch;      /* inference: the layer every block runs in */
+    LptTensor px;             /* [B, W] inference: the last block's output (pooled rows) */
+    LptTensor pooled;         /* [B, W] the last block's output (px, or its kept x_out) */
+    LptTensor fmean, frstd;   /* [B] ln_final statistics */
     LptTensor fl, f;          /* [B, W] ln_final, [B, D] features */
+    LptTensor dfl;            /* [B, W] training: dL/d ln_final */
 } TextActs;
 
 struct LptClipText {
     LptBackend *be;
     LptClipTextConfig cfg;
-    TextTensor *tensors;
+    LptParam *tensors;
     int n_tensors;
-    TextTensor *tok, *pos, *norm_w, *norm_b, *proj;
-    TextBlock *blocks;
-    LptArena *weights, *acts_arena;
+    LptParam *tok, *pos, *norm_w, *norm_b, *proj;
+    LptBlockParams *blocks;
+    LptArena *weights, *grads, *acts_arena;
     TextActs a;
+    LptLayerAct *saved; /* [L] training forwards */
     bool have_forward;
 };
 
-static TextTensor *add_tensor(LptClipText *t, size_t count, const char *fmt, ...)
+static LptParam *add_tensor(LptClipText *t, size_t count, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static TextTensor *add_tensor(LptClipText *t, size_t count, const char *fmt, ...)
+static LptParam *add_tensor(LptClipText *t, size_t count, const char *fmt, ...)
 {
-    TextTensor *x = &t->tensors[t->n_tensors++];
+    LptParam *x = &t->tensors[t->n_tensors++];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(x->name, sizeof x->name, fmt, ap);
     va_end(ap);
     x->count = count;
+    x->trainable = t->cfg.trainable;
     return x;
 }
 
-static TextTensor *find_tensor(const LptClipText *t, const char *name)
+static LptParam *find_tensor(const LptClipText *t, const char *name)
 {
     if (!t || !name)
         return NULL;
@@ -138,12 +127,6 @@ static TextTensor *find_tensor(const LptClipText *t, const char *name)
         if (strcmp(t->tensors[i].name, name) == 0)
             return &t->tensors[i];
     return NULL;
-}
-
-static size_t aligned_bytes(size_t count, LptDType dtype)
-{
-    size_t b = count * lpt_dtype_size(dtype);
-    return (b + LPT_ARENA_ALIGN - 1) / LPT_ARENA_ALIGN * LPT_ARENA_ALIGN;
 }
 
 /* Declares every tensor in canonical order. */
@@ -154,7 +137,7 @@ static void declare_tensors(LptClipText *t)
     t->tok = add_tensor(t, (size_t)c->vocab * W, "token_embedding");
     t->pos = add_tensor(t, (size_t)c->context * W, "pos");
     for (int i = 0; i < c->layers; i++) {
-        TextBlock *b = &t->blocks[i];
+        LptBlockParams *b = &t->blocks[i];
         b->ln1_w = add_tensor(t, W, "blocks.%d.ln1.weight", i);
         b->ln1_b = add_tensor(t, W, "blocks.%d.ln1.bias", i);
         b->qkv_w = add_tensor(t, 3 * W * W, "blocks.%d.qkv.weight", i);
@@ -173,8 +156,39 @@ static void declare_tensors(LptClipText *t)
     t->proj = add_tensor(t, (size_t)c->proj_dim * W, "proj");
 }
 
+/* Every tensor (and gradient) placed in the weight (and gradient) arena, padding zeroed. */
+static LptStatus place_tensors(LptClipText *t, LptError *err)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < t->n_tensors; i++)
+        bytes += lpt_block_aligned_bytes(t->tensors[i].count, LPT_F32);
+    t->weights = lpt_arena_new(t->be, "clip text weights", bytes, err);
+    if (t->weights && t->cfg.trainable)
+        t->grads = lpt_arena_new(t->be, "clip text gradients", bytes, err);
+    if (!t->weights || (t->cfg.trainable && !t->grads))
+        return LPT_ERR_OUT_OF_MEMORY;
+    LptStatus st = LPT_OK;
+    for (int i = 0; i < t->n_tensors && st == LPT_OK; i++) {
+        LptParam *x = &t->tensors[i];
+        st = lpt_arena_alloc(t->weights, &x->value, x->name, LPT_F32, x->count, err);
+        if (st == LPT_OK && t->grads)
+            st = lpt_arena_alloc(t->grads, &x->grad, x->name, LPT_F32, x->count, err);
+    }
+    if (st == LPT_OK && t->grads) { /* the spans the optimiser reads whole */
+        LptTensor all_w = {t->weights, 0, bytes / 4, LPT_F32, "clip text weights"};
+        LptTensor all_g = {t->grads, 0, bytes / 4, LPT_F32, "clip text gradients"};
+        st = lpt_tensor_fill_u32(&all_w, 0, err);
+        if (st == LPT_OK)
+            st = lpt_tensor_fill_u32(&all_g, 0, err);
+    }
+    return st;
+}
+
 LptClipText *lpt_clip_text_new(LptBackend *be, const LptClipTextConfig *cfg, LptError *err)
 {
+    LptError local = {0};
+    if (!err)
+        err = &local; /* to return the arenas' own status */
     if (!be) {
         lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: no backend");
         return NULL;
@@ -185,8 +199,9 @@ LptClipText *lpt_clip_text_new(LptBackend *be, const LptClipTextConfig *cfg, Lpt
     if (t) {
         t->tensors = calloc((size_t)5 + 12 * (size_t)cfg->layers, sizeof *t->tensors);
         t->blocks = calloc((size_t)cfg->layers, sizeof *t->blocks);
+        t->saved = calloc((size_t)cfg->layers, sizeof *t->saved);
     }
-    if (!t || !t->tensors || !t->blocks) {
+    if (!t || !t->tensors || !t->blocks || !t->saved) {
         lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "clip text: out of host memory");
         lpt_clip_text_free(t);
         return NULL;
@@ -194,16 +209,7 @@ LptClipText *lpt_clip_text_new(LptBackend *be, const LptClipTextConfig *cfg, Lpt
     t->be = be;
     t->cfg = *cfg;
     declare_tensors(t);
-    size_t bytes = 0;
-    for (int i = 0; i < t->n_tensors; i++)
-        bytes += aligned_bytes(t->tensors[i].count, LPT_F32);
-    t->weights = lpt_arena_new(be, "clip text weights", bytes, err);
-    LptStatus st = t->weights ? LPT_OK : LPT_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < t->n_tensors && st == LPT_OK; i++) {
-        TextTensor *x = &t->tensors[i];
-        st = lpt_arena_alloc(t->weights, &x->value, x->name, LPT_F32, x->count, err);
-    }
-    if (st != LPT_OK) {
+    if (place_tensors(t, err) != LPT_OK) {
         lpt_clip_text_free(t);
         return NULL;
     }
@@ -215,7 +221,9 @@ void lpt_clip_text_free(LptClipText *tower)
     if (!tower)
         return;
     lpt_arena_free(tower->acts_arena);
+    lpt_arena_free(tower->grads);
     lpt_arena_free(tower->weights);
+    free(tower->saved);
     free(tower->blocks);
     free(tower->tensors);
     free(tower);
@@ -233,21 +241,32 @@ const char *lpt_clip_text_tensor_name(const LptClipText *tower, int i)
 
 const LptTensor *lpt_clip_text_tensor(const LptClipText *tower, const char *name)
 {
-    TextTensor *x = find_tensor(tower, name);
+    LptParam *x = find_tensor(tower, name);
     return x ? &x->value : NULL;
 }
 
-/* Looks a tensor up for a host copy of `count` floats. */
-static LptStatus lookup(const LptClipText *tower, const char *name, size_t count, TextTensor **out,
-                        LptError *err)
+const LptTensor *lpt_clip_text_grad(const LptClipText *tower, const char *name)
+{
+    LptParam *x = find_tensor(tower, name);
+    return x && x->grad.arena ? &x->grad : NULL;
+}
+
+/* Looks a tensor up for a host copy of `count` floats (its gradient when grad). */
+static LptStatus lookup(const LptClipText *tower, const char *name, size_t count, bool grad,
+                        LptParam **out, LptError *err)
 {
     if (!tower)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: NULL tower");
-    TextTensor *x = find_tensor(tower, name);
+    LptParam *x = find_tensor(tower, name);
     if (!x)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "clip text: no tensor called '%s' in this configuration",
                              name ? name : "(null)");
+    if (grad && !x->grad.arena)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text: tensor '%s' has no gradient (the tower is not "
+                             "trainable)",
+                             x->name);
     if (count != x->count)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "clip text: tensor '%s' has %zu elements, got %zu", x->name, x->count,
@@ -259,8 +278,8 @@ static LptStatus lookup(const LptClipText *tower, const char *name, size_t count
 LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *data, size_t count,
                             LptError *err)
 {
-    TextTensor *x = NULL;
-    LptStatus st = lookup(tower, name, count, &x, err);
+    LptParam *x = NULL;
+    LptStatus st = lookup(tower, name, count, false, &x, err);
     if (st != LPT_OK)
         return st;
     if (!data)
@@ -275,68 +294,147 @@ LptStatus lpt_clip_text_set(LptClipText *tower, const char *name, const float *d
 LptStatus lpt_clip_text_get(LptClipText *tower, const char *name, float *out, size_t count,
                             LptError *err)
 {
-    TextTensor *x = NULL;
-    LptStatus st = lookup(tower, name, count, &x, err);
+    LptParam *x = NULL;
+    LptStatus st = lookup(tower, name, count, false, &x, err);
     if (st == LPT_OK && !out)
         st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: no buffer for '%s'",
                            x->name);
     return st == LPT_OK ? lpt_tensor_download(&x->value, out, err) : st;
 }
 
-/* ---- activation layout ------------------------------------------------------------------ */
-
-/* Carves tensors out of an arena, or (arena NULL) only counts the bytes they need. */
-typedef struct Carver {
-    LptArena *arena;
-    size_t bytes;
-    LptStatus st;
-    LptError *err;
-} Carver;
-
-static void carve(Carver *c, LptTensor *t, const char *name, LptDType dtype, size_t count)
+LptStatus lpt_clip_text_get_grad(LptClipText *tower, const char *name, float *out, size_t count,
+                                 LptError *err)
 {
-    memset(t, 0, sizeof *t);
-    if (c->st != LPT_OK)
-        return;
-    c->bytes += aligned_bytes(count, dtype);
-    if (c->arena)
-        c->st = lpt_arena_alloc(c->arena, t, name, dtype, count, c->err);
+    LptParam *x = NULL;
+    LptStatus st = lookup(tower, name, count, true, &x, err);
+    if (st == LPT_OK && !out)
+        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text: no buffer for '%s'",
+                           x->name);
+    return st == LPT_OK ? lpt_tensor_download(&x->grad, out, err) : st;
 }
 
-/* Lays out (or counts) the activations of a forward of B texts of T rows. */
-static void layout_acts(Carver *c, TextActs *a, const LptClipTextConfig *cfg, int B, int T)
+LptStatus lpt_clip_text_span(const LptClipText *tower, LptTensor *param, LptTensor *grad,
+                             LptError *err)
+{
+    if (!tower || !param || !grad)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text span: NULL argument");
+    if (!tower->grads)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text span: the tower is not trainable");
+    size_t n = lpt_arena_size(tower->weights) / 4;
+    *param = (LptTensor){tower->weights, 0, n, LPT_F32, "clip text weights"};
+    *grad = (LptTensor){tower->grads, 0, n, LPT_F32, "clip text gradients"};
+    return LPT_OK;
+}
+
+LptStatus lpt_clip_text_zero_grads(LptClipText *tower, LptError *err)
+{
+    LptTensor p, g;
+    LptStatus st = lpt_clip_text_span(tower, &p, &g, err);
+    return st == LPT_OK ? lpt_tensor_fill_u32(&g, 0, err) : st;
+}
+
+/* Ends with `suffix`. */
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+LptStatus lpt_clip_text_init(LptClipText *tower, uint64_t seed, LptError *err)
+{
+    if (!tower)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "clip text init: NULL tower");
+    const LptClipTextConfig *c = &tower->cfg;
+    double W = c->width;
+    double attn_std = 1.0 / sqrt(W), proj_std = attn_std / sqrt(2.0 * c->layers);
+    double fc_std = 1.0 / sqrt(2.0 * W);
+    size_t most = 1;
+    for (int i = 0; i < tower->n_tensors; i++)
+        if (tower->tensors[i].count > most)
+            most = tower->tensors[i].count;
+    float *buf = malloc(most * sizeof *buf);
+    if (!buf)
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "clip text init: out of host memory");
+    LptStatus st = LPT_OK;
+    for (int i = 0; i < tower->n_tensors && st == LPT_OK; i++) {
+        LptParam *x = &tower->tensors[i];
+        LptRng rng;
+        lpt_rng_seed(&rng, seed, (uint64_t)i); /* one stream per tensor */
+        const char *n = x->name;
+        double std = 0.0, constant = 0.0;
+        if (strcmp(n, "token_embedding") == 0)
+            std = 0.02;
+        else if (strcmp(n, "pos") == 0)
+            std = 0.01;
+        else if (strcmp(n, "proj") == 0)
+            std = attn_std;
+        else if (strstr(n, ".ln") || strncmp(n, "norm.", 5) == 0)
+            constant = ends_with(n, ".weight") ? 1.0 : 0.0;
+        else if (ends_with(n, "qkv.weight"))
+            std = attn_std;
+        else if (ends_with(n, "proj.weight") || ends_with(n, "fc2.weight"))
+            std = proj_std;
+        else if (ends_with(n, "fc1.weight"))
+            std = fc_std;
+        for (size_t j = 0; j < x->count; j++)
+            buf[j] = (float)(std > 0.0 ? std * lpt_rng_normal(&rng) : constant);
+        st = lpt_tensor_upload(&x->value, buf, err);
+        x->set = st == LPT_OK;
+    }
+    free(buf);
+    return st;
+}
+
+/* ---- activation layout ------------------------------------------------------------------ */
+
+/* The block sizes of a forward of B texts of T rows. */
+static LptBlockShape block_shape(const LptClipTextConfig *cfg, int B, int T)
+{
+    return (LptBlockShape){B, T, cfg->width, cfg->heads, cfg->mlp, 0, 0, 0, 0, cfg->eps,
+                           cfg->act, true};
+}
+
+/* Lays out (or counts) the activations of a forward of B texts of T rows; training keeps
+ * every block in saved[L]. */
+static void layout_acts(LptCarver *c, TextActs *a, LptLayerAct *saved,
+                        const LptClipTextConfig *cfg, int B, int T, bool train)
 {
     size_t rows = (size_t)B * T, W = (size_t)cfg->width;
+    LptBlockShape bs = block_shape(cfg, B, T);
     memset(a, 0, sizeof *a);
     a->batch = B;
     a->tokens = T;
-    carve(c, &a->ids, "text.ids", LPT_I32, rows);
-    carve(c, &a->eot, "text.eot_rows", LPT_I32, (size_t)B);
-    carve(c, &a->x, "text.stream", LPT_F32, rows * W);
-    carve(c, &a->y, "text.stream", LPT_F32, rows * W);
-    carve(c, &a->a, "text.ln", LPT_F32, rows * W);
-    carve(c, &a->qkv, "text.qkv", LPT_F32, rows * 3 * W);
-    carve(c, &a->o, "text.attn", LPT_F32, rows * W);
-    carve(c, &a->lse, "text.lse", LPT_F32, rows * cfg->heads);
-    carve(c, &a->mean, "text.ln.mean", LPT_F32, rows);
-    carve(c, &a->rstd, "text.ln.rstd", LPT_F32, rows);
-    carve(c, &a->u, "text.fc1", LPT_F32, rows * cfg->mlp);
-    carve(c, &a->px, "text.pooled", LPT_F32, (size_t)B * W);
-    carve(c, &a->po, "text.pooled.attn", LPT_F32, (size_t)B * W);
-    carve(c, &a->ph, "text.pooled.h", LPT_F32, (size_t)B * W);
-    carve(c, &a->pa, "text.pooled.ln", LPT_F32, (size_t)B * W);
-    carve(c, &a->pu, "text.pooled.fc1", LPT_F32, (size_t)B * cfg->mlp);
-    carve(c, &a->pmean, "text.pooled.mean", LPT_F32, (size_t)B);
-    carve(c, &a->prstd, "text.pooled.rstd", LPT_F32, (size_t)B);
-    carve(c, &a->fl, "text.norm", LPT_F32, (size_t)B * W);
-    carve(c, &a->f, "text.feature", LPT_F32, (size_t)B * cfg->proj_dim);
+    a->train = train;
+    lpt_carve(c, &a->ids, "text.ids", LPT_I32, rows);
+    lpt_carve(c, &a->xs[0], "text.stream", LPT_F32, rows * W);
+    if (!train)
+        lpt_carve(c, &a->xs[1], "text.stream", LPT_F32, rows * W);
+    if (train)
+        lpt_carve(c, &a->s.ones, "text.ones", LPT_F32, (size_t)B);
+    lpt_block_layout_scratch(c, &a->s, &bs, T, train, false, false, false, false);
+    if (!train) {
+        lpt_block_layout_layer(c, &a->scratch, &bs, T, false, true, false, false, false);
+        lpt_carve(c, &a->px, "text.pooled", LPT_F32, (size_t)B * W);
+    } else {
+        LptLayerAct dummy;
+        for (int i = 0; i < cfg->layers; i++)
+            lpt_block_layout_layer(c, saved ? &saved[i] : &dummy, &bs, T, i == cfg->layers - 1,
+                                   false, false, false, true);
+    }
+    lpt_carve(c, &a->fmean, "text.norm.mean", LPT_F32, (size_t)B);
+    lpt_carve(c, &a->frstd, "text.norm.rstd", LPT_F32, (size_t)B);
+    lpt_carve(c, &a->fl, "text.norm", LPT_F32, (size_t)B * W);
+    lpt_carve(c, &a->f, "text.feature", LPT_F32, (size_t)B * cfg->proj_dim);
+    if (train)
+        lpt_carve(c, &a->dfl, "text.d_norm", LPT_F32, (size_t)B * W);
 }
 
 /* Makes the activation arena hold a forward of B texts of T rows and carves it. */
-static LptStatus prepare_acts(LptClipText *t, int B, int T, LptError *err)
+static LptStatus prepare_acts(LptClipText *t, int B, int T, bool train, LptError *err)
 {
-    Carver count = {NULL, 0, LPT_OK, NULL};
-    layout_acts(&count, &t->a, &t->cfg, B, T);
+    LptCarver count = {NULL, 0, LPT_OK, NULL};
+    layout_acts(&count, &t->a, NULL, &t->cfg, B, T, train);
     if (!t->acts_arena || lpt_arena_size(t->acts_arena) < count.bytes) {
         lpt_arena_free(t->acts_arena);
         t->acts_arena = lpt_arena_new(t->be, "clip text activations", count.bytes, err);
@@ -344,8 +442,10 @@ static LptStatus prepare_acts(LptClipText *t, int B, int T, LptError *err)
             return lpt_error_prefix(err, "clip text forward of %d texts x %d tokens", B, T);
     }
     lpt_arena_reset(t->acts_arena);
-    Carver c = {t->acts_arena, 0, LPT_OK, err};
-    layout_acts(&c, &t->a, &t->cfg, B, T);
+    LptCarver c = {t->acts_arena, 0, LPT_OK, err};
+    layout_acts(&c, &t->a, t->saved, &t->cfg, B, T, train);
+    if (c.st == LPT_OK && train)
+        c.st = lpt_tensor_fill_u32(&t->a.s.ones, 0x3f800000u, err); /* 1.0f */
     return c.st;
 }
 
@@ -357,74 +457,6 @@ static LptStatus prepare_acts(LptClipText *t, int B, int T, LptError *err)
         if (s_ != LPT_OK)                                                                          \
             return s_;                                                                             \
     } while (0)
-
-/* out[rows, n_out] = in[rows, n_in] W^T (+ bias), W [n_out, n_in]. */
-static LptStatus linear(LptBackend *be, const LptTensor *out, const LptTensor *in,
-                        const TextTensor *w, const TextTensor *bias, size_t rows, int n_out,
-                        int n_in, LptError *err)
-{
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, (int)rows, n_out, n_in, false, true);
-    return lpt_op_gemm_forward(be, out, in, &w->value, bias ? &bias->value : NULL, &s, err);
-}
-
-static LptStatus activation(const LptClipText *t, const LptTensor *x, size_t n, LptError *err)
-{
-    if (t->cfg.act == LPT_VIT_ACT_QUICK_GELU)
-        return lpt_op_quick_gelu_forward(t->be, x, x, n, err);
-    return lpt_op_gelu_forward(t->be, x, x, n, err);
-}
-
-/* x + MLP(LN2(x)) for `rows` rows: x [rows, W] in h, a [rows, W] and u [rows, MLP] scratch,
- * mlp_out [rows, W] receives FC2's output, out [rows, W] the sum (may alias h). */
-static LptStatus mlp_residual(LptClipText *t, const TextBlock *blk, const LptTensor *out,
-                              const LptTensor *h, const LptTensor *a, const LptTensor *mean,
-                              const LptTensor *rstd, const LptTensor *u, const LptTensor *mlp_out,
-                              size_t rows, LptError *err)
-{
-    int W = t->cfg.width, M = t->cfg.mlp;
-    CHECK(lpt_op_layernorm_forward(t->be, a, mean, rstd, h, &blk->ln2_w->value, &blk->ln2_b->value,
-                                   (int)rows, W, t->cfg.eps, err));
-    CHECK(linear(t->be, u, a, blk->fc1_w, blk->fc1_b, rows, M, W, err));
-    CHECK(activation(t, u, rows * M, err));
-    CHECK(linear(t->be, mlp_out, u, blk->fc2_w, blk->fc2_b, rows, W, M, err));
-    return lpt_op_add_forward(t->be, out, h, mlp_out, 1.0f, rows * W, err);
-}
-
-/* Block i on every row: a->x becomes the block's output (a->y is scratch). The last block
- * (last = true) stops after attention and finishes on the pooled rows: a->px = its output
- * at the EOT rows. */
-static LptStatus block_forward(LptClipText *t, int i, bool last, LptError *err)
-{
-    TextActs *a = &t->a;
-    const TextBlock *blk = &t->blocks[i];
-    LptBackend *be = t->be;
-    int B = a->batch, T = a->tokens, W = t->cfg.width, H = t->cfg.heads;
-    size_t rows = (size_t)B * T;
-    CHECK(lpt_op_layernorm_forward(be, &a->a, &a->mean, &a->rstd, &a->x, &blk->ln1_w->value,
-                                   &blk->ln1_b->value, (int)rows, W, t->cfg.eps, err));
-    CHECK(linear(be, &a->qkv, &a->a, blk->qkv_w, blk->qkv_b, rows, 3 * W, W, err));
-    LptAttentionShape s;
-    lpt_attention_shape_init(&s, B, H, W / H, T, T);
-    s.ld_q = s.ld_kv = 3 * W;
-    s.causal = true;
-    LptTensor k = lpt_tensor_view(&a->qkv, (size_t)W, a->qkv.count - W);
-    LptTensor v = lpt_tensor_view(&a->qkv, (size_t)2 * W, a->qkv.count - 2 * W);
-    CHECK(lpt_op_attention_forward(be, &a->o, &a->lse, &a->qkv, &k, &v, &s, err));
-    if (!last) {
-        CHECK(linear(be, &a->a, &a->o, blk->proj_w, blk->proj_b, rows, W, W, err));
-        CHECK(lpt_op_add_forward(be, &a->y, &a->x, &a->a, 1.0f, rows * W, err));
-        return mlp_residual(t, blk, &a->x, &a->y, &a->a, &a->mean, &a->rstd, &a->u, &a->o, rows,
-                            err);
-    }
-    /* the pooled rows only: h = x + Proj(o) at the EOT rows, then the MLP */
-    CHECK(lpt_op_gather_mean_forward(be, &a->po, &a->o, &a->eot, B, 1, (int)rows, W, err));
-    CHECK(lpt_op_gather_mean_forward(be, &a->px, &a->x, &a->eot, B, 1, (int)rows, W, err));
-    CHECK(linear(be, &a->ph, &a->po, blk->proj_w, blk->proj_b, (size_t)B, W, W, err));
-    CHECK(lpt_op_add_forward(be, &a->ph, &a->px, &a->ph, 1.0f, (size_t)B * W, err));
-    return mlp_residual(t, blk, &a->px, &a->ph, &a->pa, &a->pmean, &a->prstd, &a->pu, &a->po,
-                        (size_t)B, err);
-}
 
 /* Checks the host inputs of a forward and fills rows[B T] (ids cut to T tokens a text) and
  * pooled[B] (b T + eot_b); *tokens = T = 1 + max eot_b. */
@@ -465,8 +497,38 @@ static LptStatus host_inputs(const LptClipText *t, const int32_t *ids, const int
     return LPT_OK;
 }
 
-LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const int32_t *eot,
-                                int batch, LptError *err)
+/* The graph: embedding, the blocks (lpt_block.h, causal, the last on the pooled rows),
+ * ln_final, projection. */
+static LptStatus run_forward(LptClipText *t, LptError *err)
+{
+    TextActs *a = &t->a;
+    const LptClipTextConfig *c = &t->cfg;
+    int B = a->batch, T = a->tokens, W = c->width;
+    LptBlockShape bs = block_shape(c, B, T);
+    /* token rows, then + pos[t] (the first T rows of pos) */
+    CHECK(lpt_op_gather_mean_forward(t->be, &a->xs[0], &t->tok->value, &a->ids, B * T, 1,
+                                     c->vocab, W, err));
+    LptTensor pos = lpt_tensor_view(&t->pos->value, 0, (size_t)T * W);
+    CHECK(lpt_op_embed_forward(t->be, &a->xs[0], NULL, &pos, B, T, W, err));
+    const LptTensor *x = &a->xs[0];
+    for (int i = 0; i < c->layers; i++) {
+        bool last = i == c->layers - 1;
+        LptLayerAct *A = a->train ? &t->saved[i] : &a->scratch;
+        const LptTensor *out = a->train ? &A->x_out : last ? &a->px : &a->xs[(i + 1) % 2];
+        CHECK(lpt_block_forward(t->be, &bs, &t->blocks[i], &a->s, A, x, out, last, false, false,
+                                false, err));
+        x = out;
+    }
+    a->pooled = *x;
+    CHECK(lpt_op_layernorm_forward(t->be, &a->fl, &a->fmean, &a->frstd, &a->pooled,
+                                   &t->norm_w->value, &t->norm_b->value, B, W, c->eps, err));
+    return lpt_block_linear(t->be, &a->f, &a->fl, t->proj, NULL, (size_t)B, c->proj_dim, W, 0.0f,
+                            err);
+}
+
+/* lpt_clip_text_forward and lpt_clip_text_forward_train. */
+static LptStatus forward(LptClipText *tower, const int32_t *ids, const int32_t *eot, int batch,
+                         bool train, LptError *err)
 {
     LptError local = {0};
     if (!err)
@@ -477,6 +539,9 @@ LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const in
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "clip text forward: batch %d must be in [1, %d]", batch,
                              (int)((size_t)INT32_MAX / 4 / tower->cfg.context));
+    if (train && !tower->grads)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text forward: training needs a trainable tower");
     for (int i = 0; i < tower->n_tensors; i++)
         if (!tower->tensors[i].set)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -489,38 +554,74 @@ LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const in
     int T = 0;
     LptStatus st = host_inputs(tower, ids, eot, batch, &rows, pooled, &T, err);
     if (st == LPT_OK)
-        st = prepare_acts(tower, batch, T, err);
+        st = prepare_acts(tower, batch, T, train, err);
     if (st == LPT_OK)
         st = lpt_tensor_upload(&tower->a.ids, rows, err);
     if (st == LPT_OK)
-        st = lpt_tensor_upload(&tower->a.eot, pooled, err);
+        st = lpt_tensor_upload(&tower->a.s.pool_idx, pooled, err);
     free(rows);
     free(pooled);
-    if (st != LPT_OK)
-        return st;
+    if (st == LPT_OK)
+        st = run_forward(tower, err);
+    tower->have_forward = st == LPT_OK;
+    return st;
+}
 
-    TextActs *a = &tower->a;
-    const LptClipTextConfig *c = &tower->cfg;
-    int W = c->width;
-    size_t n_rows = (size_t)batch * T;
-    /* token rows, then + pos[t] (the first T rows of pos) */
-    CHECK(lpt_op_gather_mean_forward(tower->be, &a->x, &tower->tok->value, &a->ids, (int)n_rows, 1,
-                                     c->vocab, W, err));
-    LptTensor pos = lpt_tensor_view(&tower->pos->value, 0, (size_t)T * W);
-    CHECK(lpt_op_embed_forward(tower->be, &a->x, NULL, &pos, batch, T, W, err));
-    for (int i = 0; i < c->layers; i++)
-        CHECK(block_forward(tower, i, i == c->layers - 1, err));
-    CHECK(lpt_op_layernorm_forward(tower->be, &a->fl, &a->pmean, &a->prstd, &a->px,
-                                   &tower->norm_w->value, &tower->norm_b->value, batch, W, c->eps,
-                                   err));
-    CHECK(linear(tower->be, &a->f, &a->fl, tower->proj, NULL, (size_t)batch, c->proj_dim, W, err));
-    tower->have_forward = true;
-    return LPT_OK;
+LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const int32_t *eot,
+                                int batch, LptError *err)
+{
+    return forward(tower, ids, eot, batch, false, err);
+}
+
+LptStatus lpt_clip_text_forward_train(LptClipText *tower, const int32_t *ids, const int32_t *eot,
+                                      int batch, LptError *err)
+{
+    return forward(tower, ids, eot, batch, true, err);
 }
 
 const LptTensor *lpt_clip_text_features(const LptClipText *tower)
 {
     return tower && tower->have_forward ? &tower->a.f : NULL;
+}
+
+/* ---- backward --------------------------------------------------------------------------- */
+
+LptStatus lpt_clip_text_backward(LptClipText *tower, const LptTensor *dfeatures, LptError *err)
+{
+    if (!tower || !dfeatures)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text backward: NULL argument");
+    TextActs *a = &tower->a;
+    if (!tower->have_forward || !a->train)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text backward: no training forward to backpropagate");
+    const LptClipTextConfig *c = &tower->cfg;
+    LptBackend *be = tower->be;
+    int B = a->batch, T = a->tokens, W = c->width, D = c->proj_dim;
+    if (dfeatures->count < (size_t)B * D)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "clip text backward: feature gradient '%s' has %zu values, the "
+                             "batch needs %d x %d",
+                             dfeatures->name ? dfeatures->name : "?", dfeatures->count, B, D);
+    LptBlockScratch *s = &a->s;
+    /* f = ln_final(pooled) proj^T */
+    CHECK(lpt_block_linear_dw(be, tower->proj, NULL, dfeatures, &a->fl, (size_t)B, D, W, err));
+    CHECK(lpt_block_linear_din(be, &a->dfl, dfeatures, tower->proj, (size_t)B, D, W, 0.0f, err));
+    CHECK(lpt_op_layernorm_backward(be, &s->dx, &tower->norm_w->grad, &tower->norm_b->grad,
+                                    &a->dfl, &a->pooled, &a->fmean, &a->frstd,
+                                    &tower->norm_w->value, B, W, err));
+    LptBlockShape bs = block_shape(c, B, T);
+    for (int i = c->layers - 1; i >= 0; i--)
+        CHECK(lpt_block_backward(be, &bs, &tower->blocks[i], s, &tower->saved[i],
+                                 i == c->layers - 1, false, false, false, false, true, true, err));
+    /* x = token_embedding[ids] + pos: pos[0..T) += sum over texts of dx, token rows += dx */
+    LptGemmShape g;
+    lpt_gemm_shape_init(&g, 1, T * W, B, false, false);
+    g.beta = 1.0f;
+    LptTensor dpos = lpt_tensor_view(&tower->pos->grad, 0, (size_t)T * W);
+    CHECK(lpt_op_gemm_forward(be, &dpos, &s->ones, &s->dx, NULL, &g, err));
+    return lpt_op_gather_mean_backward(be, &tower->tok->grad, &s->dx, &a->ids, B * T, 1, c->vocab,
+                                       W, err);
 }
 
 /* ---- texts ------------------------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 /* lpt_clip_text.h: CLIP's text tower (OpenAI CLIP, OpenCLIP, Hugging Face CLIPTextModel) and
  * the class text embeddings that initialise the VL expert's head (method.md section 1).
  *
- * The tower (forward only: it is frozen), shape letters B texts, T tokens, W width, H heads,
- * L layers, V vocabulary, D feature width:
+ * The tower (frozen in LPT++; trainable for `lpt pretrain-clip`), shape letters B texts, T
+ * tokens, W width, H heads, L layers, V vocabulary, D feature width:
  *   x = token_embedding[ids] + pos[0..T-1]                       [B, T, W]
  *   L pre-LN residual blocks: x += Proj(CausalAttn(LN1(x))); x += FC2(act(FC1(LN2(x))))
  *     (key s visible to query t iff s <= t; act QuickGELU x sigmoid(1.702 x), or erf GELU)
@@ -12,7 +12,13 @@
  * encode_text and Hugging Face's pooler pick it.
  * Exact shortcuts: with the causal mask, row t depends on rows <= t only, so a forward runs
  * T = 1 + max_b eot_b rows instead of the context length; the last block computes its
- * projection and MLP on the B pooled rows only.
+ * projection and MLP on the B pooled rows only. The blocks are the ViT's (lpt_block.h).
+ *
+ * Training (cfg.trainable, for `lpt pretrain-clip`): every tensor has a gradient (in one
+ * arena laid out as the weights, so lpt_clip_text_span gives the optimiser one view of each);
+ * lpt_clip_text_forward_train keeps every block's activations and lpt_clip_text_backward
+ * accumulates (+=) every gradient from dLoss/dfeatures. lpt_clip_text_init draws OpenAI CLIP's
+ * initialisation.
  *
  * Tensors by canonical name (row-major; linear weights "out x in", as torch.nn.Linear; the
  * same names as the blocks of lpt_vit.h):
@@ -38,6 +44,7 @@
 #ifndef LPT_CLIP_TEXT_H
 #define LPT_CLIP_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,10 +67,11 @@ typedef struct LptClipTextConfig {
     int proj_dim;  /* D */
     float eps;     /* LayerNorm eps (1e-5) */
     LptVitAct act; /* QuickGELU (OpenAI CLIP) or erf GELU (OpenCLIP's own trainings) */
+    bool trainable; /* gradients and a training forward (false by default) */
 } LptClipTextConfig;
 
 /* CLIP ViT-B/16's text tower: V 49408, context 77, W 512, H 8, L 12, MLP 2048, D 512, eps
- * 1e-5, QuickGELU. */
+ * 1e-5, QuickGELU, not trainable. */
 void lpt_clip_text_config_init(LptClipTextConfig *cfg);
 
 /* Checks a configuration; the message names the first bad field. */
@@ -96,6 +104,34 @@ LptStatus lpt_clip_text_forward(LptClipText *tower, const int32_t *ids, const in
 
 /* Features f [B, D] of the last forward (NULL before one). */
 const LptTensor *lpt_clip_text_features(const LptClipText *tower);
+
+/* ---- training (cfg.trainable) ---- */
+
+/* OpenAI CLIP's initialisation from `seed` (host PCG32, one stream per tensor): token
+ * embedding normal(0.02), pos normal(0.01), qkv weights normal(W^-0.5), attention projection
+ * and FC2 weights normal(W^-0.5 (2L)^-0.5), FC1 weights normal((2W)^-0.5), proj normal(W^-0.5),
+ * biases 0, LayerNorms 1 and 0. Every tensor counts as set. Any tower (trainable or not). */
+LptStatus lpt_clip_text_init(LptClipText *tower, uint64_t seed, LptError *err);
+
+/* lpt_clip_text_forward keeping what lpt_clip_text_backward needs. */
+LptStatus lpt_clip_text_forward_train(LptClipText *tower, const int32_t *ids, const int32_t *eot,
+                                      int batch, LptError *err);
+
+/* Backpropagates dLoss/dfeatures [B, D] (a device tensor) of the last training forward,
+ * accumulating (+=) the gradient of every tensor. */
+LptStatus lpt_clip_text_backward(LptClipText *tower, const LptTensor *dfeatures, LptError *err);
+
+/* The gradient of the tensor called `name` (NULL when the tower is not trainable), its host
+ * copy, all of them set to zero. */
+const LptTensor *lpt_clip_text_grad(const LptClipText *tower, const char *name);
+LptStatus lpt_clip_text_get_grad(LptClipText *tower, const char *name, float *out, size_t count,
+                                 LptError *err);
+LptStatus lpt_clip_text_zero_grads(LptClipText *tower, LptError *err);
+
+/* Every weight as one span and the span of their gradients, for the optimiser (alignment
+ * padding between tensors holds zeros and gets zero gradients). */
+LptStatus lpt_clip_text_span(const LptClipText *tower, LptTensor *param, LptTensor *grad,
+                             LptError *err);
 
 /* Tokenizes and encodes n texts (UTF-8) into out [n, D] (host), in batches. */
 LptStatus lpt_clip_text_encode(LptClipText *tower, const LptTokenizer *tok,
@@ -141,6 +177,9 @@ void lpt_clip_text_load_options_init(LptClipTextLoadOptions *opt);
  *    [D, W]), at the top level or under "text." (OpenCLIP's CustomTextCLIP);
  *    open_clip_config.json beside the file gives model_cfg.text_cfg.heads and
  *    model_cfg.quick_gelu (OpenCLIP's default: GELU).
+ * Without a config file (or where it is silent), the file's own "__metadata__" may state
+ * text_heads, text_act (quick_gelu | gelu) and text_eps, as `lpt pretrain-clip` writes them
+ * (lpt_pretrain_clip.h); options given here come first, then the config file, then those.
  * Sizes come from the shapes (V, W, context, L, MLP, D). The vision tower and logit_scale are
  * ignored; any other tensor of the text tower, a missing tensor or a wrong shape is refused
  * with a message naming the file and the first tensor at fault (shape expected vs found). */

@@ -246,6 +246,45 @@ static LptStatus read_config(const Loader *ld, int *heads, int *act, float *eps,
     return st;
 }
 
+/* Fills heads/act/eps that are still unset from the file's own "__metadata__", where `lpt
+ * pretrain-clip` states them ("text_heads", "text_act": quick_gelu | gelu, "text_eps"): its
+ * small towers have widths that no default tells the heads of. */
+static LptStatus read_metadata(const Loader *ld, int *heads, int *act, float *eps, LptError *err)
+{
+    const char *h = lpt_safetensors_metadata(ld->st, "text_heads");
+    const char *a = lpt_safetensors_metadata(ld->st, "text_act");
+    const char *e = lpt_safetensors_metadata(ld->st, "text_eps");
+    char *end;
+    if (*heads == 0 && h) {
+        long v = strtol(h, &end, 10);
+        if (end == h || *end || v < 1 || v > 4096)
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                                 "'%s': metadata text_heads '%s' is not a number of heads",
+                                 ld->path, h);
+        *heads = (int)v;
+    }
+    if (*act < 0 && a) {
+        if (strcmp(a, "quick_gelu") == 0)
+            *act = LPT_VIT_ACT_QUICK_GELU;
+        else if (strcmp(a, "gelu") == 0)
+            *act = LPT_VIT_ACT_GELU;
+        else
+            return lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
+                                 "'%s': metadata text_act '%s' is not supported (quick_gelu, "
+                                 "gelu)",
+                                 ld->path, a);
+    }
+    if (*eps == 0.0f && e) {
+        double v = strtod(e, &end);
+        if (end == e || *end || !(v > 0.0 && v < 1.0))
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                                 "'%s': metadata text_eps '%s' is not a LayerNorm eps", ld->path,
+                                 e);
+        *eps = (float)v;
+    }
+    return LPT_OK;
+}
+
 /* Whether file tensor `name` belongs to the text tower of this naming (and so must be
  * placed); vision tensors, logit_scale and non-persistent buffers do not. */
 static bool in_text_tower(const Loader *ld, const char *name)
@@ -334,13 +373,15 @@ static LptStatus detect(Loader *ld, const LptClipTextLoadOptions *opt, LptClipTe
     int heads = opt ? opt->heads : 0, act = opt ? opt->act : -1;
     float eps = opt ? opt->eps : 0.0f;
     LptStatus st = read_config(ld, &heads, &act, &eps, err);
+    if (st == LPT_OK)
+        st = read_metadata(ld, &heads, &act, &eps, err);
     if (st != LPT_OK)
         return st;
     if (heads == 0) {
         if (W % 64 != 0)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "'%s': cannot tell the number of heads (width %zu is not a "
-                                 "multiple of 64 and no config file says): give it",
+                                 "multiple of 64 and no config file or metadata says): give it",
                                  ld->path, W);
         heads = (int)(W / 64);
     }

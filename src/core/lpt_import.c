@@ -708,6 +708,9 @@ static LptStatus write_images(Run *r, LptError *err)
             .channels = it->channels,
             .class_id = r->class_of[it->label],
             .split = split[i],
+            /* the source's own split, not one drawn from its training images */
+            .split_given = r->opt->split == LPT_IMPORT_SPLIT_AUTO &&
+                           it->split != LPT_SPLIT_NONE && split[i] == (LptStoreSplit)it->split,
             .source = r->imp.source_paths[it->source],
         };
         memcpy(im.content_hash, it->hash, sizeof im.content_hash);

@@ -54,7 +54,10 @@
  *         in val and test), counting the images already in the project as given so that a
  *         second import tops classes up. Keys are each image's hash, so the result does not
  *         depend on thread timing. A row of split settings (seed, fractions, minimum,
- *         user_given) is added when it differs from the latest.
+ *         user_given) is added when it differs from the latest. Each image kept with the
+ *         split its source gave is stored with split_given = 1 (re-splits keep it,
+ *         lpt_resplit.h); images whose split was drawn (val or test taken from given train
+ *         images, stratified ones, and every image of a TRAIN / VAL / TEST import) have 0.
  * The seed: LptImportOptions.seed when has_seed, else the latest split settings' seed, else 0.
  *
  * How it runs: the caller's thread starts a scanner thread (walks folders, reads lists) and

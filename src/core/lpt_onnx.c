@@ -1,5 +1,6 @@
 /* lpt_onnx.c: an LPT expert as an ONNX graph (see lpt_onnx.h for the file and the graph,
- * lpt_vit.h for the model it mirrors), and its export with checks and metadata.
+ * lpt_vit.h for the model it mirrors), its checks and metadata, and its export alone. The
+ * fused model's export (lpt_onnx_fused.c) emits each expert with the same code.
  *
  * Every weight is emitted once as an initializer, before the nodes of its layer (a layer that
  * runs twice, in phase 2's query and main passes, reuses them). Linear weights [out, in] are
@@ -60,8 +61,7 @@ typedef struct Ex {
 static const char *node(Ex *e, const char *op, const char *const *in, int n_in,
                         const LptOnnxAttr *attrs, int n_attrs)
 {
-    const char *out = NULL;
-    return lpt_onnx_node(e->g, op, in, n_in, &out, 1, attrs, n_attrs);
+    return lpt_onnx_op(e->g, op, in, n_in, attrs, n_attrs);
 }
 
 #define OP1(e, op, a) node((e), (op), (const char *[]){(a)}, 1, NULL, 0)
@@ -126,20 +126,7 @@ static const char *vec(Ex *e, const char *what, const float *v, int n)
 /* Rows [row0, row0 + out) of a linear weight W [*, in] as the MatMul operand W^T [in, out]. */
 static const char *weight_t(Ex *e, const char *what, const float *w, int row0, int out, int in)
 {
-    if (!w)
-        return NULL;
-    float *t = malloc((size_t)in * out * sizeof *t);
-    if (!t) {
-        fail_oom(e);
-        return NULL;
-    }
-    for (int r = 0; r < out; r++)
-        for (int c = 0; c < in; c++)
-            t[(size_t)c * out + r] = w[(size_t)(row0 + r) * in + c];
-    int64_t dims[2] = {in, out};
-    const char *name = const_f32(e, what, dims, 2, t);
-    free(t);
-    return name;
+    return lpt_onnx_const_linear(e->g, what, w ? w + (size_t)row0 * in : NULL, out, in);
 }
 
 /* Rows of x [rows, c] divided by max(|row|, 1e-12) (double), transposed: [c, rows]. */
@@ -312,10 +299,7 @@ static void shared_consts(Ex *e, const char *images)
         float k = 1.702f;
         e->act_k[0] = const_f32(e, "quick_gelu_k", NULL, 0, &k);
     } else {
-        float k[3] = {1.41421356237309504880f, 1.0f, 0.5f};
-        e->act_k[0] = const_f32(e, "gelu_sqrt2", NULL, 0, &k[0]);
-        e->act_k[1] = const_f32(e, "gelu_one", NULL, 0, &k[1]);
-        e->act_k[2] = const_f32(e, "gelu_half", NULL, 0, &k[2]);
+        lpt_onnx_gelu_consts(e->g, e->act_k);
     }
     if (e->prompts) { /* [N] from the images' shape, then [N, 1, 1] */
         LptOnnxAttr range[2] = {LPT_ONNX_ATTR_I("start", 0), LPT_ONNX_ATTR_I("end", 1)};
@@ -337,7 +321,7 @@ static const char *layernorm(Ex *e, const char *x, const char *w, const char *b)
 /* x W^T + b with the transposed weight wt. */
 static const char *linear(Ex *e, const char *x, const char *wt, const char *b)
 {
-    return OP2(e, "Add", OP2(e, "MatMul", x, wt), b);
+    return lpt_onnx_linear(e->g, x, wt, b);
 }
 
 static const char *transpose(Ex *e, const char *x, const int64_t *perm, int rank)
@@ -352,12 +336,6 @@ static const char *concat(Ex *e, const char *const *in, int n, int axis)
     return node(e, "Concat", in, n, &a, 1);
 }
 
-static const char *softmax_last(Ex *e, const char *x)
-{
-    LptOnnxAttr a = LPT_ONNX_ATTR_I("axis", -1);
-    return node(e, "Softmax", (const char *[]){x}, 1, &a, 1);
-}
-
 /* Multi-head attention of q [N, Q, C] over k, v [N, S, C]: [N, Q, C]. */
 static const char *attention(Ex *e, const char *q, const char *k, const char *v)
 {
@@ -366,7 +344,7 @@ static const char *attention(Ex *e, const char *q, const char *k, const char *v)
     const char *kh = transpose(e, OP2(e, "Reshape", k, e->heads_shape), p_k, 4);  /* N,H,D,S */
     const char *vh = transpose(e, OP2(e, "Reshape", v, e->heads_shape), p_qv, 4); /* N,H,S,D */
     const char *s = OP2(e, "Mul", OP2(e, "MatMul", qh, kh), e->attn_scale);        /* N,H,Q,S */
-    const char *o = OP2(e, "MatMul", softmax_last(e, s), vh);                       /* N,H,Q,D */
+    const char *o = OP2(e, "MatMul", lpt_onnx_softmax(e->g, s), vh);               /* N,H,Q,D */
     return OP2(e, "Reshape", transpose(e, o, p_qv, 4), e->merge_shape);
 }
 
@@ -374,9 +352,7 @@ static const char *activation(Ex *e, const char *u)
 {
     if (e->cfg->act == LPT_VIT_ACT_QUICK_GELU) /* x sigmoid(1.702 x) */
         return OP2(e, "Mul", u, OP1(e, "Sigmoid", OP2(e, "Mul", u, e->act_k[0])));
-    /* 0.5 x (1 + erf(x / sqrt 2)) */
-    const char *erf = OP1(e, "Erf", OP2(e, "Div", u, e->act_k[0]));
-    return OP2(e, "Mul", OP2(e, "Mul", u, OP2(e, "Add", erf, e->act_k[1])), e->act_k[2]);
+    return lpt_onnx_gelu(e->g, u, e->act_k); /* 0.5 x (1 + erf(x / sqrt 2)) */
 }
 
 /* Block i on x [N, T, C]; the last block returns the class-token row [N, 1, C] only. sel
@@ -437,11 +413,7 @@ static const char *feature(Ex *e, const char *cls_row, const char *norm_w, const
 /* cos(f, rows) with rows_nt the normalised rows transposed [C', rows]: [N, rows]. */
 static const char *cosine(Ex *e, const char *f, const char *rows_nt)
 {
-    LptOnnxAttr a[2] = {LPT_ONNX_ATTR_IS("axes", (const int64_t[]){-1}, 1),
-                        LPT_ONNX_ATTR_I("keepdims", 1)};
-    const char *n = node(e, "ReduceL2", (const char *[]){f}, 1, a, 2);
-    const char *fn = OP2(e, "Div", f, OP2(e, "Max", n, e->norm_eps));
-    return OP2(e, "MatMul", fn, rows_nt);
+    return OP2(e, "MatMul", lpt_onnx_l2_normalise(e->g, f, e->norm_eps), rows_nt);
 }
 
 /* Patch embedding (Conv), class token and positions (Pad + Add), CLIP's ln_pre. */
@@ -672,6 +644,28 @@ static LptStatus check_trainable(LptVit *vit, LptVitMode mode, LptError *err)
     return LPT_OK;
 }
 
+LptStatus lpt_onnx_check_expert(LptVit *vit, const LptOnnxExpertOptions *opt, LptError *err)
+{
+    const LptVitConfig *cfg = lpt_vit_config(vit);
+    if (opt->mode < LPT_VIT_PLAIN || opt->mode > LPT_VIT_PHASE2)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "unknown mode %d",
+                             (int)opt->mode);
+    if (cfg->classes < 1)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "the expert has no head (classes is 0)");
+    if (opt->mode == LPT_VIT_PHASE2 && cfg->pool_size < 1)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "phase 2 needs a prompt pool (pool_size is 0)");
+    if (!(opt->prob_scale > 0.0f) || !isfinite(opt->prob_scale))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "prob_scale %g must be a positive number", (double)opt->prob_scale);
+    for (int c = 0; c < 3; c++)
+        if (!(opt->std[c] > 0.0f) || !isfinite(opt->std[c]) || !isfinite(opt->mean[c]))
+            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                                 "preprocessing std[%d] must be > 0 and mean[%d] finite", c, c);
+    return check_trainable(vit, opt->mode, err);
+}
+
 static const char *mode_name(LptVitMode mode)
 {
     return mode == LPT_VIT_PLAIN ? "plain" : mode == LPT_VIT_PHASE1 ? "phase1" : "phase2";
@@ -691,7 +685,7 @@ static double decimal(float v)
     return strtod(text, NULL);
 }
 
-static cJSON *float_array(const float *v, int n)
+cJSON *lpt_onnx_json_floats(const float *v, int n)
 {
     cJSON *a = cJSON_CreateArray();
     for (int j = 0; j < n && a; j++)
@@ -699,36 +693,36 @@ static cJSON *float_array(const float *v, int n)
     return a;
 }
 
-/* The metadata values (malloc'ed JSON texts; NULL when out of memory). */
-static char *meta_classes(const LptOnnxExpertOptions *opt, int classes)
+cJSON *lpt_onnx_json_classes(const char *const *names, int classes)
 {
     cJSON *a = cJSON_CreateArray();
     for (int k = 0; k < classes && a; k++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(opt->class_names[k]));
-    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
-    cJSON_Delete(a);
-    return text;
+        cJSON_AddItemToArray(a, cJSON_CreateString(names[k]));
+    return a;
 }
 
-static char *meta_preprocessing(const LptOnnxExpertOptions *opt, const LptVitConfig *cfg)
+cJSON *lpt_onnx_json_preprocessing(int image, LptInterp interp, const float *mean,
+                                   const float *std)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "layout", "NCHW");
     cJSON_AddStringToObject(o, "channels", "RGB");
-    cJSON_AddNumberToObject(o, "size", cfg->image);
-    cJSON_AddNumberToObject(o, "resize", lpt_augment_eval_resize(cfg->image));
+    cJSON_AddNumberToObject(o, "size", image);
+    cJSON_AddNumberToObject(o, "resize", lpt_augment_eval_resize(image));
     cJSON_AddStringToObject(o, "crop", "center");
     cJSON_AddStringToObject(o, "interpolation",
-                            opt->interp == LPT_INTERP_BICUBIC ? "bicubic" : "bilinear");
-    cJSON_AddItemToObject(o, "mean", float_array(opt->mean, 3));
-    cJSON_AddItemToObject(o, "std", float_array(opt->std, 3));
-    cJSON_AddStringToObject(o, "formula", "(pixel / 255 - mean) / std");
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return text;
+                            interp == LPT_INTERP_BICUBIC ? "bicubic" : "bilinear");
+    if (mean && std) {
+        cJSON_AddItemToObject(o, "mean", lpt_onnx_json_floats(mean, 3));
+        cJSON_AddItemToObject(o, "std", lpt_onnx_json_floats(std, 3));
+        cJSON_AddStringToObject(o, "formula", "(pixel / 255 - mean) / std");
+    } else {
+        cJSON_AddStringToObject(o, "formula", "pixel / 255");
+    }
+    return o;
 }
 
-static char *meta_expert(const LptOnnxExpertOptions *opt, const LptVitConfig *cfg)
+cJSON *lpt_onnx_json_expert(const LptOnnxExpertOptions *opt, const LptVitConfig *cfg)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "mode", mode_name(opt->mode));
@@ -750,8 +744,14 @@ static char *meta_expert(const LptOnnxExpertOptions *opt, const LptVitConfig *cf
         cJSON_AddNumberToObject(o, "pool_top_k", cfg->pool_top_k);
     }
     cJSON_AddNumberToObject(o, "classes", cfg->classes);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    return o;
+}
+
+/* The JSON text of `j` (malloc'ed, NULL when j is NULL or out of memory); deletes j. */
+static char *json_text(cJSON *j)
+{
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
     return text;
 }
 
@@ -762,36 +762,14 @@ LptStatus lpt_onnx_export_expert(LptVit *vit, const LptOnnxExpertOptions *opt,
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "onnx export: no model, options or path");
     const LptVitConfig *cfg = lpt_vit_config(vit);
-    if (opt->mode < LPT_VIT_PLAIN || opt->mode > LPT_VIT_PHASE2)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': unknown "
-                             "mode %d", path, (int)opt->mode);
-    if (cfg->classes < 1)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': the "
-                             "expert has no head (classes is 0)", path);
-    if (opt->mode == LPT_VIT_PHASE2 && cfg->pool_size < 1)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': phase 2 "
-                             "needs a prompt pool (pool_size is 0)", path);
-    if (!opt->class_names)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': no class "
-                             "names", path);
-    for (int k = 0; k < cfg->classes; k++)
+    LptStatus st = lpt_onnx_check_expert(vit, opt, err);
+    if (st == LPT_OK && !opt->class_names)
+        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "no class names");
+    for (int k = 0; st == LPT_OK && k < cfg->classes; k++)
         if (!opt->class_names[k])
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': class "
-                                 "name %d is missing", path, k);
-    if (!(opt->prob_scale > 0.0f) || !isfinite(opt->prob_scale))
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': "
-                             "prob_scale %g must be a positive number", path,
-                             (double)opt->prob_scale);
-    for (int c = 0; c < 3; c++)
-        if (!(opt->std[c] > 0.0f) || !isfinite(opt->mean[c]))
-            return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "onnx export of '%s': "
-                                 "preprocessing std[%d] must be > 0 and mean[%d] finite", path,
-                                 c, c);
-    LptStatus st = check_trainable(vit, opt->mode, err);
-    if (st != LPT_OK) {
-        lpt_error_prefix(err, "onnx export of '%s'", path);
-        return st;
-    }
+            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "class name %d is missing", k);
+    if (st != LPT_OK)
+        return lpt_error_prefix(err, "onnx export of '%s'", path);
 
     LptOnnxGraph *g = lpt_onnx_graph_new(opt->name ? opt->name : "lpt_expert");
     char *meta[META_MAX] = {NULL};
@@ -829,9 +807,10 @@ LptStatus lpt_onnx_export_expert(LptVit *vit, const LptOnnxExpertOptions *opt,
         lpt_onnx_graph_output(g, out[3], LPT_ONNX_INT64, i_dims, 2);
     }
 
-    meta[0] = meta_classes(opt, cfg->classes);
-    meta[1] = meta_preprocessing(opt, cfg);
-    meta[2] = meta_expert(opt, cfg);
+    meta[0] = json_text(lpt_onnx_json_classes(opt->class_names, cfg->classes));
+    meta[1] = json_text(lpt_onnx_json_preprocessing(cfg->image, opt->interp, opt->mean,
+                                                    opt->std));
+    meta[2] = json_text(lpt_onnx_json_expert(opt, cfg));
     snprintf(scale_text, sizeof scale_text, "%.9g", decimal(opt->prob_scale));
     if (!meta[0] || !meta[1] || !meta[2]) {
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "onnx export: out of host memory");

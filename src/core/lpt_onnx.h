@@ -1,6 +1,9 @@
-/* lpt_onnx.h: ONNX export of an LPT expert (product.md workflow 7, issue 8) for runtimes such
- * as ONNX Runtime: opset 17, IR version 8, written by our own protobuf encoder
- * (lpt_protobuf.h; field numbers of onnx.proto3 cited where they are written).
+/* lpt_onnx.h: ONNX export of an LPT expert, and of the whole fused LPT++ model (product.md
+ * workflow 7, issue 8), for runtimes such as ONNX Runtime: opset 17, IR version 8, written by
+ * our own protobuf encoder (lpt_protobuf.h; field numbers of onnx.proto3 cited where they are
+ * written).
+ *
+ * ONE EXPERT (lpt_onnx_export_expert):
  *
  * The file: input `images` float [N, 3, S, S] (NCHW, RGB, after the documented preprocessing:
  * resize to R x R with R = floor(S 256 / 224), centre crop S x S, then
@@ -25,8 +28,27 @@
  * size, resize, crop, interpolation, mean, std, formula), "lpt.expert" (JSON: mode and the
  * ViT configuration), "lpt.prob_scale".
  *
- * Ownership and threads: reads the model's tensors with lpt_vit_get, so it runs on the thread
- * that uses the model's backend; writes the file atomically (a temporary file beside it,
+ * THE FUSED MODEL (lpt_onnx_export_fused, lpt_onnx_fused.c): one input `image` float
+ * [N, 3, S, S], RGB in [0, 1] (pixel / 255 after the resize to R x R and the centre crop
+ * above; both experts take the same S and resize filter). Each expert present (vision, then
+ * VL: LptStoreExpert order) normalises it with its own mean and std inside the graph
+ * (x / std - mean / std, per channel) and runs the expert graph above (its query pass and
+ * top-k group-prompt choice in phase 2), then p_e = softmax(prob_scale_e cos_e). Fusion as
+ * the app evaluates (lpt_trainer_evaluate): with a scorer, its input row per image is built
+ * in the graph exactly as lpt_scorer_build_input does ([f_e / max(|f_e|, 1e-12); max p_e;
+ * -sum p_e log p_e; top-1 - top-2 of p_e] for each expert, the parts its config turns on),
+ * alpha = softmax(W2 GELU(W1 x + b1) + b2), fused p = sum_e alpha_e p_e; without a scorer
+ * alpha_e = 1 / E (the mean; one expert: its own p). With a prior adjust vector a [K]:
+ * probs = p exp(a) / sum_k p_k exp(a_k) (computed as exp(a - max a), the same ratio).
+ * Outputs: probs [N, K] (fused, prior applied), expert_probs [N, E, K], scorer_weights
+ * [N, E], E = experts present. Metadata: "classes", "preprocessing" (formula "pixel / 255"),
+ * "lpt.experts" (JSON array: per expert its name, mean, std, prob_scale and configuration),
+ * "lpt.fusion" (JSON: "scorer" with its inputs and hidden width, or "mean"), "lpt.prior_adjust"
+ * (JSON array, when given), then the caller's key/value pairs.
+ *
+ * Ownership and threads: reads the model's tensors with lpt_vit_get (and the scorer's with
+ * lpt_scorer_get_weights), so it runs on the thread that uses the models' backend; writes the
+ * file atomically (a temporary file beside it,
  * renamed when complete; nothing is left behind on failure).
  */
 #ifndef LPT_ONNX_H
@@ -34,6 +56,8 @@
 
 #include "lpt_error.h"
 #include "lpt_ops.h"
+#include "lpt_scorer.h"
+#include "lpt_store.h"
 #include "lpt_vit.h"
 
 #define LPT_ONNX_OPSET 17
@@ -59,5 +83,29 @@ void lpt_onnx_expert_options_init(LptOnnxExpertOptions *opt, const LptVitConfig 
  * I/O errors name the file; `path` is then left as it was. */
 LptStatus lpt_onnx_export_expert(LptVit *vit, const LptOnnxExpertOptions *opt,
                                  const char *path, LptError *err);
+
+/* The whole fused LPT++ model as one ONNX graph. Experts absent from a run are NULL. */
+typedef struct LptOnnxFusedOptions {
+    LptVit *experts[LPT_STORE_NUM_EXPERTS];                 /* by LptStoreExpert; NULL = absent */
+    LptOnnxExpertOptions expert_opt[LPT_STORE_NUM_EXPERTS]; /* mode, mean/std, interp,
+                                                             * prob_scale (class_names and name
+                                                             * are not used) */
+    LptScorer *scorer;              /* NULL: the mean of the experts (one expert: itself) */
+    const char *const *class_names; /* [classes] */
+    int classes;
+    const float *prior_adjust;      /* [classes] or NULL: p' = normalise(p * exp(adjust)) */
+    const char *const *metadata;    /* NULL-terminated key, value, key, value ... or NULL */
+    const char *name;               /* graph name; NULL: "lpt_fused" */
+} LptOnnxFusedOptions;
+
+/* Writes the fused model to `path`. Refused with a message naming the expert or part at
+ * fault: no expert, an expert refused as lpt_onnx_export_expert refuses it (head, mode, pool,
+ * untrained tensors, prob_scale, mean/std), experts with different input sizes or resize
+ * filters, an expert whose classes differ from `classes`, missing class names, a scorer whose
+ * experts, feature widths or classes do not match the experts present, a non-finite prior
+ * adjust value, a metadata key without a value or one that repeats a key the export writes.
+ * I/O errors name the file; `path` is then left as it was. */
+LptStatus lpt_onnx_export_fused(const LptOnnxFusedOptions *opt, const char *path,
+                                LptError *err);
 
 #endif

@@ -203,6 +203,72 @@ const char *lpt_onnx_const_i64(LptOnnxGraph *g, const char *name, const int64_t 
     return add_const(g, name, dims, rank, LPT_ONNX_INT64, data);
 }
 
+const char *lpt_onnx_op(LptOnnxGraph *g, const char *op, const char *const *in, int n_in,
+                        const LptOnnxAttr *attrs, int n_attrs)
+{
+    const char *out = NULL;
+    return lpt_onnx_node(g, op, in, n_in, &out, 1, attrs, n_attrs);
+}
+
+const char *lpt_onnx_const_linear(LptOnnxGraph *g, const char *what, const float *w, int out,
+                                  int in)
+{
+    if (!w)
+        return NULL;
+    float *t = malloc((size_t)in * out * sizeof *t);
+    if (!t) {
+        g->failed = true;
+        return NULL;
+    }
+    for (int r = 0; r < out; r++)
+        for (int c = 0; c < in; c++)
+            t[(size_t)c * out + r] = w[(size_t)r * in + c];
+    int64_t dims[2] = {in, out};
+    const char *name = lpt_onnx_const_f32(g, lpt_onnx_graph_name(g, what), dims, 2, t);
+    free(t);
+    return name;
+}
+
+/* ---- pieces ------------------------------------------------------------------------------ */
+
+static const char *op2(LptOnnxGraph *g, const char *op, const char *a, const char *b)
+{
+    return lpt_onnx_op(g, op, (const char *[]){a, b}, 2, NULL, 0);
+}
+
+const char *lpt_onnx_linear(LptOnnxGraph *g, const char *x, const char *wt, const char *b)
+{
+    return op2(g, "Add", op2(g, "MatMul", x, wt), b);
+}
+
+const char *lpt_onnx_softmax(LptOnnxGraph *g, const char *x)
+{
+    LptOnnxAttr a = LPT_ONNX_ATTR_I("axis", -1);
+    return lpt_onnx_op(g, "Softmax", (const char *[]){x}, 1, &a, 1);
+}
+
+void lpt_onnx_gelu_consts(LptOnnxGraph *g, const char *k[3])
+{
+    static const float v[3] = {1.41421356237309504880f, 1.0f, 0.5f};
+    static const char *const what[3] = {"gelu_sqrt2", "gelu_one", "gelu_half"};
+    for (int j = 0; j < 3; j++)
+        k[j] = lpt_onnx_const_f32(g, lpt_onnx_graph_name(g, what[j]), NULL, 0, &v[j]);
+}
+
+const char *lpt_onnx_gelu(LptOnnxGraph *g, const char *x, const char *const k[3])
+{
+    const char *erf = lpt_onnx_op(g, "Erf", (const char *[]){op2(g, "Div", x, k[0])}, 1, NULL, 0);
+    return op2(g, "Mul", op2(g, "Mul", x, op2(g, "Add", erf, k[1])), k[2]);
+}
+
+const char *lpt_onnx_l2_normalise(LptOnnxGraph *g, const char *x, const char *eps)
+{
+    static const int64_t last[1] = {-1};
+    LptOnnxAttr a[2] = {LPT_ONNX_ATTR_IS("axes", last, 1), LPT_ONNX_ATTR_I("keepdims", 1)};
+    const char *n = lpt_onnx_op(g, "ReduceL2", (const char *[]){x}, 1, a, 2);
+    return op2(g, "Div", x, op2(g, "Max", n, eps));
+}
+
 /* ValueInfoProto: name = 1, type = 2; TypeProto.tensor_type = 1; TypeProto.Tensor:
  * elem_type = 1, shape = 2; TensorShapeProto.dim = 1; Dimension: dim_value = 1,
  * dim_param = 2. */

@@ -1,5 +1,7 @@
 /* lpt_onnx_impl.h: inside the ONNX writer: a graph builder that encodes ONNX messages as it
- * goes (lpt_onnx_graph.c), and the expert's graph on top of it (lpt_onnx.c). Not public.
+ * goes, with the small pieces every graph uses (lpt_onnx_graph.c), the expert's graph, checks
+ * and metadata on top of it (lpt_onnx.c), shared with the fused model's export
+ * (lpt_onnx_fused.c). Not public.
  *
  * Messages and field numbers follow onnx/onnx.proto3 of ONNX 1.12 (IR version 8, opset 17),
  * cited next to each field where it is written. A graph's bytes are built in memory: the
@@ -20,7 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "lpt_error.h"
+#include "lpt_onnx.h"
 #include "lpt_vit.h"
 
 /* TensorProto.DataType values used here (onnx.proto3: FLOAT = 1, INT64 = 7). */
@@ -69,12 +74,32 @@ const char *lpt_onnx_graph_name(LptOnnxGraph *g, const char *what);
 const char *lpt_onnx_node(LptOnnxGraph *g, const char *op, const char *const *in, int n_in,
                           const char **out, int n_out, const LptOnnxAttr *attrs, int n_attrs);
 
+/* A node `op` with one output, whose name the graph generates (lpt_onnx_node's usual case). */
+const char *lpt_onnx_op(LptOnnxGraph *g, const char *op, const char *const *in, int n_in,
+                        const LptOnnxAttr *attrs, int n_attrs);
+
 /* Initializers (constant tensors) of the given shape (rank 0: a scalar), data copied. name NULL
  * gets a generated name. Return the name. */
 const char *lpt_onnx_const_f32(LptOnnxGraph *g, const char *name, const int64_t *dims,
                                int rank, const float *data);
 const char *lpt_onnx_const_i64(LptOnnxGraph *g, const char *name, const int64_t *dims,
                                int rank, const int64_t *data);
+
+/* The linear weight w [out, in] (torch.nn.Linear's layout) stored transposed, [in, out], as
+ * MatMul's right operand, named "<scope>/<what>"; NULL when w is NULL. */
+const char *lpt_onnx_const_linear(LptOnnxGraph *g, const char *what, const float *w, int out,
+                                  int in);
+
+/* Pieces built from several nodes (x: a value name; the scalars: names of float scalars). */
+const char *lpt_onnx_linear(LptOnnxGraph *g, const char *x, const char *wt, const char *b);
+const char *lpt_onnx_softmax(LptOnnxGraph *g, const char *x); /* over the last axis */
+/* Exact GELU 0.5 x (1 + erf(x / sqrt 2)) with k = the scalars sqrt 2, 1, 0.5, which
+ * lpt_onnx_gelu_consts makes once in the current scope. */
+void lpt_onnx_gelu_consts(LptOnnxGraph *g, const char *k[3]);
+const char *lpt_onnx_gelu(LptOnnxGraph *g, const char *x, const char *const k[3]);
+/* x / max(||x||, eps) over the last axis (the cosine's normalisation, as lpt_op_cosine and
+ * lpt_scorer_build_input clamp the norm). */
+const char *lpt_onnx_l2_normalise(LptOnnxGraph *g, const char *x, const char *eps);
 
 /* Declares a graph input or output of element type `elem` (LPT_ONNX_FLOAT, ...); a dim < 0 is
  * the symbolic batch size "N". */
@@ -96,6 +121,20 @@ typedef struct LptOnnxModelInfo {
  * was. The error names the file. */
 LptStatus lpt_onnx_graph_write(LptOnnxGraph *g, const LptOnnxModelInfo *info,
                                const char *path, LptError *err);
+
+/* Checks an expert and its export options: mode, head, pool (phase 2), prob_scale, mean and
+ * std, trainable tensors that were never initialised. Class names are the caller's to check.
+ * The message names the expert's fault, not the file (callers prefix it). */
+LptStatus lpt_onnx_check_expert(LptVit *vit, const LptOnnxExpertOptions *opt, LptError *err);
+
+/* Pieces of the metadata as JSON (NULL when out of memory). Floats print as the shortest
+ * decimal that reads back as the same float. json_preprocessing: mean and std NULL when the
+ * graph normalises its input itself (input = pixel / 255). */
+cJSON *lpt_onnx_json_floats(const float *v, int n);
+cJSON *lpt_onnx_json_classes(const char *const *names, int classes);
+cJSON *lpt_onnx_json_preprocessing(int image, LptInterp interp, const float *mean,
+                                   const float *std);
+cJSON *lpt_onnx_json_expert(const LptOnnxExpertOptions *opt, const LptVitConfig *cfg);
 
 /* The values an expert's graph produced (names owned by the graph). */
 typedef struct LptOnnxExpertValues {

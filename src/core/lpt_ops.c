@@ -628,6 +628,43 @@ float lpt_agcl_noise(uint64_t seed, uint32_t step, uint32_t sample, uint32_t cls
     return fabsf(e);
 }
 
+bool lpt_dropout_keep(uint64_t seed, uint32_t step, uint32_t row, uint32_t col, float p)
+{
+    uint32_t ctr[4] = {row, col, step, LPT_DROPOUT_STREAM};
+    philox4x32(ctr, (uint32_t)seed, (uint32_t)(seed >> 32));
+    return (float)(ctr[0] >> 8) * (1.0f / 16777216.0f) >= p; /* u in [0, 1), exact */
+}
+
+/* ---- feature dropout ------------------------------------------------------------------- */
+
+static LptStatus dropout_run(LptBackend *be, const char *op, const LptTensor *out,
+                             const LptTensor *in, const LptDropoutParams *p, LptError *err)
+{
+    BACKEND(op);
+    if (!p)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: no parameters", op);
+    SIZES(op, "rows cols", p->rows, p->cols);
+    if (!(p->p >= 0.0f && p->p < 1.0f))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: the drop probability %g is outside [0, 1)", op, (double)p->p);
+    size_t n = (size_t)p->rows * (size_t)p->cols;
+    ARG(op, out, LPT_F32, n, false);
+    ARG(op, in, LPT_F32, n, false);
+    RUN(op, be->vt->dropout_forward(be, out, in, p, err));
+}
+
+LptStatus lpt_op_dropout_forward(LptBackend *be, const LptTensor *out, const LptTensor *in,
+                                 const LptDropoutParams *p, LptError *err)
+{
+    return dropout_run(be, "dropout_forward", out, in, p, err);
+}
+
+LptStatus lpt_op_dropout_backward(LptBackend *be, const LptTensor *din, const LptTensor *dout,
+                                  const LptDropoutParams *p, LptError *err)
+{
+    return dropout_run(be, "dropout_backward", din, dout, p, err);
+}
+
 /* ---- optimisers ------------------------------------------------------------------------ */
 
 LptStatus lpt_op_sgd_update(LptBackend *be, const LptTensor *param, const LptTensor *velocity,

@@ -249,6 +249,33 @@ LptStatus lpt_op_scaled_add_backward(LptBackend *be, const LptTensor *db, const 
 LptStatus lpt_op_onehot_forward(LptBackend *be, const LptTensor *out, const LptTensor *indices,
                                 int rows, int n, int k, float value, LptError *err);
 
+/* ---- feature dropout ------------------------------------------------------------------- */
+
+/* Inverted dropout with a counter-based mask, so both backends and a resumed run draw the
+ * same mask: value (r, c) of a [rows, cols] tensor is kept iff u >= p, with u the top 24 bits
+ * of Philox4x32-10 on the counter (r, c, step, LPT_DROPOUT_STREAM) under the key `seed`, over
+ * 2^24 (lpt_dropout_keep); kept values are multiplied by 1 / (1 - p) (rounded to float once),
+ * the others become 0. p in [0, 1); p = 0 copies. */
+typedef struct LptDropoutParams {
+    int rows, cols;
+    float p;
+    uint64_t seed;
+    uint32_t step;
+} LptDropoutParams;
+
+#define LPT_DROPOUT_STREAM 0x64726f70u /* "drop": the counter's fourth word */
+
+/* out = mask(in) / (1 - p). out may alias in. */
+LptStatus lpt_op_dropout_forward(LptBackend *be, const LptTensor *out, const LptTensor *in,
+                                 const LptDropoutParams *p, LptError *err);
+/* din = mask(dout) / (1 - p), with the forward's parameters (the same mask). din may alias
+ * dout. */
+LptStatus lpt_op_dropout_backward(LptBackend *be, const LptTensor *din, const LptTensor *dout,
+                                  const LptDropoutParams *p, LptError *err);
+
+/* Whether value (row, col) survives (the mask both backends use). */
+bool lpt_dropout_keep(uint64_t seed, uint32_t step, uint32_t row, uint32_t col, float p);
+
 /* ---- image preprocessing --------------------------------------------------------------- */
 
 typedef enum LptInterp {

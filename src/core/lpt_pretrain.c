@@ -1,6 +1,6 @@
 /* lpt_pretrain.c: `lpt pretrain`: a small ViT trained from scratch (see lpt_pretrain.h): the
- * list files, the training loop over lpt_vit's LPT_VIT_FULL mode, the evaluation, and the
- * timm-named writer.
+ * training loop over lpt_vit's LPT_VIT_FULL mode, the evaluation, and the timm-named writer
+ * (the dataset lists are lpt_pretrain_common.c's).
  *
  * Device memory: the model's arenas, one arena here for the optimiser state (AdamW's m and v
  * for the backbone span and the head span) and one for the loss (per-sample loss, dlogits,
@@ -8,20 +8,16 @@
  */
 #include "lpt_pretrain.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lpt_loader.h"
 #include "lpt_ops.h"
+#include "lpt_pretrain_common.h"
 #include "lpt_safetensors.h"
-#include "lpt_weights_impl.h"
 
-#define LINE_MAX_LEN 4096
 
 /* ---- options ---------------------------------------------------------------------------- */
 
@@ -79,187 +75,7 @@ void lpt_pretrain_options_init(LptPretrainOptions *opt, LptPretrainPreset preset
         opt->mean[c] = opt->std[c] = 0.5f;
 }
 
-/* ---- list files ------------------------------------------------------------------------- */
-
-typedef struct List {
-    int64_t count, cap;
-    char **paths;  /* absolute or relative to the working directory: DIR/path */
-    char **labels; /* the label text */
-    int32_t *ids;  /* class indices (after map_labels) */
-} List;
-
-static void list_free(List *l)
-{
-    for (int64_t i = 0; i < l->count; i++) {
-        free(l->paths[i]);
-        free(l->labels[i]);
-    }
-    free(l->paths);
-    free(l->labels);
-    free(l->ids);
-    memset(l, 0, sizeof *l);
-}
-
-static char *dup_range(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-/* Appends one image; false when out of memory. */
-static bool list_add(List *l, const char *dir, const char *path, size_t path_len, const char *label,
-                     size_t label_len)
-{
-    if (l->count == l->cap) {
-        int64_t cap = l->cap ? 2 * l->cap : 1024;
-        char **p = realloc(l->paths, (size_t)cap * sizeof *p);
-        if (p)
-            l->paths = p;
-        char **q = p ? realloc(l->labels, (size_t)cap * sizeof *q) : NULL;
-        if (!q)
-            return false;
-        l->labels = q;
-        l->cap = cap;
-    }
-    char *full;
-    if (path[0] == '/') {
-        full = dup_range(path, path_len);
-    } else {
-        size_t dn = strlen(dir);
-        full = malloc(dn + 1 + path_len + 1);
-        if (full) {
-            memcpy(full, dir, dn);
-            full[dn] = '/';
-            memcpy(full + dn + 1, path, path_len);
-            full[dn + 1 + path_len] = '\0';
-        }
-    }
-    char *lab = dup_range(label, label_len);
-    if (!full || !lab) {
-        free(full);
-        free(lab);
-        return false;
-    }
-    l->paths[l->count] = full;
-    l->labels[l->count] = lab;
-    l->count++;
-    return true;
-}
-
-/* Reads DIR/name (see lpt_pretrain.h), at most `max` images when max > 0. */
-static LptStatus read_list(const char *dir, const char *name, int64_t max, List *out, LptError *err)
-{
-    char path[LINE_MAX_LEN];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return lpt_error_set(err, LPT_ERR_IO, errno, "pretrain: cannot open '%s': %s", path,
-                             strerror(errno));
-    char line[LINE_MAX_LEN];
-    LptStatus st = LPT_OK;
-    for (long no = 1; (max <= 0 || out->count < max) && fgets(line, sizeof line, f); no++) {
-        size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' line %ld is too long", path,
-                               no);
-            break;
-        }
-        char *s = line;
-        if (no == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-            s += 3;
-        while (*s && isspace((unsigned char)*s))
-            s++;
-        char *end = s + strlen(s);
-        while (end > s && isspace((unsigned char)end[-1]))
-            end--;
-        if (end == s || *s == '#')
-            continue;
-        char *lab = end;
-        while (lab > s && !isspace((unsigned char)lab[-1]))
-            lab--;
-        char *pend = lab;
-        while (pend > s && isspace((unsigned char)pend[-1]))
-            pend--;
-        if (pend == s) {
-            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                               "pretrain: '%s' line %ld: expected 'path label'", path, no);
-            break;
-        }
-        if (!list_add(out, dir, s, (size_t)(pend - s), lab, (size_t)(end - lab))) {
-            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
-            break;
-        }
-    }
-    if (st == LPT_OK && ferror(f))
-        st = lpt_error_set(err, LPT_ERR_IO, errno, "pretrain: cannot read '%s'", path);
-    if (st == LPT_OK && out->count == 0)
-        st = lpt_error_set(err, LPT_ERR_FORMAT, 0, "pretrain: '%s' lists no images", path);
-    fclose(f);
-    return st;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The classes: the train list's labels, unique, in byte order (*names borrows the strings
- * of train). */
-static LptStatus collect_classes(const List *train, char ***names, int *count, LptError *err)
-{
-    char **all = malloc((size_t)train->count * sizeof *all);
-    if (!all)
-        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
-    memcpy(all, train->labels, (size_t)train->count * sizeof *all);
-    qsort(all, (size_t)train->count, sizeof *all, cmp_str);
-    int n = 0;
-    for (int64_t i = 0; i < train->count; i++)
-        if (n == 0 || strcmp(all[n - 1], all[i]) != 0)
-            all[n++] = all[i];
-    *names = all;
-    *count = n;
-    return LPT_OK;
-}
-
-/* Fills l->ids from the class names; a label that is not a class is an error. */
-static LptStatus map_labels(List *l, char **names, int count, const char *what, LptError *err)
-{
-    l->ids = malloc((size_t)l->count * sizeof *l->ids);
-    if (!l->ids)
-        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
-    for (int64_t i = 0; i < l->count; i++) {
-        char **hit = bsearch(&l->labels[i], names, (size_t)count, sizeof *names, cmp_str);
-        if (!hit)
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                 "pretrain: %s image %lld ('%s') has label '%s', which no "
-                                 "training image has",
-                                 what, (long long)i + 1, l->paths[i], l->labels[i]);
-        l->ids[i] = (int32_t)(hit - names);
-    }
-    return LPT_OK;
-}
-
 /* ---- training --------------------------------------------------------------------------- */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Linear warm-up from 0 over `warmup` steps, then cosine from lr to min_lr at `total`. */
-static double step_lr(const LptPretrainOptions *o, int64_t step, int64_t warmup, int64_t total)
-{
-    if (step < warmup)
-        return o->lr * (double)(step + 1) / (double)warmup;
-    double t = total > warmup ? (double)(step - warmup) / (double)(total - warmup) : 1.0;
-    return o->min_lr + (o->lr - o->min_lr) * 0.5 * (1.0 + cos(3.14159265358979323846 * t));
-}
 
 static LptStatus check_options(const LptPretrainOptions *o, LptError *err)
 {
@@ -288,8 +104,7 @@ static LptStatus check_options(const LptPretrainOptions *o, LptError *err)
 typedef struct Run {
     const LptPretrainOptions *o;
     LptBackend *be;
-    List train, test;
-    char **classes; /* borrowed from train.labels */
+    LptPretrainData data;
     int K;
     LptVit *vit;
     LptLoader *train_loader, *test_loader;
@@ -308,52 +123,18 @@ static void run_free(Run *r)
     lpt_arena_free(r->loss_arena);
     free(r->host_loss);
     free(r->host_logits);
-    free(r->classes);
-    list_free(&r->train);
-    list_free(&r->test);
-}
-
-/* An arena holding `n` f32 tensors of the given counts, all zero. */
-static LptArena *zero_arena(LptBackend *be, const char *name, LptTensor **t, const size_t *counts,
-                            int n, LptError *err)
-{
-    size_t bytes = 0;
-    for (int i = 0; i < n; i++)
-        bytes += (counts[i] * 4 + LPT_ARENA_ALIGN - 1) / LPT_ARENA_ALIGN * LPT_ARENA_ALIGN;
-    LptArena *a = lpt_arena_new(be, name, bytes, err);
-    if (!a)
-        return NULL;
-    LptStatus st = LPT_OK;
-    for (int i = 0; i < n && st == LPT_OK; i++) {
-        st = lpt_arena_alloc(a, t[i], name, LPT_F32, counts[i], err);
-        if (st == LPT_OK)
-            st = lpt_tensor_fill_u32(t[i], 0, err);
-    }
-    if (st != LPT_OK) {
-        lpt_arena_free(a);
-        return NULL;
-    }
-    return a;
+    lpt_pretrain_data_free(&r->data);
 }
 
 /* Reads the lists, makes the model, its optimiser state and the loaders. err is not NULL. */
 static LptStatus run_setup(Run *r, LptError *err)
 {
     const LptPretrainOptions *o = r->o;
-    LptStatus st = read_list(o->data, "train.txt", o->max_train, &r->train, err);
-    if (st == LPT_OK)
-        st = read_list(o->data, "test.txt", o->max_test, &r->test, err);
-    if (st == LPT_OK)
-        st = collect_classes(&r->train, &r->classes, &r->K, err);
-    if (st == LPT_OK)
-        st = map_labels(&r->train, r->classes, r->K, "training", err);
-    if (st == LPT_OK)
-        st = map_labels(&r->test, r->classes, r->K, "test", err);
-    if (st == LPT_OK && r->K < 2)
-        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                           "pretrain: the training list has %d class; at least 2 are needed", r->K);
+    LptStatus st = lpt_pretrain_data_read(o->data, o->max_train, o->max_test, "pretrain", &r->data,
+                                          err);
     if (st != LPT_OK)
         return st;
+    r->K = r->data.K;
 
     LptVitConfig vc = o->vit;
     vc.classes = r->K;
@@ -372,11 +153,12 @@ static LptStatus run_setup(Run *r, LptError *err)
         return st;
     LptTensor *opt_t[4] = {&r->bb_m, &r->bb_v, &r->head_m, &r->head_v};
     size_t opt_n[4] = {r->bb_p.count, r->bb_p.count, r->head_p.count, r->head_p.count};
-    r->opt_arena = zero_arena(r->be, "pretrain optimiser", opt_t, opt_n, 4, err);
+    r->opt_arena = lpt_pretrain_zero_arena(r->be, "pretrain optimiser", opt_t, opt_n, 4, err);
     LptTensor *loss_t[3] = {&r->loss, &r->dlogits, &r->margins};
     size_t loss_n[3] = {(size_t)o->batch, (size_t)o->batch * r->K, (size_t)r->K};
-    r->loss_arena =
-        r->opt_arena ? zero_arena(r->be, "pretrain loss", loss_t, loss_n, 3, err) : NULL;
+    r->loss_arena = r->opt_arena ? lpt_pretrain_zero_arena(r->be, "pretrain loss", loss_t, loss_n,
+                                                            3, err)
+                                 : NULL;
     r->host_loss = malloc((size_t)o->batch * sizeof *r->host_loss);
     r->host_logits = malloc((size_t)o->batch * r->K * sizeof *r->host_logits);
     if (!r->loss_arena)
@@ -386,9 +168,9 @@ static LptStatus run_setup(Run *r, LptError *err)
 
     LptLoaderConfig lc;
     lpt_loader_config_init(&lc);
-    lc.count = r->train.count;
-    lc.paths = (const char *const *)r->train.paths;
-    lc.labels = r->train.ids;
+    lc.count = r->data.train.count;
+    lc.paths = (const char *const *)r->data.train.paths;
+    lc.labels = r->data.train.ids;
     lc.num_classes = r->K;
     lc.mode = LPT_LOADER_TRAIN;
     lc.sampler = LPT_SAMPLER_INSTANCE;
@@ -402,9 +184,9 @@ static LptStatus run_setup(Run *r, LptError *err)
     r->train_loader = lpt_loader_new(r->be, &lc, err);
     if (!r->train_loader)
         return lpt_error_prefix(err, "pretrain: training images");
-    lc.count = r->test.count;
-    lc.paths = (const char *const *)r->test.paths;
-    lc.labels = r->test.ids;
+    lc.count = r->data.test.count;
+    lc.paths = (const char *const *)r->data.test.paths;
+    lc.labels = r->data.test.ids;
     lc.mode = LPT_LOADER_EVAL;
     r->test_loader = lpt_loader_new(r->be, &lc, err);
     if (!r->test_loader)
@@ -518,21 +300,21 @@ static LptStatus run_epochs(Run *r, double t0, LptPretrainResult *res, LptError 
     int64_t global = 0;
     for (int e = 0; e < o->epochs; e++) {
         LptPretrainProgress p = {e, o->epochs, 0, steps, 0.0, 0.0, 0.0, 0.0, false, -1.0};
-        double loss_sum = 0.0, te = now_seconds();
+        double loss_sum = 0.0, te = lpt_pretrain_now();
         int64_t images = 0;
         for (int64_t s = 0; s < steps; s++, global++) {
             LptLoaderBatch batch;
             LptStatus st = lpt_loader_next(r->train_loader, &batch, err);
             if (st != LPT_OK)
                 return st;
-            p.lr = step_lr(o, global, warmup, total);
+            p.lr = lpt_pretrain_step_lr(o->lr, o->min_lr, global, warmup, total);
             st = train_step(r, &batch.part[0], p.lr, (int)(global + 1), &loss_sum, err);
             if (st != LPT_OK)
                 return st;
             images += batch.part[0].count;
             p.step = s + 1;
             p.loss = loss_sum / (double)images;
-            double t = now_seconds();
+            double t = lpt_pretrain_now();
             p.images_per_second = (double)images / (t - te > 1e-9 ? t - te : 1e-9);
             p.elapsed = t - t0;
             if ((st = report(r, &p, err)) != LPT_OK)
@@ -542,7 +324,7 @@ static LptStatus run_epochs(Run *r, double t0, LptPretrainResult *res, LptError 
         if (st != LPT_OK)
             return st;
         p.epoch_done = true;
-        p.elapsed = now_seconds() - t0;
+        p.elapsed = lpt_pretrain_now() - t0;
         if (e == 0)
             res->first_epoch_loss = p.loss;
         res->last_epoch_loss = p.loss;
@@ -566,7 +348,7 @@ LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretr
     }
     if (check_options(opt, err) != LPT_OK)
         return NULL;
-    double t0 = now_seconds();
+    double t0 = lpt_pretrain_now();
     Run r = {0};
     r.o = opt;
     r.be = be;
@@ -574,14 +356,14 @@ LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretr
     LptStatus st = run_setup(&r, err);
     if (st == LPT_OK) {
         res.classes = r.K;
-        res.train_images = r.train.count;
-        res.test_images = r.test.count;
+        res.train_images = r.data.train.count;
+        res.test_images = r.data.test.count;
         for (int i = 0; lpt_vit_tensor_name(r.vit, i); i++)
             *(lpt_vit_tensor_trainable(r.vit, i) ? &res.head_params : &res.backbone_params) +=
                 lpt_vit_tensor(r.vit, lpt_vit_tensor_name(r.vit, i))->count;
         st = run_epochs(&r, t0, &res, err);
     }
-    res.seconds = now_seconds() - t0;
+    res.seconds = lpt_pretrain_now() - t0;
     LptVit *vit = r.vit;
     r.vit = NULL;
     run_free(&r);
@@ -595,60 +377,6 @@ LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretr
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */
-
-/* dims[] of a timm file tensor of shape kind `shape` for the backbone config c (0 dims when
- * the kind has no place in timm's naming). */
-static int timm_dims(LptWeightsShape shape, const LptVitConfig *c, size_t dims[4])
-{
-    size_t C = (size_t)c->width, mlp = (size_t)c->mlp, p = (size_t)c->patch;
-    size_t T = (size_t)(c->image / c->patch) * (size_t)(c->image / c->patch) + 1;
-    switch (shape) {
-    case LPT_WS_C:
-        dims[0] = C;
-        return 1;
-    case LPT_WS_3C:
-        dims[0] = 3 * C;
-        return 1;
-    case LPT_WS_MLP:
-        dims[0] = mlp;
-        return 1;
-    case LPT_WS_CC:
-    case LPT_WS_3CC:
-    case LPT_WS_MLP_C:
-    case LPT_WS_C_MLP:
-        dims[0] = shape == LPT_WS_3CC ? 3 * C : shape == LPT_WS_MLP_C ? mlp : C;
-        dims[1] = shape == LPT_WS_C_MLP ? mlp : C;
-        return 2;
-    case LPT_WS_PATCH:
-        dims[0] = C;
-        dims[1] = 3;
-        dims[2] = dims[3] = p;
-        return 4;
-    case LPT_WS_1_1_C:
-    case LPT_WS_1_T_C:
-        dims[0] = 1;
-        dims[1] = shape == LPT_WS_1_1_C ? 1 : T;
-        dims[2] = C;
-        return 3;
-    default:
-        return 0;
-    }
-}
-
-/* The file name of a timm row for block `block`: "%d" replaced, the first '|' alternative. */
-static void timm_name(const char *spec, int block, char *out, size_t size)
-{
-    size_t o = 0;
-    for (const char *s = spec; *s && *s != '|' && o + 12 < size; s++) {
-        if (s[0] == '%' && s[1] == 'd') {
-            o += (size_t)snprintf(out + o, size - o, "%d", block);
-            s++;
-        } else {
-            out[o++] = *s;
-        }
-    }
-    out[o] = '\0';
-}
 
 LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *meta, LptError *err)
 {
@@ -670,8 +398,10 @@ LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *m
         const char *canon = lpt_vit_tensor_name(vit, i);
         int block = -1;
         const LptWeightsRow *row = lpt_weights_row(def, canon, &block);
-        size_t dims[4];
-        int nd = row ? timm_dims(row->shape, c, dims) : 0;
+        size_t dims[4], T = (size_t)(c->image / c->patch) * (size_t)(c->image / c->patch) + 1;
+        int nd = row ? lpt_pretrain_row_dims(row->shape, (size_t)c->width, (size_t)c->mlp, T,
+                                             (size_t)c->patch, (size_t)c->width, dims)
+                     : 0;
         if (nd == 0) {
             st = lpt_error_set(err, LPT_ERR_UNSUPPORTED, 0,
                                "pretrain write: '%s': tensor '%s' has no place in timm's naming",
@@ -679,7 +409,7 @@ LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *m
             break;
         }
         char name[128];
-        timm_name(row->file, block, name, sizeof name);
+        lpt_pretrain_row_name("", row, block, name, sizeof name);
         size_t count = lpt_vit_tensor(vit, canon)->count;
         float *b = realloc(buf, count * sizeof *b);
         if (!b) {

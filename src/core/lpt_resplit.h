@@ -2,21 +2,17 @@
  * (product.md workflow 3: "stratified train/val/test with a minimum per class, or the user's
  * own split from the list files"), in one transaction.
  *
- * Which splits are the user's: the store keeps an image's split, not why it has it, so a
- * re-split asks the image's source (LptStoreImage.source, the path the import was given)
- * with the importer's own rules (lpt_import.h):
- *   - a list or CSV file named train, val or test (any case, any extension) gave a split;
- *   - a CSV file whose header row names a "split" column gave one (the first line is read;
- *     a CSV that cannot be read any more counts as having one, so nothing is lost);
- *   - a folder in the split layout gave one: the image's path below the source starts with
- *     a train, val or test folder and has a class folder below it.
- * Those images keep the split they have now (which may be a val or test split the import
- * took from given training images). Every other image that is not excluded is free: the
- * free images are assigned again with lpt_split_assign under the new settings, counting the
- * kept ones as given, with each image's key the first 16 hex digits of its content hash (as
- * the importer does) and the classes indexed in id order. So the result depends only on the
- * settings, the seed and the project's images, not on the order they were imported in.
- * Excluded images keep their split and count nowhere (as in lpt_store_class_counts).
+ * Which splits are the user's: the store marks each image whose split came with its source
+ * (LptStoreImage.split_given: a split folder, a list or CSV file named train, val or test, a
+ * CSV split column; set at import, and derived from the sources for projects made before
+ * schema version 2). Those images keep their split. A val or test split the import drew from
+ * given training images is not given: those images are free again. Every other image that
+ * is not excluded is free: the free images are assigned again with lpt_split_assign under
+ * the new settings, counting the kept ones as given, with each image's key the first 16 hex
+ * digits of its content hash (as the importer does) and the classes indexed in id order. So
+ * the result depends only on the settings, the seed and the project's images, not on the
+ * order they were imported in. Excluded images keep their split and count nowhere (as in
+ * lpt_store_class_counts).
  *
  * What is written, in one transaction (lpt_store_begin .. commit; rolled back on any
  * failure, leaving the project as it was): each free image whose split changes, and a new
@@ -37,7 +33,7 @@
 
 typedef struct LptResplitReport {
     int64_t images;  /* images taken into account: all but the excluded */
-    int64_t kept;    /* of them, with a split their source gave: unchanged */
+    int64_t kept;    /* of them, with a split their source gave (split_given): unchanged */
     int64_t changed; /* free images whose split changed */
     int64_t split_counts[LPT_STORE_SPLIT_COUNT]; /* `images` per split afterwards */
     int64_t split_id;                            /* the split settings row added */

@@ -1,5 +1,7 @@
-/* lpt_rng.c: PCG32 (XSH-RR), bounded draws, floats and shuffles. See lpt_rng.h. */
+/* lpt_rng.c: PCG32 (XSH-RR), bounded draws, floats, normals and shuffles. See lpt_rng.h. */
 #include "lpt_rng.h"
+
+#include <math.h>
 
 #define LPT_RNG_MULTIPLIER UINT64_C(6364136223846793005)
 
@@ -37,6 +39,13 @@ uint32_t lpt_rng_below(LptRng *rng, uint32_t bound)
 float lpt_rng_float(LptRng *rng)
 {
     return (float)(lpt_rng_u32(rng) >> 8) * 0x1p-24f;
+}
+
+double lpt_rng_normal(LptRng *rng)
+{
+    double u1 = 1.0 - (double)lpt_rng_float(rng); /* (0, 1] */
+    double u2 = (double)lpt_rng_float(rng);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 LptStatus lpt_rng_shuffle(LptRng *rng, void *base, size_t count, size_t size, LptError *err)

@@ -44,6 +44,9 @@ uint32_t lpt_rng_below(LptRng *rng, uint32_t bound);
 /* A uniform float in [0, 1): the top 24 bits of a draw times 2^-24 (every value is exact). */
 float lpt_rng_float(LptRng *rng);
 
+/* A standard normal draw (Box-Muller on two lpt_rng_float draws, the cosine branch). */
+double lpt_rng_normal(LptRng *rng);
+
 /* Shuffles `count` elements of `size` bytes at `base` in place (Fisher-Yates, every order
  * equally likely). count <= UINT32_MAX (an error otherwise, leaving base untouched); count
  * 0 or 1 draws nothing. base may be NULL when count is 0. */

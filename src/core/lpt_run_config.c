@@ -10,7 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum FieldType { F_INT, F_INT64, F_DOUBLE, F_FLOAT, F_BOOL, F_SAMPLING, F_LOSS } FieldType;
+typedef enum FieldType {
+    F_INT,
+    F_INT64,
+    F_DOUBLE,
+    F_FLOAT,
+    F_BOOL,
+    F_SAMPLING,
+    F_LOSS,
+    F_HEAD_INIT
+} FieldType;
 
 typedef struct Field {
     const char *section;
@@ -35,6 +44,7 @@ static const Field fields[] = {
     FLD("model", "adapter_scale", F_FLOAT, adapter_scale, -BIG, BIG),
     FLD("model", "pool_size", F_INT, pool_size, 0, 4096),
     FLD("model", "pool_top_k", F_INT, pool_top_k, 1, 32),
+    FLD("model", "vl_head_init", F_HEAD_INIT, vl_head_init, 0, 0),
     FLD("train", "batch_size", F_INT, batch_size, 4, 65536),
     FLD("train", "micro_batch", F_INT, micro_batch, 0, 65536),
     FLD("train", "activation_memory_mb", F_DOUBLE, activation_memory_mb, 1, BIG),
@@ -48,6 +58,7 @@ static const Field fields[] = {
     FLD("train", "phase2_epochs", F_INT, phase2_epochs, 0, 100000),
     FLD("train", "lambda_max", F_DOUBLE, lambda_max, 0, BIG),
     FLD("train", "key_loss_weight", F_DOUBLE, key_loss_weight, 0, BIG),
+    FLD("train", "feature_dropout", F_FLOAT, feature_dropout, 0, 0.95),
     FLD("loss", "scale", F_FLOAT, loss_scale, 1e-6, 1e6),
     FLD("loss", "margin", F_FLOAT, loss_margin, -10, 10),
     FLD("loss", "noise", F_FLOAT, loss_noise, 0, 10),
@@ -91,6 +102,7 @@ static const Field fields[] = {
 static const char *const method_names[] = {"lpt++", "lpt", "linear_probe", "full_finetune"};
 static const char *const sampling_names[] = {"class_balanced", "instance"};
 static const char *const loss_names[] = {"nll", "agcl"};
+static const char *const head_init_names[] = {"text", "random"};
 
 const char *lpt_method_name(LptMethod method)
 {
@@ -138,6 +150,7 @@ void lpt_run_config_init(LptRunConfig *cfg, LptMethod method)
     cfg->phase2_epochs = method == LPT_METHOD_LPTPP || method == LPT_METHOD_LPT ? 10 : 0;
     cfg->lambda_max = 0.5;
     cfg->key_loss_weight = 1.0;
+    cfg->feature_dropout = 0.1f;
     cfg->loss_scale = 20.0f;
     cfg->loss_margin = 0.1f;
     cfg->loss_noise = 0.5f;
@@ -172,6 +185,7 @@ void lpt_run_config_init(LptRunConfig *cfg, LptMethod method)
         cfg->loss_margin = cfg->loss_noise = cfg->loss_smoothing = 0.0f;
         cfg->cb_gamma_neg = cfg->ib_gamma_pos = cfg->ib_gamma_neg = 0.0f;
         cfg->lambda_max = 1.0;
+        cfg->feature_dropout = 0.0f;
     }
 }
 
@@ -222,7 +236,8 @@ LptStatus lpt_run_config_check(const LptRunConfig *cfg, LptError *err)
                              (int)cfg->method);
     for (size_t i = 0; i < NUM_FIELDS; i++) {
         const Field *f = &fields[i];
-        if (f->type == F_BOOL || f->type == F_SAMPLING || f->type == F_LOSS)
+        if (f->type == F_BOOL || f->type == F_SAMPLING || f->type == F_LOSS ||
+            f->type == F_HEAD_INIT)
             continue;
         double v = field_number(cfg, f);
         if (!(v >= f->min && v <= f->max))
@@ -235,6 +250,8 @@ LptStatus lpt_run_config_check(const LptRunConfig *cfg, LptError *err)
         bad = "scorer.sampling is not a known sampling";
     else if ((unsigned)cfg->scorer_loss > LPT_SCORER_AGCL)
         bad = "scorer.loss is not a known loss";
+    else if ((unsigned)cfg->vl_head_init > LPT_HEAD_INIT_RANDOM)
+        bad = "model.vl_head_init is not a known head init";
     else if (!cfg->use_vision && !cfg->use_vl)
         bad = "experts: at least one of vision and vl must be on";
     else if (cfg->batch_size % 4 != 0)
@@ -283,8 +300,10 @@ static LptStatus read_field(LptRunConfig *cfg, const Field *f, const cJSON *v, c
         *(bool *)p = cJSON_IsTrue(v);
         return LPT_OK;
     }
-    if (f->type == F_SAMPLING || f->type == F_LOSS) {
-        const char *const *names = f->type == F_SAMPLING ? sampling_names : loss_names;
+    if (f->type == F_SAMPLING || f->type == F_LOSS || f->type == F_HEAD_INIT) {
+        const char *const *names = f->type == F_SAMPLING ? sampling_names
+                                   : f->type == F_LOSS   ? loss_names
+                                                         : head_init_names;
         int i = cJSON_IsString(v) ? name_index(names, 2, v->valuestring) : -1;
         if (i < 0)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -292,8 +311,10 @@ static LptStatus read_field(LptRunConfig *cfg, const Field *f, const cJSON *v, c
                                  names[1]);
         if (f->type == F_SAMPLING)
             *(LptScorerSampling *)p = (LptScorerSampling)i;
-        else
+        else if (f->type == F_LOSS)
             *(LptScorerLoss *)p = (LptScorerLoss)i;
+        else
+            *(LptHeadInit *)p = (LptHeadInit)i;
         return LPT_OK;
     }
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
@@ -439,6 +460,9 @@ char *lpt_run_config_to_json(const LptRunConfig *cfg)
         else if (f->type == F_LOSS)
             ok = cJSON_AddStringToObject(section, f->key,
                                          loss_names[*(const LptScorerLoss *)p & 1]) != NULL;
+        else if (f->type == F_HEAD_INIT)
+            ok = cJSON_AddStringToObject(section, f->key,
+                                         head_init_names[*(const LptHeadInit *)p & 1]) != NULL;
         else if (f->type == F_FLOAT)
             ok = cJSON_AddNumberToObject(section, f->key, float_decimal(*(const float *)p)) != NULL;
         else

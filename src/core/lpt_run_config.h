@@ -6,10 +6,11 @@
  * a value out of range is an error naming it. Output always has every key, so the stored
  * config of a run says exactly what it ran with:
  *   { "seed": 0, "method": "lpt++", "experts": {"vision": true, "vl": true},
- *     "model":   { prompts, adapters, adapter_rank, adapter_scale, pool_size, pool_top_k },
+ *     "model":   { prompts, adapters, adapter_rank, adapter_scale, pool_size, pool_top_k,
+ *                  vl_head_init },
  *     "train":   { batch_size, micro_batch, activation_memory_mb, lr, lr_reference_batch,
  *                  momentum, weight_decay, warmup_epochs, warmup_lr, phase1_epochs,
- *                  phase2_epochs, lambda_max, key_loss_weight },
+ *                  phase2_epochs, lambda_max, key_loss_weight, feature_dropout },
  *     "loss":    { scale, margin, noise, smoothing, cb_gamma_pos, cb_gamma_neg,
  *                  ib_gamma_pos, ib_gamma_neg },
  *     "augment": { scale_min, scale_max, ratio_min, ratio_max, flip_p },
@@ -27,8 +28,10 @@
  * method's defaults; when a JSON object names a method, the defaults of that method are the
  * base its other keys are read onto (so {"method": "lpt"} alone turns adapters off).
  *
- * Not (yet) here: dropout 0.1 on the feature before the head (method.md §6) needs a hook in
- * the ViT's forward/backward that lpt_vit.h does not have.
+ * The VL expert's head starts from the class text embeddings (model.vl_head_init "text",
+ * method.md §1: lpt_vl_head.h) or from random unit rows ("random"). Feature dropout
+ * (train.feature_dropout, method.md §6) is 0.1 for "lpt++" and "lpt", 0 for the baselines
+ * (a linear probe and a full fine-tune as usually run).
  *
  * Ownership and threads: plain values, no global state.
  */
@@ -54,6 +57,11 @@ typedef enum LptScorerSampling {
     LPT_SCORER_INSTANCE = 1,       /* "instance" */
 } LptScorerSampling;
 
+typedef enum LptHeadInit {
+    LPT_HEAD_INIT_TEXT = 0,   /* "text": the class text embeddings of the CLIP text tower */
+    LPT_HEAD_INIT_RANDOM = 1, /* "random": random unit rows, as the vision expert's */
+} LptHeadInit;
+
 typedef enum LptScorerLoss {
     LPT_SCORER_NLL = 0,  /* "nll": -log p_y of the fused confidence */
     LPT_SCORER_AGCL = 1, /* "agcl": A-GCL on the fused confidence (as cosines p_k) */
@@ -71,6 +79,7 @@ typedef struct LptRunConfig {
     float adapter_scale; /* init of s (1) */
     int pool_size;       /* M (20) */
     int pool_top_k;      /* entries averaged (2) */
+    LptHeadInit vl_head_init; /* the VL expert's head init (text) */
 
     /* phases 1 and 2 (method.md §5-6) */
     int batch_size;              /* B per sampler batch (256); a multiple of 4 */
@@ -85,6 +94,7 @@ typedef struct LptRunConfig {
     int phase1_epochs, phase2_epochs;
     double lambda_max;      /* lambda_e = lambda_max (E - e) / E (0.5) */
     double key_loss_weight; /* weight of each batch's key loss in phase 2 (1) */
+    float feature_dropout;  /* drop probability on the feature before the head (0.1) */
 
     /* A-GCL (method.md §4) */
     float loss_scale, loss_margin, loss_noise, loss_smoothing; /* 20, 0.1, 0.5, 0.1 */

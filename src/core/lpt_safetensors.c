@@ -1,10 +1,13 @@
-/* lpt_safetensors.c: the safetensors reader (mmap + cJSON, every header field validated) and
- * the writer (cJSON header, atomic temp-file + fsync + rename). See lpt_safetensors.h. */
+/* lpt_safetensors.c: the safetensors reader (mmap + cJSON, every header field validated), the
+ * handle that joins a sharded checkpoint's shards, and the writer (cJSON header, atomic
+ * temp-file + fsync + rename). See lpt_safetensors.h; the index and folders are read in
+ * lpt_safetensors_shards.c. */
 #include "lpt_safetensors.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lpt_safetensors_impl.h"
 
 /* Largest integer a JSON number (a double in cJSON) holds exactly. */
 #define JSON_MAX_EXACT 9007199254740992.0
@@ -106,6 +111,43 @@ static uint32_t f16_to_f32_bits(uint16_t h)
     return sign | e << 23 | (mant & 0x3ffu) << 13;
 }
 
+/* IEEE single -> half, rounding to nearest (ties to even) as numpy's float16 does: too large
+ * becomes an infinity, too small a subnormal or zero; NaN stays NaN. */
+static uint16_t f32_to_f16_bits(uint32_t x)
+{
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    uint32_t exp = (x >> 23) & 0xffu, mant = x & 0x7fffffu;
+    if (exp == 0xff)
+        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u | mant >> 13 : 0u));
+    int e = (int)exp - 127 + 15; /* the half's biased exponent */
+    if (e >= 0x1f)
+        return (uint16_t)(sign | 0x7c00u);
+    uint32_t half, rem, mid;
+    if (e <= 0) { /* subnormal (or zero): the 24-bit significand shifted into 10 bits */
+        if (e < -10)
+            return sign;
+        int shift = 14 - e;
+        mant |= 0x800000u;
+        half = mant >> shift;
+        rem = mant & ((1u << shift) - 1u);
+        mid = 1u << (shift - 1);
+    } else {
+        half = (uint32_t)e << 10 | mant >> 13;
+        rem = mant & 0x1fffu;
+        mid = 0x1000u;
+    }
+    if (rem > mid || (rem == mid && (half & 1u)))
+        half++; /* a carry moves into the exponent, up to infinity: still correct */
+    return (uint16_t)(sign | half);
+}
+
+float lpt_safetensors_f16_round(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return f32_from_bits(f16_to_f32_bits(f32_to_f16_bits(u)));
+}
+
 /* ---- Reader ---- */
 
 typedef struct MetaPair {
@@ -115,12 +157,14 @@ typedef struct MetaPair {
 
 struct LptSafetensors {
     char *path;
-    void *map; /* the whole file, PROT_READ */
+    void *map; /* the whole file, PROT_READ; NULL for joined shards */
     size_t map_size;
     LptSafetensorsEntry *entries; /* sorted by name; names owned */
     int count;
     MetaPair *meta; /* header order */
     int meta_count;
+    LptSafetensors **shards; /* joined shards (owned), sorted by path; NULL for a plain file */
+    int shard_count;
 };
 
 static char *dup_string(const char *s)
@@ -312,6 +356,7 @@ static LptStatus parse_tensor(LptSafetensors *st, const cJSON *item, size_t data
                              e->nbytes);
     e->file_offset = st->map_size - data_size + (size_t)begin;
     e->data = (const unsigned char *)st->map + e->file_offset;
+    e->file = st->path;
     e->name = dup_string(name);
     if (!e->name)
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", st->path);
@@ -437,15 +482,10 @@ done:
     return status;
 }
 
-LptSafetensors *lpt_safetensors_open(const char *path, LptError *err)
+LptSafetensors *lpt_safetensors_open_file(const char *path, LptError *err)
 {
     LptStatus status = LPT_OK;
-    LptSafetensors *st = NULL;
-    if (!path) {
-        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "lpt_safetensors_open: path is NULL");
-        return NULL;
-    }
-    st = calloc(1, sizeof *st);
+    LptSafetensors *st = calloc(1, sizeof *st);
     if (st)
         st->path = dup_string(path);
     if (!st || !st->path) {
@@ -463,10 +503,95 @@ LptSafetensors *lpt_safetensors_open(const char *path, LptError *err)
     return st;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+LptSafetensors *lpt_safetensors_open(const char *path, LptError *err)
+{
+    if (!path) {
+        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "lpt_safetensors_open: path is NULL");
+        return NULL;
+    }
+    char *found = NULL;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        if (!(found = lpt_safetensors_folder_file(path, err)))
+            return NULL;
+        path = found;
+    }
+    LptSafetensors *st = ends_with(path, ".index.json") ? lpt_safetensors_open_index(path, err)
+                                                        : lpt_safetensors_open_file(path, err);
+    free(found);
+    return st;
+}
+
+LptSafetensors *lpt_safetensors_join(const char *path, LptSafetensors **shards, int count,
+                                     const char *const *meta_keys,
+                                     const char *const *meta_values, int meta_count,
+                                     LptError *err)
+{
+    LptSafetensors *st = calloc(1, sizeof *st);
+    if (!st) {
+        for (int i = 0; i < count; i++)
+            lpt_safetensors_close(shards[i]);
+        free(shards);
+        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+        return NULL;
+    }
+    st->shards = shards;
+    st->shard_count = count;
+    size_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += (size_t)shards[i]->count;
+    LptStatus status = LPT_OK;
+    st->path = dup_string(path);
+    st->entries = calloc(total ? total : 1, sizeof *st->entries);
+    st->meta = calloc(meta_count > 0 ? (size_t)meta_count : 1, sizeof *st->meta);
+    if (!st->path || !st->entries || !st->meta || total > (size_t)INT32_MAX)
+        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+    for (int i = 0; status == LPT_OK && i < count; i++) {
+        for (int k = 0; status == LPT_OK && k < shards[i]->count; k++) {
+            LptSafetensorsEntry *e = &st->entries[st->count];
+            *e = shards[i]->entries[k];
+            e->name = dup_string(e->name);
+            if (!e->name)
+                status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+            else
+                st->count++;
+        }
+    }
+    if (status == LPT_OK)
+        qsort(st->entries, (size_t)st->count, sizeof *st->entries, compare_by_name);
+    for (int i = 1; status == LPT_OK && i < st->count; i++)
+        if (strcmp(st->entries[i - 1].name, st->entries[i].name) == 0)
+            status = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                                   "%s: tensor '%s' is in two shards, '%s' and '%s'", path,
+                                   st->entries[i].name, st->entries[i - 1].file,
+                                   st->entries[i].file);
+    for (int i = 0; status == LPT_OK && i < meta_count; i++) {
+        MetaPair *pair = &st->meta[st->meta_count++];
+        pair->key = dup_string(meta_keys[i]);
+        pair->value = dup_string(meta_values[i]);
+        if (!pair->key || !pair->value)
+            status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+    }
+    if (status != LPT_OK) {
+        lpt_safetensors_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 void lpt_safetensors_close(LptSafetensors *st)
 {
     if (!st)
         return;
+    for (int i = 0; i < st->shard_count; i++)
+        lpt_safetensors_close(st->shards[i]);
+    free(st->shards);
     for (int i = 0; i < st->count; i++)
         free((char *)st->entries[i].name);
     free(st->entries);
@@ -484,6 +609,18 @@ void lpt_safetensors_close(LptSafetensors *st)
 const char *lpt_safetensors_path(const LptSafetensors *st)
 {
     return st ? st->path : NULL;
+}
+
+int lpt_safetensors_shard_count(const LptSafetensors *st)
+{
+    return !st ? 0 : st->shards ? st->shard_count : 1;
+}
+
+const char *lpt_safetensors_shard_path(const LptSafetensors *st, int i)
+{
+    if (!st || i < 0 || i >= lpt_safetensors_shard_count(st))
+        return NULL;
+    return st->shards ? st->shards[i]->path : st->path;
 }
 
 int lpt_safetensors_count(const LptSafetensors *st)
@@ -594,6 +731,7 @@ typedef struct WriterTensor {
     size_t numel;
     const float *data; /* `owned` when copied, the caller's array when borrowed */
     float *owned;
+    LptSafetensorsDType dtype; /* F32 or F16 (rounded when written) */
 } WriterTensor;
 
 struct LptSafetensorsWriter {
@@ -629,7 +767,8 @@ void lpt_safetensors_writer_free(LptSafetensorsWriter *w)
 }
 
 static LptStatus writer_add(LptSafetensorsWriter *w, const char *name, int ndim,
-                            const size_t *shape, const float *data, int copy, LptError *err)
+                            const size_t *shape, const float *data, int copy,
+                            LptSafetensorsDType dtype, LptError *err)
 {
     if (!w || !name || (ndim > 0 && !shape))
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
@@ -669,7 +808,7 @@ static LptStatus writer_add(LptSafetensorsWriter *w, const char *name, int ndim,
         w->tensors = grown;
         w->capacity = capacity;
     }
-    WriterTensor t = {.ndim = ndim, .numel = numel, .data = data};
+    WriterTensor t = {.ndim = ndim, .numel = numel, .data = data, .dtype = dtype};
     for (int i = 0; i < ndim; i++)
         t.shape[i] = shape[i];
     t.name = dup_string(name);
@@ -692,14 +831,20 @@ static LptStatus writer_add(LptSafetensorsWriter *w, const char *name, int ndim,
 LptStatus lpt_safetensors_writer_add_f32(LptSafetensorsWriter *w, const char *name, int ndim,
                                          const size_t *shape, const float *data, LptError *err)
 {
-    return writer_add(w, name, ndim, shape, data, 1, err);
+    return writer_add(w, name, ndim, shape, data, 1, LPT_ST_F32, err);
+}
+
+LptStatus lpt_safetensors_writer_add_f16(LptSafetensorsWriter *w, const char *name, int ndim,
+                                         const size_t *shape, const float *data, LptError *err)
+{
+    return writer_add(w, name, ndim, shape, data, 1, LPT_ST_F16, err);
 }
 
 LptStatus lpt_safetensors_writer_add_f32_borrowed(LptSafetensorsWriter *w, const char *name,
                                                   int ndim, const size_t *shape, const float *data,
                                                   LptError *err)
 {
-    return writer_add(w, name, ndim, shape, data, 0, err);
+    return writer_add(w, name, ndim, shape, data, 0, LPT_ST_F32, err);
 }
 
 LptStatus lpt_safetensors_writer_set_metadata(LptSafetensorsWriter *w, const char *key,
@@ -756,9 +901,10 @@ static char *build_header(const LptSafetensorsWriter *w, WriterTensor *const *or
     uint64_t offset = 0;
     for (int i = 0; ok && i < w->count; i++) {
         const WriterTensor *t = order[i];
-        uint64_t end = offset + (uint64_t)t->numel * sizeof(float);
+        uint64_t end = offset + (uint64_t)t->numel * lpt_safetensors_dtype_size(t->dtype);
         cJSON *info = cJSON_CreateObject();
-        ok = json_attach(root, t->name, info) && cJSON_AddStringToObject(info, "dtype", "F32");
+        ok = json_attach(root, t->name, info) &&
+             cJSON_AddStringToObject(info, "dtype", lpt_safetensors_dtype_name(t->dtype));
         cJSON *shape = ok ? cJSON_AddArrayToObject(info, "shape") : NULL;
         cJSON *offsets = shape ? cJSON_AddArrayToObject(info, "data_offsets") : NULL;
         ok = offsets != NULL;
@@ -836,7 +982,8 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
-/* Header length, header, padding, then every tensor's floats as little-endian bytes. */
+/* Header length, header, padding, then every tensor's values as little-endian bytes (F32, or
+ * F16 rounded to nearest even). */
 static LptStatus write_contents(int fd, const char *header, WriterTensor *const *order, int count,
                                 const char *path, LptError *err)
 {
@@ -859,12 +1006,19 @@ static LptStatus write_contents(int fd, const char *header, WriterTensor *const 
         size_t numel = order[t]->numel;
         for (size_t i = 0; i < numel && status == LPT_OK; i += CHUNK) {
             size_t n = numel - i < CHUNK ? numel - i : CHUNK;
+            bool f16 = order[t]->dtype == LPT_ST_F16;
             for (size_t j = 0; j < n; j++) {
                 uint32_t u;
                 memcpy(&u, &data[i + j], sizeof u);
-                store_le32(buf + 4 * j, u);
+                if (f16) {
+                    uint16_t h = f32_to_f16_bits(u);
+                    buf[2 * j] = (unsigned char)(h & 0xffu);
+                    buf[2 * j + 1] = (unsigned char)(h >> 8);
+                } else {
+                    store_le32(buf + 4 * j, u);
+                }
             }
-            status = write_all(fd, buf, n * sizeof(float), path, err);
+            status = write_all(fd, buf, n * (f16 ? 2 : sizeof(float)), path, err);
         }
     }
     free(buf);

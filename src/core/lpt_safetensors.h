@@ -7,6 +7,16 @@
  * written here read there (key order is free; the header is padded with spaces to a multiple
  * of 8 bytes).
  *
+ * Sharded checkpoints: large models come as shards (model-00001-of-00002.safetensors, ...)
+ * and an index, model.safetensors.index.json: {"metadata": {...}, "weight_map": {tensor:
+ * shard file name}}. lpt_safetensors_open reads an index as one handle holding every
+ * shard's tensors (see lpt_safetensors_open), after checking that the index and the shards
+ * agree: every listed tensor is in the shard the index names, every tensor of a shard is
+ * listed for that shard (so no tensor is in two shards), no tensor is listed twice, every
+ * shard opens and validates on its own. A folder is opened through what it holds:
+ * model.safetensors, else model.safetensors.index.json, else its only *.safetensors.index.json
+ * or its only *.safetensors file.
+ *
  * Reader invariants: lpt_safetensors_open maps the file read-only and validates the whole
  * header before it returns: every dtype is known, every shape has at most
  * LPT_SAFETENSORS_MAX_DIMS non-negative dimensions whose product does not overflow, every
@@ -68,20 +78,31 @@ typedef struct LptSafetensorsEntry {
     size_t shape[LPT_SAFETENSORS_MAX_DIMS]; /* shape[i] for i < ndim; 0 beyond */
     size_t numel;                           /* product of shape (1 for a scalar) */
     size_t nbytes;                          /* numel * dtype size */
-    size_t file_offset;                     /* where the data starts in the file */
+    size_t file_offset;                     /* where the data starts in its file */
     const void *data;                       /* nbytes bytes, little-endian, maybe unaligned */
+    const char *file; /* the file holding the data: the path opened, or a shard's path */
 } LptSafetensorsEntry;
 
 typedef struct LptSafetensors LptSafetensors;
 
-/* Maps and validates `path`. Errors: LPT_ERR_IO (missing, unreadable, a directory; detail =
- * errno), LPT_ERR_FORMAT (anything malformed), LPT_ERR_UNSUPPORTED (an unknown dtype, more
- * than LPT_SAFETENSORS_MAX_DIMS dimensions), LPT_ERR_OUT_OF_MEMORY. */
+/* Maps and validates `path`: a safetensors file; a sharded checkpoint's index (a file whose
+ * name ends in ".index.json"), whose shards are mapped and validated and whose tensors the
+ * handle then holds as one file's; or a folder holding either (see the header comment).
+ * Errors: LPT_ERR_IO (missing, unreadable, a folder holding no weight file or several;
+ * detail = errno), LPT_ERR_FORMAT (anything malformed, an index that disagrees with its
+ * shards: the message names the index, the shard and the tensor), LPT_ERR_UNSUPPORTED (an
+ * unknown dtype, more than LPT_SAFETENSORS_MAX_DIMS dimensions), LPT_ERR_OUT_OF_MEMORY. */
 LptSafetensors *lpt_safetensors_open(const char *path, LptError *err);
 void lpt_safetensors_close(LptSafetensors *st);
 
-/* The path the file was opened with (for callers' own messages). */
+/* The file read: the path given, or for a folder the file found in it (an index for a
+ * sharded checkpoint). Files beside the weights (config.json) are looked for beside it. */
 const char *lpt_safetensors_path(const LptSafetensors *st);
+
+/* The files holding the data: 1 for a plain file (shard 0 is the path), else the index's
+ * shards sorted by name, as paths (the index's folder joined with the names it lists). */
+int lpt_safetensors_shard_count(const LptSafetensors *st);
+const char *lpt_safetensors_shard_path(const LptSafetensors *st, int i);
 
 /* Tensors, sorted by name (byte order); entry i for 0 <= i < count, NULL out of range. */
 int lpt_safetensors_count(const LptSafetensors *st);
@@ -95,7 +116,8 @@ const LptSafetensorsEntry *lpt_safetensors_find(const LptSafetensors *st, const 
 LptStatus lpt_safetensors_read_f32(const LptSafetensors *st, const LptSafetensorsEntry *entry,
                                    float *out, size_t count, LptError *err);
 
-/* The "__metadata__" value for `key`, or NULL when absent. */
+/* The "__metadata__" value for `key`, or NULL when absent. A sharded checkpoint's metadata is
+ * its index's "metadata" object (numbers as their decimal text, e.g. "total_size"). */
 const char *lpt_safetensors_metadata(const LptSafetensors *st, const char *key);
 /* All metadata pairs, in header order: pair i for 0 <= i < count. Returns LPT_OK, or
  * LPT_ERR_INVALID_ARGUMENT when i is out of range. */
@@ -119,6 +141,15 @@ LptStatus lpt_safetensors_writer_add_f32(LptSafetensorsWriter *w, const char *na
 LptStatus lpt_safetensors_writer_add_f32_borrowed(LptSafetensorsWriter *w, const char *name,
                                                   int ndim, const size_t *shape, const float *data,
                                                   LptError *err);
+/* Adds floats (copied) to be written as F16, each rounded to the nearest half (ties to even,
+ * as numpy's float16): beyond 65504 an infinity, below 2^-14 a subnormal or zero; NaN stays
+ * NaN. lpt_safetensors_read_f32 gives back exactly lpt_safetensors_f16_round(x). */
+LptStatus lpt_safetensors_writer_add_f16(LptSafetensorsWriter *w, const char *name, int ndim,
+                                         const size_t *shape, const float *data, LptError *err);
+
+/* x rounded to the nearest F16 value (what a tensor added with lpt_safetensors_writer_add_f16
+ * reads back as). */
+float lpt_safetensors_f16_round(float x);
 
 /* Sets a "__metadata__" entry (both strings copied; an existing key is replaced). */
 LptStatus lpt_safetensors_writer_set_metadata(LptSafetensorsWriter *w, const char *key,

@@ -268,6 +268,19 @@ LptStatus lpt_scorer_get_grad(LptScorer *s, float *grad, LptError *err)
     return lpt_tensor_download(&s->grad, grad, err);
 }
 
+LptStatus lpt_scorer_get_weights(LptScorer *s, float *w1, float *b1, float *w2, float *b2,
+                                 LptError *err)
+{
+    if (!s)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer: NULL");
+    const LptTensor *parts[4] = {&s->w1, &s->b1, &s->w2, &s->b2};
+    float *out[4] = {w1, b1, w2, b2};
+    for (int i = 0; i < 4; i++)
+        if (out[i])
+            CHECK(lpt_tensor_download(parts[i], out[i], err));
+    return LPT_OK;
+}
+
 LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m, const float *v,
                                LptError *err)
 {
@@ -405,4 +418,87 @@ LptStatus lpt_scorer_adamw(LptScorer *s, float lr, float beta1, float beta2, flo
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer: NULL");
     return lpt_op_adamw_update(s->be, &s->param, &s->m, &s->v, &s->grad, s->lay.total, lr, beta1,
                                beta2, eps, weight_decay, step, err);
+}
+
+/* ---- what evaluation and deployment share ----------------------------------------------- */
+
+void lpt_scorer_expert_probs(const float *logits, int64_t n, int K, float scale, float *probs)
+{
+    for (int64_t b = 0; b < n; b++) {
+        const float *c = logits + (size_t)b * K;
+        float *p = probs + (size_t)b * K;
+        float mx = c[0];
+        for (int k = 1; k < K; k++)
+            mx = c[k] > mx ? c[k] : mx;
+        double sum = 0.0;
+        for (int k = 0; k < K; k++)
+            sum += exp((double)scale * (c[k] - mx));
+        for (int k = 0; k < K; k++)
+            p[k] = (float)(exp((double)scale * (c[k] - mx)) / sum);
+    }
+}
+
+LptStatus lpt_scorer_set_weights(LptScorer *s, const float *w1, const float *b1, const float *w2,
+                                 const float *b2, LptError *err)
+{
+    if (!s || !w1 || !b1 || !w2 || !b2)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer set weights: NULL argument");
+    const LptTensor *parts[4] = {&s->w1, &s->b1, &s->w2, &s->b2};
+    const float *in[4] = {w1, b1, w2, b2};
+    CHECK(lpt_tensor_fill_u32(&s->param, 0, err)); /* the padding stays zero */
+    for (int i = 0; i < 4; i++)
+        CHECK(lpt_tensor_upload(parts[i], in[i], err));
+    CHECK(lpt_tensor_fill_u32(&s->m, 0, err));
+    return lpt_tensor_fill_u32(&s->v, 0, err);
+}
+
+LptStatus lpt_scorer_fuse(LptScorer *s, int experts, int classes, int64_t n,
+                          const float *const *features, const float *const *probs, float *weights,
+                          float *fused, LptError *err)
+{
+    int E = experts, K = classes;
+    if (!probs || !weights || !fused || n < 0 || E < 1 || E > LPT_SCORER_MAX_EXPERTS || K < 1)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer fuse: bad arguments");
+    if (!s) {
+        for (int64_t i = 0; i < n; i++) {
+            for (int e = 0; e < E; e++)
+                weights[(size_t)i * E + e] = 1.0f / E;
+            for (int k = 0; k < K; k++) {
+                double sum = 0.0;
+                for (int e = 0; e < E; e++)
+                    sum += probs[e][(size_t)i * K + k];
+                fused[(size_t)i * K + k] = (float)(sum / E);
+            }
+        }
+        return LPT_OK;
+    }
+    const LptScorerConfig *sc = &s->cfg;
+    if (!features || sc->experts != E || sc->classes != K)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "scorer fuse: the scorer has %d experts and %d classes, the rows %d "
+                             "and %d%s",
+                             sc->experts, sc->classes, E, K, features ? "" : " (no features)");
+    int B = sc->max_batch, in = s->in;
+    float *inputs = malloc((size_t)B * in * sizeof *inputs);
+    float *rows = malloc((size_t)B * E * K * sizeof *rows);
+    LptStatus st = inputs && rows
+                       ? LPT_OK
+                       : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "scorer fuse: out of memory");
+    const float *f[LPT_SCORER_MAX_EXPERTS], *p[LPT_SCORER_MAX_EXPERTS];
+    for (int64_t o = 0; st == LPT_OK && o < n; o += B) {
+        int m = (int)(n - o < B ? n - o : B);
+        for (int i = 0; i < m; i++) {
+            for (int e = 0; e < E; e++) {
+                f[e] = features[e] + (size_t)(o + i) * sc->feature_dims[e];
+                p[e] = probs[e] + (size_t)(o + i) * K;
+                memcpy(rows + ((size_t)i * E + e) * K, p[e], (size_t)K * sizeof *rows);
+            }
+            lpt_scorer_build_input(sc, f, p, inputs + (size_t)i * in);
+        }
+        st = lpt_scorer_forward(s, inputs, rows, m, weights + (size_t)o * E, fused + (size_t)o * K,
+                                err);
+    }
+    free(inputs);
+    free(rows);
+    return st;
 }

@@ -73,6 +73,11 @@ LptStatus lpt_scorer_get_state(LptScorer *s, float *params, float *m, float *v, 
 LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m, const float *v,
                                LptError *err);
 
+/* Host copies of the parameters by part, without padding (any may be NULL): w1 [Hd, in],
+ * b1 [Hd], w2 [E, Hd], b2 [E] (the layout of torch.nn.Linear weights). For exporters. */
+LptStatus lpt_scorer_get_weights(LptScorer *s, float *w1, float *b1, float *w2, float *b2,
+                                 LptError *err);
+
 /* Runs the scorer on `batch` (<= max_batch) images: inputs [B, input_width] and probs
  * [B, E, K] (each image's experts' confidences) from the host. Results: lpt_scorer_weights
  * (alpha) and lpt_scorer_fused (p), downloaded into weights [B, E] and fused [B, K] when
@@ -98,5 +103,26 @@ LptStatus lpt_scorer_get_grad(LptScorer *s, float *grad, LptError *err);
 /* One AdamW step (step counted from 1) on every parameter with the last gradients. */
 LptStatus lpt_scorer_adamw(LptScorer *s, float lr, float beta1, float beta2, float eps,
                            float weight_decay, int step, LptError *err);
+
+/* ---- what evaluation and deployment share (lpt_trainer_evaluate, lpt_model) ---- */
+
+/* An expert's confidences p_e = softmax(scale cos) of each row of cosine logits [n, K] into
+ * probs [n, K] (the row maximum subtracted, sums in double). scale is the run's loss.scale
+ * (20). */
+void lpt_scorer_expert_probs(const float *logits, int64_t n, int K, float scale, float *probs);
+
+/* Sets the parameters by part, the layout of lpt_scorer_get_weights (none may be NULL); the
+ * AdamW moments become zero. For models read back from an export. */
+LptStatus lpt_scorer_set_weights(LptScorer *s, const float *w1, const float *b1, const float *w2,
+                                 const float *b2, LptError *err);
+
+/* The fused model on n images from their experts' features[e] [n, C_e] and confidences
+ * probs[e] [n, K] (host rows, experts in the scorer's order): the scorer's weights [n, E] and
+ * fused confidences [n, K], run in batches of the config's max_batch. With s NULL (a run with
+ * one expert, or without phase 3) the mean of the experts: weights 1 / E, fused = the mean of
+ * p_e in double (features unused). */
+LptStatus lpt_scorer_fuse(LptScorer *s, int experts, int classes, int64_t n,
+                          const float *const *features, const float *const *probs, float *weights,
+                          float *fused, LptError *err);
 
 #endif

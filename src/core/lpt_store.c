@@ -545,6 +545,8 @@ static LptStatus migrate(LptStore *s, int64_t from, const LptStoreMigration *ste
                                          s->path, (long long)v, to,
                                          (int)(sql - steps[v].statements) + 1);
         }
+        if (st == LPT_OK && steps[v].fill)
+            st = steps[v].fill(s, err);
         if (st == LPT_OK)
             st = check_foreign_keys(s, to, err);
         if (st == LPT_OK)

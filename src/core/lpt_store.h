@@ -59,7 +59,7 @@
 
 #define LPT_STORE_EXTENSION ".lptproj"
 #define LPT_STORE_APPLICATION_ID 0x4C505453           /* 'LPTS' */
-#define LPT_STORE_SCHEMA_VERSION 1                    /* the user_version this code writes */
+#define LPT_STORE_SCHEMA_VERSION 2                    /* the user_version this code writes */
 #define LPT_STORE_BUSY_MS 5000                        /* how long a connection waits for a writer */
 #define LPT_STORE_FULL_CHECK_BYTES (64 * 1024 * 1024) /* integrity_check up to this size */
 #define LPT_STORE_MAX_PROB_CLASSES 1000 /* full probability vectors only when K <= this */
@@ -134,6 +134,9 @@ typedef struct LptStoreImage {
     int32_t width, height, channels;           /* channels 1..4 */
     int64_t class_id;                          /* the current label */
     LptStoreSplit split;                       /* NONE until splits are assigned */
+    int split_given; /* 1: `split` is the one the image's source gave (a split folder, a list
+                        or CSV file named train/val/test, a CSV split column); re-splits keep
+                        it (lpt_resplit.h). 0 or 1; 1 needs a split */
     int excluded;                              /* 0 or 1 */
     const char *source;                        /* what imported it; NULL = "" */
     int64_t imported_at;                       /* out */
@@ -309,6 +312,8 @@ LptStatus lpt_store_image_list(LptStore *store, int64_t class_id, LptStoreSplit 
  * Relabelling to the current class changes nothing. reason may be NULL. */
 LptStatus lpt_store_image_relabel(LptStore *store, int64_t image_id, int64_t new_class_id,
                                   const char *reason, LptError *err);
+/* Sets the split and leaves split_given as it is (re-splits move free images only); an image
+ * whose split was given cannot lose its split (NONE is refused for it). */
 LptStatus lpt_store_image_set_split(LptStore *store, int64_t image_id, LptStoreSplit split,
                                     LptError *err);
 LptStatus lpt_store_image_set_excluded(LptStore *store, int64_t image_id, int excluded,
@@ -380,6 +385,19 @@ LptStatus lpt_store_prediction_get(LptStore *store, int64_t run_id, int64_t imag
 /* Image ids with a prediction in the run, by image id, filtered by correctness. */
 LptStatus lpt_store_prediction_list(LptStore *store, int64_t run_id, LptStoreCorrectness which,
                                     int64_t **image_ids, size_t *count, LptError *err);
+
+/* Called by lpt_store_prediction_scan with each prediction (its arrays valid during the call
+ * only); a status other than LPT_OK (with err set) stops the scan, which returns it. */
+typedef LptStatus (*LptStorePredictionFn)(const LptStorePrediction *prediction, void *user,
+                                          LptError *err);
+/* Every prediction of the run whose image is now in `split` (ANY: any split; NONE: no split
+ * yet) and not excluded, by image id, in one query: what a review of a run reads. */
+LptStatus lpt_store_prediction_scan(LptStore *store, int64_t run_id, LptStoreSplit split,
+                                    LptStorePredictionFn fn, void *user, LptError *err);
+/* counts[s]: predictions of the run whose image is now in split s (indexed by LptStoreSplit,
+ * NONE..TEST), excluded images left out. */
+LptStatus lpt_store_prediction_counts(LptStore *store, int64_t run_id,
+                                      int64_t counts[LPT_STORE_SPLIT_COUNT], LptError *err);
 
 /* ---- Exports ---- */
 

@@ -245,6 +245,10 @@ static const char *image_problem(const LptStoreImage *im)
         return "bad split";
     if (im->excluded != 0 && im->excluded != 1)
         return "excluded must be 0 or 1";
+    if (im->split_given != 0 && im->split_given != 1)
+        return "split_given must be 0 or 1";
+    if (im->split_given && im->split == LPT_STORE_SPLIT_NONE)
+        return "a given split needs a split";
     return NULL;
 }
 
@@ -262,8 +266,9 @@ LptStatus lpt_store_image_insert(LptStore *store, const LptStoreImage *image, in
     sqlite3_stmt *stmt;
     if ((st = lpt_store_prepare(store, LPT_STMT_IMAGE_INSERT,
                                 "INSERT INTO images (path, content_hash, width, height, "
-                                "channels, class_id, split, excluded, source, imported_at) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                "channels, class_id, split, excluded, source, imported_at, "
+                                "split_given) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                 &stmt, err)) != LPT_OK)
         return st;
     int rc = SQLITE_OK;
@@ -277,6 +282,7 @@ LptStatus lpt_store_image_insert(LptStore *store, const LptStoreImage *image, in
     LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 8, image->excluded));
     LPT_STORE_BIND(rc, lpt_store_bind_text(stmt, 9, image->source ? image->source : ""));
     LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 10, lpt_store_now()));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 11, image->split_given));
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE)
@@ -298,7 +304,7 @@ LptStatus lpt_store_image_get(LptStore *store, int64_t image_id, LptStoreImage *
     sqlite3_stmt *stmt;
     if ((st = lpt_store_prepare(store, LPT_STMT_IMAGE_GET,
                                 "SELECT id, path, content_hash, width, height, channels, "
-                                "class_id, split, excluded, source, imported_at "
+                                "class_id, split, excluded, source, imported_at, split_given "
                                 "FROM images WHERE id = ?1",
                                 &stmt, err)) != LPT_OK)
         return st;
@@ -319,6 +325,7 @@ LptStatus lpt_store_image_get(LptStore *store, int64_t image_id, LptStoreImage *
                 (LptStoreSplit)lpt_store_split_parse((const char *)sqlite3_column_text(stmt, 7));
             im->excluded = sqlite3_column_int(stmt, 8);
             im->imported_at = sqlite3_column_int64(stmt, 10);
+            im->split_given = sqlite3_column_int(stmt, 11);
             lpt_store_pack_text(&pack, &im->path, stmt, 1);
             lpt_store_pack_text(&pack, &im->source, stmt, 9);
         }

@@ -2,7 +2,7 @@
  *
  * lpt_store.c owns the connection (open checks, instance lock, migrations, statement cache,
  * transactions, error messages, result packing); lpt_store_schema.c holds the migration
- * SQL; lpt_store_data.c the dataset tables (settings, classes, images, label history,
+ * SQL and lpt_store_split_given.c version 2's data fill; lpt_store_data.c the dataset tables (settings, classes, images, label history,
  * splits); lpt_store_runs.c the training tables (backbones, runs, checkpoints, metrics,
  * predictions, exports). Each cached statement id is used at exactly one call site, with
  * its SQL next to it.
@@ -69,6 +69,8 @@ typedef enum LptStoreStmt {
     LPT_STMT_PREDICTION_GET,
     LPT_STMT_PREDICTION_LIST_ALL,
     LPT_STMT_PREDICTION_LIST_CORRECT,
+    LPT_STMT_PREDICTION_SCAN,
+    LPT_STMT_PREDICTION_COUNTS,
     LPT_STMT_EXPORT_INSERT,
     LPT_STMT_EXPORT_LIST,
     LPT_STMT_COUNT
@@ -85,15 +87,22 @@ struct LptStore {
 };
 
 /* One schema step: the statements that take a file from version - 1 to version (the first
- * step makes version 1 from an empty file). Released steps never change: a new schema is a
- * new step. */
+ * step makes version 1 from an empty file), then `fill` (may be NULL) for data the SQL cannot
+ * derive, in the same transaction. Released steps never change: a new schema is a new step.
+ * A fill runs against the schema of its own version, so it uses plain SQL on s->db, never
+ * the record functions (whose SQL follows the newest schema). */
 typedef struct LptStoreMigration {
     int version;
     const char *const *statements; /* NULL-terminated */
+    LptStatus (*fill)(LptStore *s, LptError *err);
 } LptStoreMigration;
 
 extern const LptStoreMigration lpt_store_migrations[];
 extern const int lpt_store_migration_count; /* == LPT_STORE_SCHEMA_VERSION */
+
+/* Version 2's fill (lpt_store_split_given.c): sets images.split_given on a file of version 1
+ * from each image's source, with the importer's rules. */
+LptStatus lpt_store_fill_split_given(LptStore *s, LptError *err);
 
 /* lpt_store_open with another list of steps (steps[i].version == i + 1; the current
  * version is nsteps): the test's hook for checking the migration runner. */

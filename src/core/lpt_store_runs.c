@@ -707,20 +707,73 @@ LptStatus lpt_store_prediction_insert(LptStore *store, const LptStorePrediction 
     return st;
 }
 
-/* Packs BLOB column col into *field after checking it holds whole elements of size bytes,
- * n of them when n >= 0; *got (may be NULL) receives the count. Returns 0, or 1 when the
- * size is wrong. */
+/* The columns of a prediction row, as lpt_store_prediction_get and _scan select them: run_id,
+ * image_id, num_classes, label_index, top_k, correct, then from PREDICTION_VECTOR_COL the
+ * vectors in this order: 3 top-k lists (fused, vision, vl), 3 probability vectors (the same),
+ * the scorer weights, 2 prompt lists (vision, vl). */
+#define PREDICTION_COLUMNS                                                                         \
+    "run_id, image_id, num_classes, label_index, top_k, correct, fused_topk, vision_topk, "        \
+    "vl_topk, fused_probs, vision_probs, vl_probs, scorer_weights, vision_prompts, vl_prompts"
+#define PREDICTION_VECTOR_COL 6
+#define PREDICTION_VECTORS 9
+
+/* Where each vector column of a row goes: field[i] is the address of its pointer field in the
+ * prediction, n[i] its element count (-1: any), size[i] the bytes of an element, got[i] the
+ * field that receives the count (NULL: none). */
+typedef struct PredictionVectors {
+    const void *field[PREDICTION_VECTORS];
+    int64_t n[PREDICTION_VECTORS];
+    size_t size[PREDICTION_VECTORS];
+    int32_t *got[PREDICTION_VECTORS];
+} PredictionVectors;
+
+/* Reads the scalar columns of the row into p and describes its vector columns in *v. */
+static void prediction_row(sqlite3_stmt *stmt, LptStorePrediction *p, PredictionVectors *v)
+{
+    p->run_id = sqlite3_column_int64(stmt, 0);
+    p->image_id = sqlite3_column_int64(stmt, 1);
+    p->num_classes = sqlite3_column_int(stmt, 2);
+    p->label_index = sqlite3_column_int(stmt, 3);
+    p->top_k = sqlite3_column_int(stmt, 4);
+    p->correct = sqlite3_column_int(stmt, 5);
+    const void *fields[PREDICTION_VECTORS] = {
+        &p->fused_topk,  &p->expert_topk[0],  &p->expert_topk[1],
+        &p->fused_probs, &p->expert_probs[0], &p->expert_probs[1],
+        &p->scorer_weights, &p->prompts[0], &p->prompts[1]};
+    for (int i = 0; i < PREDICTION_VECTORS; i++) {
+        v->field[i] = fields[i];
+        v->n[i] = i < 3 ? p->top_k : i < 6 ? p->num_classes : i == 6 ? LPT_STORE_NUM_EXPERTS : -1;
+        v->size[i] = i < 3 ? sizeof(LptStoreTopK) : sizeof(float);
+        v->got[i] = i >= 7 ? &p->num_prompts[i - 7] : NULL;
+    }
+}
+
+/* The bytes of BLOB column col into *bytes (0 for NULL) after checking it holds whole elements
+ * of size bytes, n of them when n >= 0; *got (may be NULL) receives the count. Returns 0, or
+ * 1 when the size is wrong. */
+static int vector_bytes(sqlite3_stmt *stmt, int col, int64_t n, size_t size, int32_t *got,
+                        int64_t *bytes)
+{
+    *bytes = 0;
+    if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+        return 0;
+    *bytes = sqlite3_column_bytes(stmt, col);
+    if ((n >= 0 && *bytes != n * (int64_t)size) || *bytes % (int64_t)size != 0)
+        return 1;
+    if (got)
+        *got = (int32_t)(*bytes / (int64_t)size);
+    return 0;
+}
+
+/* Packs BLOB column col into *field after the checks of vector_bytes. */
 static int pack_vector(LptStorePack *pack, const void *field, sqlite3_stmt *stmt, int col,
                        int64_t n, size_t size, int32_t *got)
 {
-    if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
-        return 0;
-    int64_t bytes = sqlite3_column_bytes(stmt, col);
-    if ((n >= 0 && bytes != n * (int64_t)size) || bytes % (int64_t)size != 0)
+    int64_t bytes;
+    if (vector_bytes(stmt, col, n, size, got, &bytes))
         return 1;
-    if (got)
-        *got = (int32_t)(bytes / (int64_t)size);
-    lpt_store_pack_blob(pack, field, stmt, col);
+    if (sqlite3_column_type(stmt, col) != SQLITE_NULL)
+        lpt_store_pack_blob(pack, field, stmt, col);
     return 0;
 }
 
@@ -733,11 +786,8 @@ LptStatus lpt_store_prediction_get(LptStore *store, int64_t run_id, int64_t imag
     *prediction = NULL;
     sqlite3_stmt *stmt;
     if ((st = lpt_store_prepare(store, LPT_STMT_PREDICTION_GET,
-                                "SELECT run_id, image_id, num_classes, label_index, top_k, "
-                                "correct, fused_topk, vision_topk, vl_topk, fused_probs, "
-                                "vision_probs, vl_probs, scorer_weights, vision_prompts, "
-                                "vl_prompts FROM predictions WHERE run_id = ?1 AND "
-                                "image_id = ?2",
+                                "SELECT " PREDICTION_COLUMNS " FROM predictions WHERE "
+                                "run_id = ?1 AND image_id = ?2",
                                 &stmt, err)) != LPT_OK)
         return st;
     LptStorePack pack;
@@ -748,28 +798,13 @@ LptStatus lpt_store_prediction_get(LptStore *store, int64_t run_id, int64_t imag
     if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         LptStorePrediction *p = lpt_store_pack_row(&pack);
         if (p) {
-            p->run_id = sqlite3_column_int64(stmt, 0);
-            p->image_id = sqlite3_column_int64(stmt, 1);
-            p->num_classes = sqlite3_column_int(stmt, 2);
-            p->label_index = sqlite3_column_int(stmt, 3);
-            p->top_k = sqlite3_column_int(stmt, 4);
-            p->correct = sqlite3_column_int(stmt, 5);
-            /* columns 6.. in this order: 3 top-k lists, 3 probability vectors, the scorer
-             * weights, 2 prompt lists */
-            const void *fields[9] = {&p->fused_topk,     &p->expert_topk[0],  &p->expert_topk[1],
-                                     &p->fused_probs,    &p->expert_probs[0], &p->expert_probs[1],
-                                     &p->scorer_weights, &p->prompts[0],      &p->prompts[1]};
+            PredictionVectors v;
+            prediction_row(stmt, p, &v);
             int bad = 0;
-            for (int i = 0; i < 9 && !bad; i++) {
-                int64_t n = i < 3    ? p->top_k
-                            : i < 6  ? p->num_classes
-                            : i == 6 ? LPT_STORE_NUM_EXPERTS
-                                     : -1;
-                size_t size = i < 3 ? sizeof(LptStoreTopK) : sizeof(float);
-                bad = pack_vector(&pack, fields[i], stmt, 6 + i, n, size,
-                                  i >= 7 ? &p->num_prompts[i - 7] : NULL);
-            }
-            if (bad || sqlite3_column_type(stmt, 6) == SQLITE_NULL)
+            for (int i = 0; i < PREDICTION_VECTORS && !bad; i++)
+                bad = pack_vector(&pack, v.field[i], stmt, PREDICTION_VECTOR_COL + i, v.n[i],
+                                  v.size[i], v.got[i]);
+            if (bad || sqlite3_column_type(stmt, PREDICTION_VECTOR_COL) == SQLITE_NULL)
                 st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
                                    "predictions: run %lld image %lld: a stored vector has the "
                                    "wrong size",
@@ -810,6 +845,124 @@ LptStatus lpt_store_prediction_list(LptStore *store, int64_t run_id, LptStoreCor
     if (which != LPT_STORE_ANY_RESULT)
         LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 2, which == LPT_STORE_CORRECT));
     return lpt_store_collect_ids(store, stmt, rc, image_ids, count, err, "predictions: listing");
+}
+
+/* Copies the vector columns of the row into buf (grown as needed; SQLite's BLOB pointers
+ * promise no alignment) and points p's vector fields at the copies. Returns 0, 1 when a
+ * vector has the wrong size, -1 when out of memory. */
+static int copy_vectors(sqlite3_stmt *stmt, const PredictionVectors *v, char **buf, size_t *cap)
+{
+    int64_t bytes[PREDICTION_VECTORS];
+    size_t need = 0;
+    for (int i = 0; i < PREDICTION_VECTORS; i++) {
+        if (vector_bytes(stmt, PREDICTION_VECTOR_COL + i, v->n[i], v->size[i], v->got[i],
+                         &bytes[i]))
+            return 1;
+        need += ((size_t)bytes[i] + 7) & ~(size_t)7;
+    }
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (!grown)
+            return -1;
+        *buf = grown;
+        *cap = need;
+    }
+    size_t at = 0;
+    for (int i = 0; i < PREDICTION_VECTORS; i++) {
+        int col = PREDICTION_VECTOR_COL + i;
+        const void *copy = NULL;
+        if (sqlite3_column_type(stmt, col) != SQLITE_NULL) {
+            copy = *buf + at;
+            if (bytes[i] > 0)
+                memcpy(*buf + at, sqlite3_column_blob(stmt, col), (size_t)bytes[i]);
+            at += ((size_t)bytes[i] + 7) & ~(size_t)7;
+        }
+        memcpy((void *)v->field[i], &copy, sizeof copy);
+    }
+    return 0;
+}
+
+LptStatus lpt_store_prediction_scan(LptStore *store, int64_t run_id, LptStoreSplit split,
+                                    LptStorePredictionFn fn, void *user, LptError *err)
+{
+    if (!store || !fn)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "predictions: reading: %s",
+                             store ? "no callback given" : "no store");
+    LptStatus st = LPT_OK;
+    if (split < LPT_STORE_SPLIT_ANY || split > LPT_STORE_SPLIT_TEST)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "predictions: reading run %lld: bad split %d", (long long)run_id,
+                             (int)split);
+    sqlite3_stmt *stmt;
+    /* the predictions' primary key (run_id, image_id) gives the rows in image order; each
+     * image is found by its id (no column name is in both tables) */
+    if ((st = lpt_store_prepare(store, LPT_STMT_PREDICTION_SCAN,
+                                "SELECT " PREDICTION_COLUMNS " FROM predictions JOIN images ON "
+                                "images.id = image_id WHERE run_id = ?1 AND excluded = 0 AND "
+                                "(?2 = 0 OR split IS ?3) ORDER BY image_id",
+                                &stmt, err)) != LPT_OK)
+        return st;
+    int rc = SQLITE_OK;
+    LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 1, run_id));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 2, split != LPT_STORE_SPLIT_ANY));
+    LPT_STORE_BIND(rc, split > LPT_STORE_SPLIT_NONE
+                           ? sqlite3_bind_text(stmt, 3, lpt_store_split_name(split), -1,
+                                               SQLITE_STATIC)
+                           : sqlite3_bind_null(stmt, 3));
+    char *buf = NULL;
+    size_t cap = 0;
+    while (st == LPT_OK && (rc == SQLITE_OK || rc == SQLITE_ROW) &&
+           (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        LptStorePrediction p;
+        memset(&p, 0, sizeof p);
+        PredictionVectors v;
+        prediction_row(stmt, &p, &v);
+        int copied = copy_vectors(stmt, &v, &buf, &cap);
+        if (copied < 0)
+            st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
+                               "predictions: reading run %lld: out of memory", (long long)run_id);
+        else if (copied > 0 || !p.fused_topk)
+            st = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "predictions: run %lld image %lld: a stored vector has the "
+                               "wrong size",
+                               (long long)run_id, (long long)p.image_id);
+        else
+            st = fn(&p, user, err);
+    }
+    if (st == LPT_OK && rc != SQLITE_DONE)
+        st = lpt_store_sql_error(store, rc, err, "predictions: reading run %lld",
+                                 (long long)run_id);
+    lpt_store_stmt_done(stmt);
+    free(buf);
+    return st;
+}
+
+LptStatus lpt_store_prediction_counts(LptStore *store, int64_t run_id,
+                                      int64_t counts[LPT_STORE_SPLIT_COUNT], LptError *err)
+{
+    LptStatus st = lpt_store_check(store, counts, err, "predictions: counting");
+    if (st != LPT_OK)
+        return st;
+    for (int i = 0; i < LPT_STORE_SPLIT_COUNT; i++)
+        counts[i] = 0;
+    sqlite3_stmt *stmt;
+    if ((st = lpt_store_prepare(store, LPT_STMT_PREDICTION_COUNTS,
+                                "SELECT images.split, count(*) FROM predictions JOIN images ON "
+                                "images.id = predictions.image_id WHERE predictions.run_id = ?1 "
+                                "AND images.excluded = 0 GROUP BY images.split",
+                                &stmt, err)) != LPT_OK)
+        return st;
+    int rc = sqlite3_bind_int64(stmt, 1, run_id);
+    while ((rc == SQLITE_OK || rc == SQLITE_ROW) && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int split = lpt_store_split_parse((const char *)sqlite3_column_text(stmt, 0));
+        if (split >= LPT_STORE_SPLIT_NONE && split <= LPT_STORE_SPLIT_TEST)
+            counts[split] = sqlite3_column_int64(stmt, 1);
+    }
+    if (rc != SQLITE_DONE)
+        st = lpt_store_sql_error(store, rc, err, "predictions: counting run %lld",
+                                 (long long)run_id);
+    lpt_store_stmt_done(stmt);
+    return st;
 }
 
 /* ---- Exports ---- */

@@ -163,8 +163,18 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
+/* Version 2: whether an image's split is the one its source gave (a split folder, a list or
+ * CSV file named train/val/test, a CSV split column); re-splits keep those. Files of version
+ * 1 get the flag from each image's source (lpt_store_fill_split_given). */
+static const char *const schema_v2[] = {
+    "ALTER TABLE images ADD COLUMN split_given INTEGER NOT NULL DEFAULT 0\n"
+    "    CHECK (split_given IN (0, 1) AND (split_given = 0 OR split IS NOT NULL))",
+    NULL,
+};
+
 const LptStoreMigration lpt_store_migrations[] = {
-    {1, schema_v1},
+    {1, schema_v1, NULL},
+    {2, schema_v2, lpt_store_fill_split_given},
 };
 
 const int lpt_store_migration_count =

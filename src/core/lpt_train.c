@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "lpt_run_config.h"
+#include "lpt_vl_head.h"
 #include "lpt_weights.h"
 
 #define CHECK(x)                                                                                   \
@@ -34,10 +35,13 @@ typedef struct Session {
     int32_t K;
     int64_t *class_ids; /* [K] in output order */
     char **class_names; /* [K] */
+    char **class_texts; /* [K] the classes' descriptions ("" when none) */
     int64_t *train_counts;
     OwnedList train, val, eval;
     LptWeights *weights[LPT_TRAIN_EXPERTS];
     LptVit *vit[LPT_TRAIN_EXPERTS];
+    LptStoreBackbone *backbone[LPT_TRAIN_EXPERTS];
+    float *head_init[LPT_TRAIN_EXPERTS]; /* [K, C'] or NULL (lpt_vl_head.h) */
     char dir[4096];
     LptTrainer *trainer;
 } Session;
@@ -78,13 +82,18 @@ static void session_close(Session *s)
     for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
         lpt_vit_free(s->vit[e]);
         lpt_weights_close(s->weights[e]);
+        free(s->backbone[e]);
+        free(s->head_init[e]);
     }
     list_free(&s->train);
     list_free(&s->val);
     list_free(&s->eval);
     for (int32_t k = 0; s->class_names && k < s->K; k++)
         free(s->class_names[k]);
+    for (int32_t k = 0; s->class_texts && k < s->K; k++)
+        free(s->class_texts[k]);
     free(s->class_names);
+    free(s->class_texts);
     free(s->class_ids);
     free(s->train_counts);
     free(s->run);
@@ -157,8 +166,31 @@ static LptStatus make_dir(const char *path, LptError *err)
                          strerror(errno));
 }
 
-/* Opens the expert's backbone file and makes its model with the run's adaptation. */
-static LptStatus load_expert(Session *s, LptStoreExpert e, LptExpertModel *em, LptError *err)
+/* The VL expert's head init from the class texts (lpt_vl_head.h) into s->head_init[e]. */
+static LptStatus vl_head_init(Session *s, LptStoreExpert e, LptError *err)
+{
+    char **templates = NULL;
+    int n_templates = 0;
+    CHECK(lpt_vl_head_templates(s->store, &templates, &n_templates, err));
+    int Cf = lpt_vit_feature_width(s->vit[e]);
+    s->head_init[e] = malloc((size_t)s->K * Cf * sizeof *s->head_init[e]);
+    LptStatus st = s->head_init[e] ? LPT_OK
+                                   : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0,
+                                                   "VL head init: out of memory");
+    if (st == LPT_OK)
+        st = lpt_vl_head_init(s->be, s->weights[e], s->backbone[e]->path,
+                              (const char *const *)s->class_names,
+                              (const char *const *)s->class_texts,
+                              (const char *const *)templates, n_templates, s->K, Cf,
+                              s->head_init[e], err);
+    lpt_vl_head_templates_free(templates, n_templates);
+    return st;
+}
+
+/* Opens the expert's backbone file and makes its model with the run's adaptation; for
+ * training, the VL expert's head init from the class texts (model.vl_head_init "text"). */
+static LptStatus load_expert(Session *s, LptStoreExpert e, bool training, LptExpertModel *em,
+                             LptError *err)
 {
     int64_t id = s->run->backbone_id[e];
     if (id == 0)
@@ -172,8 +204,8 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, LptExpertModel *em, L
     if (!b)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "project: backbone %lld is missing",
                              (long long)id);
+    s->backbone[e] = b;
     s->weights[e] = lpt_weights_open(b->path, NULL, err);
-    free(b);
     if (!s->weights[e])
         return err ? err->code : LPT_ERR_IO;
     const LptWeightsInfo *info = lpt_weights_info(s->weights[e]);
@@ -191,14 +223,18 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, LptExpertModel *em, L
     if (!s->vit[e])
         return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
     CHECK(lpt_weights_load_vit(s->weights[e], s->vit[e], err));
+    if (training && e == LPT_STORE_EXPERT_VL && s->cfg.vl_head_init == LPT_HEAD_INIT_TEXT)
+        CHECK(vl_head_init(s, e, err));
     em->vit = s->vit[e];
+    em->head_init = s->head_init[e];
     memcpy(em->mean, info->mean, sizeof em->mean);
     memcpy(em->std, info->std, sizeof em->std);
     return LPT_OK;
 }
 
-/* Loads the run's config, classes, images, backbones and makes the trainer. */
-static LptStatus session_load(Session *s, const LptBackendOptions *backend,
+/* Loads the run's config, classes, images, backbones and makes the trainer (`training`:
+ * for lpt_train_run, which also needs the VL head's init). */
+static LptStatus session_load(Session *s, bool training, const LptBackendOptions *backend,
                               LptTrainProgressFn progress, void *user, atomic_bool *cancel,
                               LptError *err)
 {
@@ -213,13 +249,16 @@ static LptStatus session_load(Session *s, const LptBackendOptions *backend,
     size_t nc = 0;
     CHECK(lpt_store_class_list(s->store, &classes, &nc, err));
     s->class_names = calloc(K + 1, sizeof *s->class_names);
+    s->class_texts = calloc(K + 1, sizeof *s->class_texts);
     s->train_counts = calloc(K + 1, sizeof *s->train_counts);
-    LptStatus st = s->class_names && s->train_counts
+    LptStatus st = s->class_names && s->class_texts && s->train_counts
                        ? LPT_OK
                        : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
     for (size_t i = 0; st == LPT_OK && i < nc; i++) {
         int k = class_index(s, classes[i].id);
-        if (k >= 0 && !(s->class_names[k] = strdup(classes[i].name)))
+        const char *text = classes[i].description ? classes[i].description : "";
+        if (k >= 0 && (!(s->class_names[k] = strdup(classes[i].name)) ||
+                       !(s->class_texts[k] = strdup(text))))
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
     }
     free(classes);
@@ -236,7 +275,7 @@ static LptStatus session_load(Session *s, const LptBackendOptions *backend,
     for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
         bool used = e == LPT_STORE_EXPERT_VISION ? s->cfg.use_vision : s->cfg.use_vl;
         if (used)
-            CHECK(load_expert(s, (LptStoreExpert)e, &to.experts[e], err));
+            CHECK(load_expert(s, (LptStoreExpert)e, training, &to.experts[e], err));
     }
     snprintf(s->dir, sizeof s->dir, "%s.runs", lpt_store_path(s->store));
     CHECK(make_dir(s->dir, err));
@@ -443,7 +482,7 @@ LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *e
         st = lpt_store_run_set_status(s.store, s.run->id, LPT_STORE_RUN_RUNNING, NULL, err);
     bool started = st == LPT_OK;
     if (st == LPT_OK)
-        st = session_load(&s, &opt->backend, opt->progress, opt->user, opt->cancel, err);
+        st = session_load(&s, true, &opt->backend, opt->progress, opt->user, opt->cancel, err);
     if (st == LPT_OK)
         st = train_phases(&s, opt, err);
     bool complete = false;
@@ -474,6 +513,45 @@ void lpt_eval_report_free(LptEvalReport *r)
     free(r);
 }
 
+/* Opens the project (for writing when `write`), the run of opt (the latest when 0), its
+ * models and trainer, and the images of opt's split. */
+static LptStatus eval_session(const LptEvalOptions *opt, bool write, Session *s, LptError *err)
+{
+    if (opt->split < LPT_STORE_SPLIT_TRAIN || opt->split > LPT_STORE_SPLIT_TEST)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "eval: the split must be train, val or test");
+    s->store = opt->shared_with
+                   ? lpt_store_open_shared(opt->shared_with, err)
+                   : lpt_store_open(opt->project, write ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY,
+                                    err);
+    if (!s->store)
+        return err->code;
+    int64_t id = opt->run_id;
+    if (id == 0) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        LptStatus st = lpt_store_run_list(s->store, &ids, &n, err);
+        if (st == LPT_OK && n == 0)
+            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                               "project '%s' has no run: train one first", opt->project);
+        if (st == LPT_OK)
+            id = ids[n - 1];
+        free(ids);
+        CHECK(st);
+    }
+    CHECK(lpt_store_run_get(s->store, id, &s->run, err));
+    if (!s->run)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
+                             opt->project, (long long)id);
+    CHECK(session_load(s, false, &opt->backend, opt->progress, opt->user, opt->cancel, err));
+    CHECK(load_split(s, opt->split, &s->eval, err));
+    if (s->eval.count == 0)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "project '%s' has no %s images of run %lld's classes", opt->project,
+                             lpt_store_split_name(opt->split), (long long)id);
+    return LPT_OK;
+}
+
 LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, LptError *err)
 {
     LptError local = {0};
@@ -484,43 +562,9 @@ LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, Lpt
     *out = NULL;
     if (!opt || !opt->project)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "eval: no project");
-    if (opt->split < LPT_STORE_SPLIT_TRAIN || opt->split > LPT_STORE_SPLIT_TEST)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "eval: the split must be train, val or test");
     Session s;
     memset(&s, 0, sizeof s);
-    s.store =
-        opt->shared_with
-            ? lpt_store_open_shared(opt->shared_with, err)
-            : lpt_store_open(opt->project, opt->record ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY, err);
-    if (!s.store)
-        return err->code;
-    int64_t id = opt->run_id;
-    LptStatus st = LPT_OK;
-    if (id == 0) {
-        int64_t *ids = NULL;
-        size_t n = 0;
-        st = lpt_store_run_list(s.store, &ids, &n, err);
-        if (st == LPT_OK && n == 0)
-            st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                               "project '%s' has no run: train one first", opt->project);
-        if (st == LPT_OK)
-            id = ids[n - 1];
-        free(ids);
-    }
-    if (st == LPT_OK)
-        st = lpt_store_run_get(s.store, id, &s.run, err);
-    if (st == LPT_OK && !s.run)
-        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
-                           opt->project, (long long)id);
-    if (st == LPT_OK)
-        st = session_load(&s, &opt->backend, opt->progress, opt->user, opt->cancel, err);
-    if (st == LPT_OK)
-        st = load_split(&s, opt->split, &s.eval, err);
-    if (st == LPT_OK && s.eval.count == 0)
-        st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                           "project '%s' has no %s images of run %lld's classes", opt->project,
-                           lpt_store_split_name(opt->split), (long long)id);
+    LptStatus st = eval_session(opt, opt->record, &s, err);
     LptEvalReport *r = NULL;
     if (st == LPT_OK && !(r = calloc(1, sizeof *r)))
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "eval: out of memory");
@@ -529,7 +573,7 @@ LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, Lpt
         st = lpt_trainer_evaluate(s.trainer, &list, opt->record, &r->evaluation, err);
     }
     if (st == LPT_OK) {
-        r->run_id = id;
+        r->run_id = s.run->id;
         r->method = s.cfg.method;
         r->images = s.eval.count;
         r->num_classes = s.K;
@@ -541,4 +585,96 @@ LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, Lpt
     lpt_eval_report_free(r);
     session_close(&s);
     return st;
+}
+
+void lpt_trained_run_free(LptTrainedRun *r)
+{
+    if (!r)
+        return;
+    lpt_scorer_free(r->scorer);
+    for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+        lpt_vit_free(r->experts[e].vit);
+        lpt_weights_close(r->experts[e].weights);
+        free(r->experts[e].backbone);
+    }
+    lpt_backend_free(r->be);
+    for (int32_t k = 0; r->class_names && k < r->num_classes; k++)
+        free(r->class_names[k]);
+    free(r->class_names);
+    free(r->train_counts);
+    free(r->config_json);
+    for (int64_t i = 0; r->image_paths && i < r->image_count; i++)
+        free(r->image_paths[i]);
+    free(r->image_paths);
+    free(r->image_labels);
+    free(r->image_ids);
+    free(r);
+}
+
+LptStatus lpt_train_load_run(const LptEvalOptions *opt, LptTrainedRun **out, LptError *err)
+{
+    LptError local = {0};
+    if (!err)
+        err = &local;
+    if (!out)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "load run: NULL output");
+    *out = NULL;
+    if (!opt || !opt->project)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "load run: no project");
+    Session s;
+    memset(&s, 0, sizeof s);
+    LptTrainerInference inf;
+    memset(&inf, 0, sizeof inf);
+    LptStatus st = eval_session(opt, false, &s, err);
+    if (st == LPT_OK)
+        st = lpt_trainer_load_inference(s.trainer, &inf, err);
+    LptTrainedRun *r = NULL;
+    if (st == LPT_OK && (!(r = calloc(1, sizeof *r)) || !(r->config_json = strdup(s.run->config_json))))
+        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "load run: out of memory");
+    if (st != LPT_OK) {
+        lpt_scorer_free(inf.scorer);
+        lpt_trained_run_free(r);
+        session_close(&s);
+        return st;
+    }
+    /* everything moves from the session to r (the trainer, freed with the session, only
+     * borrowed it) */
+    r->run_id = s.run->id;
+    r->cfg = s.cfg;
+    r->num_classes = s.K;
+    r->class_names = s.class_names;
+    r->train_counts = s.train_counts;
+    s.class_names = NULL;
+    s.train_counts = NULL;
+    for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+        LptTrainedExpert *x = &r->experts[e];
+        if (!s.vit[e])
+            continue;
+        x->vit = s.vit[e];
+        x->weights = s.weights[e];
+        x->backbone = s.backbone[e];
+        s.vit[e] = NULL;
+        s.weights[e] = NULL;
+        s.backbone[e] = NULL;
+        x->mode = inf.mode[e];
+        x->best_epoch = inf.epoch[e];
+        x->eval_batch = inf.eval_batch[e];
+        const LptWeightsInfo *info = lpt_weights_info(x->weights);
+        memcpy(x->mean, info->mean, sizeof x->mean);
+        memcpy(x->std, info->std, sizeof x->std);
+    }
+    r->scorer = inf.scorer;
+    r->scorer_epoch = inf.epoch[LPT_TRAIN_EXPERTS];
+    r->image_count = s.eval.count;
+    r->image_paths = s.eval.paths;
+    r->image_labels = s.eval.labels;
+    r->image_ids = s.eval.ids;
+    memset(&s.eval, 0, sizeof s.eval);
+    lpt_trainer_free(s.trainer); /* before its backend changes hands */
+    s.trainer = NULL;
+    r->be = s.be;
+    s.be = NULL;
+    session_close(&s);
+    *out = r;
+    return LPT_OK;
 }

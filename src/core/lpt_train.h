@@ -32,6 +32,7 @@
 #include "lpt_error.h"
 #include "lpt_store.h"
 #include "lpt_trainer.h"
+#include "lpt_weights.h"
 
 typedef struct LptTrainOptions {
     const char *project; /* the .lptproj file */
@@ -86,5 +87,42 @@ typedef struct LptEvalReport {
 /* Evaluates a run on a split (lpt_trainer_evaluate) and records the predictions. */
 LptStatus lpt_train_evaluate(const LptEvalOptions *opt, LptEvalReport **out, LptError *err);
 void lpt_eval_report_free(LptEvalReport *r);
+
+/* A finished run ready for inference (what an export takes): its models exactly as
+ * lpt_trainer_evaluate runs them (lpt_trainer_load_inference), where they came from, and the
+ * images of a split. Everything belongs to the struct (lpt_trained_run_free, which frees the
+ * models before their backend); a taker may move pointers out, setting them NULL. */
+typedef struct LptTrainedExpert {
+    LptVit *vit;                /* NULL: the run has no such expert */
+    LptWeights *weights;        /* the backbone file the frozen tensors came from */
+    LptStoreBackbone *backbone; /* its row in the project: path, sha256, name */
+    LptVitMode mode;
+    int best_epoch;             /* of the checkpoint loaded (-1: none) */
+    int eval_batch;             /* images per forward, as evaluation batches them */
+    float mean[3], std[3];      /* the input normalisation */
+} LptTrainedExpert;
+
+typedef struct LptTrainedRun {
+    int64_t run_id;
+    LptRunConfig cfg;
+    char *config_json; /* as stored with the run */
+    int32_t num_classes;
+    char **class_names;     /* [K] in output order */
+    int64_t *train_counts;  /* [K] training images per class */
+    LptBackend *be;         /* the backend of the models */
+    LptTrainedExpert experts[LPT_TRAIN_EXPERTS];
+    LptScorer *scorer;      /* NULL: the experts' mean */
+    int scorer_epoch;       /* -1: none */
+    int64_t image_count;    /* the split's images of the run's classes (excluded left out) */
+    char **image_paths;
+    int32_t *image_labels;
+    int64_t *image_ids;     /* store ids */
+} LptTrainedRun;
+
+/* Loads the run of opt (run_id 0: the latest) on opt's backend with the images of opt's
+ * split; opens the project read-only unless opt->shared_with is given (record, progress and
+ * cancel are not used). */
+LptStatus lpt_train_load_run(const LptEvalOptions *opt, LptTrainedRun **out, LptError *err);
+void lpt_trained_run_free(LptTrainedRun *r);
 
 #endif

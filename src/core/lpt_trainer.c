@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lpt_schedule.h"
+#include "lpt_scorer.h"
 
 #define CHECK TRAINER_CHECK
 
@@ -70,23 +71,6 @@ int lpt_trainer_phase_epochs(const LptTrainer *t, int phase)
     return phase == 1   ? t->cfg.phase1_epochs
            : phase == 2 ? t->cfg.phase2_epochs
                         : t->cfg.scorer_epochs;
-}
-
-/* Softmax of scale * cos over each row of logits [n, K] into probs (double accumulation). */
-static void host_softmax(const float *logits, float *probs, int n, int K, float scale)
-{
-    for (int b = 0; b < n; b++) {
-        const float *c = logits + (size_t)b * K;
-        float *p = probs + (size_t)b * K;
-        float mx = c[0];
-        for (int k = 1; k < K; k++)
-            mx = c[k] > mx ? c[k] : mx;
-        double sum = 0.0;
-        for (int k = 0; k < K; k++)
-            sum += exp((double)scale * (c[k] - mx));
-        for (int k = 0; k < K; k++)
-            p[k] = (float)(exp((double)scale * (c[k] - mx)) / sum);
-    }
 }
 
 static int gcd(int a, int b)
@@ -375,7 +359,7 @@ LptStatus lpt_trainer_eval_pass(LptTrainer *t, LptStoreExpert expert, LptVitMode
             if ((st = lpt_tensor_download(&sv, sel, err)) != LPT_OK)
                 break;
         }
-        host_softmax(logits, probs, n, K, t->cfg.loss_scale);
+        lpt_scorer_expert_probs(logits, n, K, t->cfg.loss_scale, probs);
         EvalBatch eb = {b.epoch, n, part->indices, probs, feats, has_sel ? sel : NULL};
         if ((st = fn(ctx, &eb, err)) != LPT_OK)
             break;
@@ -737,6 +721,17 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
     return st;
 }
 
+LptStatus lpt_trainer_init_expert(LptTrainer *t, LptStoreExpert expert, LptError *err)
+{
+    const LptExpertModel *em = &t->opt.experts[expert];
+    CHECK(lpt_vit_init_trainable(em->vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0),
+                                 err));
+    if (!em->head_init)
+        return LPT_OK;
+    size_t n = (size_t)t->K * (size_t)lpt_vit_feature_width(em->vit);
+    return lpt_vit_set(em->vit, "head", em->head_init, n, err);
+}
+
 LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMode *mode, int *epoch,
                                  LptError *err)
 {
@@ -761,7 +756,7 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
         st = load_vit_checkpoint(vit, full_finetune(t), NULL, best->path, &meta, err);
         *epoch = best->epoch;
     } else {
-        st = lpt_vit_init_trainable(vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
+        st = lpt_trainer_init_expert(t, expert, err);
     }
     free(best);
     return st;
@@ -801,6 +796,11 @@ static LptStatus train_part(PhaseRun *r, const LptLoaderPart *part, int part_ind
     for (int o = 0; o < n; o += r->micro) {
         int m = n - o < r->micro ? n - o : r->micro;
         LptTensor images = lpt_tensor_view(&part->images, (size_t)o * image, (size_t)m * image);
+        uint64_t slot = (uint64_t)part_index << 32 | (uint32_t)o; /* this micro-batch */
+        CHECK(lpt_vit_set_feature_dropout(
+            r->vit, c->feature_dropout,
+            lpt_trainer_seed(t, SEED_DROPOUT, (uint64_t)(r->phase * 4 + r->expert), slot),
+            global_step, err));
         CHECK(lpt_vit_forward(r->vit, &images, m, r->mode, true, err));
         LptTensor labels = lpt_tensor_view(&t->labels, 0, (size_t)m);
         LptTensor lossv = lpt_tensor_view(&t->loss, 0, (size_t)m);
@@ -811,8 +811,7 @@ static LptStatus train_part(PhaseRun *r, const LptLoaderPart *part, int part_ind
         p.margin = c->loss_margin;
         p.noise = c->loss_noise;
         p.smoothing = c->loss_smoothing;
-        p.seed = lpt_trainer_seed(t, SEED_NOISE, (uint64_t)(r->phase * 4 + r->expert),
-                                  (uint64_t)part_index << 32 | (uint32_t)o);
+        p.seed = lpt_trainer_seed(t, SEED_NOISE, (uint64_t)(r->phase * 4 + r->expert), slot);
         p.step = global_step;
         const LptTensor *logits = lpt_vit_logits(r->vit);
         CHECK(lpt_op_agcl_forward(t->opt.be, &lossv, logits, &labels, &t->margins, &p, err));
@@ -985,11 +984,9 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
         if (st == LPT_OK && prev)
             st = load_vit_checkpoint(r.vit, false, NULL, prev->path, &meta, err);
         else if (st == LPT_OK)
-            st = lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0),
-                                        err);
+            st = lpt_trainer_init_expert(t, expert, err);
     } else if (st == LPT_OK) {
-        st =
-            lpt_vit_init_trainable(r.vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err);
+        st = lpt_trainer_init_expert(t, expert, err);
     }
     if (st == LPT_OK) {
         LptSamplerKind kind = baseline(t) ? LPT_SAMPLER_INSTANCE : LPT_SAMPLER_DUAL;

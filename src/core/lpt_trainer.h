@@ -20,9 +20,11 @@
  * and the backbone span; validation and evaluation run the plain graph.
  *
  * Randomness: every draw is a function of the run's seed and (phase, expert, epoch, step,
- * image slot): sampler, augmentation (lpt_loader.h), A-GCL noise (per micro-batch) and the
- * initialisations. So an epoch re-run after a resume gives the same batches, noise and
- * updates, and on the CPU backend the same bits (same thread count).
+ * image slot): sampler, augmentation (lpt_loader.h), A-GCL noise and the feature dropout's
+ * mask (train.feature_dropout, per micro-batch: lpt_vit_set_feature_dropout) and the
+ * initialisations (the VL head from its head_init rows when given). So an epoch re-run after
+ * a resume gives the same batches, noise, masks and updates, and on the CPU backend the same
+ * bits (same thread count).
  *
  * Checkpoints (safetensors, written atomically, one file per epoch in the checkpoint folder:
  * p<phase>-<expert>-e<epoch>.safetensors): every trainable tensor of the expert
@@ -63,6 +65,7 @@
 #include "lpt_eval.h"
 #include "lpt_ops.h"
 #include "lpt_run_config.h"
+#include "lpt_scorer.h"
 #include "lpt_store.h"
 #include "lpt_vit.h"
 
@@ -81,6 +84,9 @@ typedef struct LptImageList {
 typedef struct LptExpertModel {
     LptVit *vit; /* NULL: the run has no such expert */
     float mean[3], std[3];
+    /* [K, C'] the head's init (the VL expert's class text embeddings, lpt_vl_head.h), or
+     * NULL: random unit rows (lpt_vit_init_trainable) */
+    const float *head_init;
 } LptExpertModel;
 
 typedef enum LptTrainStage {
@@ -154,6 +160,19 @@ typedef struct LptTrainEvaluation {
 LptStatus lpt_trainer_evaluate(LptTrainer *t, const LptImageList *images, bool record,
                                LptTrainEvaluation **out, LptError *err);
 void lpt_train_evaluation_free(LptTrainEvaluation *ev);
+
+/* The finished run's models for inference, exactly as lpt_trainer_evaluate runs them (what
+ * an export takes): each expert's model gets the best checkpoint of its last phase, and the
+ * scorer, when the run fuses with one, phase 3's best checkpoint. */
+typedef struct LptTrainerInference {
+    LptVitMode mode[LPT_TRAIN_EXPERTS];  /* the graph each expert runs in */
+    int epoch[LPT_TRAIN_EXPERTS + 1];    /* of the checkpoints used (-1: none); then the scorer */
+    int eval_batch[LPT_TRAIN_EXPERTS];   /* images per forward, as evaluation batches them */
+    LptScorer *scorer; /* on the trainer's backend, owned by the caller (lpt_scorer_free);
+                        * NULL: the mean of the experts (one expert, or no phase 3) */
+} LptTrainerInference;
+
+LptStatus lpt_trainer_load_inference(LptTrainer *t, LptTrainerInference *out, LptError *err);
 
 /* The phase-1/2 micro-batch a training forward uses for this expert and mode (config or
  * the largest that fits the activation memory). */

@@ -22,7 +22,14 @@
 #define LPT_TRAINER_CACHE_FILE "phase3-cache.safetensors"
 
 /* Purposes of derived seeds (lpt_trainer_seed). */
-enum { SEED_INIT = 1, SEED_SAMPLER = 2, SEED_NOISE = 3, SEED_VIEWS = 4, SEED_SCORER = 5 };
+enum {
+    SEED_INIT = 1,
+    SEED_SAMPLER = 2,
+    SEED_NOISE = 3,
+    SEED_VIEWS = 4,
+    SEED_SCORER = 5,
+    SEED_DROPOUT = 6,
+};
 
 struct LptTrainer {
     LptTrainerOptions opt;
@@ -87,6 +94,10 @@ LptStatus lpt_trainer_tidy(LptTrainer *t, int phase, LptStoreExpert expert, LptE
 /* The latest or best checkpoint row of (phase, expert) (NULL when none; free()). */
 LptStatus lpt_trainer_find(LptTrainer *t, int phase, LptStoreExpert expert,
                            LptStoreCheckpointPick pick, LptStoreCheckpoint **out, LptError *err);
+
+/* The expert's trainable tensors at the method's init (lpt_vit_init_trainable from the
+ * run's seed), its head from the expert's head_init rows when it has them. */
+LptStatus lpt_trainer_init_expert(LptTrainer *t, LptStoreExpert expert, LptError *err);
 
 /* Epochs of a phase for this run (phase 3: scorer epochs). */
 int lpt_trainer_phase_epochs(const LptTrainer *t, int phase);

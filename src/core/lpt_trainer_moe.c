@@ -690,69 +690,77 @@ static LptStatus record_predictions(LptTrainer *t, const LptImageList *images, c
     return st;
 }
 
-/* The fused confidences: the scorer's best checkpoint when phase 3 ran, else the mean of the
- * experts. alpha [N, E], fused [N, K]. */
-static LptStatus fuse(LptTrainer *t, const Cache *c, ExpertOut *outs, int64_t N, float *alpha,
-                      float *fused, int *scorer_epoch, int64_t *scorer_params, LptError *err)
+/* A new scorer with the best phase-3 checkpoint (*out NULL when the run fuses by the mean:
+ * one expert, no phase 3, or no checkpoint yet) and its epoch (-1: none). */
+static LptStatus load_best_scorer(LptTrainer *t, LptScorer **out, int *epoch, LptError *err)
 {
-    int K = t->K, E = c->experts;
-    LptStoreCheckpoint *best = NULL;
-    *scorer_epoch = -1;
-    *scorer_params = 0;
-    if (E >= 2 && t->cfg.scorer_epochs > 0)
-        CHECK(
-            lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
-    if (!best) {
-        for (int64_t i = 0; i < N; i++) {
-            for (int s = 0; s < E; s++)
-                alpha[(size_t)i * E + s] = 1.0f / E;
-            for (int kk = 0; kk < K; kk++) {
-                double sum = 0.0;
-                for (int s = 0; s < E; s++)
-                    sum += outs[s].probs[(size_t)i * K + kk];
-                fused[(size_t)i * K + kk] = (float)(sum / E);
-            }
-        }
+    *out = NULL;
+    *epoch = -1;
+    Cache c; /* only its expert list and widths are used here */
+    memset(&c, 0, sizeof c);
+    c.experts = used_experts(t, c.which);
+    if (c.experts < 2 || t->cfg.scorer_epochs == 0)
         return LPT_OK;
-    }
+    LptStoreCheckpoint *best = NULL;
+    CHECK(lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
+    if (!best)
+        return LPT_OK;
+    for (int s = 0; s < c.experts; s++)
+        c.dims[s] = lpt_vit_feature_width(t->opt.experts[c.which[s]].vit);
     LptScorerConfig sc;
-    scorer_config(t, c, &sc);
-    int B = sc.max_batch, in = lpt_scorer_input_width(&sc);
+    scorer_config(t, &c, &sc);
     LptScorer *scorer = lpt_scorer_new(t->opt.be, &sc, err);
     size_t n = scorer ? lpt_scorer_param_count(scorer) : 0;
     float *state = malloc((3 * n + 1) * sizeof *state);
-    float *inputs = malloc((size_t)B * in * sizeof *inputs);
-    float *probs = malloc((size_t)B * E * K * sizeof *probs);
     LptStatus st = scorer ? LPT_OK : (err ? err->code : LPT_ERR_OUT_OF_MEMORY);
-    if (st == LPT_OK && (!state || !inputs || !probs))
-        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "evaluation: out of memory");
+    if (st == LPT_OK && !state)
+        st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "scorer: out of memory");
     CheckpointMeta meta;
     if (st == LPT_OK)
         st = load_scorer(scorer, state, best->path, &meta, err);
-    const float *f[LPT_TRAIN_EXPERTS], *p[LPT_TRAIN_EXPERTS];
-    for (int64_t o = 0; st == LPT_OK && o < N; o += B) {
-        int m = (int)(N - o < B ? N - o : B);
-        for (int i = 0; i < m; i++) {
-            for (int s = 0; s < E; s++) {
-                f[s] = outs[s].features + (size_t)(o + i) * outs[s].dims;
-                p[s] = outs[s].probs + (size_t)(o + i) * K;
-                memcpy(probs + ((size_t)i * E + s) * K, p[s], (size_t)K * 4);
-            }
-            lpt_scorer_build_input(&sc, f, p, inputs + (size_t)i * in);
-        }
-        st = lpt_scorer_forward(scorer, inputs, probs, m, alpha + (size_t)o * E,
-                                fused + (size_t)o * K, err);
-    }
     if (st == LPT_OK) {
-        *scorer_epoch = best->epoch;
-        *scorer_params = (int64_t)lpt_scorer_trainable_count(scorer);
+        *out = scorer;
+        *epoch = best->epoch;
+        scorer = NULL;
     }
     free(best);
     free(state);
-    free(inputs);
-    free(probs);
     lpt_scorer_free(scorer);
     return st;
+}
+
+/* The fused confidences (lpt_scorer_fuse): the scorer's best checkpoint when phase 3 ran,
+ * else the mean of the experts. alpha [N, E], fused [N, K]. */
+static LptStatus fuse(LptTrainer *t, const Cache *c, ExpertOut *outs, int64_t N, float *alpha,
+                      float *fused, int *scorer_epoch, int64_t *scorer_params, LptError *err)
+{
+    LptScorer *scorer = NULL;
+    *scorer_params = 0;
+    CHECK(load_best_scorer(t, &scorer, scorer_epoch, err));
+    const float *f[LPT_TRAIN_EXPERTS], *p[LPT_TRAIN_EXPERTS];
+    for (int s = 0; s < c->experts; s++) {
+        f[s] = outs[s].features;
+        p[s] = outs[s].probs;
+    }
+    LptStatus st = lpt_scorer_fuse(scorer, c->experts, t->K, N, f, p, alpha, fused, err);
+    if (st == LPT_OK && scorer)
+        *scorer_params = (int64_t)lpt_scorer_trainable_count(scorer);
+    lpt_scorer_free(scorer);
+    return st;
+}
+
+LptStatus lpt_trainer_load_inference(LptTrainer *t, LptTrainerInference *out, LptError *err)
+{
+    memset(out, 0, sizeof *out);
+    for (int e = 0; e <= LPT_TRAIN_EXPERTS; e++)
+        out->epoch[e] = -1;
+    for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
+        if (!t->opt.experts[e].vit)
+            continue;
+        CHECK(lpt_trainer_load_final(t, (LptStoreExpert)e, &out->mode[e], &out->epoch[e], err));
+        out->eval_batch[e] = lpt_trainer_eval_batch(t, (LptStoreExpert)e, t->cfg.eval_batch_size);
+    }
+    return load_best_scorer(t, &out->scorer, &out->epoch[LPT_TRAIN_EXPERTS], err);
 }
 
 LptStatus lpt_trainer_evaluate(LptTrainer *t, const LptImageList *images, bool record,

@@ -7,6 +7,8 @@
  * phase 2 -- survives while two others alternate), one LayerAct per layer that backward will
  * visit (what its backward reads), the head's tensors, and the backward's own scratch. The
  * same carving code counts bytes for lpt_vit_activation_bytes, so the two always agree.
+ * The transformer block itself (its forward, backward and per-layer layout) is lpt_block.c's,
+ * which CLIP's text tower shares.
  */
 #include "lpt_vit.h"
 
@@ -16,10 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpt_block.h"
 #include "lpt_ops.h"
 #include "lpt_rng.h"
-
-#define NAME_MAX_LEN 48
 
 /* ---- sizes ------------------------------------------------------------------------------ */
 
@@ -114,41 +115,10 @@ LptStatus lpt_vit_config_check(const LptVitConfig *cfg, LptError *err)
 
 /* ---- tensors ---------------------------------------------------------------------------- */
 
-typedef struct VitTensor {
-    char name[NAME_MAX_LEN];
-    size_t count;
-    LptTensor value;
-    LptTensor grad; /* trainable tensors, and backbone ones with train_backbone */
-    bool trainable;
-    bool set;       /* frozen: uploaded at least once */
-} VitTensor;
-
-typedef struct Block {
-    VitTensor *ln1_w, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
-    VitTensor *ln2_w, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
-    VitTensor *prompt;                                /* P > 0 */
-    VitTensor *down_w, *down_b, *up_w, *up_b, *scale; /* R > 0 */
-    VitTensor *pool;                                  /* group layers when M > 0 */
-} Block;
-
-/* What one layer's forward writes and, for a trained layer, its backward reads. Q rows:
- * T, or 1 in the last layer, where only the class token's output is used (its queries,
- * projection, MLP and adapter run on that row alone; keys and values on all rows). */
-typedef struct LayerAct {
-    LptTensor x_in;          /* [B, T, C] the layer's input (a view set by the forward) */
-    LptTensor x_out;         /* [B, Q, C] trained layers: the output, owned */
-    LptTensor mean1, rstd1;  /* [B T] LN1 statistics */
-    LptTensor qkv;           /* [B, S, 3C] q, k, v of image rows, then prompt k, v rows */
-    LptTensor o, lse;        /* [B, Q, C] attention output, [B, H, Q] its log-sum-exp */
-    LptTensor h;             /* [B, Q, C] x + attention branch */
-    LptTensor a2;            /* [B, Q, C] LN2(h) */
-    LptTensor mean2, rstd2;  /* [B Q] */
-    LptTensor u;             /* [B, Q, MLP] FC1 output (activation input) */
-    LptTensor d, r, e;       /* adapter: [B Q, R] down, ReLU(down), [B Q, C] up */
-    LptTensor pmean, prstd;  /* [P] LN1 statistics of the shared prompts */
-    LptTensor gp;            /* [B, P, C] group prompts of this layer */
-    LptTensor gmean, grstd;  /* [B P] their LN1 statistics */
-} LayerAct;
+/* A named tensor, one block's weights, one layer's activations: lpt_block.h's. */
+typedef LptParam VitTensor;
+typedef LptBlockParams Block;
+typedef LptLayerAct LayerAct;
 
 typedef struct Acts {
     int batch;
@@ -157,26 +127,18 @@ typedef struct Acts {
     LptTensor patches;       /* [B N, 3 p p] */
     LptTensor xs[3];         /* [B, T, C] scratch residual streams */
     LptTensor lnm, lnr;      /* [B T] ln_pre statistics (CLIP) */
-    LptTensor a1, tmp;       /* [B, T, C] LN1 output, projection output */
-    LptTensor xc;            /* [B, C] the last layer's input class-token rows */
-    LptTensor g;             /* [B, T, MLP] activation output */
-    LptTensor lnp, lgp;      /* [P, C] LN1(prompt), [B P, C] LN1(group prompt) */
+    LptBlockScratch s;       /* the blocks' scratch; s.pool_idx [B] i32: b T, the class-token
+                              * rows; s.sel_idx [B, k] i32: phase 2's pool choices */
     LayerAct scratch;        /* for layers that keep nothing */
-    LptTensor cls_idx;       /* [B] i32: b T, the class-token rows */
     LptTensor cls;           /* [B, C] the last layer's output (a view set by the forward) */
     LptTensor fmean, frstd, fl, f, logits; /* [B], [B], [B, C] final LN, [B, C'], [B, K] */
+    LptTensor fd;                          /* [B, C'] the feature after dropout (training) */
+    bool dropped;                          /* the head saw fd (dropout on in this forward) */
     LptTensor qfmean, qfrstd, qfl, q;      /* the query pass's head (phase 2) */
-    LptTensor kcos, sel_cos, sel_idx;           /* [B, M], [B, k], [B, k] i32 */
-    /* backward scratch */
+    LptTensor kcos, sel_cos;                   /* [B, M], [B, k] */
+    /* backward (the blocks' own scratch is in s) */
     LptTensor df, dfl;                         /* [B, C'], [B, C] */
-    LptTensor dx, dh, da, dtmp, de;            /* [B, T, C] */
-    LptTensor dg, du;                          /* [B, T, MLP] */
-    LptTensor dd, dr;                          /* [B T, R] */
-    LptTensor dqkv;                            /* [B, S, 3C] */
-    LptTensor ones;                            /* [B] of 1.0 */
     LptTensor patch_idx;                       /* [B N] i32: b T + 1 + n, the patch rows */
-    LptTensor dkvsum, dlnp, dptmp;             /* [P, 2C], [P, C], [P, C] */
-    LptTensor dlgp, dgp;                       /* [B P, C] */
     LptTensor dkc;                             /* [B, M] */
 } Acts;
 
@@ -192,6 +154,7 @@ struct LptVit {
     LptArena *frozen, *params, *grads, *acts_arena;
     LptArena *backbone_grads; /* train_backbone: the frozen tensors' gradients, same layout */
     size_t span[4][2]; /* [mode]: [begin, end) bytes of the params arena that mode trains */
+    LptDropoutParams dropout; /* feature dropout of training forwards (p 0: off) */
     Acts a;
     LayerAct *saved; /* [L] */
     bool have_forward;
@@ -220,12 +183,6 @@ static VitTensor *find_tensor(const LptVit *v, const char *name)
         if (strcmp(v->tensors[i].name, name) == 0)
             return &v->tensors[i];
     return NULL;
-}
-
-static size_t aligned_bytes(size_t count, LptDType dtype)
-{
-    size_t b = count * lpt_dtype_size(dtype);
-    return (b + LPT_ARENA_ALIGN - 1) / LPT_ARENA_ALIGN * LPT_ARENA_ALIGN;
 }
 
 /* Declares every tensor: frozen first, then the trainable ones in span order (phase-1 set,
@@ -291,7 +248,7 @@ static LptStatus place_tensors(LptVit *v, LptError *err)
         err = &local; /* to return the arenas' own status */
     size_t frozen = 0, trainable = 0;
     for (int i = 0; i < v->n_tensors; i++) {
-        size_t b = aligned_bytes(v->tensors[i].count, LPT_F32);
+        size_t b = lpt_block_aligned_bytes(v->tensors[i].count, LPT_F32);
         if (v->tensors[i].trainable)
             trainable += b;
         else
@@ -486,19 +443,11 @@ LptStatus lpt_vit_get_grad(LptVit *vit, const char *name, float *out, size_t cou
     return st == LPT_OK ? lpt_tensor_download(&t->grad, out, err) : st;
 }
 
-/* A standard normal draw (Box-Muller). */
-static double normal(LptRng *rng)
-{
-    double u1 = 1.0 - (double)lpt_rng_float(rng); /* (0, 1] */
-    double u2 = (double)lpt_rng_float(rng);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 /* A standard normal draw cut at +-2 (redrawn outside). */
 static double trunc_normal(LptRng *rng)
 {
     for (;;) {
-        double z = normal(rng);
+        double z = lpt_rng_normal(rng);
         if (fabs(z) <= 2.0)
             return z;
     }
@@ -533,7 +482,7 @@ LptStatus lpt_vit_init_trainable(LptVit *vit, uint64_t seed, LptError *err)
                 double norm = 0.0;
                 float *row = buf + (size_t)r * c;
                 for (int j = 0; j < c; j++) {
-                    row[j] = (float)normal(&rng);
+                    row[j] = (float)lpt_rng_normal(&rng);
                     norm += (double)row[j] * row[j];
                 }
                 for (int j = 0; j < c; j++)
@@ -587,9 +536,9 @@ LptStatus lpt_vit_init_backbone(LptVit *vit, uint64_t seed, LptError *err)
             if (strncmp(n, "patch.", 6) == 0)
                 x = (2.0 * lpt_rng_float(&rng) - 1.0) * patch_bound;
             else if (strcmp(n, "cls") == 0)
-                x = 1e-6 * normal(&rng);
+                x = 1e-6 * lpt_rng_normal(&rng);
             else if (strcmp(n, "proj") == 0)
-                x = normal(&rng) / sqrt((double)vit->d.C);
+                x = lpt_rng_normal(&rng) / sqrt((double)vit->d.C);
             else if (norm)
                 x = ends_with(n, ".weight") ? 1.0 : 0.0;
             else if (ends_with(n, ".bias"))
@@ -653,59 +602,6 @@ LptStatus lpt_vit_zero_grads(LptVit *vit, LptError *err)
 
 /* ---- activation layout ------------------------------------------------------------------ */
 
-/* Carves tensors out of an arena, or (arena NULL) only counts the bytes they need. */
-typedef struct Carver {
-    LptArena *arena;
-    size_t bytes;
-    LptStatus st;
-    LptError *err;
-} Carver;
-
-static void carve(Carver *c, LptTensor *t, const char *name, LptDType dtype, size_t count)
-{
-    memset(t, 0, sizeof *t);
-    if (c->st != LPT_OK || count == 0)
-        return;
-    c->bytes += aligned_bytes(count, dtype);
-    if (c->arena)
-        c->st = lpt_arena_alloc(c->arena, t, name, dtype, count, c->err);
-}
-
-/* The tensors of one layer with S keys and Q query rows per image; `keep_out` for trained
- * layers. */
-static void layout_layer(Carver *c, LayerAct *A, const Dims *d, int B, int S, int Q,
-                         bool prompts, bool group, bool keep_out)
-{
-    size_t BT = (size_t)B * d->T, BQ = (size_t)B * Q, BQC = BQ * d->C;
-    memset(A, 0, sizeof *A);
-    if (keep_out)
-        carve(c, &A->x_out, "act.x", LPT_F32, BQC);
-    carve(c, &A->mean1, "act.ln1.mean", LPT_F32, BT);
-    carve(c, &A->rstd1, "act.ln1.rstd", LPT_F32, BT);
-    carve(c, &A->qkv, "act.qkv", LPT_F32, (size_t)B * S * 3 * d->C);
-    carve(c, &A->o, "act.attn", LPT_F32, BQC);
-    carve(c, &A->lse, "act.lse", LPT_F32, BQ * d->H);
-    carve(c, &A->h, "act.h", LPT_F32, BQC);
-    carve(c, &A->a2, "act.ln2", LPT_F32, BQC);
-    carve(c, &A->mean2, "act.ln2.mean", LPT_F32, BQ);
-    carve(c, &A->rstd2, "act.ln2.rstd", LPT_F32, BQ);
-    carve(c, &A->u, "act.fc1", LPT_F32, BQ * d->mlp);
-    if (d->R > 0) {
-        carve(c, &A->d, "act.adapter.down", LPT_F32, BQ * d->R);
-        carve(c, &A->r, "act.adapter.relu", LPT_F32, BQ * d->R);
-        carve(c, &A->e, "act.adapter.up", LPT_F32, BQC);
-    }
-    if (prompts) {
-        carve(c, &A->pmean, "act.prompt.mean", LPT_F32, (size_t)d->P);
-        carve(c, &A->prstd, "act.prompt.rstd", LPT_F32, (size_t)d->P);
-    }
-    if (group) {
-        carve(c, &A->gp, "act.group", LPT_F32, (size_t)B * d->P * d->C);
-        carve(c, &A->gmean, "act.group.mean", LPT_F32, (size_t)B * d->P);
-        carve(c, &A->grstd, "act.group.rstd", LPT_F32, (size_t)B * d->P);
-    }
-}
-
 /* Whether `mode` runs the shared prompts and adapters (phases 1 and 2). */
 static bool mode_extras(LptVitMode mode)
 {
@@ -722,11 +618,20 @@ static int first_trained(const Dims *d, LptVitMode mode, bool train)
                                                           : d->L;
 }
 
+/* The block sizes of a forward of B images. */
+static LptBlockShape block_shape(const LptVitConfig *cfg, const Dims *d, int B)
+{
+    return (LptBlockShape){B,      d->T, d->C,     d->H,     d->mlp, d->P,
+                           d->R,   d->M, d->topk,  cfg->eps, cfg->act, false};
+}
+
 /* Lays out (or counts) every activation of a forward of B images in `mode`. saved: [L] or
  * NULL when only counting. */
-static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool clip, int B,
-                        LptVitMode mode, bool train)
+static void layout_acts(LptCarver *c, Acts *a, LayerAct *saved, const LptVitConfig *cfg,
+                        const Dims *d, int B, LptVitMode mode, bool train)
 {
+    bool clip = cfg->clip_style, backward = train && mode != LPT_VIT_PLAIN;
+    LptBlockShape bs = block_shape(cfg, d, B);
     size_t BT = (size_t)B * d->T, BTC = BT * d->C;
     bool prompts = mode_extras(mode) && d->P > 0, group = mode == LPT_VIT_PHASE2;
     bool adapters = mode_extras(mode) && d->R > 0;
@@ -737,89 +642,64 @@ static void layout_acts(Carver *c, Acts *a, LayerAct *saved, const Dims *d, bool
     a->mode = mode;
     a->train = train;
 
-    carve(c, &a->patches, "act.patches", LPT_F32, (size_t)B * d->N * d->row);
+    lpt_carve(c, &a->patches, "act.patches", LPT_F32, (size_t)B * d->N * d->row);
     for (int i = 0; i < 3; i++)
-        carve(c, &a->xs[i], "act.stream", LPT_F32, BTC);
+        lpt_carve(c, &a->xs[i], "act.stream", LPT_F32, BTC);
     if (clip) {
-        carve(c, &a->lnm, "act.ln_pre.mean", LPT_F32, BT);
-        carve(c, &a->lnr, "act.ln_pre.rstd", LPT_F32, BT);
+        lpt_carve(c, &a->lnm, "act.ln_pre.mean", LPT_F32, BT);
+        lpt_carve(c, &a->lnr, "act.ln_pre.rstd", LPT_F32, BT);
     }
-    carve(c, &a->a1, "act.ln1", LPT_F32, BTC);
-    carve(c, &a->tmp, "act.proj", LPT_F32, BTC);
-    carve(c, &a->xc, "act.x_cls", LPT_F32, (size_t)B * d->C);
-    carve(c, &a->g, "act.mlp", LPT_F32, BT * d->mlp);
-    if (prompts)
-        carve(c, &a->lnp, "act.prompt.ln1", LPT_F32, (size_t)d->P * d->C);
     if (group)
-        carve(c, &a->lgp, "act.group.ln1", LPT_F32, (size_t)B * d->P * d->C);
+        lpt_carve(c, &a->s.sel_idx, "act.selection", LPT_I32, (size_t)B * d->topk);
+    if (backward && (mode == LPT_VIT_FULL || (prompts && mode == LPT_VIT_PHASE1)))
+        lpt_carve(c, &a->s.ones, "act.ones", LPT_F32, (size_t)B);
+    lpt_block_layout_scratch(c, &a->s, &bs, s_max, backward, adapters, prompts,
+                             backward && prompts && mode == LPT_VIT_PHASE1, group);
     if (first > 0 || group) /* some layer keeps nothing (phase 2: also the query pass) */
-        layout_layer(c, &a->scratch, d, B, s_max, d->T, prompts, group, false);
+        lpt_block_layout_layer(c, &a->scratch, &bs, s_max, false, false, prompts, group, false);
 
-    carve(c, &a->cls_idx, "act.cls_index", LPT_I32, (size_t)B);
-    carve(c, &a->fmean, "act.norm.mean", LPT_F32, (size_t)B);
-    carve(c, &a->frstd, "act.norm.rstd", LPT_F32, (size_t)B);
-    carve(c, &a->fl, "act.norm", LPT_F32, (size_t)B * d->C);
+    lpt_carve(c, &a->fmean, "act.norm.mean", LPT_F32, (size_t)B);
+    lpt_carve(c, &a->frstd, "act.norm.rstd", LPT_F32, (size_t)B);
+    lpt_carve(c, &a->fl, "act.norm", LPT_F32, (size_t)B * d->C);
     if (clip)
-        carve(c, &a->f, "act.feature", LPT_F32, (size_t)B * d->Cf);
+        lpt_carve(c, &a->f, "act.feature", LPT_F32, (size_t)B * d->Cf);
     else
         a->f = a->fl;
     if (d->K > 0)
-        carve(c, &a->logits, "act.logits", LPT_F32, (size_t)B * d->K);
+        lpt_carve(c, &a->logits, "act.logits", LPT_F32, (size_t)B * d->K);
+    if (train && d->K > 0)
+        lpt_carve(c, &a->fd, "act.feature_dropout", LPT_F32, (size_t)B * d->Cf);
     if (group) {
-        carve(c, &a->qfmean, "act.query.mean", LPT_F32, (size_t)B);
-        carve(c, &a->qfrstd, "act.query.rstd", LPT_F32, (size_t)B);
-        carve(c, &a->qfl, "act.query.norm", LPT_F32, (size_t)B * d->C);
+        lpt_carve(c, &a->qfmean, "act.query.mean", LPT_F32, (size_t)B);
+        lpt_carve(c, &a->qfrstd, "act.query.rstd", LPT_F32, (size_t)B);
+        lpt_carve(c, &a->qfl, "act.query.norm", LPT_F32, (size_t)B * d->C);
         if (clip)
-            carve(c, &a->q, "act.query", LPT_F32, (size_t)B * d->Cf);
+            lpt_carve(c, &a->q, "act.query", LPT_F32, (size_t)B * d->Cf);
         else
             a->q = a->qfl;
-        carve(c, &a->kcos, "act.key_cos", LPT_F32, (size_t)B * d->M);
-        carve(c, &a->sel_cos, "act.selection_cos", LPT_F32, (size_t)B * d->topk);
-        carve(c, &a->sel_idx, "act.selection", LPT_I32, (size_t)B * d->topk);
+        lpt_carve(c, &a->kcos, "act.key_cos", LPT_F32, (size_t)B * d->M);
+        lpt_carve(c, &a->sel_cos, "act.selection_cos", LPT_F32, (size_t)B * d->topk);
     }
 
     LayerAct dummy;
     for (int i = first; i < d->L; i++) {
         bool g = group && i >= d->G;
-        layout_layer(c, saved ? &saved[i] : &dummy, d, B, s_layer + (g ? d->P : 0),
-                     i == d->L - 1 ? 1 : d->T, prompts, g, true);
+        lpt_block_layout_layer(c, saved ? &saved[i] : &dummy, &bs, s_layer + (g ? d->P : 0),
+                               i == d->L - 1, false, prompts, g, true);
     }
     if (!train)
         return;
-    carve(c, &a->df, "act.d_feature", LPT_F32, (size_t)B * d->Cf);
+    lpt_carve(c, &a->df, "act.d_feature", LPT_F32, (size_t)B * d->Cf);
     if (mode == LPT_VIT_PLAIN)
         return;
     if (clip)
-        carve(c, &a->dfl, "act.d_norm", LPT_F32, (size_t)B * d->C);
+        lpt_carve(c, &a->dfl, "act.d_norm", LPT_F32, (size_t)B * d->C);
     else
         a->dfl = a->df;
-    carve(c, &a->dx, "act.d_x", LPT_F32, BTC);
-    carve(c, &a->dh, "act.d_h", LPT_F32, BTC);
-    carve(c, &a->da, "act.d_ln", LPT_F32, BTC);
-    carve(c, &a->dtmp, "act.d_tmp", LPT_F32, BTC);
-    carve(c, &a->dg, "act.d_mlp", LPT_F32, BT * d->mlp);
-    carve(c, &a->du, "act.d_fc1", LPT_F32, BT * d->mlp);
-    carve(c, &a->dqkv, "act.d_qkv", LPT_F32, (size_t)B * s_max * 3 * d->C);
-    if (adapters) {
-        carve(c, &a->de, "act.d_adapter.up", LPT_F32, BTC);
-        carve(c, &a->dd, "act.d_adapter.down", LPT_F32, BT * d->R);
-        carve(c, &a->dr, "act.d_adapter.relu", LPT_F32, BT * d->R);
-    }
-    if (mode == LPT_VIT_FULL) {
-        carve(c, &a->ones, "act.ones", LPT_F32, (size_t)B);
-        carve(c, &a->patch_idx, "act.patch_index", LPT_I32, (size_t)B * d->N);
-    }
-    if (prompts && mode == LPT_VIT_PHASE1) {
-        carve(c, &a->ones, "act.ones", LPT_F32, (size_t)B);
-        carve(c, &a->dkvsum, "act.d_prompt.kv", LPT_F32, (size_t)d->P * 2 * d->C);
-        carve(c, &a->dlnp, "act.d_prompt.ln1", LPT_F32, (size_t)d->P * d->C);
-        carve(c, &a->dptmp, "act.d_prompt", LPT_F32, (size_t)d->P * d->C);
-    }
-    if (group) {
-        carve(c, &a->dlgp, "act.d_group.ln1", LPT_F32, (size_t)B * d->P * d->C);
-        carve(c, &a->dgp, "act.d_group", LPT_F32, (size_t)B * d->P * d->C);
-        carve(c, &a->dkc, "act.d_key_cos", LPT_F32, (size_t)B * d->M);
-    }
+    if (mode == LPT_VIT_FULL)
+        lpt_carve(c, &a->patch_idx, "act.patch_index", LPT_I32, (size_t)B * d->N);
+    if (group)
+        lpt_carve(c, &a->dkc, "act.d_key_cos", LPT_F32, (size_t)B * d->M);
 }
 
 size_t lpt_vit_activation_bytes(const LptVitConfig *cfg, int batch, LptVitMode mode,
@@ -829,9 +709,9 @@ size_t lpt_vit_activation_bytes(const LptVitConfig *cfg, int batch, LptVitMode m
         mode > LPT_VIT_FULL)
         return 0;
     Dims d = dims_of(cfg);
-    Carver c = {NULL, 0, LPT_OK, NULL};
+    LptCarver c = {NULL, 0, LPT_OK, NULL};
     Acts a;
-    layout_acts(&c, &a, NULL, &d, cfg->clip_style, batch, mode, train);
+    layout_acts(&c, &a, NULL, cfg, &d, batch, mode, train);
     return c.bytes;
 }
 
@@ -846,8 +726,8 @@ static LptStatus prepare_acts(LptVit *v, int B, LptVitMode mode, bool train, Lpt
             return lpt_error_prefix(err, "vit forward of %d images", B);
     }
     lpt_arena_reset(v->acts_arena);
-    Carver c = {v->acts_arena, 0, LPT_OK, err};
-    layout_acts(&c, &v->a, v->saved, &v->d, v->cfg.clip_style, B, mode, train);
+    LptCarver c = {v->acts_arena, 0, LPT_OK, err};
+    layout_acts(&c, &v->a, v->saved, &v->cfg, &v->d, B, mode, train);
     if (c.st != LPT_OK)
         return c.st;
     const Dims *d = &v->d;
@@ -856,7 +736,7 @@ static LptStatus prepare_acts(LptVit *v, int B, LptVitMode mode, bool train, Lpt
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "vit: out of host memory");
     for (int b = 0; b < B; b++)
         idx[b] = b * d->T;
-    LptStatus st = lpt_tensor_upload(&v->a.cls_idx, idx, err);
+    LptStatus st = lpt_tensor_upload(&v->a.s.pool_idx, idx, err);
     if (st == LPT_OK && v->a.patch_idx.arena) {
         for (int b = 0; b < B; b++)
             for (int n = 0; n < d->N; n++)
@@ -864,8 +744,8 @@ static LptStatus prepare_acts(LptVit *v, int B, LptVitMode mode, bool train, Lpt
         st = lpt_tensor_upload(&v->a.patch_idx, idx, err);
     }
     free(idx);
-    if (st == LPT_OK && v->a.ones.arena)
-        st = lpt_tensor_fill_u32(&v->a.ones, 0x3f800000u, err); /* 1.0f */
+    if (st == LPT_OK && v->a.s.ones.arena)
+        st = lpt_tensor_fill_u32(&v->a.s.ones, 0x3f800000u, err); /* 1.0f */
     return st;
 }
 
@@ -884,142 +764,6 @@ static LptTensor from(const LptTensor *t, size_t first)
     return lpt_tensor_view(t, first, t->count - first);
 }
 
-/* out[rows, n_out] = in[rows, n_in] W^T + bias (+ beta out), W [n_out, n_in]. */
-static LptStatus linear(LptBackend *be, const LptTensor *out, const LptTensor *in,
-                        const VitTensor *w, const VitTensor *bias, size_t rows, int n_out,
-                        int n_in, float beta, LptError *err)
-{
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, (int)rows, n_out, n_in, false, true);
-    s.beta = beta;
-    return lpt_op_gemm_forward(be, out, in, &w->value, bias ? &bias->value : NULL, &s, err);
-}
-
-/* din[rows, n_in] = dout[rows, n_out] W (+ beta din): the input gradient of `linear`. */
-static LptStatus linear_din(LptBackend *be, const LptTensor *din, const LptTensor *dout,
-                            const VitTensor *w, size_t rows, int n_out, int n_in, float beta,
-                            LptError *err)
-{
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, (int)rows, n_in, n_out, false, false);
-    s.beta = beta;
-    return lpt_op_gemm_forward(be, din, dout, &w->value, NULL, &s, err);
-}
-
-/* Attention of Q queries over S keys in a [B, S, 3C] qkv buffer (output [B, Q, C]). */
-static LptAttentionShape attn_shape(const Dims *d, int B, int Q, int S)
-{
-    LptAttentionShape s;
-    lpt_attention_shape_init(&s, B, d->H, d->D, Q, S);
-    s.ld_q = s.ld_kv = 3 * d->C;
-    s.bs_q = s.bs_kv = (int64_t)S * 3 * d->C;
-    return s;
-}
-
-/* Writes the k, v columns of rows row .. row + P - 1 of each image's qkv rows from the
- * LN1-normalised prompts ln: [P, C] shared by every image (stride_a 0) or [B, P, C]
- * (stride_a P C). */
-static LptStatus prompt_kv(LptVit *v, const Block *blk, const LptTensor *qkv,
-                           const LptTensor *ln, int64_t stride_a, int row, int S, LptError *err)
-{
-    const Dims *d = &v->d;
-    int C = d->C;
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, d->P, 2 * C, C, false, true);
-    s.ldc = 3 * C;
-    s.batch = v->a.batch;
-    s.stride_a = stride_a;
-    s.stride_c = (int64_t)S * 3 * C;
-    LptTensor wkv = lpt_tensor_view(&blk->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
-    LptTensor bkv = lpt_tensor_view(&blk->qkv_b->value, (size_t)C, (size_t)2 * C);
-    LptTensor dst = from(qkv, (size_t)row * 3 * C + C);
-    return lpt_op_gemm_forward(v->be, &dst, ln, &wkv, &bkv, &s, err);
-}
-
-/* One block: x_out = block_i(x_in) with the prompts / adapter / group prompt as asked. A
- * receives what backward needs (or scratch). The last block computes the class-token row
- * only (x_out is then [B, C]): keys and values of every row, the query, projection, MLP and
- * adapter of row 0. */
-static LptStatus layer_forward(LptVit *v, int i, LayerAct *A, const LptTensor *x_in,
-                               const LptTensor *x_out, bool prompts, bool adapter, bool group,
-                               LptError *err)
-{
-    const Dims *d = &v->d;
-    Acts *a = &v->a;
-    const Block *blk = &v->blocks[i];
-    LptBackend *be = v->be;
-    bool last = i == d->L - 1;
-    int B = a->batch, C = d->C, S = d->T + (prompts ? d->P : 0) + (group ? d->P : 0);
-    int Q = last ? 1 : d->T;
-    size_t BT = (size_t)B * d->T, rows = (size_t)B * Q, n = rows * C;
-    float eps = v->cfg.eps;
-    A->x_in = *x_in;
-
-    CHECK(lpt_op_layernorm_forward(be, &a->a1, &A->mean1, &A->rstd1, x_in, &blk->ln1_w->value,
-                                   &blk->ln1_b->value, (int)BT, C, eps, err));
-    /* q of the Q query rows, k and v of all T rows: [B, S, 3C] rows 0..T-1 */
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, Q, last ? C : 3 * C, C, false, true);
-    s.ldc = 3 * C;
-    s.batch = B;
-    s.stride_a = (int64_t)d->T * C;
-    s.stride_c = (int64_t)S * 3 * C;
-    CHECK(lpt_op_gemm_forward(be, &A->qkv, &a->a1, &blk->qkv_w->value, &blk->qkv_b->value, &s,
-                              err));
-    if (last) {
-        LptTensor wkv = lpt_tensor_view(&blk->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
-        LptTensor bkv = lpt_tensor_view(&blk->qkv_b->value, (size_t)C, (size_t)2 * C);
-        LptTensor kv = from(&A->qkv, (size_t)C);
-        s.m = d->T;
-        s.n = 2 * C;
-        CHECK(lpt_op_gemm_forward(be, &kv, &a->a1, &wkv, &bkv, &s, err));
-    }
-    int row = d->T;
-    if (prompts) {
-        CHECK(lpt_op_layernorm_forward(be, &a->lnp, &A->pmean, &A->prstd, &blk->prompt->value,
-                                       &blk->ln1_w->value, &blk->ln1_b->value, d->P, C, eps,
-                                       err));
-        CHECK(prompt_kv(v, blk, &A->qkv, &a->lnp, 0, row, S, err));
-        row += d->P;
-    }
-    if (group) {
-        CHECK(lpt_op_gather_mean_forward(be, &A->gp, &blk->pool->value, &a->sel_idx, B, d->topk,
-                                         d->M, d->P * C, err));
-        CHECK(lpt_op_layernorm_forward(be, &a->lgp, &A->gmean, &A->grstd, &A->gp,
-                                       &blk->ln1_w->value, &blk->ln1_b->value, B * d->P, C, eps,
-                                       err));
-        CHECK(prompt_kv(v, blk, &A->qkv, &a->lgp, (int64_t)d->P * C, row, S, err));
-    }
-    LptAttentionShape as = attn_shape(d, B, Q, S);
-    LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
-    CHECK(lpt_op_attention_forward(be, &A->o, &A->lse, &A->qkv, &k, &vv, &as, err));
-    CHECK(linear(be, &a->tmp, &A->o, blk->proj_w, blk->proj_b, rows, C, C, 0.0f, err));
-    const LptTensor *res = x_in;
-    if (last) { /* the residual of the class-token rows */
-        CHECK(lpt_op_gather_mean_forward(be, &a->xc, x_in, &a->cls_idx, B, 1, (int)BT, C, err));
-        res = &a->xc;
-    }
-    CHECK(lpt_op_add_forward(be, &A->h, res, &a->tmp, 1.0f, n, err));
-
-    CHECK(lpt_op_layernorm_forward(be, &A->a2, &A->mean2, &A->rstd2, &A->h, &blk->ln2_w->value,
-                                   &blk->ln2_b->value, (int)rows, C, eps, err));
-    CHECK(linear(be, &A->u, &A->a2, blk->fc1_w, blk->fc1_b, rows, d->mlp, C, 0.0f, err));
-    size_t n_mlp = rows * d->mlp;
-    if (v->cfg.act == LPT_VIT_ACT_QUICK_GELU)
-        CHECK(lpt_op_quick_gelu_forward(be, &a->g, &A->u, n_mlp, err));
-    else
-        CHECK(lpt_op_gelu_forward(be, &a->g, &A->u, n_mlp, err));
-    CHECK(linear(be, x_out, &a->g, blk->fc2_w, blk->fc2_b, rows, C, d->mlp, 0.0f, err));
-    CHECK(lpt_op_add_forward(be, x_out, x_out, &A->h, 1.0f, n, err));
-    if (adapter) {
-        CHECK(linear(be, &A->d, &A->a2, blk->down_w, blk->down_b, rows, d->R, C, 0.0f, err));
-        CHECK(lpt_op_relu_forward(be, &A->r, &A->d, rows * d->R, err));
-        CHECK(linear(be, &A->e, &A->r, blk->up_w, blk->up_b, rows, C, d->R, 0.0f, err));
-        CHECK(lpt_op_scaled_add_forward(be, x_out, x_out, &A->e, &blk->scale->value, n, err));
-    }
-    return LPT_OK;
-}
-
 /* A residual stream: a tensor and which scratch slot it is (-1: a trained layer's own). */
 typedef struct Stream {
     LptTensor x;
@@ -1035,6 +779,7 @@ static LptStatus run_layers(LptVit *v, int first, int last, Stream *x, int keep,
     bool prompts = mode_extras(a->mode) && v->d.P > 0;
     bool adapter = mode_extras(a->mode) && v->d.R > 0;
     int trained = first_trained(&v->d, a->mode, a->train);
+    LptBlockShape bs = block_shape(&v->cfg, &v->d, a->batch);
     for (int i = first; i < last; i++) {
         Stream out;
         LayerAct *A;
@@ -1048,8 +793,8 @@ static LptStatus run_layers(LptVit *v, int first, int last, Stream *x, int keep,
                 slot++;
             out = (Stream){a->xs[slot], slot};
         }
-        CHECK(layer_forward(v, i, A, &x->x, &out.x, prompts, adapter, group && i >= v->d.G,
-                            err));
+        CHECK(lpt_block_forward(v->be, &bs, &v->blocks[i], &a->s, A, &x->x, &out.x,
+                                i == v->d.L - 1, prompts, adapter, group && i >= v->d.G, err));
         *x = out;
     }
     return LPT_OK;
@@ -1065,7 +810,7 @@ static LptStatus head_features(LptVit *v, const LptTensor *cls, const LptTensor 
     CHECK(lpt_op_layernorm_forward(v->be, fl, mean, rstd, cls, &v->norm_w->value,
                                    &v->norm_b->value, B, d->C, v->cfg.eps, err));
     if (v->cfg.clip_style)
-        CHECK(linear(v->be, f, fl, v->proj, NULL, (size_t)B, d->Cf, d->C, 0.0f, err));
+        CHECK(lpt_block_linear(v->be, f, fl, v->proj, NULL, (size_t)B, d->Cf, d->C, 0.0f, err));
     return LPT_OK;
 }
 
@@ -1117,7 +862,7 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
     if (mode == LPT_VIT_PHASE2 && d->M == 0)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit forward: phase 2 needs a prompt pool (pool_size is 0)");
-    if (train && d->K == 0)
+    if (train && d->K == 0 && mode != LPT_VIT_FULL)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit forward: training needs a head (classes is 0)");
     for (int i = 0; i < vit->n_tensors; i++)
@@ -1139,182 +884,29 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
         CHECK(head_features(vit, &q.x, &a->qfmean, &a->qfrstd, &a->qfl, &a->q, err));
         CHECK(lpt_op_cosine_forward(vit->be, &a->kcos, &a->q, &vit->keys->value, batch, d->M,
                                     d->Cf, err));
-        CHECK(lpt_op_topk_forward(vit->be, &a->sel_cos, &a->sel_idx, &a->kcos, batch, d->M,
+        CHECK(lpt_op_topk_forward(vit->be, &a->sel_cos, &a->s.sel_idx, &a->kcos, batch, d->M,
                                   d->topk, err));
         CHECK(run_layers(vit, d->G, d->L, &x, -1, true, err));
     }
     a->cls = x.x;
     CHECK(head_features(vit, &a->cls, &a->fmean, &a->frstd, &a->fl, &a->f, err));
+    a->dropped = train && vit->dropout.p > 0.0f;
+    if (a->dropped) {
+        LptDropoutParams dp = vit->dropout;
+        dp.rows = batch;
+        dp.cols = d->Cf;
+        CHECK(lpt_op_dropout_forward(vit->be, &a->fd, &a->f, &dp, err));
+    }
     if (d->K > 0)
-        CHECK(lpt_op_cosine_forward(vit->be, &a->logits, &a->f, &vit->head->value, batch, d->K,
-                                    d->Cf, err));
+        CHECK(lpt_op_cosine_forward(vit->be, &a->logits, a->dropped ? &a->fd : &a->f,
+                                    &vit->head->value, batch, d->K, d->Cf, err));
     vit->have_forward = true;
     return LPT_OK;
 }
 
 /* ---- backward --------------------------------------------------------------------------- */
 
-/* dW += dout^T in and db += column sums of dout (b may be NULL): the parameter gradients of
- * `linear`, with dout packed [rows, n_out] and in [rows, n_in]. */
-static LptStatus linear_dw(LptBackend *be, const VitTensor *w, const VitTensor *b,
-                           const LptTensor *dout, const LptTensor *in, size_t rows, int n_out,
-                           int n_in, LptError *err)
-{
-    LptGemmShape s;
-    lpt_gemm_shape_init(&s, (int)rows, n_out, n_in, false, true);
-    return lpt_op_gemm_backward(be, NULL, &w->grad, b ? &b->grad : NULL, dout, in, &w->value, &s,
-                                err);
-}
-
-/* The gradient of t when `on` (backbone training), else NULL (frozen). */
-static const LptTensor *grad_if(const VitTensor *t, bool on)
-{
-    return on ? &t->grad : NULL;
-}
-
-/* Backward of block i: a->dx holds dL/dx_out on entry ([B, C] for the last block) and dL/dx_in
- * on return (when need_dx).
- * train_shared: accumulate prompt and adapter gradients (phase 1); group: the layer had
- * group prompts, whose pool gradients are accumulated; full: accumulate the block's own
- * weight gradients (LPT_VIT_FULL: no prompts, adapters or groups, so S = T). Activations
- * that the forward kept in scratch (the LN1 and GELU outputs) are recomputed for them. */
-static LptStatus layer_backward(LptVit *v, int i, bool prompts, bool adapter, bool group,
-                                bool train_shared, bool full, bool need_dx, LptError *err)
-{
-    const Dims *d = &v->d;
-    Acts *a = &v->a;
-    const LayerAct *A = &v->saved[i];
-    const Block *blk = &v->blocks[i];
-    LptBackend *be = v->be;
-    bool last = i == d->L - 1;
-    int B = a->batch, C = d->C, S = d->T + (prompts ? d->P : 0) + (group ? d->P : 0);
-    int Q = last ? 1 : d->T;
-    size_t BT = (size_t)B * d->T, rows = (size_t)B * Q, n = rows * C;
-
-    if (adapter) { /* x_out += s Up(ReLU(Down(a2))) */
-        CHECK(lpt_op_scaled_add_backward(be, &a->de, train_shared ? &blk->scale->grad : NULL,
-                                         &a->dx, &A->e, &blk->scale->value, n, err));
-        LptGemmShape su;
-        lpt_gemm_shape_init(&su, (int)rows, C, d->R, false, true);
-        CHECK(lpt_op_gemm_backward(be, &a->dr, train_shared ? &blk->up_w->grad : NULL,
-                                   train_shared ? &blk->up_b->grad : NULL, &a->de, &A->r,
-                                   &blk->up_w->value, &su, err));
-        CHECK(lpt_op_relu_backward(be, &a->dd, &a->dr, &A->d, rows * d->R, err));
-        LptGemmShape sd;
-        lpt_gemm_shape_init(&sd, (int)rows, d->R, C, false, true);
-        CHECK(lpt_op_gemm_backward(be, &a->da, train_shared ? &blk->down_w->grad : NULL,
-                                   train_shared ? &blk->down_b->grad : NULL, &a->dd, &A->a2,
-                                   &blk->down_w->value, &sd, err));
-    }
-    /* MLP: da (+)= act'(u) (dx W2) W1 */
-    size_t n_mlp = rows * d->mlp;
-    bool quick = v->cfg.act == LPT_VIT_ACT_QUICK_GELU;
-    if (full) { /* FC2's input act(u), recomputed */
-        CHECK(quick ? lpt_op_quick_gelu_forward(be, &a->g, &A->u, n_mlp, err)
-                    : lpt_op_gelu_forward(be, &a->g, &A->u, n_mlp, err));
-        CHECK(linear_dw(be, blk->fc2_w, blk->fc2_b, &a->dx, &a->g, rows, C, d->mlp, err));
-    }
-    CHECK(linear_din(be, &a->dg, &a->dx, blk->fc2_w, rows, C, d->mlp, 0.0f, err));
-    if (quick)
-        CHECK(lpt_op_quick_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
-    else
-        CHECK(lpt_op_gelu_backward(be, &a->du, &a->dg, &A->u, n_mlp, err));
-    if (full)
-        CHECK(linear_dw(be, blk->fc1_w, blk->fc1_b, &a->du, &A->a2, rows, d->mlp, C, err));
-    CHECK(linear_din(be, &a->da, &a->du, blk->fc1_w, rows, d->mlp, C, adapter ? 1.0f : 0.0f,
-                     err));
-    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, grad_if(blk->ln2_w, full),
-                                    grad_if(blk->ln2_b, full), &a->da, &A->h, &A->mean2,
-                                    &A->rstd2, &blk->ln2_w->value, (int)rows, C, err));
-    CHECK(lpt_op_add_forward(be, &a->dh, &a->dx, &a->dtmp, 1.0f, n, err));
-
-    /* attention branch */
-    if (full)
-        CHECK(linear_dw(be, blk->proj_w, blk->proj_b, &a->dh, &A->o, rows, C, C, err));
-    CHECK(linear_din(be, &a->da, &a->dh, blk->proj_w, rows, C, C, 0.0f, err));
-    LptAttentionShape as = attn_shape(d, B, Q, S);
-    LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
-    LptTensor dk = from(&a->dqkv, (size_t)C), dv = from(&a->dqkv, (size_t)2 * C);
-    if (full && last) /* dq of the rows after the class token stays zero for dW_qkv */
-        CHECK(lpt_tensor_fill_u32(&a->dqkv, 0, err));
-    CHECK(lpt_op_attention_backward(be, &a->dqkv, &dk, &dv, &a->da, &A->qkv, &k, &vv, &A->o,
-                                    &A->lse, &as, err));
-    if (full) { /* LN1's output, recomputed (the same statistics are written again) */
-        CHECK(lpt_op_layernorm_forward(be, &a->a1, &A->mean1, &A->rstd1, &A->x_in,
-                                       &blk->ln1_w->value, &blk->ln1_b->value, (int)BT, C,
-                                       v->cfg.eps, err));
-        CHECK(linear_dw(be, blk->qkv_w, blk->qkv_b, &a->dqkv, &a->a1, BT, 3 * C, C, err));
-    }
-    LptTensor wkv = lpt_tensor_view(&blk->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
-    int row = d->T;
-    if (prompts) {
-        if (train_shared) {
-            /* sum over images of the prompt rows' dk, dv: ones[1, B] x rows (one GEMM per
-             * prompt row p, batch P), then through W_kv and LN1 */
-            LptGemmShape s1;
-            lpt_gemm_shape_init(&s1, 1, 2 * C, B, false, false);
-            s1.ldb = S * 3 * C;
-            s1.batch = d->P;
-            s1.stride_b = 3 * C;
-            s1.stride_c = 2 * C;
-            LptTensor src = from(&a->dqkv, (size_t)row * 3 * C + C);
-            CHECK(lpt_op_gemm_forward(be, &a->dkvsum, &a->ones, &src, NULL, &s1, err));
-            LptGemmShape s2;
-            lpt_gemm_shape_init(&s2, d->P, C, 2 * C, false, false);
-            CHECK(lpt_op_gemm_forward(be, &a->dlnp, &a->dkvsum, &wkv, NULL, &s2, err));
-            CHECK(lpt_op_layernorm_backward(be, &a->dptmp, NULL, NULL, &a->dlnp,
-                                            &blk->prompt->value, &A->pmean, &A->prstd,
-                                            &blk->ln1_w->value, d->P, C, err));
-            CHECK(lpt_op_add_forward(be, &blk->prompt->grad, &blk->prompt->grad, &a->dptmp,
-                                     1.0f, (size_t)d->P * C, err));
-        }
-        row += d->P;
-    }
-    if (group) {
-        LptGemmShape s3;
-        lpt_gemm_shape_init(&s3, d->P, C, 2 * C, false, false);
-        s3.lda = 3 * C;
-        s3.batch = B;
-        s3.stride_a = (int64_t)S * 3 * C;
-        s3.stride_c = (int64_t)d->P * C;
-        LptTensor src = from(&a->dqkv, (size_t)row * 3 * C + C);
-        CHECK(lpt_op_gemm_forward(be, &a->dlgp, &src, &wkv, NULL, &s3, err));
-        CHECK(lpt_op_layernorm_backward(be, &a->dgp, NULL, NULL, &a->dlgp, &A->gp, &A->gmean,
-                                        &A->grstd, &blk->ln1_w->value, B * d->P, C, err));
-        CHECK(lpt_op_gather_mean_backward(be, &blk->pool->grad, &a->dgp, &a->sel_idx, B,
-                                          d->topk, d->M, d->P * C, err));
-    }
-    if (!need_dx)
-        return LPT_OK;
-    /* dLN1 = dq W_q + dk W_k + dv W_v over the image rows; the last block has dq in row 0
-     * only, so its k, v part runs over all rows and its q part is added to row 0 */
-    LptGemmShape s4;
-    lpt_gemm_shape_init(&s4, d->T, C, last ? 2 * C : 3 * C, false, false);
-    s4.lda = 3 * C;
-    s4.batch = B;
-    s4.stride_a = (int64_t)S * 3 * C;
-    s4.stride_c = (int64_t)d->T * C;
-    if (last) {
-        LptTensor dkv = from(&a->dqkv, (size_t)C);
-        CHECK(lpt_op_gemm_forward(be, &a->da, &dkv, &wkv, NULL, &s4, err));
-        s4.m = 1;
-        s4.k = C;
-        s4.beta = 1.0f;
-    }
-    CHECK(lpt_op_gemm_forward(be, &a->da, &a->dqkv, &blk->qkv_w->value, NULL, &s4, err));
-    const LptTensor *dw1 = grad_if(blk->ln1_w, full), *db1 = grad_if(blk->ln1_b, full);
-    if (last) { /* dx = dLN1 backward on every row, + dh on the class-token rows */
-        CHECK(lpt_op_layernorm_backward(be, &a->dx, dw1, db1, &a->da, &A->x_in, &A->mean1,
-                                        &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
-        return lpt_op_gather_mean_backward(be, &a->dx, &a->dh, &a->cls_idx, B, 1, (int)BT, C,
-                                           err);
-    }
-    CHECK(lpt_op_layernorm_backward(be, &a->dtmp, dw1, db1, &a->da, &A->x_in, &A->mean1,
-                                    &A->rstd1, &blk->ln1_w->value, (int)BT, C, err));
-    return lpt_op_add_forward(be, &a->dx, &a->dh, &a->dtmp, 1.0f, BT * C, err);
-}
-
-/* The backward of `embed` (LPT_VIT_FULL): a->dx holds dL/d(block 0's input) [B, T, C];
+/* The backward of `embed` (LPT_VIT_FULL): a->s.dx holds dL/d(block 0's input) [B, T, C];
  * accumulates ln_pre's (CLIP), pos's, cls's and the patch embedding's gradients. */
 static LptStatus embed_backward(LptVit *v, LptError *err)
 {
@@ -1322,26 +914,79 @@ static LptStatus embed_backward(LptVit *v, LptError *err)
     Acts *a = &v->a;
     LptBackend *be = v->be;
     int B = a->batch, C = d->C, T = d->T;
-    const LptTensor *dx = &a->dx;
+    const LptTensor *dx = &a->s.dx;
     if (v->cfg.clip_style) {
-        CHECK(lpt_op_layernorm_backward(be, &a->dtmp, &v->ln_pre_w->grad, &v->ln_pre_b->grad,
-                                        &a->dx, &a->xs[0], &a->lnm, &a->lnr,
+        CHECK(lpt_op_layernorm_backward(be, &a->s.dtmp, &v->ln_pre_w->grad, &v->ln_pre_b->grad,
+                                        &a->s.dx, &a->xs[0], &a->lnm, &a->lnr,
                                         &v->ln_pre_w->value, B * T, C, err));
-        dx = &a->dtmp;
+        dx = &a->s.dtmp;
     }
     /* pos += sum over images of dx, cls += the same of row 0: ones[1, B] dx */
     LptGemmShape s;
     lpt_gemm_shape_init(&s, 1, T * C, B, false, false);
     s.beta = 1.0f;
-    CHECK(lpt_op_gemm_forward(be, &v->pos->grad, &a->ones, dx, NULL, &s, err));
+    CHECK(lpt_op_gemm_forward(be, &v->pos->grad, &a->s.ones, dx, NULL, &s, err));
     s.n = C;
     s.ldb = T * C;
-    CHECK(lpt_op_gemm_forward(be, &v->cls->grad, &a->ones, dx, NULL, &s, err));
+    CHECK(lpt_op_gemm_forward(be, &v->cls->grad, &a->s.ones, dx, NULL, &s, err));
     /* the patch rows packed [B N, C], then the patch GEMM's weight and bias gradients */
-    CHECK(lpt_op_gather_mean_forward(be, &a->da, dx, &a->patch_idx, B * d->N, 1, B * T, C,
+    CHECK(lpt_op_gather_mean_forward(be, &a->s.da, dx, &a->patch_idx, B * d->N, 1, B * T, C,
                                      err));
-    return linear_dw(be, v->patch_w, v->patch_b, &a->da, &a->patches, (size_t)B * d->N, C,
-                     d->row, err);
+    return lpt_block_linear_dw(be, v->patch_w, v->patch_b, &a->s.da, &a->patches,
+                               (size_t)B * d->N, C, d->row, err);
+}
+
+/* Backpropagates dL/dfeature df [B, C'] of the last training forward (in a mode other than
+ * plain) through the backbone: what lpt_vit_backward and lpt_vit_backward_features share. */
+static LptStatus backbone_backward(LptVit *vit, const LptTensor *df, float key_scale,
+                                   LptError *err)
+{
+    Acts *a = &vit->a;
+    const Dims *d = &vit->d;
+    LptBackend *be = vit->be;
+    int B = a->batch;
+    LptVitMode mode = a->mode;
+    bool full = mode == LPT_VIT_FULL;
+    if (vit->cfg.clip_style) {
+        if (full)
+            CHECK(lpt_block_linear_dw(be, vit->proj, NULL, df, &a->fl, (size_t)B, d->Cf, d->C,
+                                      err));
+        CHECK(lpt_block_linear_din(be, &a->dfl, df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f,
+                                       err));
+    }
+    /* dx = dL/d(class-token rows of the last block's output) [B, C] */
+    const LptTensor *dfl = vit->cfg.clip_style ? &a->dfl : df;
+    CHECK(lpt_op_layernorm_backward(be, &a->s.dx, full ? &vit->norm_w->grad : NULL,
+                                    full ? &vit->norm_b->grad : NULL, dfl, &a->cls, &a->fmean,
+                                    &a->frstd, &vit->norm_w->value, B, d->C, err));
+    bool phase2 = mode == LPT_VIT_PHASE2;
+    int first = first_trained(d, mode, true);
+    LptBlockShape bs = block_shape(&vit->cfg, d, B);
+    for (int i = d->L - 1; i >= first; i--)
+        CHECK(lpt_block_backward(be, &bs, &vit->blocks[i], &a->s, &vit->saved[i], i == d->L - 1,
+                                 !full && d->P > 0, !full && d->R > 0, phase2 && i >= d->G,
+                                 !phase2 && !full, full, full || i > first, err));
+    if (full)
+        return embed_backward(vit, err);
+    if (phase2) { /* key loss: key_scale * sum_b sum_j -0.5 cos(q_b, key_sel_bj), keys only */
+        CHECK(lpt_op_onehot_forward(be, &a->dkc, &a->s.sel_idx, B, d->M, d->topk,
+                                    -0.5f * key_scale, err));
+        CHECK(lpt_op_cosine_backward(be, NULL, &vit->keys->grad, &a->dkc, &a->q,
+                                     &vit->keys->value, B, d->M, d->Cf, err));
+    }
+    return LPT_OK;
+}
+
+LptStatus lpt_vit_set_feature_dropout(LptVit *vit, float p, uint64_t seed, uint32_t step,
+                                      LptError *err)
+{
+    if (!vit)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "vit: NULL model");
+    if (!(p >= 0.0f && p < 1.0f))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit: feature dropout %g is outside [0, 1)", (double)p);
+    vit->dropout = (LptDropoutParams){0, 0, p, seed, step};
+    return LPT_OK;
 }
 
 LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scale,
@@ -1353,40 +998,46 @@ LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scal
     if (!vit->have_forward || !a->train)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "vit backward: no training forward to backpropagate");
+    if (!vit->head)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit backward: the model has no head (classes is 0); "
+                             "backpropagate its features instead");
     const Dims *d = &vit->d;
     LptBackend *be = vit->be;
     int B = a->batch;
     LptVitMode mode = a->mode;
     bool plain = mode == LPT_VIT_PLAIN;
-    CHECK(lpt_op_cosine_backward(be, plain ? NULL : &a->df, &vit->head->grad, dlogits, &a->f,
-                                 &vit->head->value, B, d->K, d->Cf, err));
+    CHECK(lpt_op_cosine_backward(be, plain ? NULL : &a->df, &vit->head->grad, dlogits,
+                                 a->dropped ? &a->fd : &a->f, &vit->head->value, B, d->K, d->Cf,
+                                 err));
     if (plain)
         return LPT_OK;
-    bool full = mode == LPT_VIT_FULL;
-    if (vit->cfg.clip_style) {
-        if (full)
-            CHECK(linear_dw(be, vit->proj, NULL, &a->df, &a->fl, (size_t)B, d->Cf, d->C, err));
-        CHECK(linear_din(be, &a->dfl, &a->df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f, err));
+    if (a->dropped) { /* the same mask on the gradient, in place */
+        LptDropoutParams dp = vit->dropout;
+        dp.rows = B;
+        dp.cols = d->Cf;
+        CHECK(lpt_op_dropout_backward(be, &a->df, &a->df, &dp, err));
     }
-    /* dx = dL/d(class-token rows of the last block's output) [B, C] */
-    CHECK(lpt_op_layernorm_backward(be, &a->dx, grad_if(vit->norm_w, full),
-                                    grad_if(vit->norm_b, full), &a->dfl, &a->cls, &a->fmean,
-                                    &a->frstd, &vit->norm_w->value, B, d->C, err));
-    bool phase2 = mode == LPT_VIT_PHASE2;
-    int first = first_trained(d, mode, true);
-    for (int i = d->L - 1; i >= first; i--)
-        CHECK(layer_backward(vit, i, !full && d->P > 0, !full && d->R > 0,
-                             phase2 && i >= d->G, !phase2 && !full, full, full || i > first,
-                             err));
-    if (full)
-        return embed_backward(vit, err);
-    if (phase2) { /* key loss: key_scale * sum_b sum_j -0.5 cos(q_b, key_sel_bj), keys only */
-        CHECK(lpt_op_onehot_forward(be, &a->dkc, &a->sel_idx, B, d->M, d->topk,
-                                    -0.5f * key_scale, err));
-        CHECK(lpt_op_cosine_backward(be, NULL, &vit->keys->grad, &a->dkc, &a->q,
-                                     &vit->keys->value, B, d->M, d->Cf, err));
-    }
-    return LPT_OK;
+    return backbone_backward(vit, &a->df, key_scale, err);
+}
+
+LptStatus lpt_vit_backward_features(LptVit *vit, const LptTensor *dfeatures, LptError *err)
+{
+    if (!vit || !dfeatures)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit backward: NULL argument");
+    Acts *a = &vit->a;
+    if (!vit->have_forward || !a->train || a->mode == LPT_VIT_PLAIN)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit backward: no training forward beyond the head to "
+                             "backpropagate");
+    if (dfeatures->count < (size_t)a->batch * vit->d.Cf)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "vit backward: feature gradient '%s' has %zu values, the batch "
+                             "needs %d x %d",
+                             dfeatures->name ? dfeatures->name : "?", dfeatures->count, a->batch,
+                             vit->d.Cf);
+    return backbone_backward(vit, dfeatures, 0.0f, err);
 }
 
 /* ---- results ---------------------------------------------------------------------------- */
@@ -1413,7 +1064,7 @@ const LptTensor *lpt_vit_query(const LptVit *vit)
 
 const LptTensor *lpt_vit_selection(const LptVit *vit)
 {
-    return vit ? result(vit, &vit->a.sel_idx) : NULL;
+    return vit ? result(vit, &vit->a.s.sel_idx) : NULL;
 }
 
 const LptTensor *lpt_vit_selection_cos(const LptVit *vit)

@@ -175,8 +175,17 @@ LptStatus lpt_vit_init_backbone(LptVit *vit, uint64_t seed, LptError *err);
 /* Sets every gradient (backbone gradients included) to zero. */
 LptStatus lpt_vit_zero_grads(LptVit *vit, LptError *err);
 
+/* Inverted dropout on the feature before the head (method.md section 6) for the training
+ * forwards from now on: each value of f [B, C'] is zeroed with probability p, the rest scaled
+ * by 1 / (1 - p), with the counter-based mask of lpt_op_dropout_forward (seed, step; row b,
+ * column c), and the backward applies the same mask. Set a new seed or step before each
+ * training forward that should draw a new mask. p 0 (the default) turns it off; inference
+ * forwards never drop; lpt_vit_features is the feature before dropout. */
+LptStatus lpt_vit_set_feature_dropout(LptVit *vit, float p, uint64_t seed, uint32_t step,
+                                      LptError *err);
+
 /* Runs the model on images [B, 3, image, image] (normalised NCHW floats on this backend). With
- * train, keeps what lpt_vit_backward needs. */
+ * train, keeps what lpt_vit_backward needs (training needs a head, except in LPT_VIT_FULL). */
 LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVitMode mode,
                           bool train, LptError *err);
 
@@ -185,6 +194,12 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
  * for the batch mean). Accumulates the gradients of what the forward's mode trains. */
 LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scale,
                            LptError *err);
+
+/* Backpropagates dLoss/dfeatures [B, C'] (a device tensor) instead of dlogits, bypassing the
+ * head (which gets no gradient): for losses on the features themselves, such as CLIP's
+ * contrastive loss (lpt_pretrain_clip.h). Any training mode but plain; phase 2's key loss is
+ * left out. A model without a head (classes 0) trains this way in LPT_VIT_FULL. */
+LptStatus lpt_vit_backward_features(LptVit *vit, const LptTensor *dfeatures, LptError *err);
 
 /* Results of the last forward (NULL before one): features f [B, C'], cosine logits [B, K]
  * (NULL without a head); phase 2: the query features q [B, C'], the chosen pool entries

@@ -1,8 +1,9 @@
 /* lpt_weights.h: pretrained ViT backbones from the safetensors files users already have.
  *
- * lpt_weights_open maps a safetensors file, detects its naming from marker tensors, reads the
- * backbone's configuration off the tensors (and a config file beside it when there is one),
- * and validates every tensor before it returns; lpt_weights_load_vit then uploads the
+ * lpt_weights_open maps a safetensors file (or a sharded checkpoint's index, or a model
+ * folder: lpt_safetensors_open), detects its naming from marker tensors, reads the backbone's
+ * configuration off the tensors (and a config file beside it when there is one), and
+ * validates every tensor before it returns; lpt_weights_load_vit then uploads the
  * backbone into an LptVit (lpt_vit.h's canonical names), converting F16/BF16/F64 to float,
  * splitting nothing but joining separate q/k/v into qkv, dropping singleton dimensions
  * ([1, 1, C] class tokens, [1, T, C] position tables) and transposing where a layout differs.

@@ -75,6 +75,7 @@ LPT_CPU_DECLARE(embed_forward)
 LPT_CPU_DECLARE(scaled_add_forward)
 LPT_CPU_DECLARE(scaled_add_backward)
 LPT_CPU_DECLARE(onehot_forward)
+LPT_CPU_DECLARE(dropout_forward)
 #undef LPT_CPU_DECLARE
 
 #endif

@@ -196,6 +196,7 @@ static const LptBackendVtable cpu_vtable = {
     .scaled_add_forward = lpt_cpu_scaled_add_forward,
     .scaled_add_backward = lpt_cpu_scaled_add_backward,
     .onehot_forward = lpt_cpu_onehot_forward,
+    .dropout_forward = lpt_cpu_dropout_forward,
 };
 
 void lpt_backend_prepare_process(char **argv)

@@ -36,7 +36,8 @@ typedef enum LptCpuIsa {
 #endif
 /* The best of those the CPU and OS support (libgcc's cpu model checks the XSAVE state), capped
  * by LPT_CPU_ISA=baseline or LPT_CPU_ISA=avx2 in the environment (so tests can cover every
- * copy). */
+ * copy; LPT_CPU_ISA=avx512 caps nothing, and tests/op_check.c skips a run whose copy the CPU
+ * lacks). */
 static inline LptCpuIsa lpt_cpu_isa(void)
 {
     LptCpuIsa isa = LPT_CPU_ISA_BASELINE;
@@ -56,6 +57,12 @@ static inline LptCpuIsa lpt_cpu_isa(void)
     return LPT_CPU_ISA_BASELINE;
 }
 #endif
+
+/* The names LPT_CPU_ISA takes: "baseline", "avx2", "avx512". */
+static inline const char *lpt_cpu_isa_name(LptCpuIsa isa)
+{
+    return isa == LPT_CPU_ISA_AVX512 ? "avx512" : isa == LPT_CPU_ISA_AVX2 ? "avx2" : "baseline";
+}
 
 /* Forces inlining, so that a body shared by a baseline and an LPT_CPU_AVX2 function is
  * compiled for each caller's ISA. */

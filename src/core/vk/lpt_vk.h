@@ -101,6 +101,7 @@ LPT_VK_DECLARE(embed_forward)
 LPT_VK_DECLARE(scaled_add_forward)
 LPT_VK_DECLARE(scaled_add_backward)
 LPT_VK_DECLARE(onehot_forward)
+LPT_VK_DECLARE(dropout_forward)
 #undef LPT_VK_DECLARE
 
 #endif

@@ -1160,6 +1160,7 @@ static const LptBackendVtable vk_vtable = {
     .scaled_add_forward = lpt_vk_scaled_add_forward,
     .scaled_add_backward = lpt_vk_scaled_add_backward,
     .onehot_forward = lpt_vk_onehot_forward,
+    .dropout_forward = lpt_vk_dropout_forward,
 };
 
 LptBackend *lpt_vk_backend_new(const LptBackendOptions *opt, LptError *err)

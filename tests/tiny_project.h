@@ -1,0 +1,36 @@
+/* tiny_project.h: a small long-tailed image project that trains in seconds, for the export
+ * tests (test_export.c): 4 classes of 32 x 32 PNGs (each a noisy gray picture tinted by its
+ * class colour with a square of that colour; training counts 40 / 20 / 10 / 5, val 3 and test
+ * 6 per class) under <root>/data/{train,val,test}/c<k>/, tiny random backbones (width 64,
+ * depth 2, patch 8: a timm vision ViT and an OpenCLIP image tower without a text tower), and
+ * projects importing the images with those backbones registered. The same data and backbones
+ * as tests/test_train.c's. */
+#ifndef TINY_PROJECT_H
+#define TINY_PROJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TINY_CLASSES 4
+#define TINY_TEST_PER_CLASS 6
+
+typedef struct TinyProject {
+    char root[512];
+    char data_dir[600], vision_file[600], vl_file[600];
+} TinyProject;
+
+/* Makes a temporary root folder (under $TMPDIR) with the dataset and both backbones. */
+bool tiny_setup(TinyProject *tp, const char *tag);
+
+/* Writes a tiny backbone: a timm ViT (clip false) or an OpenCLIP image tower (clip true). */
+bool tiny_write_backbone(const char *path, bool clip, uint64_t seed);
+
+/* A new project <root>/<name>.lptproj with the dataset and the vision backbone, plus the VL
+ * one when `vl`. */
+bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *path, size_t size);
+
+/* Removes a folder and everything under it. */
+void tiny_rm_rf(const char *path);
+
+#endif
