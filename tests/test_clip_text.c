@@ -17,7 +17,8 @@
  *  - many long texts, so that lpt_clip_text_encode splits them into several forwards;
  *  - class embeddings: two templates, per-class descriptions, the default template;
  *  - zero-shot logits against a double reference;
- * the weight files: OpenAI (F32, heads given), Hugging Face (F16, config.json) and OpenCLIP
+ * the weight files: OpenAI (F32, heads given, or told by `lpt pretrain-clip`'s metadata, bad
+ * values refused), Hugging Face (F16, config.json) and OpenCLIP
  * (BF16, open_clip_config.json, GELU) namings, and broken files (wrong shape, unknown, missing
  * tensor, no text tower, truncated, missing); bad arguments (sizes, names, ids, positions,
  * templates). Training (`lpt pretrain-clip`; --train-fixtures tests/fixtures/clip_pretrain,
@@ -480,6 +481,32 @@ static const char *write_edited(const Fixture *fx, const char *name, const char 
     return path;
 }
 
+/* Writes tmp_dir/name: the OpenAI fixture file with the metadata text_heads and text_act
+ * that `lpt pretrain-clip` writes; returns its path. */
+static const char *write_with_metadata(const Fixture *fx, const char *name, const char *heads,
+                                       const char *act)
+{
+    static char path[256];
+    char src[1024];
+    snprintf(src, sizeof src, "%s/openai.safetensors", fx->dir);
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
+    LptSafetensors *st = lpt_safetensors_open(src, NULL);
+    LptSafetensorsWriter *w = lpt_safetensors_writer_new();
+    for (int i = 0; st && i < lpt_safetensors_count(st); i++) {
+        const LptSafetensorsEntry *e = lpt_safetensors_entry(st, i);
+        float *v = malloc((e->numel + 1) * sizeof *v);
+        lpt_safetensors_read_f32(st, e, v, e->numel, NULL);
+        lpt_safetensors_writer_add_f32(w, e->name, e->ndim, e->shape, v, NULL);
+        free(v);
+    }
+    lpt_safetensors_writer_set_metadata(w, "text_heads", heads, NULL);
+    lpt_safetensors_writer_set_metadata(w, "text_act", act, NULL);
+    lpt_safetensors_write(w, path, NULL);
+    lpt_safetensors_writer_free(w);
+    lpt_safetensors_close(st);
+    return path;
+}
+
 static void check_files(OpCheck *oc, const Fixture *fx)
 {
     LptClipTextLoadOptions opt;
@@ -528,6 +555,27 @@ static void check_files(OpCheck *oc, const Fixture *fx)
     expect_status(oc, "OpenAI file without heads", t ? LPT_OK : err.code, &err,
                   LPT_ERR_INVALID_ARGUMENT, "cannot tell the number of heads");
     lpt_clip_text_free(t);
+
+    /* the metadata of `lpt pretrain-clip` tells what no config file does */
+    Fixture in_tmp = *fx;
+    in_tmp.dir = tmp_dir;
+    write_with_metadata(fx, "meta.safetensors", "2", "gelu");
+    check_load(oc, &in_tmp, "meta.safetensors", NULL, "micro.features.gelu", LPT_VIT_ACT_GELU);
+    t = lpt_clip_text_load(oc->be, write_with_metadata(fx, "meta1.safetensors", "two", "gelu"),
+                           NULL, &err);
+    expect_status(oc, "metadata text_heads 'two'", t ? LPT_OK : err.code, &err, LPT_ERR_FORMAT,
+                  "text_heads");
+    lpt_clip_text_free(t);
+    t = lpt_clip_text_load(oc->be, write_with_metadata(fx, "meta2.safetensors", "2", "relu"),
+                           NULL, &err);
+    expect_status(oc, "metadata text_act 'relu'", t ? LPT_OK : err.code, &err,
+                  LPT_ERR_UNSUPPORTED, "text_act");
+    lpt_clip_text_free(t);
+    const char *made[] = {"meta", "meta1", "meta2"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s.safetensors", tmp_dir, made[i]);
+        unlink(path);
+    }
 
     opt.heads = 2;
     opt.act = -1;

@@ -146,8 +146,9 @@ static bool test_set(TestSet *ts)
     LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
     int64_t *ids = NULL;
     size_t n = 0;
-    bool ok = store && lpt_store_image_list(store, 0, LPT_STORE_SPLIT_TEST, 0, &ids, &n, &err) ==
-                           LPT_OK && n <= 64;
+    bool ok = store &&
+              lpt_store_image_list(store, 0, LPT_STORE_SPLIT_TEST, 0, &ids, &n, &err) == LPT_OK &&
+              n <= 64;
     ts->count = ok ? (int64_t)n : 0;
     for (size_t i = 0; ok && i < n; i++) {
         LptStoreImage *img = NULL;
@@ -190,8 +191,8 @@ static LptModel *open_model(const char *path, LptError *err)
 {
     LptModelOptions mo;
     lpt_model_options_init(&mo);
-    mo.backend = backend_kind == LPT_BACKEND_VULKAN ? LPT_MODEL_BACKEND_VULKAN
-                                                    : LPT_MODEL_BACKEND_CPU;
+    mo.backend =
+        backend_kind == LPT_BACKEND_VULKAN ? LPT_MODEL_BACKEND_VULKAN : LPT_MODEL_BACKEND_CPU;
     mo.threads = 2;
     return lpt_model_open(path, &mo, err);
 }
@@ -215,8 +216,8 @@ static void test_prior(void)
     const char *names[4] = {"good", "scratch", "dent", "crack"};
     const int64_t counts[4] = {40, 20, 10, 5};
     LptError err = {0};
-    LptPrior *p = lpt_prior_new("good=0.97, scratch=0.02,*=0.005", names, 4, LPT_METHOD_LPTPP,
-                                counts, &err);
+    LptPrior *p =
+        lpt_prior_new("good=0.97, scratch=0.02,*=0.005", names, 4, LPT_METHOD_LPTPP, counts, &err);
     CHECK(p != NULL, "inline prior: %s", err.message);
     const double want[4] = {0.97, 0.02, 0.005, 0.005};
     double worst = 0.0;
@@ -252,8 +253,8 @@ static void test_prior(void)
     for (int k = 0; p && k < 4; k++)
         worst = fmax(worst, fabs(p->adjust[k]) + fabs(p->train[k] - counts[k] / 75.0));
     CHECK(p && p->train_kind == LPT_TRAIN_PRIOR_TRAIN_COUNTS && worst < 1e-6,
-          "linear probe: pi_train = training counts, a = 0 when expected = trained (%g): %s",
-          worst, err.message);
+          "linear probe: pi_train = training counts, a = 0 when expected = trained (%g): %s", worst,
+          err.message);
     lpt_prior_free(p);
 
     /* a file: JSON object, or pairs with comments; counts normalise like fractions */
@@ -436,8 +437,8 @@ static void test_export_bundle(const TestSet *ts, char *bundle, size_t size)
               r->parity.checked && !r->parity.passed && r->parity.max_abs_diff > 1e-5 &&
               r->parity.flips == 0 && r->export_id == 0,
           "a disagreeing record fails the export: %s", err.message);
-    CHECK(before && after && before_size == after_size &&
-              memcmp(before, after, before_size) == 0 && count_entries(tp.root, ".partial-") == 0,
+    CHECK(before && after && before_size == after_size && memcmp(before, after, before_size) == 0 &&
+              count_entries(tp.root, ".partial-") == 0,
           "the earlier bundle is left as it was and no temporary file remains");
     lpt_export_report_free(r);
     store = lpt_store_open(project, LPT_STORE_OPEN, &err);
@@ -446,8 +447,7 @@ static void test_export_bundle(const TestSet *ts, char *bundle, size_t size)
     if (store && orig)
         CHECK(lpt_store_prediction_insert(store, orig, &err) == LPT_OK &&
                   lpt_store_export_list(store, 1, &rows, &n, &err) == LPT_OK && n == 2,
-              "record restored; the failed export recorded nothing (%zu rows): %s", n,
-              err.message);
+              "record restored; the failed export recorded nothing (%zu rows): %s", n, err.message);
     free(rows);
     lpt_store_close(store);
     free(orig);
@@ -474,8 +474,8 @@ static void test_export_bundle(const TestSet *ts, char *bundle, size_t size)
     CHECK(st == LPT_OK, "predict from bytes: %s", err.message);
     if (st == LPT_OK) {
         CHECK(res[0].top_k == 3 && res[0].num_prompts == 2 && res[0].prompts[0] >= 0 &&
-                  res[0].prompts[0] < 6 && fabsf(res[0].scorer_weights[0] +
-                                                 res[0].scorer_weights[1] - 1.0f) < 1e-5f,
+                  res[0].prompts[0] < 6 &&
+                  fabsf(res[0].scorer_weights[0] + res[0].scorer_weights[1] - 1.0f) < 1e-5f,
               "a result's parts: top-3, two group prompts per expert, weights sum to 1");
         compare_with_records(ts, res, NULL, "bundle from bytes");
     }
@@ -594,8 +594,7 @@ static void test_backbones(const TestSet *ts, const char *bundle)
     CHECK(!predict_first(bundle, ts, got, &err) && strstr(err.message, "missing") &&
               strstr(err.message, "vision.safetensors") && strstr(err.message, "embed"),
           "a missing backbone is named: %s", err.message);
-    CHECK(predict_first(embed, ts, got, &err) && have_ref &&
-              memcmp(got, ref, sizeof got) == 0,
+    CHECK(predict_first(embed, ts, got, &err) && have_ref && memcmp(got, ref, sizeof got) == 0,
           "the embedded bundle needs no backbone file and predicts the same: %s", err.message);
 
     /* a copy of the bundle with the backbone beside it */
@@ -613,6 +612,40 @@ static void test_backbones(const TestSet *ts, const char *bundle)
           "a changed backbone is refused: %s", err.message);
     unlink(tp.vision_file);
     CHECK(rename(moved, tp.vision_file) == 0, "moving the vision backbone back");
+}
+
+/* A full fine-tuning run trains the backbone: its bundle embeds it unasked, and passes. */
+static void test_full_finetune(void)
+{
+    LptTrainOptions t;
+    lpt_train_options_init(&t);
+    t.project = project;
+    t.new_run = true;
+    t.config_json = "{\"seed\": 5, \"method\": \"full_finetune\","
+                    " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 1,"
+                    "  \"lr\": 0.01, \"lr_reference_batch\": 16},"
+                    " \"eval\": {\"batch_size\": 8}, \"loader\": {\"workers\": 2}}";
+    t.config_source = "full fine-tuning config";
+    t.backend.threads = 2;
+    int64_t run = 0;
+    LptError err = {0};
+    OK(lpt_train_run(&t, &run, &err), err);
+    char out[700];
+    snprintf(out, sizeof out, "%s/finetuned.lptmodel", tp.root);
+    LptExportOptions o;
+    export_options(&o, out);
+    o.run_id = run;
+    LptExportReport *r = NULL;
+    LptStatus st = lpt_export_run(&o, &r, &err);
+    CHECK(st == LPT_OK && r && r->parity.passed && r->parity.flips == 0 &&
+              strstr(r->parity_json, "\"embedded_backbones\":true"),
+          "a full fine-tuning run exports with its trained backbone inside: %s", err.message);
+    lpt_export_report_free(r);
+    LptModel *m = open_model(out, &err);
+    CHECK(m && strstr(lpt_model_metadata(m, "model"), "\"embedded\":true") &&
+              lpt_model_num_experts(m) == 1,
+          "its bundle holds the backbone: %s", err.message);
+    lpt_model_close(m);
 }
 
 /* ---- bad bundles -------------------------------------------------------------------------- */
@@ -724,9 +757,9 @@ static void test_bad_bundles(const char *bundle)
     LptSafetensors *sf = lpt_safetensors_open(bundle, &err);
     cJSON *mj = sf ? cJSON_Parse(lpt_safetensors_metadata(sf, "model")) : NULL;
     lpt_safetensors_close(sf);
-    cJSON *vit = mj ? cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "experts"), 1),
-                                          "vit")
-                    : NULL;
+    cJSON *vit =
+        mj ? cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(mj, "experts"), 1), "vit")
+           : NULL;
     if (vit)
         cJSON_ReplaceItemInObject(vit, "depth", cJSON_CreateNumber(0));
     char *text = mj ? cJSON_PrintUnformatted(mj) : NULL;
@@ -908,8 +941,8 @@ static void test_cli(const char *lpt, const TestSet *ts)
     snprintf(cmd, sizeof cmd, "'%s' predict --model '%s/none.lptmodel' '%s' 2>&1", lpt, tp.root,
              ts->paths[0]);
     text = run_command(cmd, &code);
-    CHECK(code == 1 && text && strstr(text, "none.lptmodel"), "a missing model (exit %d): %s",
-          code, text ? text : "");
+    CHECK(code == 1 && text && strstr(text, "none.lptmodel"), "a missing model (exit %d): %s", code,
+          text ? text : "");
     free(text);
 
     /* ONNX: the fused graph is written; its runtime check is the ONNX tests' */
@@ -1067,6 +1100,7 @@ int main(int argc, char **argv)
             test_backbones(&ts, bundle);
             test_bad_bundles(bundle);
             test_threads(&ts, bundle);
+            test_full_finetune();
         }
     } else {
         failed++;

@@ -13,10 +13,11 @@
  *  - the contrastive loss and its gradients (images, texts, scale) against PyTorch (a case
  *    with a repeated caption), 1e-6 absolute + 1e-5 relative; the captions of a digit class
  *    and of a named one;
- *  - a few epochs of tiny towers: the training loss falls (the last epoch's mean below 0.8 of
- *    the first's), the zero-shot test accuracy ends far above chance (>= 0.8 for 1/3), the
- *    progress callback sees every step and one epoch_done per epoch; CPU: the same seed gives
- *    the same losses and accuracy bit for bit;
+ *  - 40 epochs of tiny towers (3 steps each): the training loss falls (the last epoch's mean
+ *    below 0.9 of the first's), the zero-shot test accuracy ends far above chance (>= 0.8 for
+ *    1/3), the progress callback sees every step and one epoch_done per epoch; the same seed
+ *    gives the same losses and accuracy bit for bit. Vulkan: 8 epochs, the losses within
+ *    1e-3 relative of the CPU backend's and the accuracy within one test image;
  *  - the written file (F32): OpenAI CLIP names, lpt_weights detects a CLIP pair (openclip,
  *    CLIP-style, text-tower tensors), lpt_clip_pair_load gives the trained towers' image and
  *    caption features exactly, the same temperature and the same zero-shot accuracy; F16:
@@ -328,11 +329,46 @@ static void compare_features(OpCheck *oc, const char *what, const float *a, cons
     free(r);
 }
 
+/* Vulkan: the first VK_EPOCHS epochs against the CPU backend's (lavapipe is slow enough that
+ * the whole run is left to the CPU test): losses within 1e-3 relative, zero-shot accuracy
+ * within one test image. */
+#define VK_EPOCHS 8
+
+static void check_against_cpu(OpCheck *oc, const LptPretrainClipResult *vk, const char *dir,
+                              const char *vocab)
+{
+    LptBackendOptions bo;
+    lpt_backend_options_init(&bo);
+    LptError err = {0};
+    LptBackend *cpu = lpt_backend_new(&bo, &err);
+    LptPretrainClipOptions o;
+    Seen seen;
+    tiny_options(&o, dir, vocab, &seen);
+    o.epochs = VK_EPOCHS;
+    LptClipPair pair = {0};
+    LptPretrainClipResult res;
+    LptStatus st = cpu ? lpt_pretrain_clip_run(cpu, &o, &pair, &res, &err) : err.code;
+    if (oc_expect(oc, st == LPT_OK, "CPU reference run", "%s", err.message))
+        oc_expect(
+            oc,
+            fabs(vk->first_epoch_loss - res.first_epoch_loss) <= 1e-3 * res.first_epoch_loss &&
+                fabs(vk->last_epoch_loss - res.last_epoch_loss) <= 1e-3 * res.last_epoch_loss &&
+                fabs(vk->zero_shot - res.zero_shot) <= 1.0 / 30 + 1e-9,
+            "Vulkan against CPU", "losses %.6f -> %.6f, zero-shot %.3f; CPU %.6f -> %.6f, %.3f",
+            vk->first_epoch_loss, vk->last_epoch_loss, vk->zero_shot, res.first_epoch_loss,
+            res.last_epoch_loss, res.zero_shot);
+    lpt_clip_pair_free(&pair);
+    lpt_backend_free(cpu);
+}
+
 static void check_training(OpCheck *oc, const char *dir, const char *vocab, const char *tmp)
 {
     LptPretrainClipOptions o;
     Seen seen;
     tiny_options(&o, dir, vocab, &seen);
+    bool vulkan = strcmp(oc->backend, "vulkan") == 0;
+    if (vulkan)
+        o.epochs = VK_EPOCHS;
     LptError err = {0};
     LptClipPair pair;
     LptPretrainClipResult res;
@@ -349,15 +385,19 @@ static void check_training(OpCheck *oc, const char *dir, const char *vocab, cons
               "result counts", "classes %d, captions %d, images %lld + %lld, epochs %d",
               res.classes, res.captions, (long long)res.train_images, (long long)res.test_images,
               res.epochs);
-    oc_expect(oc, isfinite(res.last_epoch_loss) && res.last_epoch_loss < 0.8 * res.first_epoch_loss,
+    oc_expect(oc, isfinite(res.last_epoch_loss) && res.last_epoch_loss < 0.9 * res.first_epoch_loss,
               "loss falls", "%.4f -> %.4f", res.first_epoch_loss, res.last_epoch_loss);
-    oc_expect(oc, res.zero_shot >= 0.8, "zero-shot accuracy", "%.3f (chance 0.333)", res.zero_shot);
+    if (vulkan)
+        check_against_cpu(oc, &res, dir, vocab);
+    else
+        oc_expect(oc, res.zero_shot >= 0.8, "zero-shot accuracy", "%.3f (chance 0.333)",
+                  res.zero_shot);
     oc_expect(oc,
               seen.epochs_done == o.epochs && seen.steps == o.epochs * seen.steps_per_epoch &&
                   seen.zero_shot_only_at_end && seen.last_zero_shot == res.zero_shot,
               "progress", "%d epochs done, %d steps of %lld per epoch", seen.epochs_done,
               seen.steps, (long long)seen.steps_per_epoch);
-    if (strcmp(oc->backend, "cpu") == 0) {
+    if (!vulkan) {
         LptClipPair again;
         LptPretrainClipResult res2;
         Seen seen2;

@@ -20,7 +20,8 @@
  * init from the class texts (what the trainer starts from equals the text tower's class
  * embeddings, descriptions and '_' taken into account; refusals without a text tower or a
  * vocabulary; "random" without either); feature dropout changes training and is replayed
- * exactly; `lpt train --json` / `lpt eval --json`.
+ * exactly; a backbone file replaced in place is refused by training and evaluation, and once
+ * added again the same config trains a new run; `lpt train --json` / `lpt eval --json`.
  * With --backend vulkan: every phase on the Vulkan backend and on the CPU with the same
  * config: the first-epoch losses of phases 1 and 2 of each expert and of the scorer agree
  * within relative 1e-3 (measured: at most 6e-5), and the test accuracy of each expert and of
@@ -1355,6 +1356,57 @@ static void test_feature_dropout(void)
           "dropout changes the training losses (%.6f vs %.6f)", loss[0][0], loss[2][0]);
 }
 
+/* A VL backbone file replaced in place after training: evaluation and training refuse it,
+ * naming it; once the new file is added to the project, the same config trains a new run. */
+static void test_backbone_replaced(void)
+{
+    char dir[700], file[800], project[700];
+    snprintf(dir, sizeof dir, "%s/replaced", root);
+    snprintf(file, sizeof file, "%s/clip.safetensors", dir);
+    if (!(mkdir(dir, 0777) == 0 && write_backbone(file, true, true, 2) && write_vocab(dir) &&
+          make_project_vl("replaced", file, project, sizeof project)))
+        return;
+    const char *config =
+        "{\"seed\": 4, \"model\": {\"prompts\": 4, \"adapter_rank\": 4},"
+        " \"train\": {\"batch_size\": 16, \"micro_batch\": 8, \"phase1_epochs\": 1,"
+        "  \"phase2_epochs\": 0, \"warmup_epochs\": 0}, \"scorer\": {\"epochs\": 1},"
+        " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}";
+    LptTrainOptions o;
+    train_options(&o, project, config);
+    LptError err = {0};
+    int64_t run = 0;
+    CHECK(lpt_train_run(&o, &run, &err) == LPT_OK && run == 1, "trained with the first file: %s",
+          err.message);
+    CHECK(write_backbone(file, true, true, 3), "the file replaced by other weights");
+    LptEvalOptions eo;
+    lpt_eval_options_init(&eo);
+    eo.project = project;
+    LptEvalReport *rep = NULL;
+    LptStatus st = lpt_train_evaluate(&eo, &rep, &err);
+    CHECK(st == LPT_ERR_FORMAT && strstr(err.message, "clip.safetensors") &&
+              strstr(err.message, "has changed"),
+          "evaluating run 1 with the replaced file is refused: %s", err.message);
+    lpt_eval_report_free(rep);
+    st = lpt_train_run(&o, &run, &err);
+    CHECK(st == LPT_ERR_FORMAT && run == 1 && strstr(err.message, "has changed"),
+          "training run 1 on with the replaced file is refused: %s", err.message);
+    LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
+    LptStoreBackbone b;
+    memset(&b, 0, sizeof b);
+    b.role = LPT_STORE_EXPERT_VL;
+    b.name = "replaced";
+    b.path = file;
+    b.architecture_json = "{}";
+    int64_t id = 0;
+    bool added = store && lpt_hash_sha256_file(file, b.sha256, &err) == LPT_OK &&
+                 lpt_store_backbone_insert(store, &b, &id, &err) == LPT_OK;
+    lpt_store_close(store);
+    st = added ? lpt_train_run(&o, &run, &err) : LPT_ERR_IO;
+    CHECK(st == LPT_OK && run == 2, "with the new file added, the same config trains run 2 (%lld): "
+                                    "%s",
+          (long long)run, err.message);
+}
+
 /* Runs a shell command, returning its stdout (malloc'd) and exit code. */
 static char *run_command(const char *cmd, int *code)
 {
@@ -1589,6 +1641,7 @@ int main(int argc, char **argv)
         test_full_finetune();
         test_vl_head();
         test_feature_dropout();
+        test_backbone_replaced();
     }
     if (getenv("LPT_TEST_KEEP"))
         printf("kept %s (LPT_TEST_KEEP)\n", root);

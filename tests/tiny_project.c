@@ -215,7 +215,6 @@ bool tiny_write_backbone(const char *path, bool clip, uint64_t seed)
     return ok;
 }
 
-
 bool tiny_setup(TinyProject *tp, const char *tag)
 {
     memset(tp, 0, sizeof *tp);

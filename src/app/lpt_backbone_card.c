@@ -105,8 +105,7 @@ void lpt_backbone_card_show_checking(LptBackboneCard *self, const char *name, co
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->file_row), name);
     adw_action_row_set_subtitle(self->file_row, path);
     set_status(self, LPT_BACKBONE_CARD_CHECKING, _("Checking…"),
-               _("Reading the tensors and loading them as training will"), "radio-symbolic",
-               NULL);
+               _("Reading the tensors and loading them as training will"), "radio-symbolic", NULL);
 }
 
 void lpt_backbone_card_show_details(LptBackboneCard *self, const LptBackboneDetails *d)
@@ -119,8 +118,7 @@ void lpt_backbone_card_show_details(LptBackboneCard *self, const LptBackboneDeta
         g_dngettext(GETTEXT_PACKAGE, "%d of %d tensor used, loaded in %.0f ms",
                     "%d of %d tensors used, loaded in %.0f ms", (gulong)d->tensors),
         d->tensors_used, d->tensors, 1e3 * d->load_seconds);
-    set_status(self, LPT_BACKBONE_CARD_LOADS, _("Loads"), status, "emblem-ok-symbolic",
-               "success");
+    set_status(self, LPT_BACKBONE_CARD_LOADS, _("Loads"), status, "emblem-ok-symbolic", "success");
 
     g_autofree char *values[N_ARCH] = {NULL};
     values[ARCH_NAMING] =
@@ -139,18 +137,17 @@ void lpt_backbone_card_show_details(LptBackboneCard *self, const LptBackboneDeta
     values[ARCH_IMAGE] = g_strdup_printf(_("%d × %d px"), d->vit.image, d->vit.image);
     values[ARCH_FEATURE] = g_strdup_printf("%d", lpt_backbone_details_feature_width(d));
     /* Translators: a parameter count in millions, as in "86.4 M" or "0.82 M" */
-    values[ARCH_PARAMS] = g_strdup_printf(_("%.*f M"), d->params >= 10000000 ? 1 : 2,
-                                          d->params / 1e6);
+    values[ARCH_PARAMS] =
+        g_strdup_printf(_("%.*f M"), d->params >= 10000000 ? 1 : 2, d->params / 1e6);
     for (int i = 0; i < N_ARCH; i++)
         gtk_label_set_text(self->arch_values[i], values[i]);
 
     adw_action_row_set_subtitle(self->arch_rows[ARCH_HEADS], d->heads_from);
-    adw_action_row_set_subtitle(self->arch_rows[ARCH_FEATURE],
-                                d->vit.clip_style
-                                    ? (d->identity_proj
-                                           ? _("CLIP-style tower, no projection in the file")
-                                           : _("CLIP-style tower, after its projection"))
-                                    : _("The class token after the final LayerNorm"));
+    adw_action_row_set_subtitle(
+        self->arch_rows[ARCH_FEATURE],
+        d->vit.clip_style ? (d->identity_proj ? _("CLIP-style tower, no projection in the file")
+                                              : _("CLIP-style tower, after its projection"))
+                          : _("The class token after the final LayerNorm"));
     adw_action_row_set_subtitle(self->arch_rows[ARCH_NAMING],
                                 d->config_path != NULL ? d->config_path
                                                        : _("No config file beside the weights"));
@@ -159,8 +156,8 @@ void lpt_backbone_card_show_details(LptBackboneCard *self, const LptBackboneDeta
 void lpt_backbone_card_show_error(LptBackboneCard *self, const char *message)
 {
     g_return_if_fail(LPT_IS_BACKBONE_CARD(self));
-    set_status(self, LPT_BACKBONE_CARD_FAILED, _("Does not load"), message,
-               "dialog-error-symbolic", "error");
+    set_status(self, LPT_BACKBONE_CARD_FAILED, _("Does not load"), message, "dialog-error-symbolic",
+               "error");
 }
 
 LptBackboneCardState lpt_backbone_card_get_state(LptBackboneCard *self)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "lpt_app_config.h"
 #include "lpt_app_error.h"
 #include "lpt_backbone.h"
@@ -101,8 +100,8 @@ static void inspect_thread(GTask *gtask, gpointer source_object, gpointer task_d
         g_task_return_error(gtask, core_error(&err));
 }
 
-void lpt_backbone_inspect_async(const char *path, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                gpointer user_data)
+void lpt_backbone_inspect_async(const char *path, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
     g_return_if_fail(path != NULL);
 

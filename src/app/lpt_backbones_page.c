@@ -126,10 +126,10 @@ static void reload(LptBackbonesPage *self)
     const LptStoreBackbone *latest[N_ROLES] = {NULL, NULL};
     if (self->project != NULL) {
         LptError err = {0};
-        if (lpt_store_backbone_list(lpt_project_get_store(self->project), &backbones, &n,
-                                    &err) != LPT_OK) {
-            g_autofree char *text = g_strdup_printf(_("Could not read the backbones: %s"),
-                                                    err.message);
+        if (lpt_store_backbone_list(lpt_project_get_store(self->project), &backbones, &n, &err) !=
+            LPT_OK) {
+            g_autofree char *text =
+                g_strdup_printf(_("Could not read the backbones: %s"), err.message);
             show_toast(self, text);
         }
         for (size_t i = 0; i < n; i++) /* by id: the last of a role is its latest */
@@ -162,8 +162,7 @@ static void show_add_error(LptBackbonesPage *self, const GError *error)
 }
 
 /* After an add: the error in a dialog, or a toast and every page reloads. */
-static void add_done(LptBackbonesPage *self, LptProject *project, GError *error,
-                     const char *toast)
+static void add_done(LptBackbonesPage *self, LptProject *project, GError *error, const char *toast)
 {
     if (project != self->project) /* the page moved on */
         return;
@@ -201,8 +200,8 @@ static void on_added(GObject *source, GAsyncResult *result, gpointer user_data)
     lpt_backbone_add_finish(result, &error);
     /* Translators: after adding a weight file, as in "Added vit-b16.safetensors for the
      * vision expert" */
-    g_autofree char *text = g_strdup_printf(_("Added %s for %s"), adding->name,
-                                            role_words(adding->role));
+    g_autofree char *text =
+        g_strdup_printf(_("Added %s for %s"), adding->name, role_words(adding->role));
     add_done(adding->page, adding->project, error, text);
     adding_free(adding);
 }
@@ -315,9 +314,9 @@ void lpt_backbones_page_set_project(LptBackbonesPage *self, LptProject *project)
     if (self->project != NULL)
         g_signal_handler_disconnect(self->project, self->changed_id);
     g_set_object(&self->project, project);
-    self->changed_id = project != NULL ? g_signal_connect(project, "changed",
-                                                          G_CALLBACK(on_project_changed), self)
-                                       : 0;
+    self->changed_id =
+        project != NULL ? g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self)
+                        : 0;
     self->adding = FALSE; /* an add into the old project ends on its own */
     g_clear_error(&self->last_error);
     for (int role = 0; role < N_ROLES; role++)

@@ -13,7 +13,9 @@
 
 #include "lpt_app_config.h"
 #include "lpt_calibration.h"
+#include "lpt_grid_table.h"
 #include "lpt_review_samples.h"
+#include "lpt_shown_run.h"
 
 #define GROUP_COLUMNS (LPT_GROUP_COUNT + 1) /* all classes, then each group */
 
@@ -30,10 +32,7 @@ struct _LptCalibrationView {
     GtkGrid *ece_grid;
 
     /* owned */
-    LptProject *project;
-    gulong changed_id; /* on project */
-    int64_t run_id;
-    gboolean dirty;            /* the project, run or data changed since the last read */
+    LptShownRun shown;
     LptReviewSamples *samples; /* NULL when nothing was read */
     double ece[LPT_REVIEW_SOURCES][GROUP_COLUMNS]; /* [source][group + 1]; NaN: not shown */
 };
@@ -81,38 +80,26 @@ static void update_chart(LptCalibrationView *self)
     free(c);
 }
 
-static void clear_grid(LptCalibrationView *self)
-{
-    GtkWidget *child;
-    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->ece_grid))) != NULL)
-        gtk_grid_remove(self->ece_grid, child);
-}
-
-static GtkWidget *cell(const char *text, gboolean header, float xalign)
-{
-    GtkWidget *label = gtk_label_new(text);
-    gtk_label_set_xalign(GTK_LABEL(label), xalign);
-    gtk_widget_add_css_class(label, header ? "heading" : "numeric");
-    return label;
-}
-
 /* The ECE table: a row per model the run has, a column per group. */
 static void fill_table(LptCalibrationView *self)
 {
-    clear_grid(self);
+    lpt_grid_table_clear(self->ece_grid);
     static const char *const columns[GROUP_COLUMNS] = {N_("All"), N_("Many"), N_("Medium"),
                                                        N_("Few")};
     for (int g = 0; g < GROUP_COLUMNS; g++)
-        gtk_grid_attach(self->ece_grid, cell(_(columns[g]), TRUE, 1.0f), g + 1, 0, 1, 1);
+        gtk_grid_attach(self->ece_grid, lpt_grid_table_cell(_(columns[g]), 1.0f, "heading"), g + 1,
+                        0, 1, 1);
     int row = 1;
     for (int src = LPT_REVIEW_SOURCES - 1; src >= 0; src--) { /* fused first */
         if (!self->samples->has_source[src])
             continue;
-        gtk_grid_attach(self->ece_grid, cell(source_name(src), TRUE, 0.0f), 0, row, 1, 1);
+        gtk_grid_attach(self->ece_grid, lpt_grid_table_cell(source_name(src), 0.0f, "heading"), 0,
+                        row, 1, 1);
         for (int g = 0; g < GROUP_COLUMNS; g++) {
             double e = self->ece[src][g];
             g_autofree char *text = isnan(e) ? g_strdup("—") : g_strdup_printf("%.2f%%", 100 * e);
-            gtk_grid_attach(self->ece_grid, cell(text, FALSE, 1.0f), g + 1, row, 1, 1);
+            gtk_grid_attach(self->ece_grid, lpt_grid_table_cell(text, 1.0f, "numeric"), g + 1, row,
+                            1, 1);
         }
         row++;
     }
@@ -131,21 +118,22 @@ static void show_status(LptCalibrationView *self, const char *title, const char 
     gtk_stack_set_visible_child_name(self->stack, "empty");
 }
 
-static void reload(LptCalibrationView *self)
+static void reload(GtkWidget *widget)
 {
-    self->dirty = FALSE;
+    LptCalibrationView *self = LPT_CALIBRATION_VIEW(widget);
     g_clear_pointer(&self->samples, lpt_review_samples_free);
     for (int s = 0; s < LPT_REVIEW_SOURCES; s++)
         for (int g = 0; g < GROUP_COLUMNS; g++)
             self->ece[s][g] = NAN;
-    if (self->project == NULL || self->run_id <= 0) {
+    if (self->shown.project == NULL || self->shown.run_id <= 0) {
         show_status(self, _("No Run Chosen"),
                     _("Choose a run whose test images were evaluated to see its calibration."));
         return;
     }
     LptError err = {0};
-    LptStatus st = lpt_review_samples_read(lpt_project_get_store(self->project), self->run_id,
-                                           LPT_STORE_SPLIT_TEST, &self->samples, &err);
+    LptStatus st =
+        lpt_review_samples_read(lpt_project_get_store(self->shown.project), self->shown.run_id,
+                                LPT_STORE_SPLIT_TEST, &self->samples, &err);
     for (int s = 0; st == LPT_OK && s < LPT_REVIEW_SOURCES; s++)
         for (int g = 0; st == LPT_OK && g < GROUP_COLUMNS && self->samples->has_source[s]; g++) {
             LptCalibration *c = NULL;
@@ -171,40 +159,19 @@ static void reload(LptCalibrationView *self)
     gtk_stack_set_visible_child_name(self->stack, "content");
 }
 
-static void invalidate(LptCalibrationView *self)
-{
-    self->dirty = TRUE;
-    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
-        reload(self);
-}
-
-static void on_project_changed(LptProject *project, gpointer user_data)
-{
-    invalidate(LPT_CALIBRATION_VIEW(user_data));
-}
-
 void lpt_calibration_view_set_project(LptCalibrationView *self, LptProject *project)
 {
     g_return_if_fail(LPT_IS_CALIBRATION_VIEW(self));
     g_return_if_fail(project == NULL || LPT_IS_PROJECT(project));
-    if (project == self->project)
-        return;
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_set_object(&self->project, project);
-    if (project != NULL)
-        self->changed_id =
-            g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    invalidate(self);
+    if (lpt_shown_run_set_project(&self->shown, project))
+        lpt_shown_run_invalidate(&self->shown);
 }
 
 void lpt_calibration_view_set_run(LptCalibrationView *self, int64_t run_id)
 {
     g_return_if_fail(LPT_IS_CALIBRATION_VIEW(self));
-    if (run_id == self->run_id)
-        return;
-    self->run_id = run_id;
-    invalidate(self);
+    if (lpt_shown_run_set_run(&self->shown, run_id))
+        lpt_shown_run_invalidate(&self->shown);
 }
 
 void lpt_calibration_view_select(LptCalibrationView *self, int source, int group)
@@ -246,16 +213,13 @@ static void lpt_calibration_view_map(GtkWidget *widget)
 {
     LptCalibrationView *self = LPT_CALIBRATION_VIEW(widget);
     GTK_WIDGET_CLASS(lpt_calibration_view_parent_class)->map(widget);
-    if (self->dirty)
-        reload(self);
+    lpt_shown_run_reload_if_dirty(&self->shown);
 }
 
 static void lpt_calibration_view_dispose(GObject *object)
 {
     LptCalibrationView *self = LPT_CALIBRATION_VIEW(object);
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_clear_object(&self->project);
+    lpt_shown_run_clear(&self->shown);
     g_clear_pointer(&self->samples, lpt_review_samples_free);
     gtk_widget_dispose_template(GTK_WIDGET(self), LPT_TYPE_CALIBRATION_VIEW);
     G_OBJECT_CLASS(lpt_calibration_view_parent_class)->dispose(object);
@@ -285,7 +249,7 @@ static void lpt_calibration_view_class_init(LptCalibrationViewClass *klass)
 static void lpt_calibration_view_init(LptCalibrationView *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->dirty = TRUE;
+    lpt_shown_run_init(&self->shown, GTK_WIDGET(self), reload);
     for (int s = 0; s < LPT_REVIEW_SOURCES; s++)
         for (int g = 0; g < GROUP_COLUMNS; g++)
             self->ece[s][g] = NAN;

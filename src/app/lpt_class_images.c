@@ -30,7 +30,6 @@ struct _LptClassImages {
     LptImageList *images;
     GtkMultiSelection *selection; /* over images */
     LptThumbnailLoader *loader;
-    GSettings *settings;
     char *class_name;
     GtkWidget *relabel_popover; /* our child */
     GtkWidget *context_menu;    /* our child */
@@ -269,11 +268,6 @@ static GdkRectangle selection_anchor(LptClassImages *self)
                           (int)bounds.size.height};
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b, gpointer user_data)
-{
-    return g_utf8_collate(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Opens the relabel popover with text typed (NULL: none) when images are selected. */
 static gboolean start_relabel(LptClassImages *self, const char *text)
 {
@@ -293,7 +287,6 @@ static gboolean start_relabel(LptClassImages *self, const char *text)
     g_autofree const char **names = g_new0(const char *, n + 1);
     for (size_t i = 0; i < n; i++)
         names[i] = classes[i].name;
-    g_qsort_with_data(names, (gint)n, sizeof *names, compare_names, NULL);
     LptRelabelPopover *popover = LPT_RELABEL_POPOVER(self->relabel_popover);
     lpt_relabel_popover_set_classes(popover, names, self->class_name);
     free(classes);
@@ -377,14 +370,9 @@ static void on_right_click(GtkGestureClick *gesture, int n_press, double x, doub
 static gboolean on_key_pressed(GtkEventControllerKey *controller, guint keyval, guint keycode,
                                GdkModifierType state, gpointer user_data)
 {
-    LptClassImages *self = LPT_CLASS_IMAGES(user_data);
-    gunichar c = gdk_keyval_to_unicode(keyval);
-    if (c == 0 || !g_unichar_isgraph(c) ||
-        (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0)
-        return FALSE;
-    char text[8] = {0};
-    g_unichar_to_utf8(c, text);
-    return start_relabel(self, text);
+    char text[8];
+    return lpt_relabel_popover_key_text(keyval, state, text) &&
+           start_relabel(LPT_CLASS_IMAGES(user_data), text);
 }
 
 /* ---- Actions ---- */
@@ -462,13 +450,6 @@ static void on_selection_changed(GtkSelectionModel *model, guint position, guint
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "images.menu", any);
 }
 
-static void on_settings_changed(GSettings *settings, const char *key, gpointer user_data)
-{
-    LptClassImages *self = LPT_CLASS_IMAGES(user_data);
-    g_autofree char *cache_dir = g_settings_get_string(settings, "cache-location");
-    lpt_thumbnail_loader_set_cache_dir(self->loader, cache_dir);
-}
-
 /* ---- Parts for tests ---- */
 
 GtkGridView *lpt_class_images_get_grid(LptClassImages *self)
@@ -519,9 +500,6 @@ static void lpt_class_images_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->relabel_popover, self);
     g_clear_pointer(&self->relabel_popover, gtk_widget_unparent);
     g_clear_pointer(&self->context_menu, gtk_widget_unparent);
-    if (self->settings != NULL)
-        g_signal_handlers_disconnect_by_data(self->settings, self);
-    g_clear_object(&self->settings);
     g_clear_object(&self->selection);
     g_clear_object(&self->images);
     g_clear_object(&self->loader);
@@ -568,11 +546,8 @@ static void lpt_class_images_init(LptClassImages *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
 
-    self->settings = g_settings_new(BASE_ID);
-    g_autofree char *cache_dir = g_settings_get_string(self->settings, "cache-location");
-    self->loader = lpt_thumbnail_loader_new(cache_dir);
-    g_signal_connect(self->settings, "changed::cache-location", G_CALLBACK(on_settings_changed),
-                     self);
+    g_autoptr(GSettings) settings = g_settings_new(BASE_ID);
+    self->loader = lpt_thumbnail_loader_new_for_settings(settings);
 
     self->images = lpt_image_list_new();
     self->selection = gtk_multi_selection_new(g_object_ref(G_LIST_MODEL(self->images)));

@@ -20,6 +20,7 @@
 #include "lpt_app_config.h"
 #include "lpt_app_error.h"
 #include "lpt_review_samples.h"
+#include "lpt_shown_run.h"
 #include "lpt_vl_head.h"
 #include "lpt_zero_shot.h"
 
@@ -65,10 +66,7 @@ struct _LptClassTextsView {
     GtkListBox *class_list;
 
     /* owned */
-    LptProject *project;
-    gulong changed_id; /* on project */
-    int64_t run_id;
-    gboolean dirty;        /* the project or run changed since the last read */
+    LptShownRun shown;
     GPtrArray *rows;       /* ClassRow *, the project's classes by id */
     GHashTable *zero_shot; /* gint64 class id -> double * recall (NaN: stale) */
     ZeroShotJob *job;      /* the running job, NULL when none */
@@ -154,14 +152,14 @@ gboolean lpt_class_texts_view_apply_text(LptClassTextsView *self, int64_t class_
     g_return_val_if_fail(LPT_IS_CLASS_TEXTS_VIEW(self), FALSE);
     g_return_val_if_fail(text != NULL, FALSE);
     ClassRow *row = find_row(self, class_id);
-    if (self->project == NULL || row == NULL) {
+    if (self->shown.project == NULL || row == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No class with id %lld"),
                     (long long)class_id);
         return FALSE;
     }
     g_autofree char *stripped = g_strstrip(g_strdup(text));
     LptError err = {0};
-    if (lpt_store_class_update(lpt_project_get_store(self->project), class_id, NULL, stripped,
+    if (lpt_store_class_update(lpt_project_get_store(self->shown.project), class_id, NULL, stripped,
                                &err) != LPT_OK) {
         lpt_app_error_from_core(error, &err);
         return FALSE;
@@ -198,8 +196,9 @@ static void on_apply(AdwEntryRow *entry, gpointer user_data)
 static void read_trained(LptClassTextsView *self, LptStore *store)
 {
     LptReviewSamples *s = NULL;
-    if (self->run_id <= 0 ||
-        lpt_review_samples_read(store, self->run_id, LPT_STORE_SPLIT_TEST, &s, NULL) != LPT_OK)
+    if (self->shown.run_id <= 0 ||
+        lpt_review_samples_read(store, self->shown.run_id, LPT_STORE_SPLIT_TEST, &s, NULL) !=
+            LPT_OK)
         return;
     if (s->has_source[LPT_STORE_EXPERT_VL]) {
         gint64 *support = g_new0(gint64, s->num_classes), *right = g_new0(gint64, s->num_classes);
@@ -227,14 +226,21 @@ static void clear_rows(LptClassTextsView *self)
     g_ptr_array_set_size(self->rows, 0);
 }
 
+static const char *no_backbone_text(void)
+{
+    return _("The project has no vision-language backbone: add a CLIP backbone (with its text "
+             "tower) on the Backbones page to compute zero-shot accuracy.");
+}
+
 /* The VL backbone zero-shot uses: the run's, else the project's latest. *path and *name are
  * new strings; FALSE when there is none (or the store failed: err says). */
 static gboolean find_backbone(LptClassTextsView *self, char **path, char **name, LptError *err)
 {
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     int64_t id = 0;
     LptStoreRun *run = NULL;
-    if (self->run_id > 0 && lpt_store_run_get(store, self->run_id, &run, err) == LPT_OK && run)
+    if (self->shown.run_id > 0 &&
+        lpt_store_run_get(store, self->shown.run_id, &run, err) == LPT_OK && run)
         id = run->backbone_id[LPT_STORE_EXPERT_VL];
     free(run);
     LptStoreBackbone *list = NULL;
@@ -253,15 +259,15 @@ static gboolean find_backbone(LptClassTextsView *self, char **path, char **name,
     return *path != NULL;
 }
 
-static void reload(LptClassTextsView *self)
+static void reload(GtkWidget *widget)
 {
-    self->dirty = FALSE;
+    LptClassTextsView *self = LPT_CLASS_TEXTS_VIEW(widget);
     clear_rows(self);
-    if (self->project == NULL) {
+    if (self->shown.project == NULL) {
         gtk_stack_set_visible_child_name(self->stack, "empty");
         return;
     }
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     LptStoreClass *classes = NULL;
     size_t n = 0;
     LptError err = {0};
@@ -315,11 +321,7 @@ static void reload(LptClassTextsView *self)
     if (self->job == NULL) {
         gtk_widget_set_sensitive(GTK_WIDGET(self->compute_button), has_backbone);
         if (!has_backbone)
-            set_status(self, err.code != LPT_OK
-                                 ? err.message
-                                 : _("The project has no vision-language backbone: add a CLIP "
-                                     "backbone (with its text tower) on the Backbones page to "
-                                     "compute zero-shot accuracy."));
+            set_status(self, err.code != LPT_OK ? err.message : no_backbone_text());
     }
     gtk_stack_set_visible_child_name(self->stack, "content");
 }
@@ -331,23 +333,11 @@ static void show_running(LptClassTextsView *self, gboolean running)
     gtk_widget_set_sensitive(GTK_WIDGET(self->compute_button), !running);
 }
 
-static void invalidate(LptClassTextsView *self)
-{
-    self->dirty = TRUE;
-    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
-        reload(self);
-}
-
-static void on_project_changed(LptProject *project, gpointer user_data)
-{
-    invalidate(LPT_CLASS_TEXTS_VIEW(user_data));
-}
-
 void lpt_class_texts_view_set_project(LptClassTextsView *self, LptProject *project)
 {
     g_return_if_fail(LPT_IS_CLASS_TEXTS_VIEW(self));
     g_return_if_fail(project == NULL || LPT_IS_PROJECT(project));
-    if (project == self->project)
+    if (!lpt_shown_run_set_project(&self->shown, project))
         return;
     if (self->job != NULL) { /* its figures would be another project's */
         atomic_store(&self->job->cancel, true);
@@ -356,24 +346,16 @@ void lpt_class_texts_view_set_project(LptClassTextsView *self, LptProject *proje
         g_clear_handle_id(&self->poll_id, g_source_remove);
         show_running(self, FALSE);
     }
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_set_object(&self->project, project);
-    if (project != NULL)
-        self->changed_id =
-            g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
     g_hash_table_remove_all(self->zero_shot);
     set_status(self, NULL);
-    invalidate(self);
+    lpt_shown_run_invalidate(&self->shown);
 }
 
 void lpt_class_texts_view_set_run(LptClassTextsView *self, int64_t run_id)
 {
     g_return_if_fail(LPT_IS_CLASS_TEXTS_VIEW(self));
-    if (run_id == self->run_id)
-        return;
-    self->run_id = run_id;
-    invalidate(self);
+    if (lpt_shown_run_set_run(&self->shown, run_id))
+        lpt_shown_run_invalidate(&self->shown);
 }
 
 /* ---- Zero-shot ---- */
@@ -444,7 +426,7 @@ static void on_job_done(GObject *source, GAsyncResult *result, gpointer user_dat
  * when the store fails. */
 static gboolean read_images(LptClassTextsView *self, ZeroShotJob *job, LptError *err)
 {
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     int64_t *ids = NULL;
     size_t n = 0;
     if (lpt_store_image_list(store, 0, LPT_STORE_SPLIT_TEST, 0, &ids, &n, err) != LPT_OK)
@@ -469,17 +451,15 @@ static gboolean read_images(LptClassTextsView *self, ZeroShotJob *job, LptError 
 gboolean lpt_class_texts_view_start_zero_shot(LptClassTextsView *self)
 {
     g_return_val_if_fail(LPT_IS_CLASS_TEXTS_VIEW(self), FALSE);
-    if (self->job != NULL || self->project == NULL)
+    if (self->job != NULL || self->shown.project == NULL)
         return FALSE;
-    if (self->dirty)
-        reload(self);
+    lpt_shown_run_reload_if_dirty(&self->shown);
     ZeroShotJob *job = g_new0(ZeroShotJob, 1);
     lpt_zero_shot_options_init(&job->opt);
     LptError err = {0};
     char *path = NULL;
     if (!find_backbone(self, &path, &job->backbone_name, &err)) {
-        set_status(self, err.code != LPT_OK ? err.message
-                                            : _("The project has no vision-language backbone."));
+        set_status(self, err.code != LPT_OK ? err.message : no_backbone_text());
         job_free(job);
         return FALSE;
     }
@@ -495,7 +475,7 @@ gboolean lpt_class_texts_view_start_zero_shot(LptClassTextsView *self)
         job->names[k] = g_strdup(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row->entry)));
         job->descriptions[k] = g_strdup(row->text);
     }
-    if (lpt_vl_head_templates(lpt_project_get_store(self->project), &job->templates,
+    if (lpt_vl_head_templates(lpt_project_get_store(self->shown.project), &job->templates,
                               &job->opt.n_templates, &err) != LPT_OK ||
         !read_images(self, job, &err) || job->opt.count == 0) {
         set_status(self, err.code != LPT_OK ? err.message
@@ -579,8 +559,7 @@ static void lpt_class_texts_view_map(GtkWidget *widget)
 {
     LptClassTextsView *self = LPT_CLASS_TEXTS_VIEW(widget);
     GTK_WIDGET_CLASS(lpt_class_texts_view_parent_class)->map(widget);
-    if (self->dirty)
-        reload(self);
+    lpt_shown_run_reload_if_dirty(&self->shown);
 }
 
 static void lpt_class_texts_view_dispose(GObject *object)
@@ -592,9 +571,7 @@ static void lpt_class_texts_view_dispose(GObject *object)
         self->job = NULL;
     }
     g_clear_handle_id(&self->poll_id, g_source_remove);
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_clear_object(&self->project);
+    lpt_shown_run_clear(&self->shown);
     g_clear_pointer(&self->rows, g_ptr_array_unref);
     g_clear_pointer(&self->zero_shot, g_hash_table_unref);
     gtk_widget_dispose_template(GTK_WIDGET(self), LPT_TYPE_CLASS_TEXTS_VIEW);
@@ -624,7 +601,7 @@ static void lpt_class_texts_view_class_init(LptClassTextsViewClass *klass)
 static void lpt_class_texts_view_init(LptClassTextsView *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->dirty = TRUE;
+    lpt_shown_run_init(&self->shown, GTK_WIDGET(self), reload);
     self->rows = g_ptr_array_new_with_free_func(class_row_free);
     self->zero_shot = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     g_signal_connect(self->compute_button, "clicked", G_CALLBACK(on_compute), self);

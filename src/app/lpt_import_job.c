@@ -4,32 +4,20 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
-#include "lpt_app_error.h"
 
 struct _LptImportJob {
-    GObject parent_instance;
+    LptWorkerJob parent_instance;
 
     /* owned */
-    LptProject *project;
     char **sources; /* local paths, NULL-terminated */
     LptImportSourceKind kind;
     char *cache_dir; /* NULL: the core's default */
 };
 
-G_DEFINE_FINAL_TYPE(LptImportJob, lpt_import_job, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE(LptImportJob, lpt_import_job, LPT_TYPE_WORKER_JOB)
 
 enum { SIGNAL_PROGRESS, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-/* What the worker thread owns while the import runs (the GTask's task data). */
-typedef struct {
-    LptImportJob *job;     /* a reference */
-    LptStore *store;       /* the worker's connection; closed on the worker */
-    GMainContext *context; /* where progress goes */
-    GCancellable *cancellable;
-    gulong cancelled_id;
-    atomic_bool cancel; /* the core's cancel flag */
-} ImportTask;
 
 /* One progress report on its way to the main context. */
 typedef struct {
@@ -37,18 +25,6 @@ typedef struct {
     LptImportProgress progress;
     char *current; /* progress.current points here */
 } ProgressPost;
-
-static void import_task_free(gpointer data)
-{
-    ImportTask *task = data;
-    if (task->cancellable != NULL)
-        g_cancellable_disconnect(task->cancellable, task->cancelled_id);
-    g_clear_object(&task->cancellable);
-    lpt_store_close(task->store);
-    g_main_context_unref(task->context);
-    g_object_unref(task->job);
-    g_free(task);
-}
 
 static void progress_post_free(gpointer data)
 {
@@ -71,28 +47,21 @@ static gboolean progress_dispatch(gpointer data)
 /* The core's progress callback, on the worker thread. */
 static bool on_core_progress(const LptImportProgress *progress, void *user)
 {
-    ImportTask *task = user;
+    LptWorkerTask *task = user;
     ProgressPost *post = g_new0(ProgressPost, 1);
-    post->job = g_object_ref(task->job);
+    post->job = LPT_IMPORT_JOB(g_object_ref(task->job));
     post->progress = *progress;
     post->current = g_strdup(progress->current != NULL ? progress->current : "");
     post->progress.current = post->current;
-    g_main_context_invoke_full(task->context, G_PRIORITY_DEFAULT, progress_dispatch, post,
-                               progress_post_free);
-    return !atomic_load(&task->cancel);
-}
-
-static void on_cancelled(GCancellable *cancellable, gpointer user_data)
-{
-    ImportTask *task = user_data;
-    atomic_store(&task->cancel, true);
+    lpt_worker_task_post(task, progress_dispatch, post, progress_post_free);
+    return lpt_worker_task_keep_going(task);
 }
 
 static void import_thread(GTask *gtask, gpointer source_object, gpointer task_data,
                           GCancellable *cancellable)
 {
-    ImportTask *task = task_data;
-    LptImportJob *self = task->job;
+    LptWorkerTask *task = task_data;
+    LptImportJob *self = LPT_IMPORT_JOB(task->job);
 
     LptImportOptions opt;
     lpt_import_options_init(&opt);
@@ -109,40 +78,18 @@ static void import_thread(GTask *gtask, gpointer source_object, gpointer task_da
     LptImportReport *report = NULL;
     LptError err = {0};
     LptStatus status = lpt_import_run(task->store, &opt, &report, &err);
-    lpt_store_close(task->store);
-    task->store = NULL;
+    lpt_worker_task_close_store(task);
 
     if (status == LPT_OK)
         g_task_return_pointer(gtask, report, (GDestroyNotify)lpt_import_report_free);
-    else if (status == LPT_ERR_CANCELLED)
-        g_task_return_new_error(gtask, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
-                                _("The import was cancelled"));
-    else {
-        GError *error = NULL;
-        lpt_app_error_from_core(&error, &err);
-        g_task_return_error(gtask, error);
-    }
-}
-
-/* After the caller's callback, on the main context: the job lets the project and the
- * application go here, so that the project (whose store belongs to the main thread) is never
- * finalized on the worker, whichever thread drops the GTask last. */
-static void on_task_completed(GObject *object, GParamSpec *pspec, gpointer user_data)
-{
-    LptImportJob *self = LPT_IMPORT_JOB(user_data);
-    GApplication *app = g_application_get_default();
-
-    g_clear_object(&self->project);
-    if (app != NULL)
-        g_application_release(app);
-    g_object_unref(self);
+    else
+        lpt_worker_task_return_failure(gtask, status, &err, _("The import was cancelled"));
 }
 
 static void lpt_import_job_finalize(GObject *object)
 {
     LptImportJob *self = LPT_IMPORT_JOB(object);
 
-    g_clear_object(&self->project);
     g_strfreev(self->sources);
     g_free(self->cache_dir);
 
@@ -183,7 +130,7 @@ LptImportJob *lpt_import_job_new(LptProject *project, GFile *const *sources, gui
     g_return_val_if_fail(sources != NULL && n_sources > 0, NULL);
 
     LptImportJob *self = g_object_new(LPT_TYPE_IMPORT_JOB, NULL);
-    self->project = g_object_ref(project);
+    lpt_worker_job_set_project(LPT_WORKER_JOB(self), project);
     self->sources = g_new0(char *, n_sources + 1);
     for (guint i = 0; i < n_sources; i++) {
         char *path = g_file_get_path(sources[i]);
@@ -204,30 +151,13 @@ void lpt_import_job_run_async(LptImportJob *self, GCancellable *cancellable,
     g_autoptr(GTask) gtask = g_task_new(self, cancellable, callback, user_data);
 
     GError *error = NULL;
-    LptStore *store = lpt_project_open_thread_store(self->project, &error);
-    if (store == NULL) {
+    LptWorkerTask *task = lpt_worker_task_new(LPT_WORKER_JOB(self), cancellable, &error);
+    if (task == NULL) {
         g_task_return_error(gtask, error);
         return;
     }
-
-    ImportTask *task = g_new0(ImportTask, 1);
-    task->job = g_object_ref(self);
-    task->store = store;
-    task->context = g_main_context_ref_thread_default();
-    atomic_init(&task->cancel, false);
-    if (cancellable != NULL) {
-        task->cancellable = g_object_ref(cancellable);
-        task->cancelled_id =
-            g_cancellable_connect(cancellable, G_CALLBACK(on_cancelled), task, NULL);
-    }
-    g_task_set_task_data(gtask, task, import_task_free);
-
-    GApplication *app = g_application_get_default();
-    if (app != NULL)
-        g_application_hold(app);
-    g_signal_connect(gtask, "notify::completed", G_CALLBACK(on_task_completed),
-                     g_object_ref(self));
-    g_task_run_in_thread(gtask, import_thread);
+    g_task_set_task_data(gtask, task, lpt_worker_task_free);
+    lpt_worker_job_run_in_thread(LPT_WORKER_JOB(self), gtask, import_thread);
 }
 
 LptImportReport *lpt_import_job_run_finish(LptImportJob *self, GAsyncResult *result,

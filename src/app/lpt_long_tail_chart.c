@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
+#include "lpt_chart_draw.h"
 
 #define PAD_LEFT 44.0f
 #define PAD_RIGHT 12.0f
@@ -67,46 +68,12 @@ static int compare_entries(const void *a, const void *b)
     return ea->order < eb->order ? -1 : (ea->order > eb->order);
 }
 
-static GdkRGBA with_alpha(const GdkRGBA *color, float alpha)
-{
-    GdkRGBA out = *color;
-    out.alpha *= alpha;
-    return out;
-}
-
 /* "7", "250", "3k", "40k", "1M": tick labels. */
 static char *format_decade(int decade)
 {
     static const char *const suffixes[] = {"", "k", "M", "G"};
     int group = MIN(decade / 3, 3);
     return g_strdup_printf("%.0f%s", pow(10.0, decade - 3 * group), suffixes[group]);
-}
-
-/* Appends text with its top-left corner at (x, y); align 0 = left, 0.5 = centred, 1 = right. */
-static void append_text(GtkSnapshot *snapshot, GtkWidget *widget, const char *text, float x,
-                        float y, float align, gboolean small, gboolean bold,
-                        const GdkRGBA *color, int *width_out)
-{
-    PangoLayout *layout = gtk_widget_create_pango_layout(widget, text);
-    PangoAttrList *attrs = pango_attr_list_new();
-    if (small)
-        pango_attr_list_insert(attrs, pango_attr_scale_new(PANGO_SCALE_SMALL));
-    if (bold)
-        pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
-    pango_layout_set_attributes(layout, attrs);
-    pango_attr_list_unref(attrs);
-
-    int width, height;
-    pango_layout_get_pixel_size(layout, &width, &height);
-    if (width_out != NULL)
-        *width_out = width;
-    if (snapshot != NULL) {
-        gtk_snapshot_save(snapshot);
-        gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x - align * width, y));
-        gtk_snapshot_append_layout(snapshot, layout, color);
-        gtk_snapshot_restore(snapshot);
-    }
-    g_object_unref(layout);
 }
 
 static float value_to_y(double value, double top_log, float y0, float plot_h)
@@ -124,14 +91,6 @@ static void append_dashed_line(GtkSnapshot *snapshot, float x0, float x1, float 
                                   &GRAPHENE_RECT_INIT(x, y, MIN(DASH, x1 - x), 1.0f));
 }
 
-static void draw_empty(LptLongTailChart *self, GtkSnapshot *snapshot, const GdkRGBA *fg,
-                       float width, float height)
-{
-    GdkRGBA dim = with_alpha(fg, 0.55f);
-    append_text(snapshot, GTK_WIDGET(self), _("No classes yet"), width / 2, height / 2 - 10,
-                0.5f, FALSE, FALSE, &dim, NULL);
-}
-
 static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 {
     LptLongTailChart *self = LPT_LONG_TAIL_CHART(widget);
@@ -140,7 +99,8 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
     gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
 
     if (self->n_classes == 0) {
-        draw_empty(self, snapshot, &fg, width, height);
+        GdkRGBA dim = lpt_chart_with_alpha(&fg, 0.55f);
+        lpt_chart_append_placeholder(snapshot, widget, _("No classes yet"), &dim);
         return;
     }
 
@@ -161,7 +121,7 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
         LptGroup group = self->entries[start].group;
         while (end < self->n_classes && self->entries[end].group == group)
             end++;
-        GdkRGBA band = with_alpha(&group_colors[group], 0.09f);
+        GdkRGBA band = lpt_chart_with_alpha(&group_colors[group], 0.09f);
         float bx = x0 + start * slot, bw = (end - start) * slot;
         gtk_snapshot_append_color(snapshot, &band,
                                   &GRAPHENE_RECT_INIT(bx, y0 - BAND_HEADER, bw,
@@ -170,21 +130,20 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
         const char *group_names[LPT_GROUP_COUNT] = {C_("group", "Many"), C_("group", "Medium"),
                                                     C_("group", "Few")};
         g_autofree char *label = g_strdup_printf("%s · %u", group_names[group], end - start);
-        int label_w;
-        append_text(NULL, widget, label, 0, 0, 0, TRUE, TRUE, &fg, &label_w);
+        LptChartTextStyle style = LPT_CHART_TEXT_SMALL | LPT_CHART_TEXT_BOLD;
+        int label_w = lpt_chart_append_text(NULL, widget, label, 0, 0, 0, style, &fg);
         if (label_w + 6 <= bw)
-            append_text(snapshot, widget, label, bx + bw / 2, y0 - BAND_HEADER + 3, 0.5f, TRUE,
-                        TRUE, &group_colors[group], NULL);
+            lpt_chart_append_text(snapshot, widget, label, bx + bw / 2, y0 - BAND_HEADER + 3, 0.5f,
+                                  style, &group_colors[group]);
         start = end;
     }
 
     /* Decade grid lines and tick labels. */
-    GdkRGBA grid = with_alpha(&fg, 0.12f), tick = with_alpha(&fg, 0.6f);
+    GdkRGBA grid = lpt_chart_with_alpha(&fg, 0.12f), tick = lpt_chart_with_alpha(&fg, 0.6f);
     for (int d = 0; d <= top_decade; d++) {
         float y = value_to_y(pow(10.0, d), top_log, y0, plot_h);
-        gtk_snapshot_append_color(snapshot, &grid, &GRAPHENE_RECT_INIT(x0, y, plot_w, 1.0f));
         g_autofree char *label = format_decade(d);
-        append_text(snapshot, widget, label, x0 - 6, y - 8, 1.0f, TRUE, FALSE, &tick, NULL);
+        lpt_chart_append_y_tick(snapshot, widget, label, x0, y, plot_w, &grid, &tick);
     }
 
     /* Bars. */
@@ -207,7 +166,7 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
     }
 
     /* Group thresholds: more than many_above is many, fewer than few_below is few. */
-    GdkRGBA dash = with_alpha(&fg, 0.45f);
+    GdkRGBA dash = lpt_chart_with_alpha(&fg, 0.45f);
     if (self->thresholds.many_above > 0)
         append_dashed_line(snapshot, x0, x0 + plot_w,
                            value_to_y((double)self->thresholds.many_above, top_log, y0, plot_h),
@@ -226,16 +185,16 @@ static void lpt_long_tail_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
         /* Translators: the largest class count over the smallest, as in "120 : 1". */
         ratio = g_strdup_printf(_("Imbalance ratio: %.*f : 1"),
                                 self->imbalance_ratio < 10 ? 1 : 0, self->imbalance_ratio);
-    append_text(snapshot, widget, ratio, x0 + plot_w, 2, 1.0f, FALSE, TRUE, &fg, NULL);
+    lpt_chart_append_text(snapshot, widget, ratio, x0 + plot_w, 2, 1.0f, LPT_CHART_TEXT_BOLD, &fg);
     if (self->count_label != NULL)
-        append_text(snapshot, widget, self->count_label, x0, 2, 0.0f, FALSE, FALSE, &tick,
-                    NULL);
+        lpt_chart_append_text(snapshot, widget, self->count_label, x0, 2, 0.0f,
+                              LPT_CHART_TEXT_PLAIN, &tick);
     g_autofree char *caption =
         g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u class, largest first",
                                     "%u classes, largest first", self->n_classes),
                         self->n_classes);
-    append_text(snapshot, widget, caption, x0 + plot_w / 2, base + 5, 0.5f, TRUE, FALSE, &tick,
-                NULL);
+    lpt_chart_append_text(snapshot, widget, caption, x0 + plot_w / 2, base + 5, 0.5f,
+                          LPT_CHART_TEXT_SMALL, &tick);
 }
 
 static void lpt_long_tail_chart_measure(GtkWidget *widget, GtkOrientation orientation,
@@ -256,10 +215,9 @@ static gboolean lpt_long_tail_chart_query_tooltip(GtkWidget *widget, int x, int 
 {
     LptLongTailChart *self = LPT_LONG_TAIL_CHART(widget);
     float plot_w = gtk_widget_get_width(widget) - PAD_LEFT - PAD_RIGHT;
-    if (self->n_classes == 0 || plot_w <= 0 || x < PAD_LEFT || x >= PAD_LEFT + plot_w)
+    int i = lpt_chart_slot_at(x, PAD_LEFT, plot_w, (int)self->n_classes);
+    if (i < 0)
         return FALSE;
-
-    guint i = MIN((guint)((x - PAD_LEFT) / (plot_w / self->n_classes)), self->n_classes - 1);
     const ChartEntry *e = &self->entries[i];
     g_autofree char *text = g_strdup_printf(
         /* Translators: a class's name and its image count in the chart's tooltip */

@@ -142,8 +142,7 @@ static char *state_text(LptPhaseCardState state, const LptPhaseState *f, const c
 }
 
 void lpt_phase_card_set_state(LptPhaseCard *self, LptPhaseCardState state,
-                              const LptPhaseState *figures, const char *message,
-                              gboolean can_start)
+                              const LptPhaseState *figures, const char *message, gboolean can_start)
 {
     g_return_if_fail(LPT_IS_PHASE_CARD(self));
     g_return_if_fail(figures != NULL);
@@ -171,19 +170,17 @@ void lpt_phase_card_set_state(LptPhaseCard *self, LptPhaseCardState state,
     if (state != LPT_PHASE_CARD_RUNNING) {
         g_autofree char *detail = detail_text(state, figures, message);
         gtk_inscription_set_text(self->detail_label, detail);
-        double fraction = figures->epochs > 0 ? (double)figures->epochs_done / figures->epochs
-                                              : 0.0;
-        gtk_progress_bar_set_fraction(self->progress_bar,
-                                      state == LPT_PHASE_CARD_DONE ? 1.0
-                                                                   : CLAMP(fraction, 0.0, 1.0));
+        double fraction =
+            figures->epochs > 0 ? (double)figures->epochs_done / figures->epochs : 0.0;
+        gtk_progress_bar_set_fraction(
+            self->progress_bar, state == LPT_PHASE_CARD_DONE ? 1.0 : CLAMP(fraction, 0.0, 1.0));
     }
     gtk_widget_set_visible(GTK_WIDGET(self->progress_bar), state != LPT_PHASE_CARD_ABSENT);
 
     gboolean resumable = figures->epochs_done > 0;
     gboolean startable = state == LPT_PHASE_CARD_NOT_STARTED ||
                          state == LPT_PHASE_CARD_INTERRUPTED || state == LPT_PHASE_CARD_FAILED;
-    gtk_button_set_label(GTK_BUTTON(self->start_button),
-                         resumable ? _("_Resume") : _("_Start"));
+    gtk_button_set_label(GTK_BUTTON(self->start_button), resumable ? _("_Resume") : _("_Start"));
     gtk_widget_set_visible(self->start_button, startable);
     gtk_widget_set_sensitive(self->start_button, can_start);
     gtk_widget_set_visible(self->stop_button, state == LPT_PHASE_CARD_RUNNING);
@@ -306,14 +303,14 @@ static void lpt_phase_card_class_init(LptPhaseCardClass *klass)
     g_object_class_install_properties(object_class, N_PROPS, properties);
 
     /** LptPhaseCard::start: Start or Resume was clicked. */
-    signals[SIGNAL_START] = g_signal_new("start", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIGNAL_START] = g_signal_new("start", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
     /** LptPhaseCard::stop: Stop was clicked. */
     signals[SIGNAL_STOP] = g_signal_new("stop", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
     /** LptPhaseCard::select: the card was clicked (show its curves). */
-    signals[SIGNAL_SELECT] = g_signal_new("select", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIGNAL_SELECT] = g_signal_new("select", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 APP_RESOURCE_PATH "/lpt_phase_card.ui");

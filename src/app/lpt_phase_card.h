@@ -4,7 +4,7 @@
  * left, and Start / Resume and Stop.
  *
  * The card shows what it is told; the page decides. Start and Resume emit ::start, Stop emits
- * ::stop; clicking the card elsewhere emits ::activate (the page then shows its curves).
+ * ::stop; a click elsewhere on the card emits ::select (the page then shows its curves).
  *
  * Threads: main thread only.
  */

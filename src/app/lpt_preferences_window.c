@@ -6,11 +6,8 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
-#include "lpt_app_error.h"
-#include "lpt_backend.h"
+#include "lpt_device_choices.h"
 #include "lpt_thumbnail.h"
-
-#define MAX_DEVICES 32
 
 struct _LptPreferencesWindow {
     AdwPreferencesWindow parent_instance;
@@ -33,79 +30,16 @@ G_DEFINE_FINAL_TYPE(LptPreferencesWindow, lpt_preferences_window, ADW_TYPE_PREFE
 
 /* ---- Devices ---- */
 
-/* What the listing thread found. */
-typedef struct {
-    GPtrArray *names;  /* char *: device names, in lpt_device_list order */
-    GPtrArray *labels; /* char *: "name (type)" */
-} DeviceList;
-
-static void device_list_free(gpointer data)
-{
-    DeviceList *list = data;
-    g_ptr_array_unref(list->names);
-    g_ptr_array_unref(list->labels);
-    g_free(list);
-}
-
-static void list_devices_thread(GTask *task, gpointer source_object, gpointer task_data,
-                                GCancellable *cancellable)
-{
-    LptDeviceInfo *infos = g_new0(LptDeviceInfo, MAX_DEVICES);
-    LptError err = {0};
-    int n = lpt_device_list(infos, MAX_DEVICES, &err);
-    if (n < 0) {
-        GError *error = NULL;
-        lpt_app_error_from_core(&error, &err);
-        g_task_return_error(task, error);
-    } else {
-        DeviceList *list = g_new0(DeviceList, 1);
-        list->names = g_ptr_array_new_with_free_func(g_free);
-        list->labels = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; i < MIN(n, MAX_DEVICES); i++) {
-            g_ptr_array_add(list->names, g_strdup(infos[i].name));
-            /* Translators: a compute device and its kind, as in "NVIDIA H200 (discrete GPU)" */
-            g_ptr_array_add(list->labels,
-                            g_strdup_printf(_("%s (%s)"), infos[i].name, infos[i].type));
-        }
-        g_task_return_pointer(task, list, device_list_free);
-    }
-    g_free(infos);
-}
-
-static void add_device(LptPreferencesWindow *self, const char *label, const char *value)
-{
-    gtk_string_list_append(self->device_labels, label);
-    g_ptr_array_insert(self->device_values, (int)self->device_values->len - 1, g_strdup(value));
-}
-
-/* Offers Automatic, CPU, the devices found (list may be NULL) and a device the setting names
- * that is not among them; selects the setting's. */
-static void fill_devices(LptPreferencesWindow *self, const DeviceList *list)
+/* Offers the choices of lpt_device_choices.h (a device the setting names that is not among
+ * them once the devices are listed: found not NULL); selects the setting's. */
+static void fill_devices(LptPreferencesWindow *self, const LptFoundDevices *found)
 {
     g_autofree char *current = g_settings_get_string(self->settings, "device");
 
     self->filling = TRUE;
-    gtk_string_list_splice(self->device_labels, 0,
-                           g_list_model_get_n_items(G_LIST_MODEL(self->device_labels)), NULL);
-    g_ptr_array_set_size(self->device_values, 0);
+    guint selected = lpt_device_choices_fill(self->device_labels, self->device_values, found,
+                                             current, found != NULL);
     g_ptr_array_add(self->device_values, NULL);
-    add_device(self, _("Automatic"), "");
-    add_device(self, _("CPU"), "cpu");
-    for (guint i = 0; list != NULL && i < list->names->len; i++)
-        add_device(self, g_ptr_array_index(list->labels, i), g_ptr_array_index(list->names, i));
-
-    guint selected = GTK_INVALID_LIST_POSITION;
-    for (guint i = 0; i + 1 < self->device_values->len; i++)
-        if (g_ascii_strcasecmp(g_ptr_array_index(self->device_values, i), current) == 0) {
-            selected = i;
-            break;
-        }
-    if (selected == GTK_INVALID_LIST_POSITION && list != NULL) {
-        /* Translators: a compute device named in the settings that this computer lacks */
-        g_autofree char *label = g_strdup_printf(_("%s (not found)"), current);
-        add_device(self, label, current);
-        selected = self->device_values->len - 2;
-    }
     adw_combo_row_set_selected(self->device_row,
                                selected != GTK_INVALID_LIST_POSITION ? selected : 0);
     self->filling = FALSE;
@@ -114,7 +48,7 @@ static void fill_devices(LptPreferencesWindow *self, const DeviceList *list)
 static void on_devices_listed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    DeviceList *list = g_task_propagate_pointer(G_TASK(result), &error);
+    g_autoptr(LptFoundDevices) list = lpt_device_choices_list_finish(result, &error);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) /* the window went */
         return;
 
@@ -132,8 +66,6 @@ static void on_devices_listed(GObject *source, GAsyncResult *result, gpointer us
     }
     adw_action_row_set_subtitle(ADW_ACTION_ROW(self->device_row), subtitle);
     fill_devices(self, list);
-    if (list != NULL)
-        device_list_free(list);
 }
 
 static void on_device_selected(GObject *object, GParamSpec *pspec, gpointer user_data)
@@ -292,8 +224,7 @@ static void lpt_preferences_window_init(LptPreferencesWindow *self)
     show_cache_location(self);
 
     self->cancellable = g_cancellable_new();
-    g_autoptr(GTask) task = g_task_new(NULL, self->cancellable, on_devices_listed, self);
-    g_task_run_in_thread(task, list_devices_thread);
+    lpt_device_choices_list_async(self->cancellable, on_devices_listed, self);
 }
 
 GtkWidget *lpt_preferences_window_new(GtkWindow *parent)

@@ -1,6 +1,8 @@
 /* lpt_relabel_popover.c: moving images to another class (see the header). */
 #include "lpt_relabel_popover.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
@@ -144,6 +146,11 @@ static void bind_row(GtkSignalListItemFactory *factory, GtkListItem *item, gpoin
                        gtk_string_object_get_string(name));
 }
 
+static gint compare_names(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+    return g_utf8_collate(*(const char *const *)a, *(const char *const *)b);
+}
+
 void lpt_relabel_popover_set_classes(LptRelabelPopover *self, const char *const *names,
                                      const char *current)
 {
@@ -154,6 +161,7 @@ void lpt_relabel_popover_set_classes(LptRelabelPopover *self, const char *const 
         if (current == NULL || !g_str_equal(*names, current))
             g_strv_builder_add(builder, *names);
     g_auto(GStrv) kept = g_strv_builder_end(builder);
+    g_qsort_with_data(kept, (gint)g_strv_length(kept), sizeof *kept, compare_names, NULL);
     gtk_string_list_splice(self->names, 0, g_list_model_get_n_items(G_LIST_MODEL(self->names)),
                            (const char *const *)kept);
     on_entry_changed(GTK_EDITABLE(self->entry), self);
@@ -167,6 +175,17 @@ void lpt_relabel_popover_start(LptRelabelPopover *self, const char *text)
     gtk_popover_popup(GTK_POPOVER(self));
     gtk_widget_grab_focus(GTK_WIDGET(self->entry));
     gtk_editable_set_position(GTK_EDITABLE(self->entry), -1);
+}
+
+gboolean lpt_relabel_popover_key_text(guint keyval, GdkModifierType state, char text[8])
+{
+    gunichar c = gdk_keyval_to_unicode(keyval);
+    if (c == 0 || !g_unichar_isgraph(c) ||
+        (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0)
+        return FALSE;
+    memset(text, 0, 8);
+    g_unichar_to_utf8(c, text);
+    return TRUE;
 }
 
 GtkEditable *lpt_relabel_popover_get_entry(LptRelabelPopover *self)

@@ -19,9 +19,14 @@ G_DECLARE_FINAL_TYPE(LptRelabelPopover, lpt_relabel_popover, LPT, RELABEL_POPOVE
 
 GtkWidget *lpt_relabel_popover_new(void);
 
-/* The classes offered (copied), in the order given; `current` (may be NULL) is left out. */
+/* The classes offered (copied), in name order (g_utf8_collate); `current` (may be NULL) is
+ * left out. */
 void lpt_relabel_popover_set_classes(LptRelabelPopover *self, const char *const *names,
                                      const char *current);
+
+/* The text a key press over a grid of images types to start a relabel: a printable character
+ * pressed without Control, Alt or Super, as UTF-8 into text; FALSE for any other key. */
+gboolean lpt_relabel_popover_key_text(guint keyval, GdkModifierType state, char text[8]);
 
 /* Pops up with text in the entry (NULL: empty), the cursor after it. */
 void lpt_relabel_popover_start(LptRelabelPopover *self, const char *text);

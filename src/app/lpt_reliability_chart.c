@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
+#include "lpt_chart_draw.h"
 
 #define PAD_LEFT 44.0f
 #define PAD_RIGHT 14.0f
@@ -38,34 +39,6 @@ G_DEFINE_FINAL_TYPE(LptReliabilityChart, lpt_reliability_chart, GTK_TYPE_WIDGET)
 /* Accent blue 3 for the bars, red 3 for the gap to the diagonal (GNOME palette). */
 static const GdkRGBA bar_color = {0.208f, 0.518f, 0.894f, 1.0f};
 static const GdkRGBA gap_color = {0.878f, 0.106f, 0.141f, 0.35f};
-
-static GdkRGBA with_alpha(const GdkRGBA *color, float alpha)
-{
-    GdkRGBA out = *color;
-    out.alpha *= alpha;
-    return out;
-}
-
-/* Appends text with its top-left corner at (x, y); align 0 = left, 0.5 = centred, 1 = right. */
-static void append_text(GtkSnapshot *snapshot, GtkWidget *widget, const char *text, float x,
-                        float y, float align, gboolean small, gboolean bold, const GdkRGBA *color)
-{
-    PangoLayout *layout = gtk_widget_create_pango_layout(widget, text);
-    PangoAttrList *attrs = pango_attr_list_new();
-    if (small)
-        pango_attr_list_insert(attrs, pango_attr_scale_new(PANGO_SCALE_SMALL));
-    if (bold)
-        pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
-    pango_layout_set_attributes(layout, attrs);
-    pango_attr_list_unref(attrs);
-    int width, height;
-    pango_layout_get_pixel_size(layout, &width, &height);
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x - align * width, y));
-    gtk_snapshot_append_layout(snapshot, layout, color);
-    gtk_snapshot_restore(snapshot);
-    g_object_unref(layout);
-}
 
 void lpt_reliability_chart_set_data(LptReliabilityChart *self, const LptCalibration *calibration,
                                     const char *title)
@@ -141,21 +114,23 @@ static void lpt_reliability_chart_snapshot(GtkWidget *widget, GtkSnapshot *snaps
     float width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
     GdkRGBA fg;
     gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
-    GdkRGBA dim = with_alpha(&fg, 0.6f), grid = with_alpha(&fg, 0.12f);
+    GdkRGBA dim = lpt_chart_with_alpha(&fg, 0.6f), grid = lpt_chart_with_alpha(&fg, 0.12f);
 
     if (self->title != NULL)
-        append_text(snapshot, widget, self->title, PAD_LEFT, 2, 0.0f, FALSE, TRUE, &fg);
+        lpt_chart_append_text(snapshot, widget, self->title, PAD_LEFT, 2, 0.0f, LPT_CHART_TEXT_BOLD,
+                              &fg);
     if (self->bins == 0 || self->images == 0) {
-        append_text(snapshot, widget, _("No predictions"), width / 2, height / 2 - 10, 0.5f, FALSE,
-                    FALSE, &dim);
+        lpt_chart_append_placeholder(snapshot, widget, _("No predictions"), &dim);
         return;
     }
     /* Translators: the expected calibration error over the chart's bins, as in "ECE 4.2%
      * (10 bins)" */
     g_autofree char *ece =
         g_strdup_printf(_("ECE %.1f%% (%d bins)"), 100.0 * self->ece, self->bins);
-    append_text(snapshot, widget, ece, width - PAD_RIGHT, 2, 1.0f, FALSE, TRUE, &fg);
-    append_text(snapshot, widget, _("Accuracy"), PAD_LEFT, 24, 0.0f, TRUE, FALSE, &dim);
+    lpt_chart_append_text(snapshot, widget, ece, width - PAD_RIGHT, 2, 1.0f, LPT_CHART_TEXT_BOLD,
+                          &fg);
+    lpt_chart_append_text(snapshot, widget, _("Accuracy"), PAD_LEFT, 24, 0.0f, LPT_CHART_TEXT_SMALL,
+                          &dim);
 
     float x0 = PAD_LEFT, y0 = PAD_TOP;
     float plot_w = width - PAD_LEFT - PAD_RIGHT, plot_h = height - PAD_TOP - PAD_BOTTOM;
@@ -165,11 +140,11 @@ static void lpt_reliability_chart_snapshot(GtkWidget *widget, GtkSnapshot *snaps
     /* Grid and ticks at every 25%. */
     for (int t = 0; t <= 4; t++) {
         float y = y0 + plot_h * (1.0f - t / 4.0f), x = x0 + plot_w * t / 4.0f;
-        gtk_snapshot_append_color(snapshot, &grid, &GRAPHENE_RECT_INIT(x0, y, plot_w, 1.0f));
-        gtk_snapshot_append_color(snapshot, &grid, &GRAPHENE_RECT_INIT(x, y0, 1.0f, plot_h));
         g_autofree char *label = g_strdup_printf("%d%%", 25 * t);
-        append_text(snapshot, widget, label, x0 - 6, y - 8, 1.0f, TRUE, FALSE, &dim);
-        append_text(snapshot, widget, label, x, y0 + plot_h + STRIP + 6, 0.5f, TRUE, FALSE, &dim);
+        lpt_chart_append_y_tick(snapshot, widget, label, x0, y, plot_w, &grid, &dim);
+        gtk_snapshot_append_color(snapshot, &grid, &GRAPHENE_RECT_INIT(x, y0, 1.0f, plot_h));
+        lpt_chart_append_text(snapshot, widget, label, x, y0 + plot_h + STRIP + 6, 0.5f,
+                              LPT_CHART_TEXT_SMALL, &dim);
     }
 
     /* Bars up to each bin's accuracy, the gap to its mean confidence over them. */
@@ -195,14 +170,15 @@ static void lpt_reliability_chart_snapshot(GtkWidget *widget, GtkSnapshot *snaps
                                   &GRAPHENE_RECT_INIT(bx, acc_y - 1.0f, bw, 2.0f));
         /* the strip: the bin's share of the images */
         float share_h = (STRIP - 6) * (float)bin->count / (float)most;
-        GdkRGBA strip = with_alpha(&fg, 0.35f);
+        GdkRGBA strip = lpt_chart_with_alpha(&fg, 0.35f);
         gtk_snapshot_append_color(
             snapshot, &strip, &GRAPHENE_RECT_INIT(bx, y0 + plot_h + STRIP - share_h, bw, share_h));
     }
     draw_diagonal(snapshot, x0, y0, plot_w, plot_h, &dim);
     gtk_snapshot_append_color(snapshot, &dim, &GRAPHENE_RECT_INIT(x0, y0 + plot_h, plot_w, 1.0f));
-    append_text(snapshot, widget, _("Confidence (bars below: share of the images)"),
-                x0 + plot_w / 2, y0 + plot_h + STRIP + 26, 0.5f, TRUE, FALSE, &dim);
+    lpt_chart_append_text(snapshot, widget, _("Confidence (bars below: share of the images)"),
+                          x0 + plot_w / 2, y0 + plot_h + STRIP + 26, 0.5f, LPT_CHART_TEXT_SMALL,
+                          &dim);
 }
 
 static void lpt_reliability_chart_measure(GtkWidget *widget, GtkOrientation orientation,
@@ -223,9 +199,9 @@ static gboolean lpt_reliability_chart_query_tooltip(GtkWidget *widget, int x, in
 {
     LptReliabilityChart *self = LPT_RELIABILITY_CHART(widget);
     float plot_w = gtk_widget_get_width(widget) - PAD_LEFT - PAD_RIGHT;
-    if (self->bins == 0 || plot_w <= 0 || x < PAD_LEFT || x >= PAD_LEFT + plot_w)
+    int b = lpt_chart_slot_at(x, PAD_LEFT, plot_w, self->bins);
+    if (b < 0)
         return FALSE;
-    int b = MIN((int)((x - PAD_LEFT) / (plot_w / self->bins)), self->bins - 1);
     const LptCalibrationBin *bin = &self->bin[b];
     g_autofree char *range =
         g_strdup_printf("%.0f–%.0f%%", 100.0 * b / self->bins, 100.0 * (b + 1) / self->bins);

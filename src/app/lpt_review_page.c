@@ -46,6 +46,7 @@ struct _LptReviewPage {
     LptConfusionMatrix *matrix;
     GtkLabel *images_title;
     GtkStack *images_stack;
+    GtkLabel *images_hint;
     GtkGridView *image_grid;
     LptReviewQueues *queues;
     LptCalibrationView *calibration;
@@ -161,6 +162,7 @@ static void setup_cell(GtkListItem *item, float xalign, const char *css_class)
 static void setup_text_cell(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 {
     setup_cell(item, 0.0f, NULL);
+    gtk_label_set_width_chars(GTK_LABEL(gtk_list_item_get_child(item)), 10); /* names readable */
 }
 
 static void setup_number_cell(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
@@ -261,6 +263,9 @@ static void clear_images(LptReviewPage *self)
 {
     lpt_image_id_list_set(self->images, NULL, NULL, 0);
     gtk_label_set_text(self->images_title, _("Images"));
+    gtk_label_set_text(self->images_hint,
+                       _("Pick a class in the table or a cell of the matrix to see its images. "
+                         "Double-click an image to inspect it."));
     gtk_stack_set_visible_child_name(self->images_stack, "hint");
 }
 
@@ -294,7 +299,8 @@ void lpt_review_page_show_images(LptReviewPage *self, LptStoreExpert model, int 
                                           "“%s” predicted as “%s” (%s) · %u images", (gulong)n),
                               truth, guess, model_name(model), (guint)n);
     gtk_label_set_text(self->images_title, title);
-    gtk_stack_set_visible_child_name(self->images_stack, "grid");
+    gtk_label_set_text(self->images_hint, n > 0 ? "" : _("No images here."));
+    gtk_stack_set_visible_child_name(self->images_stack, n > 0 ? "grid" : "hint");
     if (n > 0)
         gtk_widget_activate_action(GTK_WIDGET(self->image_grid), "list.scroll-to-item", "u", 0);
 }
@@ -839,6 +845,7 @@ static void lpt_review_page_class_init(LptReviewPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, matrix);
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, images_title);
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, images_stack);
+    gtk_widget_class_bind_template_child(widget_class, LptReviewPage, images_hint);
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, image_grid);
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, queues);
     gtk_widget_class_bind_template_child(widget_class, LptReviewPage, calibration);

@@ -15,10 +15,10 @@
 
 #include "lpt_app_config.h"
 #include "lpt_app_error.h"
+#include "lpt_captioned_tiles.h"
 #include "lpt_image_id_list.h"
-#include "lpt_image_tile.h"
 #include "lpt_review_samples.h"
-#include "lpt_thumbnail_loader.h"
+#include "lpt_shown_run.h"
 
 /* What the label history says of a change made here (stored, not shown translated). */
 #define RELABEL_REASON "relabelled in a review queue"
@@ -36,10 +36,7 @@ struct _LptReviewQueues {
     GtkGridView *grid;
 
     /* owned */
-    LptProject *project;
-    gulong changed_id; /* on project */
-    int64_t run_id;
-    gboolean dirty;            /* the project, run or data changed since the last read */
+    LptShownRun shown;
     LptReviewSamples *samples; /* NULL when nothing was read */
     LptReviewQueueEntry *entries[LPT_REVIEW_QUEUE_KINDS];
     size_t counts[LPT_REVIEW_QUEUE_KINDS];
@@ -47,9 +44,7 @@ struct _LptReviewQueues {
     LptReviewQueueKind kind;
     LptImageIdList *images;
     GtkSingleSelection *selection; /* over images */
-    LptThumbnailLoader *loader;
-    GSettings *settings;
-    GtkWidget *relabel_popover; /* our child */
+    GtkWidget *relabel_popover;    /* our child */
 
     /* borrowed: the count labels of the sidebar rows */
     GtkLabel *count_labels[LPT_REVIEW_QUEUE_KINDS];
@@ -114,8 +109,8 @@ static const char *label_name(LptReviewQueues *self, const LptReviewSample *x)
         return self->samples->class_names[x->current];
     LptStoreImage *record = NULL;
     const char *name = NULL;
-    if (lpt_store_image_get(lpt_project_get_store(self->project), x->image_id, &record, NULL) ==
-            LPT_OK &&
+    if (lpt_store_image_get(lpt_project_get_store(self->shown.project), x->image_id, &record,
+                            NULL) == LPT_OK &&
         record != NULL) {
         gint64 class_id = record->class_id;
         name = g_hash_table_lookup(self->class_names, &class_id);
@@ -165,73 +160,17 @@ char *lpt_review_queues_dup_caption(LptReviewQueues *self, guint position)
     return g_strdup_printf("%s %s", first, second);
 }
 
-static void set_caption(LptReviewQueues *self, GtkWidget *box)
+/* A tile's caption (lpt_captioned_tiles.h): the label, then what the model said (bold); the
+ * tooltip says both. */
+static void set_caption(GtkLabel *const *lines, gint64 image_id, gpointer user_data)
 {
-    LptImageTile *tile = g_object_get_data(G_OBJECT(box), "tile");
-    GtkLabel *label = g_object_get_data(G_OBJECT(box), "label");
-    GtkLabel *said = g_object_get_data(G_OBJECT(box), "said");
-    LptImageItem *item = lpt_image_tile_get_item(tile);
+    LptReviewQueues *self = LPT_REVIEW_QUEUES(user_data);
     g_autofree char *first = NULL, *second = NULL;
-    caption_for(self, item != NULL ? lpt_image_item_get_id(item) : 0, &first, &second);
-    gtk_label_set_text(label, first);
-    gtk_label_set_text(said, second);
+    caption_for(self, image_id, &first, &second);
+    gtk_label_set_text(lines[0], first);
+    gtk_label_set_text(lines[1], second);
     g_autofree char *tip = g_strdup_printf("%s %s", first, second);
-    gtk_widget_set_tooltip_text(gtk_widget_get_parent(GTK_WIDGET(label)), tip);
-}
-
-/* Every bound tile's caption again (after the data was read again). */
-static void refresh_captions(LptReviewQueues *self)
-{
-    for (GtkWidget *child = gtk_widget_get_first_child(GTK_WIDGET(self->grid)); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkWidget *box = gtk_widget_get_first_child(child);
-        if (box != NULL && g_object_get_data(G_OBJECT(box), "tile") != NULL)
-            set_caption(self, box);
-    }
-}
-
-/* ---- The grid's tiles: a thumbnail tile with a caption under it ---- */
-
-/* A caption line under the tile. */
-static GtkWidget *caption_line(GtkWidget *box, const char *css)
-{
-    GtkWidget *label = gtk_label_new(NULL);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-    gtk_label_set_max_width_chars(GTK_LABEL(label), 1);
-    gtk_widget_set_hexpand(label, TRUE);
-    gtk_widget_add_css_class(label, "caption");
-    if (css != NULL)
-        gtk_widget_add_css_class(label, css);
-    gtk_box_append(GTK_BOX(box), label);
-    return label;
-}
-
-static void setup_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-    GtkWidget *tile = lpt_image_tile_new();
-    gtk_box_append(GTK_BOX(box), tile);
-    GtkWidget *caption = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-    gtk_box_append(GTK_BOX(box), caption);
-    g_object_set_data(G_OBJECT(box), "tile", tile);
-    g_object_set_data(G_OBJECT(box), "label", caption_line(caption, NULL));
-    g_object_set_data(G_OBJECT(box), "said", caption_line(caption, "heading"));
-    gtk_list_item_set_child(item, box);
-}
-
-static void bind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    LptReviewQueues *self = LPT_REVIEW_QUEUES(data);
-    GtkWidget *box = gtk_list_item_get_child(item);
-    lpt_image_tile_bind(g_object_get_data(G_OBJECT(box), "tile"), gtk_list_item_get_item(item),
-                        self->loader);
-    set_caption(self, box);
-}
-
-static void unbind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    GtkWidget *box = gtk_list_item_get_child(item);
-    lpt_image_tile_unbind(g_object_get_data(G_OBJECT(box), "tile"));
+    gtk_widget_set_tooltip_text(gtk_widget_get_parent(GTK_WIDGET(lines[0])), tip);
 }
 
 /* ---- Showing a queue ---- */
@@ -252,9 +191,9 @@ static void show_queue(LptReviewQueues *self, guint position)
     gint64 *ids = g_new(gint64, n + 1);
     for (size_t i = 0; i < n; i++)
         ids[i] = self->entries[self->kind][i].image_id;
-    lpt_image_id_list_set(self->images, self->project, ids, (guint)n);
+    lpt_image_id_list_set(self->images, self->shown.project, ids, (guint)n);
     g_free(ids);
-    refresh_captions(self);
+    lpt_captioned_tiles_refresh(self->grid);
 
     gtk_label_set_text(self->title, queue_title(self->kind));
     g_autofree char *count =
@@ -287,23 +226,23 @@ static void clear_data(LptReviewQueues *self)
 }
 
 /* Reads the run's samples and builds every queue; shows the chosen one. */
-static void reload(LptReviewQueues *self)
+static void reload(GtkWidget *widget)
 {
-    self->dirty = FALSE;
+    LptReviewQueues *self = LPT_REVIEW_QUEUES(widget);
     guint position = gtk_single_selection_get_selected(self->selection);
     gboolean had_data = self->samples != NULL;
     clear_data(self);
-    if (self->project == NULL || self->run_id <= 0) {
+    if (self->shown.project == NULL || self->shown.run_id <= 0) {
         lpt_image_id_list_set(self->images, NULL, NULL, 0);
         update_counts(self);
         show_status(self, _("No Run Chosen"),
                     _("Choose a run whose test images were evaluated to review them."));
         return;
     }
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     LptError err = {0};
-    LptStatus st =
-        lpt_review_samples_read(store, self->run_id, LPT_STORE_SPLIT_TEST, &self->samples, &err);
+    LptStatus st = lpt_review_samples_read(store, self->shown.run_id, LPT_STORE_SPLIT_TEST,
+                                           &self->samples, &err);
     for (int k = 0; st == LPT_OK && k < LPT_REVIEW_QUEUE_KINDS; k++)
         st = lpt_review_queue_build(self->samples, (LptReviewQueueKind)k, &self->entries[k],
                                     &self->counts[k], &err);
@@ -336,43 +275,22 @@ static void reload(LptReviewQueues *self)
     show_queue(self, had_data && position != GTK_INVALID_LIST_POSITION ? position : 0);
 }
 
-/* Reads now when shown, else when next shown. */
-static void invalidate(LptReviewQueues *self)
-{
-    self->dirty = TRUE;
-    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
-        reload(self);
-}
-
-static void on_project_changed(LptProject *project, gpointer user_data)
-{
-    invalidate(LPT_REVIEW_QUEUES(user_data));
-}
-
 void lpt_review_queues_set_project(LptReviewQueues *self, LptProject *project)
 {
     g_return_if_fail(LPT_IS_REVIEW_QUEUES(self));
     g_return_if_fail(project == NULL || LPT_IS_PROJECT(project));
-    if (project == self->project)
-        return;
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_set_object(&self->project, project);
-    if (project != NULL)
-        self->changed_id =
-            g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
-    invalidate(self);
+    if (lpt_shown_run_set_project(&self->shown, project))
+        lpt_shown_run_invalidate(&self->shown);
 }
 
 void lpt_review_queues_set_run(LptReviewQueues *self, int64_t run_id)
 {
     g_return_if_fail(LPT_IS_REVIEW_QUEUES(self));
-    if (run_id == self->run_id)
+    if (!lpt_shown_run_set_run(&self->shown, run_id))
         return;
-    self->run_id = run_id;
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
     clear_data(self); /* a new run starts at the top of the queue */
-    invalidate(self);
+    lpt_shown_run_invalidate(&self->shown);
 }
 
 const int64_t *lpt_review_queues_current_ids(LptReviewQueues *self, size_t *count)
@@ -449,11 +367,6 @@ static GdkRectangle selection_anchor(LptReviewQueues *self)
                           (int)bounds.size.height};
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b, gpointer user_data)
-{
-    return g_utf8_collate(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The selected image's id, 0 when none. */
 static int64_t selected_id(LptReviewQueues *self)
 {
@@ -466,7 +379,7 @@ static gboolean start_relabel(LptReviewQueues *self, const char *text)
 {
     int64_t id = selected_id(self);
     int64_t at = self->samples ? lpt_review_samples_find(self->samples, id) : -1;
-    if (self->project == NULL || at < 0)
+    if (self->shown.project == NULL || at < 0)
         return FALSE;
     guint n = g_hash_table_size(self->class_names);
     g_autofree const char **names = g_new0(const char *, n + 1);
@@ -476,7 +389,6 @@ static gboolean start_relabel(LptReviewQueues *self, const char *text)
     g_hash_table_iter_init(&iter, self->class_names);
     while (g_hash_table_iter_next(&iter, NULL, &value))
         names[i++] = value;
-    g_qsort_with_data(names, (gint)n, sizeof *names, compare_names, NULL);
     LptRelabelPopover *popover = LPT_RELABEL_POPOVER(self->relabel_popover);
     lpt_relabel_popover_set_classes(popover, names, label_name(self, &self->samples->samples[at]));
     GdkRectangle anchor = selection_anchor(self);
@@ -488,7 +400,7 @@ static gboolean start_relabel(LptReviewQueues *self, const char *text)
 /* Moves image id to the class named name (made when the project has none), one transaction. */
 static gboolean relabel(LptReviewQueues *self, int64_t id, const char *name, GError **error)
 {
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     int64_t class_id = 0;
     LptError err = {0};
     LptStatus st = lpt_store_begin(store, &err);
@@ -511,7 +423,7 @@ static void on_relabel(LptRelabelPopover *popover, const char *name, gpointer us
 {
     LptReviewQueues *self = LPT_REVIEW_QUEUES(user_data);
     int64_t id = selected_id(self);
-    if (self->project == NULL || id <= 0)
+    if (self->shown.project == NULL || id <= 0)
         return;
     g_autoptr(GError) error = NULL;
     g_autofree char *target = g_strdup(name); /* the reload may change what name points to */
@@ -520,7 +432,7 @@ static void on_relabel(LptRelabelPopover *popover, const char *name, gpointer us
             ? g_strdup_printf(_("Relabelled the image as “%s”"), target)
             : g_strdup_printf(_("Could not relabel the image: %s"), error->message);
     if (error == NULL)
-        lpt_project_notify_labels_changed(self->project, id);
+        lpt_project_notify_labels_changed(self->shown.project, id);
     show_toast(self, text);
 }
 
@@ -533,21 +445,9 @@ static void on_popover_closed(GtkPopover *popover, gpointer user_data)
 static gboolean on_key_pressed(GtkEventControllerKey *controller, guint keyval, guint keycode,
                                GdkModifierType state, gpointer user_data)
 {
-    LptReviewQueues *self = LPT_REVIEW_QUEUES(user_data);
-    gunichar c = gdk_keyval_to_unicode(keyval);
-    if (c == 0 || !g_unichar_isgraph(c) ||
-        (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0)
-        return FALSE;
-    char text[8] = {0};
-    g_unichar_to_utf8(c, text);
-    return start_relabel(self, text);
-}
-
-static void on_settings_changed(GSettings *settings, const char *key, gpointer user_data)
-{
-    LptReviewQueues *self = LPT_REVIEW_QUEUES(user_data);
-    g_autofree char *cache_dir = g_settings_get_string(settings, "cache-location");
-    lpt_thumbnail_loader_set_cache_dir(self->loader, cache_dir);
+    char text[8];
+    return lpt_relabel_popover_key_text(keyval, state, text) &&
+           start_relabel(LPT_REVIEW_QUEUES(user_data), text);
 }
 
 /* ---- Parts for tests ---- */
@@ -591,28 +491,21 @@ static void lpt_review_queues_map(GtkWidget *widget)
 {
     LptReviewQueues *self = LPT_REVIEW_QUEUES(widget);
     GTK_WIDGET_CLASS(lpt_review_queues_parent_class)->map(widget);
-    if (self->dirty)
-        reload(self);
+    lpt_shown_run_reload_if_dirty(&self->shown);
 }
 
 static void lpt_review_queues_dispose(GObject *object)
 {
     LptReviewQueues *self = LPT_REVIEW_QUEUES(object);
 
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
-    g_clear_object(&self->project);
+    lpt_shown_run_clear(&self->shown);
     if (self->grid != NULL)
         gtk_grid_view_set_model(self->grid, NULL);
     if (self->relabel_popover != NULL)
         g_signal_handlers_disconnect_by_data(self->relabel_popover, self);
     g_clear_pointer(&self->relabel_popover, gtk_widget_unparent);
-    if (self->settings != NULL)
-        g_signal_handlers_disconnect_by_data(self->settings, self);
-    g_clear_object(&self->settings);
     g_clear_object(&self->selection);
     g_clear_object(&self->images);
-    g_clear_object(&self->loader);
     if (self->class_names != NULL)
         clear_data(self);
     g_clear_pointer(&self->class_names, g_hash_table_unref);
@@ -650,13 +543,8 @@ static void lpt_review_queues_init(LptReviewQueues *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
 
-    self->dirty = TRUE;
+    lpt_shown_run_init(&self->shown, GTK_WIDGET(self), reload);
     self->class_names = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-    self->settings = g_settings_new(BASE_ID);
-    g_autofree char *cache_dir = g_settings_get_string(self->settings, "cache-location");
-    self->loader = lpt_thumbnail_loader_new(cache_dir);
-    g_signal_connect(self->settings, "changed::cache-location", G_CALLBACK(on_settings_changed),
-                     self);
 
     for (int k = 0; k < LPT_REVIEW_QUEUE_KINDS; k++) {
         GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
@@ -677,10 +565,11 @@ static void lpt_review_queues_init(LptReviewQueues *self)
 
     self->images = lpt_image_id_list_new();
     self->selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->images)));
-    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
-    g_signal_connect(factory, "setup", G_CALLBACK(setup_tile), self);
-    g_signal_connect(factory, "bind", G_CALLBACK(bind_tile), self);
-    g_signal_connect(factory, "unbind", G_CALLBACK(unbind_tile), self);
+    g_autoptr(GSettings) settings = g_settings_new(BASE_ID);
+    g_autoptr(LptThumbnailLoader) loader = lpt_thumbnail_loader_new_for_settings(settings);
+    static const char *const line_css[] = {NULL, "heading"}; /* the label, what was said */
+    GtkListItemFactory *factory = lpt_captioned_tiles_factory_new(loader, G_N_ELEMENTS(line_css),
+                                                                  line_css, set_caption, self);
     gtk_grid_view_set_factory(self->grid, factory);
     g_object_unref(factory);
     gtk_grid_view_set_model(self->grid, GTK_SELECTION_MODEL(self->selection));

@@ -9,7 +9,8 @@
  * arrows move through the queue; Enter (or a double click) emits ::open-image for the selected
  * image; typing a printable character opens the relabel popover (class name completion) with
  * it, and its choice relabels the image through the store (recorded in the label history),
- * after which the project emits ::changed and the queues are read again — keeping the
+ * after which the project emits ::labels-changed and ::changed and the queues are read again
+ * (relabels count at once: the queues use each image's class now) — keeping the
  * selection at the same place in the queue, so that the next image is selected when the one
  * relabelled left the queue.
  *

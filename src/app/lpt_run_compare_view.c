@@ -13,11 +13,12 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
+#include "lpt_captioned_tiles.h"
+#include "lpt_grid_table.h"
 #include "lpt_image_id_list.h"
-#include "lpt_image_tile.h"
 #include "lpt_review.h"
 #include "lpt_review_samples.h"
-#include "lpt_thumbnail_loader.h"
+#include "lpt_shown_run.h"
 
 struct _LptRunCompareView {
     GtkWidget parent_instance;
@@ -36,11 +37,8 @@ struct _LptRunCompareView {
     GtkLabel *hint;
 
     /* owned */
-    LptProject *project;
-    gulong changed_id; /* on project */
-    int64_t run_id;
+    LptShownRun shown;
     int64_t other_run_id; /* the run compared with; 0: the default */
-    gboolean dirty;       /* the project, run or data changed since the last read */
     gboolean filling;     /* the drop-down is being filled: its changes are ours */
     GArray *other_runs;   /* int64_t: the drop-down's runs, in its order */
     LptReviewSamples *before, *after;
@@ -49,8 +47,6 @@ struct _LptRunCompareView {
     int64_t class_filter;
     LptImageIdList *images;
     GtkSingleSelection *selection; /* over images */
-    LptThumbnailLoader *loader;
-    GSettings *settings;
 };
 
 G_DEFINE_FINAL_TYPE(LptRunCompareView, lpt_run_compare_view, GTK_TYPE_WIDGET)
@@ -87,12 +83,13 @@ static const LptRunCompareFlip *flip_for(LptRunCompareView *self, int64_t image_
     return at != NULL ? &self->result->flips[GPOINTER_TO_SIZE(at) - 1] : NULL;
 }
 
-static void set_caption(LptRunCompareView *self, GtkWidget *box)
+/* A tile's caption (lpt_captioned_tiles.h): what each run said, red when it went wrong, green
+ * when it went right; the tooltip tells more. */
+static void set_caption(GtkLabel *const *lines, gint64 image_id, gpointer user_data)
 {
-    LptImageTile *tile = g_object_get_data(G_OBJECT(box), "tile");
-    GtkLabel *caption = g_object_get_data(G_OBJECT(box), "caption");
-    LptImageItem *item = lpt_image_tile_get_item(tile);
-    const LptRunCompareFlip *f = item ? flip_for(self, lpt_image_item_get_id(item)) : NULL;
+    LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(user_data);
+    GtkLabel *caption = lines[0];
+    const LptRunCompareFlip *f = image_id != 0 ? flip_for(self, image_id) : NULL;
     gtk_widget_remove_css_class(GTK_WIDGET(caption), "error");
     gtk_widget_remove_css_class(GTK_WIDGET(caption), "success");
     if (f == NULL) {
@@ -107,42 +104,11 @@ static void set_caption(LptRunCompareView *self, GtkWidget *box)
         /* Translators: a flipped image's tooltip: label; run compared with; run shown */
         _("Label: %s\nRun %lld said %s (%.0f%%)\nRun %lld says %s (%.0f%%)"),
         class_name(self, f->class_id), (long long)self->other_run_id,
-        class_name(self, f->before_class_id), 100.0 * f->before_prob, (long long)self->run_id,
+        class_name(self, f->before_class_id), 100.0 * f->before_prob, (long long)self->shown.run_id,
         class_name(self, f->after_class_id), 100.0 * f->after_prob);
     gtk_label_set_text(caption, text);
     gtk_widget_set_tooltip_text(GTK_WIDGET(caption), tip);
     gtk_widget_add_css_class(GTK_WIDGET(caption), f->now_right ? "success" : "error");
-}
-
-static void setup_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-    GtkWidget *tile = lpt_image_tile_new();
-    GtkWidget *caption = gtk_label_new(NULL);
-    gtk_label_set_ellipsize(GTK_LABEL(caption), PANGO_ELLIPSIZE_END);
-    gtk_label_set_max_width_chars(GTK_LABEL(caption), 1);
-    gtk_widget_set_hexpand(caption, TRUE);
-    gtk_widget_add_css_class(caption, "caption");
-    gtk_box_append(GTK_BOX(box), tile);
-    gtk_box_append(GTK_BOX(box), caption);
-    g_object_set_data(G_OBJECT(box), "tile", tile);
-    g_object_set_data(G_OBJECT(box), "caption", caption);
-    gtk_list_item_set_child(item, box);
-}
-
-static void bind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(data);
-    GtkWidget *box = gtk_list_item_get_child(item);
-    lpt_image_tile_bind(g_object_get_data(G_OBJECT(box), "tile"), gtk_list_item_get_item(item),
-                        self->loader);
-    set_caption(self, box);
-}
-
-static void unbind_tile(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-    GtkWidget *box = gtk_list_item_get_child(item);
-    lpt_image_tile_unbind(g_object_get_data(G_OBJECT(box), "tile"));
 }
 
 /* The flips of the class filter (all when 0) into the grid. */
@@ -154,14 +120,9 @@ static void show_flips(LptRunCompareView *self)
     for (size_t i = 0; r && i < r->num_flips; i++)
         if (self->class_filter == 0 || r->flips[i].class_id == self->class_filter)
             ids[n++] = r->flips[i].image_id;
-    lpt_image_id_list_set(self->images, self->project, ids, n);
+    lpt_image_id_list_set(self->images, self->shown.project, ids, n);
     g_free(ids);
-    for (GtkWidget *child = gtk_widget_get_first_child(GTK_WIDGET(self->grid)); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkWidget *box = gtk_widget_get_first_child(child);
-        if (box != NULL && g_object_get_data(G_OBJECT(box), "tile") != NULL)
-            set_caption(self, box);
-    }
+    lpt_captioned_tiles_refresh(self->grid);
     g_autofree char *title =
         self->class_filter == 0
             /* Translators: the flipped images' heading with their count */
@@ -210,9 +171,7 @@ static GtkWidget *number_cell(gint64 value, gboolean signed_value, const char *c
                             : signed_value && value < 0
                                 ? g_strdup_printf("−%lld", (long long)-value)
                                 : g_strdup_printf("%lld", (long long)value);
-    GtkWidget *label = gtk_label_new(text);
-    gtk_label_set_xalign(GTK_LABEL(label), 1.0f);
-    gtk_widget_add_css_class(label, "numeric");
+    GtkWidget *label = lpt_grid_table_cell(text, 1.0f, "numeric");
     if (css != NULL && value != 0)
         gtk_widget_add_css_class(label, css);
     return label;
@@ -220,17 +179,13 @@ static GtkWidget *number_cell(gint64 value, gboolean signed_value, const char *c
 
 static void fill_table(LptRunCompareView *self)
 {
-    GtkWidget *child;
-    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->class_grid))) != NULL)
-        gtk_grid_remove(self->class_grid, child);
+    lpt_grid_table_clear(self->class_grid);
     const char *headers[5] = {_("Class"), _("Images"), _("Right → wrong"), _("Wrong → right"),
                               _("Net")};
-    for (int c = 0; c < 5; c++) {
-        GtkWidget *label = gtk_label_new(headers[c]);
-        gtk_label_set_xalign(GTK_LABEL(label), c == 0 ? 0.0f : 1.0f);
-        gtk_widget_add_css_class(label, "heading");
-        gtk_grid_attach(self->class_grid, label, c, 0, 1, 1);
-    }
+    for (int c = 0; c < 5; c++)
+        gtk_grid_attach(self->class_grid,
+                        lpt_grid_table_cell(headers[c], c == 0 ? 0.0f : 1.0f, "heading"), c, 0, 1,
+                        1);
     int row = 1;
     for (size_t i = 0; i < self->result->num_classes; i++) {
         const LptRunCompareClass *c = &self->result->classes[i];
@@ -282,18 +237,18 @@ static gboolean fill_runs(LptRunCompareView *self, LptError *err)
 {
     LptReviewRun *runs = NULL;
     size_t n = 0;
-    if (lpt_review_list_runs(lpt_project_get_store(self->project), &runs, &n, err) != LPT_OK)
+    if (lpt_review_list_runs(lpt_project_get_store(self->shown.project), &runs, &n, err) != LPT_OK)
         return FALSE;
     g_array_set_size(self->other_runs, 0);
     guint old = g_list_model_get_n_items(G_LIST_MODEL(self->run_names));
     g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
     guint pick = GTK_INVALID_LIST_POSITION, older = GTK_INVALID_LIST_POSITION;
     for (size_t i = 0; i < n; i++) {
-        if (runs[i].run_id == self->run_id || runs[i].predictions[LPT_STORE_SPLIT_TEST] == 0)
+        if (runs[i].run_id == self->shown.run_id || runs[i].predictions[LPT_STORE_SPLIT_TEST] == 0)
             continue;
         if (runs[i].run_id == self->other_run_id)
             pick = self->other_runs->len;
-        if (older == GTK_INVALID_LIST_POSITION && runs[i].run_id < self->run_id)
+        if (older == GTK_INVALID_LIST_POSITION && runs[i].run_id < self->shown.run_id)
             older = self->other_runs->len;
         g_array_append_val(self->other_runs, runs[i].run_id);
         g_ptr_array_add(labels, run_label(&runs[i]));
@@ -312,17 +267,17 @@ static gboolean fill_runs(LptRunCompareView *self, LptError *err)
     return TRUE;
 }
 
-static void reload(LptRunCompareView *self)
+static void reload(GtkWidget *widget)
 {
-    self->dirty = FALSE;
+    LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(widget);
     clear_data(self);
-    if (self->project == NULL || self->run_id <= 0) {
+    if (self->shown.project == NULL || self->shown.run_id <= 0) {
         show_status(self, _("No Run Chosen"),
                     _("Choose a run whose test images were evaluated to compare it with "
                       "another."));
         return;
     }
-    LptStore *store = lpt_project_get_store(self->project);
+    LptStore *store = lpt_project_get_store(self->shown.project);
     LptError err = {0};
     LptStatus st = fill_runs(self, &err) ? LPT_OK : err.code;
     if (st == LPT_OK && self->other_run_id == 0) {
@@ -335,7 +290,8 @@ static void reload(LptRunCompareView *self)
         st = lpt_review_samples_read(store, self->other_run_id, LPT_STORE_SPLIT_TEST, &self->before,
                                      &err);
     if (st == LPT_OK)
-        st = lpt_review_samples_read(store, self->run_id, LPT_STORE_SPLIT_TEST, &self->after, &err);
+        st = lpt_review_samples_read(store, self->shown.run_id, LPT_STORE_SPLIT_TEST, &self->after,
+                                     &err);
     if (st == LPT_OK)
         st = lpt_run_compare(self->before, self->after, &self->result, &err);
     if (st != LPT_OK) {
@@ -354,13 +310,13 @@ static void reload(LptRunCompareView *self)
         _("Of %lld test images both runs evaluated, %lld went right → wrong and %lld wrong → "
           "right from run %lld to run %lld."),
         (long long)r->common, (long long)r->right_to_wrong, (long long)r->wrong_to_right,
-        (long long)self->other_run_id, (long long)self->run_id);
+        (long long)self->other_run_id, (long long)self->shown.run_id);
     gtk_label_set_text(self->summary, summary);
     g_autofree char *hint = g_strdup_printf(
         /* Translators: under the flipped images; the runs are "Run 2" and "Run 1" */
         _("Captions: run %lld’s answer → run %lld’s; red went wrong, green went right. Enter or "
           "a double click opens an image in the inspector."),
-        (long long)self->other_run_id, (long long)self->run_id);
+        (long long)self->other_run_id, (long long)self->shown.run_id);
     gtk_label_set_text(self->hint, hint);
     fill_table(self);
     gboolean known = FALSE;
@@ -370,18 +326,6 @@ static void reload(LptRunCompareView *self)
         self->class_filter = 0;
     show_flips(self);
     gtk_stack_set_visible_child_name(self->stack, "content");
-}
-
-static void invalidate(LptRunCompareView *self)
-{
-    self->dirty = TRUE;
-    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
-        reload(self);
-}
-
-static void on_project_changed(LptProject *project, gpointer user_data)
-{
-    invalidate(LPT_RUN_COMPARE_VIEW(user_data));
 }
 
 static void on_run_selected(GObject *object, GParamSpec *pspec, gpointer user_data)
@@ -397,27 +341,20 @@ void lpt_run_compare_view_set_project(LptRunCompareView *self, LptProject *proje
 {
     g_return_if_fail(LPT_IS_RUN_COMPARE_VIEW(self));
     g_return_if_fail(project == NULL || LPT_IS_PROJECT(project));
-    if (project == self->project)
+    if (!lpt_shown_run_set_project(&self->shown, project))
         return;
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
     clear_data(self);
-    g_set_object(&self->project, project);
-    if (project != NULL)
-        self->changed_id =
-            g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self);
     self->other_run_id = 0;
-    invalidate(self);
+    lpt_shown_run_invalidate(&self->shown);
 }
 
 void lpt_run_compare_view_set_run(LptRunCompareView *self, int64_t run_id)
 {
     g_return_if_fail(LPT_IS_RUN_COMPARE_VIEW(self));
-    if (run_id == self->run_id)
+    if (!lpt_shown_run_set_run(&self->shown, run_id))
         return;
-    self->run_id = run_id;
     self->class_filter = 0;
-    invalidate(self);
+    lpt_shown_run_invalidate(&self->shown);
 }
 
 int64_t lpt_run_compare_view_get_other_run(LptRunCompareView *self)
@@ -429,10 +366,10 @@ int64_t lpt_run_compare_view_get_other_run(LptRunCompareView *self)
 void lpt_run_compare_view_set_other_run(LptRunCompareView *self, int64_t run_id)
 {
     g_return_if_fail(LPT_IS_RUN_COMPARE_VIEW(self));
-    if (run_id == self->other_run_id && !self->dirty)
+    if (run_id == self->other_run_id && !self->shown.dirty)
         return;
     self->other_run_id = run_id;
-    invalidate(self);
+    lpt_shown_run_invalidate(&self->shown);
 }
 
 const LptRunCompare *lpt_run_compare_view_get_result(LptRunCompareView *self)
@@ -447,39 +384,25 @@ GtkGridView *lpt_run_compare_view_get_grid(LptRunCompareView *self)
     return self->grid;
 }
 
-static void on_settings_changed(GSettings *settings, const char *key, gpointer user_data)
-{
-    LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(user_data);
-    g_autofree char *cache_dir = g_settings_get_string(settings, "cache-location");
-    lpt_thumbnail_loader_set_cache_dir(self->loader, cache_dir);
-}
-
 /* ---- Life cycle ---- */
 
 static void lpt_run_compare_view_map(GtkWidget *widget)
 {
     LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(widget);
     GTK_WIDGET_CLASS(lpt_run_compare_view_parent_class)->map(widget);
-    if (self->dirty)
-        reload(self);
+    lpt_shown_run_reload_if_dirty(&self->shown);
 }
 
 static void lpt_run_compare_view_dispose(GObject *object)
 {
     LptRunCompareView *self = LPT_RUN_COMPARE_VIEW(object);
-    if (self->project != NULL)
-        g_clear_signal_handler(&self->changed_id, self->project);
     if (self->grid != NULL)
         gtk_grid_view_set_model(self->grid, NULL);
     if (self->images != NULL)
         clear_data(self);
-    g_clear_object(&self->project);
-    if (self->settings != NULL)
-        g_signal_handlers_disconnect_by_data(self->settings, self);
-    g_clear_object(&self->settings);
+    lpt_shown_run_clear(&self->shown);
     g_clear_object(&self->selection);
     g_clear_object(&self->images);
-    g_clear_object(&self->loader);
     g_clear_pointer(&self->flip_of, g_hash_table_unref);
     g_clear_pointer(&self->other_runs, g_array_unref);
     gtk_widget_dispose_template(GTK_WIDGET(self), LPT_TYPE_RUN_COMPARE_VIEW);
@@ -517,21 +440,16 @@ static void lpt_run_compare_view_class_init(LptRunCompareViewClass *klass)
 static void lpt_run_compare_view_init(LptRunCompareView *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->dirty = TRUE;
+    lpt_shown_run_init(&self->shown, GTK_WIDGET(self), reload);
     self->other_runs = g_array_new(FALSE, FALSE, sizeof(int64_t));
     self->flip_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    self->settings = g_settings_new(BASE_ID);
-    g_autofree char *cache_dir = g_settings_get_string(self->settings, "cache-location");
-    self->loader = lpt_thumbnail_loader_new(cache_dir);
-    g_signal_connect(self->settings, "changed::cache-location", G_CALLBACK(on_settings_changed),
-                     self);
 
     self->images = lpt_image_id_list_new();
     self->selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->images)));
-    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
-    g_signal_connect(factory, "setup", G_CALLBACK(setup_tile), self);
-    g_signal_connect(factory, "bind", G_CALLBACK(bind_tile), self);
-    g_signal_connect(factory, "unbind", G_CALLBACK(unbind_tile), self);
+    g_autoptr(GSettings) settings = g_settings_new(BASE_ID);
+    g_autoptr(LptThumbnailLoader) loader = lpt_thumbnail_loader_new_for_settings(settings);
+    GtkListItemFactory *factory =
+        lpt_captioned_tiles_factory_new(loader, 1, NULL, set_caption, self);
     gtk_grid_view_set_factory(self->grid, factory);
     g_object_unref(factory);
     gtk_grid_view_set_model(self->grid, GTK_SELECTION_MODEL(self->selection));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 const LptPhaseSlot lpt_phase_slots[LPT_N_PHASE_SLOTS] = {
-    {1, LPT_STORE_EXPERT_VISION}, {1, LPT_STORE_EXPERT_VL},   {2, LPT_STORE_EXPERT_VISION},
+    {1, LPT_STORE_EXPERT_VISION}, {1, LPT_STORE_EXPERT_VL},    {2, LPT_STORE_EXPERT_VISION},
     {2, LPT_STORE_EXPERT_VL},     {3, LPT_STORE_EXPERT_FUSED},
 };
 
@@ -88,8 +88,8 @@ gboolean lpt_run_phases_ready(const LptPhaseState states[LPT_N_PHASE_SLOTS], int
         if (other->phase == 3 || !states[i].present)
             continue;
         /* The expert's last phase: phase 2 when it has one, else phase 1. */
-        gboolean last = other->phase == 2 ||
-                        !states[lpt_phase_slot_index(2, other->expert)].present;
+        gboolean last =
+            other->phase == 2 || !states[lpt_phase_slot_index(2, other->expert)].present;
         if (last && !states[i].done)
             return FALSE;
     }

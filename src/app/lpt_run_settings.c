@@ -34,15 +34,14 @@ typedef struct {
 } Field;
 
 static const Field fields[] = {
-    {"train", "phase1_epochs", N_("Phase 1 epochs"),
-     N_("Shared prompts, adapters and the head"), KIND_INT,
-     offsetof(LptRunConfig, phase1_epochs), 0, 10000, 1, 0, FOR_ALL},
+    {"train", "phase1_epochs", N_("Phase 1 epochs"), N_("Shared prompts, adapters and the head"),
+     KIND_INT, offsetof(LptRunConfig, phase1_epochs), 0, 10000, 1, 0, FOR_ALL},
     {"train", "phase2_epochs", N_("Phase 2 epochs"), N_("Group prompts and the head"), KIND_INT,
      offsetof(LptRunConfig, phase2_epochs), 0, 10000, 1, 0, FOR_PROMPTED},
     {"scorer", "epochs", N_("Phase 3 epochs"), N_("The scorer; it stops early when it stalls"),
      KIND_INT, offsetof(LptRunConfig, scorer_epochs), 0, 10000, 1, 0, FOR_SCORER},
-    {"train", "warmup_epochs", N_("Warm-up epochs"), N_("At a low learning rate, first"),
-     KIND_INT, offsetof(LptRunConfig, warmup_epochs), 0, 10000, 1, 0, FOR_ALL},
+    {"train", "warmup_epochs", N_("Warm-up epochs"), N_("At a low learning rate, first"), KIND_INT,
+     offsetof(LptRunConfig, warmup_epochs), 0, 10000, 1, 0, FOR_ALL},
     {"train", "batch_size", N_("Batch size"), N_("Images per step, a multiple of 4"), KIND_INT,
      offsetof(LptRunConfig, batch_size), 4, 65536, 4, 0, FOR_ALL},
     {"train", "lr", N_("Learning rate"), N_("At a batch of 256; scaled with the batch size"),
@@ -53,8 +52,8 @@ static const Field fields[] = {
      offsetof(LptRunConfig, weight_decay), 0, 1, 0.001, 4, FOR_ALL},
     {"model", "prompts", N_("Prompt tokens"), N_("Per layer, shared by all images"), KIND_INT,
      offsetof(LptRunConfig, prompts), 0, 1024, 1, 0, FOR_PROMPTED},
-    {"model", "pool_size", N_("Group prompts"), N_("In the pool phase 2 chooses from"),
-     KIND_INT, offsetof(LptRunConfig, pool_size), 0, 4096, 1, 0, FOR_PROMPTED},
+    {"model", "pool_size", N_("Group prompts"), N_("In the pool phase 2 chooses from"), KIND_INT,
+     offsetof(LptRunConfig, pool_size), 0, 4096, 1, 0, FOR_PROMPTED},
     {NULL, "seed", N_("Seed"), N_("Every random choice of the run"), KIND_SEED,
      offsetof(LptRunConfig, seed), 0, G_MAXINT32, 1, 0, FOR_ALL},
 };
@@ -86,7 +85,7 @@ G_DEFINE_FINAL_TYPE(LptRunSettings, lpt_run_settings, ADW_TYPE_PREFERENCES_GROUP
 enum { SIGNAL_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static const char *method_title(LptMethod method)
+const char *lpt_run_settings_method_title(LptMethod method)
 {
     switch (method) {
     case LPT_METHOD_LPTPP:
@@ -192,8 +191,7 @@ static void show_config(LptRunSettings *self)
         g_autofree char *value = format_value(f, field_get(&defaults, f));
         /* Translators: a hyper-parameter's description and its default value, as in
          * "Images per step, a multiple of 4 · default 256" */
-        g_autofree char *subtitle = g_strdup_printf(_("%s · default %s"), _(f->description),
-                                                    value);
+        g_autofree char *subtitle = g_strdup_printf(_("%s · default %s"), _(f->description), value);
         adw_action_row_set_subtitle(self->rows[i], subtitle);
         gtk_widget_set_sensitive(GTK_WIDGET(self->rows[i]),
                                  self->editable && field_applies(f, &self->config));
@@ -274,7 +272,7 @@ static void build_rows(LptRunSettings *self)
 
     GtkStringList *names = gtk_string_list_new(NULL);
     for (guint i = 0; i < G_N_ELEMENTS(methods); i++)
-        gtk_string_list_append(names, method_title(methods[i]));
+        gtk_string_list_append(names, lpt_run_settings_method_title(methods[i]));
     self->method_row = ADW_COMBO_ROW(adw_combo_row_new());
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->method_row), _("Method"));
     adw_combo_row_set_model(self->method_row, G_LIST_MODEL(names));
@@ -287,8 +285,7 @@ static void build_rows(LptRunSettings *self)
     adw_action_row_set_subtitle(self->vision_row, _("The ViT, with prompts and adapters"));
     suffix_switch(self->vision_row, &self->vision_switch);
     self->vl_row = ADW_ACTION_ROW(adw_action_row_new());
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->vl_row),
-                                  _("Vision-language expert"));
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->vl_row), _("Vision-language expert"));
     suffix_switch(self->vl_row, &self->vl_switch);
     g_signal_connect(self->vision_switch, "notify::active", G_CALLBACK(on_switch_changed), self);
     g_signal_connect(self->vl_switch, "notify::active", G_CALLBACK(on_switch_changed), self);
@@ -325,9 +322,8 @@ static void build_rows(LptRunSettings *self)
 static void lpt_run_settings_class_init(LptRunSettingsClass *klass)
 {
     /** LptRunSettings::changed: the values shown changed. */
-    signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
-                                           0);
+    signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void lpt_run_settings_init(LptRunSettings *self)
@@ -347,8 +343,7 @@ GtkWidget *lpt_run_settings_new(void)
     return g_object_new(LPT_TYPE_RUN_SETTINGS, NULL);
 }
 
-void lpt_run_settings_set_config(LptRunSettings *self, const LptRunConfig *cfg,
-                                 gboolean editable)
+void lpt_run_settings_set_config(LptRunSettings *self, const LptRunConfig *cfg, gboolean editable)
 {
     g_return_if_fail(LPT_IS_RUN_SETTINGS(self));
     g_return_if_fail(cfg != NULL);

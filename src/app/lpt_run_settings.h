@@ -32,8 +32,7 @@ G_DECLARE_FINAL_TYPE(LptRunSettings, lpt_run_settings, LPT, RUN_SETTINGS, AdwPre
 GtkWidget *lpt_run_settings_new(void);
 
 /* Shows cfg; editable: whether the user may change it. */
-void lpt_run_settings_set_config(LptRunSettings *self, const LptRunConfig *cfg,
-                                 gboolean editable);
+void lpt_run_settings_set_config(LptRunSettings *self, const LptRunConfig *cfg, gboolean editable);
 /* The config shown: the method's defaults with the values shown. */
 void lpt_run_settings_get_config(LptRunSettings *self, LptRunConfig *cfg);
 gboolean lpt_run_settings_get_editable(LptRunSettings *self);
@@ -44,5 +43,8 @@ void lpt_run_settings_set_vl_available(LptRunSettings *self, gboolean available)
 
 /* The values shown as a run config JSON object (a new string). */
 char *lpt_run_settings_to_json(LptRunSettings *self);
+
+/* A method's name as the app shows it ("LPT++", "Linear probe"; translated). */
+const char *lpt_run_settings_method_title(LptMethod method);
 
 G_END_DECLS

@@ -16,8 +16,9 @@ struct _LptThumbnailLoader {
     char *cache_dir; /* resolved; NULL when there is none (no cache is read or written) */
     GThreadPool *pool;
     guint64 next_sequence;
-    GHashTable *cached; /* hash (owned by the entry) -> GList * link of `lru` */
-    GQueue lru;         /* CacheEntry *, most recently used first */
+    GHashTable *cached;  /* hash (owned by the entry) -> GList * link of `lru` */
+    GQueue lru;          /* CacheEntry *, most recently used first */
+    GSettings *settings; /* whose cache-location the loader follows; NULL when none */
 };
 
 G_DEFINE_FINAL_TYPE(LptThumbnailLoader, lpt_thumbnail_loader, G_TYPE_OBJECT)
@@ -254,6 +255,9 @@ static void lpt_thumbnail_loader_finalize(GObject *object)
     clear_cache(self);
     g_hash_table_unref(self->cached);
     g_free(self->cache_dir);
+    if (self->settings != NULL)
+        g_signal_handlers_disconnect_by_data(self->settings, self);
+    g_clear_object(&self->settings);
 
     G_OBJECT_CLASS(lpt_thumbnail_loader_parent_class)->finalize(object);
 }
@@ -277,5 +281,22 @@ LptThumbnailLoader *lpt_thumbnail_loader_new(const char *cache_dir)
 {
     LptThumbnailLoader *self = g_object_new(LPT_TYPE_THUMBNAIL_LOADER, NULL);
     self->cache_dir = resolve_cache_dir(cache_dir);
+    return self;
+}
+
+static void on_cache_location_changed(GSettings *settings, const char *key, gpointer user_data)
+{
+    g_autofree char *cache_dir = g_settings_get_string(settings, "cache-location");
+    lpt_thumbnail_loader_set_cache_dir(LPT_THUMBNAIL_LOADER(user_data), cache_dir);
+}
+
+LptThumbnailLoader *lpt_thumbnail_loader_new_for_settings(GSettings *settings)
+{
+    g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
+    g_autofree char *cache_dir = g_settings_get_string(settings, "cache-location");
+    LptThumbnailLoader *self = lpt_thumbnail_loader_new(cache_dir);
+    self->settings = g_object_ref(settings);
+    g_signal_connect(settings, "changed::cache-location", G_CALLBACK(on_cache_location_changed),
+                     self);
     return self;
 }

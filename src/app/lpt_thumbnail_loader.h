@@ -32,6 +32,10 @@ G_DECLARE_FINAL_TYPE(LptThumbnailLoader, lpt_thumbnail_loader, LPT, THUMBNAIL_LO
 /* A loader over cache_dir (NULL or "": the core's default, lpt_thumbnail_cache_dir). */
 LptThumbnailLoader *lpt_thumbnail_loader_new(const char *cache_dir);
 
+/* A loader over the folder the app's "cache-location" setting in settings names, moving
+ * with it when it changes (the loader holds settings). */
+LptThumbnailLoader *lpt_thumbnail_loader_new_for_settings(GSettings *settings);
+
 /* Moves to another cache folder (NULL or "": the default); empties the memory cache. */
 void lpt_thumbnail_loader_set_cache_dir(LptThumbnailLoader *self, const char *cache_dir);
 

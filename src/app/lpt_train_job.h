@@ -16,7 +16,7 @@
  * ::epoch are emitted. Cancelling the GCancellable sets the core's cancel flag, which the
  * trainer reads between steps: the run then ends CANCELLED with its last epoch's checkpoint
  * kept, and a later job resumes it. While it runs the job holds the project and the
- * application.
+ * application (the LptWorkerJob base does this plumbing).
  *
  * Threads: create, start, finish and connect on the main thread.
  */
@@ -27,6 +27,7 @@
 #include "lpt_backend.h"
 #include "lpt_project.h"
 #include "lpt_trainer.h"
+#include "lpt_worker_job.h"
 
 G_BEGIN_DECLS
 
@@ -39,7 +40,7 @@ typedef struct {
 } LptTrainLossPoint;
 
 #define LPT_TYPE_TRAIN_JOB (lpt_train_job_get_type())
-G_DECLARE_FINAL_TYPE(LptTrainJob, lpt_train_job, LPT, TRAIN_JOB, GObject)
+G_DECLARE_FINAL_TYPE(LptTrainJob, lpt_train_job, LPT, TRAIN_JOB, LptWorkerJob)
 
 /* A job training run_id (> 0), or a new run from config_json (run_id 0; NULL: the
  * defaults), phase 0-3 and expert -1, 0 or 1 of it, on backend (copied; its device string
@@ -47,8 +48,6 @@ G_DECLARE_FINAL_TYPE(LptTrainJob, lpt_train_job, LPT, TRAIN_JOB, GObject)
 LptTrainJob *lpt_train_job_new(LptProject *project, gint64 run_id, const char *config_json,
                                int phase, int expert, const LptBackendOptions *backend);
 
-int lpt_train_job_get_phase(LptTrainJob *self);
-int lpt_train_job_get_expert(LptTrainJob *self);
 /* The run the job trains: the given one, or a new run's id once the session has made it (it
  * is 0 before then). The new run is the project's newest; ::progress comes only after. */
 gint64 lpt_train_job_get_run_id(LptTrainJob *self);

@@ -29,9 +29,9 @@ struct _LptTrainingCurves {
     GtkWidget parent_instance;
 
     /* owned */
-    GArray *losses;  /* LossPoint, in the order added */
-    GArray *epochs;  /* LptEpochFigures by epoch; all NaN where none was set */
-    int n_epochs;    /* the phase's length, 0 when unknown */
+    GArray *losses; /* LossPoint, in the order added */
+    GArray *epochs; /* LptEpochFigures by epoch; all NaN where none was set */
+    int n_epochs;   /* the phase's length, 0 when unknown */
     /* The text drawn, shaped once: "0" or "1" (bold) + text -> PangoLayout; emptied when the
      * style (font) changes. Shaping every label at every redraw is most of a redraw's cost. */
     GHashTable *layouts;
@@ -44,7 +44,7 @@ G_DEFINE_FINAL_TYPE(LptTrainingCurves, lpt_training_curves, GTK_TYPE_WIDGET)
 enum { LINE_OVERALL, LINE_BALANCED, LINE_MANY, LINE_MEDIUM, LINE_FEW, N_LINES };
 
 static const GdkRGBA line_colors[N_LINES] = {
-    {0, 0, 0, 0}, /* overall: the foreground, set when drawing */
+    {0, 0, 0, 0},                   /* overall: the foreground, set when drawing */
     {0.569f, 0.255f, 0.675f, 1.0f}, /* balanced: purple 3 */
     {0.208f, 0.518f, 0.894f, 1.0f}, /* many: blue 3 */
     {0.129f, 0.565f, 0.643f, 1.0f}, /* medium: teal */
@@ -156,8 +156,12 @@ static void layout_plots(const LptTrainingCurves *self, double width, double hei
     double plot_w = (width - GAP) / 2.0 - PAD_LEFT - PAD_RIGHT;
     double plot_h = height - LEGEND_H - PAD_TOP - PAD_BOTTOM;
     *loss = (Plot){PAD_LEFT, LEGEND_H + PAD_TOP, plot_w, plot_h, x_extent(self), loss_max(self)};
-    *acc = (Plot){width / 2.0 + GAP / 2.0 + PAD_LEFT, LEGEND_H + PAD_TOP, plot_w, plot_h,
-                  x_extent(self), 1.0};
+    *acc = (Plot){width / 2.0 + GAP / 2.0 + PAD_LEFT,
+                  LEGEND_H + PAD_TOP,
+                  plot_w,
+                  plot_h,
+                  x_extent(self),
+                  1.0};
 }
 
 /* ---- Drawing ---- */
@@ -211,8 +215,8 @@ static void draw_axes(cairo_t *cr, LptTrainingCurves *self, const Plot *p, const
         cairo_move_to(cr, p->x0, y);
         cairo_line_to(cr, p->x0 + p->w, y);
         cairo_stroke(cr);
-        g_autofree char *label = percent ? g_strdup_printf("%.0f%%", 100.0 * v)
-                                         : g_strdup_printf("%.3g", v);
+        g_autofree char *label =
+            percent ? g_strdup_printf("%.0f%%", 100.0 * v) : g_strdup_printf("%.3g", v);
         draw_text(cr, self, label, p->x0 - 6, y, 1.0, 0.5, FALSE, fg, 0.6);
     }
     /* Epoch ticks: every epoch while they fit, else every k-th. */
@@ -230,6 +234,49 @@ static void draw_axes(cairo_t *cr, LptTrainingCurves *self, const Plot *p, const
     draw_text(cr, self, title, p->x0, p->y0 - 6, 0.0, 1.0, TRUE, fg, 0.85);
 }
 
+/* Extends the path being drawn to (x, y), or starts it there (at the start or after a gap). */
+static void path_to(cairo_t *cr, gboolean *drawing, double x, double y)
+{
+    if (*drawing)
+        cairo_line_to(cr, x, y);
+    else
+        cairo_move_to(cr, x, y);
+    *drawing = TRUE;
+}
+
+/* What an epoch line shows of a finished epoch (line: a LINE_*, where the value needs one). */
+typedef double (*EpochValueFunc)(const LptEpochFigures *f, int line);
+
+static double epoch_loss(const LptEpochFigures *f, int line)
+{
+    return f->loss;
+}
+
+/* A line through every finished epoch's value (NaN: a gap) in the current source and dash,
+ * then, undashed, a dot on each value. */
+static void draw_epoch_line(LptTrainingCurves *self, cairo_t *cr, const Plot *p,
+                            EpochValueFunc value, int line)
+{
+    gboolean drawing = FALSE;
+    for (guint e = 0; e < self->epochs->len; e++) {
+        double v = value(&g_array_index(self->epochs, LptEpochFigures, e), line);
+        if (isnan(v)) {
+            drawing = FALSE;
+            continue;
+        }
+        path_to(cr, &drawing, plot_x(p, e + 1.0), plot_y(p, v));
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    for (guint e = 0; e < self->epochs->len; e++) {
+        double v = value(&g_array_index(self->epochs, LptEpochFigures, e), line);
+        if (isnan(v))
+            continue;
+        cairo_arc(cr, plot_x(p, e + 1.0), plot_y(p, v), DOT, 0, 2 * G_PI);
+        cairo_fill(cr);
+    }
+}
+
 static void draw_loss(LptTrainingCurves *self, cairo_t *cr, const Plot *p, const GdkRGBA *accent)
 {
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
@@ -242,40 +289,14 @@ static void draw_loss(LptTrainingCurves *self, cairo_t *cr, const Plot *p, const
             drawing = FALSE;
             continue;
         }
-        double x = plot_x(p, pt->x), y = plot_y(p, pt->loss);
-        if (drawing)
-            cairo_line_to(cr, x, y);
-        else
-            cairo_move_to(cr, x, y);
-        drawing = TRUE;
+        path_to(cr, &drawing, plot_x(p, pt->x), plot_y(p, pt->loss));
     }
     cairo_stroke(cr);
 
     /* Each finished epoch's mean, joined. */
     cairo_set_line_width(cr, 2.0);
     set_color(cr, accent, 1.0);
-    drawing = FALSE;
-    for (guint e = 0; e < self->epochs->len; e++) {
-        double v = g_array_index(self->epochs, LptEpochFigures, e).loss;
-        if (isnan(v)) {
-            drawing = FALSE;
-            continue;
-        }
-        double x = plot_x(p, e + 1.0), y = plot_y(p, v);
-        if (drawing)
-            cairo_line_to(cr, x, y);
-        else
-            cairo_move_to(cr, x, y);
-        drawing = TRUE;
-    }
-    cairo_stroke(cr);
-    for (guint e = 0; e < self->epochs->len; e++) {
-        double v = g_array_index(self->epochs, LptEpochFigures, e).loss;
-        if (isnan(v))
-            continue;
-        cairo_arc(cr, plot_x(p, e + 1.0), plot_y(p, v), DOT, 0, 2 * G_PI);
-        cairo_fill(cr);
-    }
+    draw_epoch_line(self, cr, p, epoch_loss, 0);
 }
 
 static void draw_accuracy(LptTrainingCurves *self, cairo_t *cr, const Plot *p,
@@ -289,29 +310,7 @@ static void draw_accuracy(LptTrainingCurves *self, cairo_t *cr, const Plot *p,
             static const double dash[] = {5.0, 3.0};
             cairo_set_dash(cr, dash, 2, 0);
         }
-        gboolean drawing = FALSE;
-        for (guint e = 0; e < self->epochs->len; e++) {
-            double v = line_value(&g_array_index(self->epochs, LptEpochFigures, e), line);
-            if (isnan(v)) {
-                drawing = FALSE;
-                continue;
-            }
-            double x = plot_x(p, e + 1.0), y = plot_y(p, v);
-            if (drawing)
-                cairo_line_to(cr, x, y);
-            else
-                cairo_move_to(cr, x, y);
-            drawing = TRUE;
-        }
-        cairo_stroke(cr);
-        cairo_set_dash(cr, NULL, 0, 0);
-        for (guint e = 0; e < self->epochs->len; e++) {
-            double v = line_value(&g_array_index(self->epochs, LptEpochFigures, e), line);
-            if (isnan(v))
-                continue;
-            cairo_arc(cr, plot_x(p, e + 1.0), plot_y(p, v), DOT, 0, 2 * G_PI);
-            cairo_fill(cr);
-        }
+        draw_epoch_line(self, cr, p, line_value, line);
     }
 }
 
@@ -323,8 +322,8 @@ typedef struct {
 
 /* The legend in the top row: the step losses and the epoch means over the loss plot, a
  * swatch per accuracy line over the accuracy plot. */
-static void draw_legend(LptTrainingCurves *self, cairo_t *cr, double width,
-                        const GdkRGBA *accent, const GdkRGBA *colors, const GdkRGBA *fg)
+static void draw_legend(LptTrainingCurves *self, cairo_t *cr, double width, const GdkRGBA *accent,
+                        const GdkRGBA *colors, const GdkRGBA *fg)
 {
     double x = 0.0, y = LEGEND_H / 2.0;
     LegendItem items[N_LINES + 2] = {
@@ -373,8 +372,8 @@ static void lpt_training_curves_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
     draw_axes(cr, self, &loss, _("Training loss"), FALSE, &fg);
     draw_axes(cr, self, &acc, _("Validation accuracy"), TRUE, &fg);
     if (self->losses->len == 0 && self->epochs->len == 0)
-        draw_text(cr, self, _("No steps yet"), loss.x0 + loss.w / 2, loss.y0 + loss.h / 2,
-                  0.5, 0.5, FALSE, &fg, 0.55);
+        draw_text(cr, self, _("No steps yet"), loss.x0 + loss.w / 2, loss.y0 + loss.h / 2, 0.5, 0.5,
+                  FALSE, &fg, 0.55);
     if (lpt_training_curves_get_n_val_epochs(self) == 0)
         draw_text(cr, self, _("Points come after each epoch"), acc.x0 + acc.w / 2,
                   acc.y0 + acc.h / 2, 0.5, 0.5, FALSE, &fg, 0.55);
@@ -383,9 +382,9 @@ static void lpt_training_curves_snapshot(GtkWidget *widget, GtkSnapshot *snapsho
     cairo_destroy(cr);
 }
 
-static void lpt_training_curves_measure(GtkWidget *widget, GtkOrientation orientation,
-                                        int for_size, int *minimum, int *natural,
-                                        int *minimum_baseline, int *natural_baseline)
+static void lpt_training_curves_measure(GtkWidget *widget, GtkOrientation orientation, int for_size,
+                                        int *minimum, int *natural, int *minimum_baseline,
+                                        int *natural_baseline)
 {
     if (orientation == GTK_ORIENTATION_HORIZONTAL) {
         *minimum = 360;
@@ -440,11 +439,9 @@ static void update_description(LptTrainingCurves *self)
 {
     g_autofree char *text = g_strdup_printf(
         g_dngettext(GETTEXT_PACKAGE, "Training curves: %u loss point, %u validated epoch",
-                    "Training curves: %u loss points, %u validated epochs",
-                    self->losses->len),
+                    "Training curves: %u loss points, %u validated epochs", self->losses->len),
         self->losses->len, lpt_training_curves_get_n_val_epochs(self));
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, text,
-                                   -1);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
 }
 
 static void lpt_training_curves_css_changed(GtkWidget *widget, GtkCssStyleChange *change)
@@ -540,8 +537,7 @@ guint lpt_training_curves_get_n_val_epochs(LptTrainingCurves *self)
     return n;
 }
 
-gboolean lpt_training_curves_get_epoch(LptTrainingCurves *self, int epoch,
-                                       LptEpochFigures *figures)
+gboolean lpt_training_curves_get_epoch(LptTrainingCurves *self, int epoch, LptEpochFigures *figures)
 {
     g_return_val_if_fail(LPT_IS_TRAINING_CURVES(self), FALSE);
     if (epoch < 0 || (guint)epoch >= self->epochs->len)

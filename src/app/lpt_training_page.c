@@ -14,12 +14,10 @@
 #include <glib/gi18n.h>
 
 #include "lpt_app_config.h"
-#include "lpt_app_error.h"
 #include "lpt_backend.h"
+#include "lpt_device_choices.h"
 #include "lpt_run_phases.h"
 #include "lpt_train_job.h"
-
-#define MAX_DEVICES 32
 
 struct _LptTrainingPage {
     AdwBin parent_instance;
@@ -30,6 +28,7 @@ struct _LptTrainingPage {
     GtkButton *missing_button;
     GtkLabel *run_title;
     GtkLabel *run_subtitle;
+    GtkWidget *stop_button;         /* shown while a session runs */
     GtkInscription *progress_label; /* inscriptions: new text redraws, never relayouts */
     GtkInscription *eta_label;
     GtkProgressBar *progress_bar;
@@ -50,7 +49,7 @@ struct _LptTrainingPage {
     LptProject *project;
     gulong changed_id;
     GSettings *gsettings;
-    AdwToast *toast; /* the last toast shown */
+    AdwToast *toast;            /* the last toast shown */
     const char *missing_target; /* the page missing_button shows: "dataset" or "backbones" */
 
     LptRunConfig new_cfg; /* the hyper-parameters of the next new run, while a run shows */
@@ -61,16 +60,16 @@ struct _LptTrainingPage {
     LptPhaseState states[LPT_N_PHASE_SLOTS];
     gboolean has_backbone[LPT_STORE_NUM_EXPERTS];
     gboolean has_training_images; /* some class has training images */
-    gboolean selecting; /* the runs list is being filled: ignore its selection */
+    gboolean selecting;           /* the runs list is being filled: ignore its selection */
 
     LptTrainJob *job; /* the running session, NULL when none */
     GCancellable *cancellable;
     int job_slot;     /* the slot the session was started for, -1: every phase */
     int running_slot; /* the slot the session trains now, -1 before its first progress */
 
-    gint64 live_run;                  /* the run the live losses belong to (0: none) */
-    GArray *live[LPT_N_PHASE_SLOTS];  /* LptTrainLossPoint of this session's steps */
-    int curves_slot;                  /* the slot the curves show */
+    gint64 live_run;                 /* the run the live losses belong to (0: none) */
+    GArray *live[LPT_N_PHASE_SLOTS]; /* LptTrainLossPoint of this session's steps */
+    int curves_slot;                 /* the slot the curves show */
 
     gint64 failed_run; /* the last session's failure: its run (0: a new run never made) */
     int failed_slot;   /* -1: none */
@@ -91,21 +90,6 @@ static void reload(LptTrainingPage *self);
 static void show_curves(LptTrainingPage *self);
 
 /* ---- Words ---- */
-
-static const char *method_label(LptMethod method)
-{
-    switch (method) {
-    case LPT_METHOD_LPTPP:
-        return _("LPT++");
-    case LPT_METHOD_LPT:
-        return _("LPT");
-    case LPT_METHOD_LINEAR_PROBE:
-        return _("Linear probe");
-    case LPT_METHOD_FULL_FINETUNE:
-        return _("Full fine-tuning");
-    }
-    return "";
-}
 
 static const char *status_label(LptStoreRunStatus status)
 {
@@ -178,70 +162,13 @@ static void show_toast(LptTrainingPage *self, const char *text)
 
 /* ---- Devices ---- */
 
-typedef struct {
-    GPtrArray *names;  /* char * */
-    GPtrArray *labels; /* char *: "name (type)" */
-    gboolean has_gpu;
-} DeviceList;
-
-static void device_list_free(gpointer data)
-{
-    DeviceList *list = data;
-    g_ptr_array_unref(list->names);
-    g_ptr_array_unref(list->labels);
-    g_free(list);
-}
-
-static void list_devices_thread(GTask *task, gpointer source_object, gpointer task_data,
-                                GCancellable *cancellable)
-{
-    LptDeviceInfo *infos = g_new0(LptDeviceInfo, MAX_DEVICES);
-    LptError err = {0};
-    int n = lpt_device_list(infos, MAX_DEVICES, &err);
-    if (n < 0) {
-        GError *error = NULL;
-        lpt_app_error_from_core(&error, &err);
-        g_task_return_error(task, error);
-    } else {
-        DeviceList *list = g_new0(DeviceList, 1);
-        list->names = g_ptr_array_new_with_free_func(g_free);
-        list->labels = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; i < MIN(n, MAX_DEVICES); i++) {
-            g_ptr_array_add(list->names, g_strdup(infos[i].name));
-            g_ptr_array_add(list->labels,
-                            g_strdup_printf(_("%s (%s)"), infos[i].name, infos[i].type));
-            list->has_gpu = list->has_gpu || g_strcmp0(infos[i].type, "CPU") != 0;
-        }
-        g_task_return_pointer(task, list, device_list_free);
-    }
-    g_free(infos);
-}
-
-/* Fills the device row: Automatic, CPU, the devices of list (may be NULL); selects the
- * setting's. */
-static void fill_devices(LptTrainingPage *self, const DeviceList *list)
+/* Fills the device row with the choices of lpt_device_choices.h (found may be NULL: not
+ * listed yet); selects the setting's. */
+static void fill_devices(LptTrainingPage *self, const LptFoundDevices *found)
 {
     g_autofree char *current = g_settings_get_string(self->gsettings, "device");
     GtkStringList *labels = gtk_string_list_new(NULL);
-    g_ptr_array_set_size(self->device_values, 0);
-    gtk_string_list_append(labels, _("Automatic"));
-    g_ptr_array_add(self->device_values, g_strdup(""));
-    gtk_string_list_append(labels, _("CPU"));
-    g_ptr_array_add(self->device_values, g_strdup("cpu"));
-    for (guint i = 0; list != NULL && i < list->names->len; i++) {
-        gtk_string_list_append(labels, g_ptr_array_index(list->labels, i));
-        g_ptr_array_add(self->device_values, g_strdup(g_ptr_array_index(list->names, i)));
-    }
-    guint selected = GTK_INVALID_LIST_POSITION;
-    for (guint i = 0; i < self->device_values->len; i++)
-        if (g_ascii_strcasecmp(g_ptr_array_index(self->device_values, i), current) == 0)
-            selected = i;
-    if (selected == GTK_INVALID_LIST_POSITION) {
-        g_autofree char *label = g_strdup_printf(_("%s (not found)"), current);
-        gtk_string_list_append(labels, label);
-        g_ptr_array_add(self->device_values, g_strdup(current));
-        selected = self->device_values->len - 1;
-    }
+    guint selected = lpt_device_choices_fill(labels, self->device_values, found, current, TRUE);
     self->filling_devices = TRUE;
     adw_combo_row_set_model(self->device_row, G_LIST_MODEL(labels));
     adw_combo_row_set_selected(self->device_row, selected);
@@ -252,7 +179,7 @@ static void fill_devices(LptTrainingPage *self, const DeviceList *list)
 static void on_devices_listed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    DeviceList *list = g_task_propagate_pointer(G_TASK(result), &error);
+    g_autoptr(LptFoundDevices) list = lpt_device_choices_list_finish(result, &error);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) /* the page went */
         return;
     LptTrainingPage *self = LPT_TRAINING_PAGE(user_data);
@@ -268,8 +195,6 @@ static void on_devices_listed(GObject *source, GAsyncResult *result, gpointer us
     adw_action_row_set_subtitle(ADW_ACTION_ROW(self->device_row), subtitle);
     self->device_has_gpu = list != NULL && list->has_gpu;
     fill_devices(self, list);
-    if (list != NULL)
-        device_list_free(list);
 }
 
 static void on_device_selected(AdwComboRow *row, GParamSpec *pspec, LptTrainingPage *self)
@@ -289,12 +214,12 @@ static void on_settings_changed(GSettings *settings, const char *key, gpointer u
     if (!g_str_equal(key, "device"))
         return;
     g_autofree char *current = g_settings_get_string(settings, "device");
-    for (guint i = 0; i < self->device_values->len; i++)
-        if (g_ascii_strcasecmp(g_ptr_array_index(self->device_values, i), current) == 0) {
-            self->filling_devices = TRUE;
-            adw_combo_row_set_selected(self->device_row, i);
-            self->filling_devices = FALSE;
-        }
+    guint at = lpt_device_choices_find(self->device_values, current);
+    if (at != GTK_INVALID_LIST_POSITION) {
+        self->filling_devices = TRUE;
+        adw_combo_row_set_selected(self->device_row, at);
+        self->filling_devices = FALSE;
+    }
 }
 
 /* The backend the device setting asks for; the CPU backend leaves one core to the window. */
@@ -414,6 +339,7 @@ static void update_actions(LptTrainingPage *self)
             : !run_complete(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "training.run-all", idle && something);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "training.stop", self->job != NULL);
+    gtk_widget_set_visible(self->stop_button, self->job != NULL);
 }
 
 static void update_title(LptTrainingPage *self)
@@ -424,17 +350,17 @@ static void update_title(LptTrainingPage *self)
             /* Translators: the method of a new run, as in "LPT++ · made from the
              * hyper-parameters below when it starts" */
             _("%s · made from the hyper-parameters below when it starts"),
-            method_label(self->current_cfg.method));
+            lpt_run_settings_method_title(self->current_cfg.method));
         gtk_label_set_text(self->run_subtitle, text);
         return;
     }
     /* Translators: a training run's title, as in "Run 3 · LPT++" */
-    g_autofree char *title = g_strdup_printf(_("Run %lld · %s"), (long long)self->current_run,
-                                             method_label(self->current_cfg.method));
+    g_autofree char *title =
+        g_strdup_printf(_("Run %lld · %s"), (long long)self->current_run,
+                        lpt_run_settings_method_title(self->current_cfg.method));
     gtk_label_set_text(self->run_title, title);
-    const char *status = self->job != NULL && job_shows(self)
-                             ? status_label(LPT_STORE_RUN_RUNNING)
-                             : status_label(self->current_status);
+    const char *status = self->job != NULL && job_shows(self) ? status_label(LPT_STORE_RUN_RUNNING)
+                                                              : status_label(self->current_status);
     gtk_label_set_text(self->run_subtitle, status);
 }
 
@@ -462,9 +388,9 @@ static void read_current(LptTrainingPage *self)
         !lpt_run_phases_config(run, &self->current_cfg, &err) ||
         lpt_run_phases_read(store, self->current_run, &self->current_cfg, self->states, &err) !=
             LPT_OK) {
-        g_autofree char *text = g_strdup_printf(_("Could not read run %lld: %s"),
-                                                (long long)self->current_run,
-                                                err.message[0] != '\0' ? err.message : "");
+        g_autofree char *text =
+            g_strdup_printf(_("Could not read run %lld: %s"), (long long)self->current_run,
+                            err.message[0] != '\0' ? err.message : "");
         show_toast(self, text);
         lpt_run_phases_plan(&self->current_cfg, self->states);
         free(run);
@@ -494,12 +420,13 @@ static double best_balanced(LptStore *store, gint64 run_id)
 static void set_run_row(LptStore *store, gint64 run_id, const LptStoreRun *run, GtkWidget *row)
 {
     LptRunConfig cfg;
-    const char *method = lpt_run_phases_config(run, &cfg, NULL) ? method_label(cfg.method) : "?";
+    const char *method =
+        lpt_run_phases_config(run, &cfg, NULL) ? lpt_run_settings_method_title(cfg.method) : "?";
     g_autofree char *title = g_strdup_printf(_("Run %lld · %s"), (long long)run_id, method);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
     g_autoptr(GDateTime) created = g_date_time_new_from_unix_local(run->created_at);
-    g_autofree char *when = created != NULL ? g_date_time_format(created, "%Y-%m-%d %H:%M")
-                                            : g_strdup("");
+    g_autofree char *when =
+        created != NULL ? g_date_time_format(created, "%Y-%m-%d %H:%M") : g_strdup("");
     double best = best_balanced(store, run_id);
     g_autofree char *subtitle =
         isnan(best)
@@ -684,12 +611,11 @@ static void show_curves(LptTrainingPage *self)
 
     LptStoreEpochMetrics *metrics = NULL;
     size_t n = 0;
-    if (lpt_store_metric_list(lpt_project_get_store(self->project), self->current_run, &metrics,
-                              &n, NULL) == LPT_OK) {
+    if (lpt_store_metric_list(lpt_project_get_store(self->project), self->current_run, &metrics, &n,
+                              NULL) == LPT_OK) {
         for (size_t i = 0; i < n; i++) {
             const LptStoreEpochMetrics *m = &metrics[i];
-            if (m->phase != s->phase || m->expert != s->expert ||
-                m->split != LPT_STORE_SPLIT_TRAIN)
+            if (m->phase != s->phase || m->expert != s->expert || m->split != LPT_STORE_SPLIT_TRAIN)
                 continue;
             LptEpochFigures f = {m->loss, NAN, NAN, NAN, NAN, NAN};
             for (size_t j = 0; j < n; j++) { /* the epoch's validation row */
@@ -777,8 +703,8 @@ static void show_progress(LptTrainingPage *self, const LptTrainProgress *p)
         break;
     case LPT_TRAIN_STAGE_EVAL:
         fraction = (p->epoch + 1.0) / MAX(p->epochs, 1);
-        line = g_strdup_printf(_("Epoch %d of %d · validating, batch %lld of %lld"),
-                               p->epoch + 1, p->epochs, (long long)p->step, (long long)p->steps);
+        line = g_strdup_printf(_("Epoch %d of %d · validating, batch %lld of %lld"), p->epoch + 1,
+                               p->epochs, (long long)p->step, (long long)p->steps);
         break;
     case LPT_TRAIN_STAGE_CACHE:
         fraction = 0.0;
@@ -808,8 +734,7 @@ static void show_progress(LptTrainingPage *self, const LptTrainProgress *p)
 }
 
 static void on_job_progress(LptTrainJob *job, const LptTrainProgress *progress,
-                            const LptTrainLossPoint *losses, guint n_losses,
-                            LptTrainingPage *self)
+                            const LptTrainLossPoint *losses, guint n_losses, LptTrainingPage *self)
 {
     if (job != self->job)
         return;
@@ -880,19 +805,19 @@ static void on_job_done(GObject *source, GAsyncResult *result, gpointer user_dat
     int slot = self->running_slot >= 0 ? self->running_slot : MAX(self->job_slot, 0);
     g_clear_error(&self->last_error);
     self->failed_slot = -1;
+    g_autofree char *outcome = NULL;
     if (ok) {
-        g_autofree char *text =
-            g_strdup_printf(_("Run %lld: training done"), (long long)run_id);
-        show_toast(self, text);
+        outcome = g_strdup_printf(_("Run %lld: training done"), (long long)run_id);
     } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         self->last_error = g_error_copy(error);
-        show_toast(self, _("Training stopped: Resume continues from the last finished epoch"));
+        outcome = g_strdup(_("Training stopped: Resume continues from the last finished epoch"));
     } else {
         self->last_error = g_error_copy(error);
         self->failed_run = run_id;
         self->failed_slot = slot;
-        show_toast(self, _("Training failed: the phase’s card says why"));
+        outcome = g_strdup(_("Training failed: the phase’s card says why"));
     }
+    show_toast(self, outcome);
     if (run_id != 0) {
         self->current_run = run_id;
         self->live_run = run_id;
@@ -900,6 +825,7 @@ static void on_job_done(GObject *source, GAsyncResult *result, gpointer user_dat
     self->running_slot = -1;
     LptProject *project = g_object_ref(self->project);
     set_training(self, NULL);
+    gtk_inscription_set_text(self->progress_detail, outcome); /* under "Not training" */
     /* Every page reloads: this one shows the run as the store now has it. */
     lpt_project_notify_changed(project);
     g_object_unref(project);
@@ -921,8 +847,8 @@ static gboolean start(LptTrainingPage *self, int slot)
                       !lpt_run_phases_ready(self->states, slot)))
         return FALSE;
 
-    g_autofree char *json = self->current_run == 0 ? lpt_run_settings_to_json(self->settings)
-                                                   : NULL;
+    g_autofree char *json =
+        self->current_run == 0 ? lpt_run_settings_to_json(self->settings) : NULL;
     LptBackendOptions backend;
     g_autofree char *device = NULL;
     backend_options(self, &backend, &device);
@@ -1104,9 +1030,9 @@ void lpt_training_page_set_project(LptTrainingPage *self, LptProject *project)
     if (self->project != NULL)
         g_signal_handler_disconnect(self->project, self->changed_id);
     g_set_object(&self->project, project);
-    self->changed_id = project != NULL ? g_signal_connect(project, "changed",
-                                                          G_CALLBACK(on_project_changed), self)
-                                       : 0;
+    self->changed_id =
+        project != NULL ? g_signal_connect(project, "changed", G_CALLBACK(on_project_changed), self)
+                        : 0;
     g_clear_error(&self->last_error);
     self->failed_slot = -1;
     self->failed_run = 0;
@@ -1174,8 +1100,7 @@ const char *lpt_training_page_get_run_status_text(LptTrainingPage *self, gint64 
     g_return_val_if_fail(LPT_IS_TRAINING_PAGE(self), NULL);
     for (GtkWidget *row = gtk_widget_get_first_child(GTK_WIDGET(self->runs_list)); row != NULL;
          row = gtk_widget_get_next_sibling(row))
-        if (GTK_IS_LIST_BOX_ROW(row) && run_id != 0 &&
-            row_run_id(GTK_LIST_BOX_ROW(row)) == run_id)
+        if (GTK_IS_LIST_BOX_ROW(row) && run_id != 0 && row_run_id(GTK_LIST_BOX_ROW(row)) == run_id)
             return g_object_get_data(G_OBJECT(row), "status-text");
     return NULL;
 }
@@ -1295,6 +1220,7 @@ static void lpt_training_page_class_init(LptTrainingPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, missing_button);
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, run_title);
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, run_subtitle);
+    gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, stop_button);
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, progress_label);
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, eta_label);
     gtk_widget_class_bind_template_child(widget_class, LptTrainingPage, progress_bar);
@@ -1340,9 +1266,7 @@ static void lpt_training_page_init(LptTrainingPage *self)
     g_signal_connect(self->gsettings, "changed", G_CALLBACK(on_settings_changed), self);
     fill_devices(self, NULL);
     self->device_cancellable = g_cancellable_new();
-    g_autoptr(GTask) task = g_task_new(NULL, self->device_cancellable, on_devices_listed, self);
-    g_task_set_return_on_cancel(task, TRUE);
-    g_task_run_in_thread(task, list_devices_thread);
+    lpt_device_choices_list_async(self->device_cancellable, on_devices_listed, self);
 
     reload(self);
 }

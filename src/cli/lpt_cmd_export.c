@@ -25,15 +25,15 @@
 #include "lpt_export.h"
 
 #define USAGE                                                                                      \
-    "usage: lpt export --project FILE [--run ID] --format bundle|onnx --out FILE\n"               \
+    "usage: lpt export --project FILE [--run ID] --format bundle|onnx --out FILE\n"                \
     "                  [--prior NAME=FREQ,...|@FILE] [--embed-backbones]\n"                        \
     "                  [--onnx-runtime DIR [--onnx-runner JS]]\n"                                  \
     "                  [--backend cpu|vulkan] [--device N] [--threads N] [--json]\n"               \
     "  Exports a finished run (the latest by default) as a model bundle (.lptmodel, for lpt\n"     \
-    "  predict and the C library) or an ONNX file. --prior gives the class frequencies\n"         \
+    "  predict and the C library) or an ONNX file. --prior gives the class frequencies\n"          \
     "  expected where the model will run (\"*=1\" for every class not named); the export\n"        \
-    "  adjusts the fused probabilities for them. A bundle is checked against the project's\n"     \
-    "  predictions of the test images before it is written; an ONNX file too when\n"              \
+    "  adjusts the fused probabilities for them. A bundle is checked against the project's\n"      \
+    "  predictions of the test images before it is written; an ONNX file too when\n"               \
     "  --onnx-runtime gives onnxruntime-node's folder (docs/export.md)."
 
 #define RUNNER LPT_SOURCE_DIR "/tests/onnx_run.js" /* the ONNX Runtime runner of the sources */

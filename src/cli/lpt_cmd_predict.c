@@ -26,7 +26,7 @@
 #include "lpt_image.h"
 
 #define USAGE                                                                                      \
-    "usage: lpt predict --model FILE [--backend cpu|vulkan] [--device N] [--threads N]\n"         \
+    "usage: lpt predict --model FILE [--backend cpu|vulkan] [--device N] [--threads N]\n"          \
     "                   [--top-k K] [--batch N] [--backbone-dir DIR] [--json] IMAGE|DIR...\n"      \
     "  Predicts images with an exported model bundle (lpt export --format bundle): the fused\n"    \
     "  top-k classes, each expert's confidences and the scorer's weights."
@@ -321,8 +321,8 @@ int lpt_cmd_predict(int argc, char **argv)
     if (!ok) {
         code = LPT_EXIT_ERROR;
     } else if (!model_path || files.count == 0) {
-        code = lpt_cli_usage_error("predict", "--model FILE and at least one image are required\n"
-                                              USAGE);
+        code = lpt_cli_usage_error("predict",
+                                   "--model FILE and at least one image are required\n" USAGE);
     } else {
         LptError err = {0};
         LptModel *m = lpt_model_open(model_path, &mo, &err);
@@ -332,7 +332,8 @@ int lpt_cmd_predict(int argc, char **argv)
         }
         size_t failed = 0;
         for (size_t first = 0; m && first < files.count; first += (size_t)batch) {
-            int n = (int)(files.count - first < (size_t)batch ? files.count - first : (size_t)batch);
+            int n =
+                (int)(files.count - first < (size_t)batch ? files.count - first : (size_t)batch);
             failed += (size_t)predict_batch(m, files.paths + first, n, top_k, json);
         }
         if (failed > 0) {

@@ -196,7 +196,8 @@ int lpt_cmd_pretrain(int argc, char **argv)
         } else if (strcmp(a, "--lr") == 0) {
             ok = lpt_cli_parse_number(val, 1e-9, 10, &lr);
         } else if (strcmp(a, "--seed") == 0) {
-            ok = lpt_cli_parse_number(val, 0, 9007199254740992.0, &seed) && seed == (double)(int64_t)seed;
+            ok = lpt_cli_parse_number(val, 0, 9007199254740992.0, &seed) &&
+                 seed == (double)(int64_t)seed;
         } else if (strcmp(a, "--max-train") == 0) {
             ok = lpt_cli_parse_number(val, 1, 1e12, &max_train);
         } else if (strcmp(a, "--max-test") == 0) {

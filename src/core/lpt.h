@@ -110,10 +110,10 @@ typedef struct LptModelClassProb {
 
 /* What the model says about one image. The arrays live in the results' one allocation. */
 typedef struct LptModelResult {
-    int num_classes; /* K */
-    int num_experts; /* E */
-    int top_k;       /* entries in top */
-    int num_prompts; /* group prompts each expert chose (0: no expert has them) */
+    int num_classes;              /* K */
+    int num_experts;              /* E */
+    int top_k;                    /* entries in top */
+    int num_prompts;              /* group prompts each expert chose (0: no expert has them) */
     const LptModelClassProb *top; /* [top_k] the fused model's best classes, best first */
     const float *probs;           /* [K] the fused confidences (deployment prior applied) */
     const float *expert_probs;    /* [E * K] expert e's confidences at e * K (no prior) */

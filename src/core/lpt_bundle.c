@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "lpt_augment.h"
+#include "lpt_backbone.h"
 #include "lpt_hash.h"
 #include "lpt_safetensors.h"
 
@@ -180,8 +181,7 @@ static LptStatus add_scorer_tensors(LptSafetensorsWriter *w, const LptModel *m, 
     return st;
 }
 
-LptStatus lpt_bundle_write(const LptModel *m, const char *path, bool embed_backbones,
-                           LptError *err)
+LptStatus lpt_bundle_write(const LptModel *m, const char *path, bool embed_backbones, LptError *err)
 {
     if (!m || !path || m->experts < 1)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "bundle: no model or no path");
@@ -290,8 +290,8 @@ static LptStatus meta_json(Reader *r, const char *key, cJSON **out)
     const char *text = lpt_safetensors_metadata(r->sf, key);
     *out = text ? cJSON_Parse(text) : NULL;
     if (!*out)
-        return lpt_error_set(r->err, LPT_ERR_FORMAT, 0, "bundle '%s': metadata '%s' is %s",
-                             r->path, key, text ? "not valid JSON" : "missing");
+        return lpt_error_set(r->err, LPT_ERR_FORMAT, 0, "bundle '%s': metadata '%s' is %s", r->path,
+                             key, text ? "not valid JSON" : "missing");
     return LPT_OK;
 }
 
@@ -400,15 +400,18 @@ static LptStatus read_vit_config(Reader *r, const cJSON *v, const char *where, L
     return st;
 }
 
-static bool is_file(const char *path)
+static bool exists(const char *path)
 {
     struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    return stat(path, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode));
 }
 
-/* Where the referenced backbone is: the recorded path, beside the bundle, in backbone_dir. */
-static LptStatus find_backbone(Reader *r, const char *expert, const char *recorded,
-                               const char *sha, char **found)
+/* Where the referenced backbone is: the recorded path, beside the bundle, in backbone_dir. A
+ * backbone is a file, a sharded checkpoint's index or a model folder, identified by the hash
+ * lpt_backbone_add recorded (lpt_backbone_sha256); a candidate that does not open as weights
+ * counts as changed. */
+static LptStatus find_backbone(Reader *r, const char *expert, const char *recorded, const char *sha,
+                               char **found)
 {
     const char *base = strrchr(recorded, '/') ? strrchr(recorded, '/') + 1 : recorded;
     const char *slash = strrchr(r->path, '/');
@@ -424,14 +427,17 @@ static LptStatus find_backbone(Reader *r, const char *expert, const char *record
     const char *changed = NULL;
     char changed_sha[LPT_HASH_HEX_LEN + 1] = "";
     for (int i = 0; i < n; i++) {
-        if (!is_file(cand[i]))
+        if (!exists(cand[i]))
             continue;
         char hex[LPT_HASH_HEX_LEN + 1];
-        CHECK(lpt_hash_sha256_file(cand[i], hex, r->err));
+        LptError hash_err = {0};
+        if (lpt_backbone_sha256(cand[i], hex, &hash_err) != LPT_OK)
+            snprintf(hex, sizeof hex, "(unreadable)");
         if (strcmp(hex, sha) == 0) {
             *found = strdup(cand[i]);
-            return *found ? LPT_OK
-                          : lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0, "bundle: out of memory");
+            return *found
+                       ? LPT_OK
+                       : lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0, "bundle: out of memory");
         }
         if (!changed) {
             changed = cand[i];
@@ -448,8 +454,8 @@ static LptStatus find_backbone(Reader *r, const char *expert, const char *record
                          "bundle '%s': the %s expert's backbone is missing: not at '%s'%s%s nor "
                          "at '%s'; copy the file (sha256 %.16s...) there, or export with "
                          "--embed-backbones",
-                         r->path, expert, cand[0], n > 2 ? ", " : "", n > 2 ? cand[2] : "",
-                         cand[1], sha);
+                         r->path, expert, cand[0], n > 2 ? ", " : "", n > 2 ? cand[2] : "", cand[1],
+                         sha);
 }
 
 /* The frozen tensors of expert e from its referenced file (recorded config must match). */
@@ -613,9 +619,9 @@ static LptStatus read_scorer(Reader *r, const cJSON *o)
     size_t H = (size_t)sc.hidden, E = (size_t)sc.experts, in = (size_t)lpt_scorer_input_width(&sc);
     float *w1 = malloc(H * in * sizeof *w1), *b1 = malloc(H * sizeof *b1);
     float *w2 = malloc(E * H * sizeof *w2), *b2 = malloc(E * sizeof *b2);
-    LptStatus st = w1 && b1 && w2 && b2 ? LPT_OK
-                                        : lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0,
-                                                        "bundle: out of memory");
+    LptStatus st = w1 && b1 && w2 && b2
+                       ? LPT_OK
+                       : lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0, "bundle: out of memory");
     if (st == LPT_OK)
         st = read_tensor(r, "scorer.w1", w1, H * in);
     if (st == LPT_OK)

@@ -179,12 +179,9 @@ static LptStatus write_onnx(const LptModel *m, const char *path, LptError *err)
     o.class_names = (const char *const *)m->class_names;
     o.classes = m->classes;
     o.prior_adjust = m->prior_adjust;
-    const char *meta[] = {"lineage",
-                          m->lineage_json ? m->lineage_json : "null",
-                          "prior",
-                          m->prior_json ? m->prior_json : "null",
-                          "run_config",
-                          m->run_config_json ? m->run_config_json : "null",
+    const char *meta[] = {"lineage",    m->lineage_json ? m->lineage_json : "null",
+                          "prior",      m->prior_json ? m->prior_json : "null",
+                          "run_config", m->run_config_json ? m->run_config_json : "null",
                           NULL}; /* the bundle's keys; the "lpt." ones are the graph's own */
     o.metadata = meta;
     return lpt_onnx_export_fused(&o, path, err);
@@ -229,8 +226,7 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
         CHECK(lpt_store_prediction_get(store, run->run_id, id, &pred, err));
         if (!pred || pred->num_classes != K) {
             free(pred);
-            return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                                 "parity: test image '%s' (id %lld) has %s",
+            return lpt_error_set(err, LPT_ERR_FORMAT, 0, "parity: test image '%s' (id %lld) has %s",
                                  run->image_paths[first + i], (long long)id,
                                  pred ? "a record of another class count" : "no record");
         }
@@ -246,7 +242,8 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
         } else { /* K > LPT_STORE_MAX_PROB_CLASSES: the recorded top-k, before the prior */
             for (int j = 0; j < pred->top_k; j++) {
                 const LptStoreTopK *t = &pred->fused_topk[j];
-                p->max_abs_diff = fmax(p->max_abs_diff, fabs((double)t->prob - raw[t->class_index]));
+                p->max_abs_diff =
+                    fmax(p->max_abs_diff, fabs((double)t->prob - raw[t->class_index]));
             }
             p->flips += pred->fused_topk[0].class_index != argmax(raw, K);
         }
@@ -255,8 +252,8 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
             if (pred->expert_probs[e]) {
                 for (int k = 0; k < K; k++)
                     p->max_abs_diff_experts =
-                        fmax(p->max_abs_diff_experts,
-                             fabs((double)pred->expert_probs[e][k] - o->probs[s][(size_t)i * K + k]));
+                        fmax(p->max_abs_diff_experts, fabs((double)pred->expert_probs[e][k] -
+                                                           o->probs[s][(size_t)i * K + k]));
             }
             if (pred->scorer_weights)
                 p->max_abs_diff_weights =
@@ -275,14 +272,13 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
 }
 
 /* Opens the written bundle and runs it on the run's test images against their records. */
-static LptStatus check_bundle(const LptExportOptions *o, LptStore *store,
-                              const LptTrainedRun *run, const char *path, LptParity *p,
-                              LptError *err)
+static LptStatus check_bundle(const LptExportOptions *o, LptStore *store, const LptTrainedRun *run,
+                              const char *path, LptParity *p, LptError *err)
 {
     LptModelOptions mo;
     lpt_model_options_init(&mo);
-    mo.backend = o->backend.kind == LPT_BACKEND_VULKAN ? LPT_MODEL_BACKEND_VULKAN
-                                                       : LPT_MODEL_BACKEND_CPU;
+    mo.backend =
+        o->backend.kind == LPT_BACKEND_VULKAN ? LPT_MODEL_BACKEND_VULKAN : LPT_MODEL_BACKEND_CPU;
     mo.device = o->backend.device;
     mo.threads = o->backend.threads;
     LptModel *m = lpt_bundle_read(path, &mo, err);
@@ -350,8 +346,7 @@ static int run_program(char *const argv[], const char *log)
 }
 
 /* Reads exactly n floats of dir/name.bin into out. */
-static LptStatus read_output(const char *dir, const char *name, float *out, size_t n,
-                             LptError *err)
+static LptStatus read_output(const char *dir, const char *name, float *out, size_t n, LptError *err)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.bin", dir, name);
@@ -362,7 +357,8 @@ static LptStatus read_output(const char *dir, const char *name, float *out, size
         fclose(f);
     if (got != n || more)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
-                             "parity: ONNX Runtime's output '%s' does not hold %zu values", path, n);
+                             "parity: ONNX Runtime's output '%s' does not hold %zu values", path,
+                             n);
     return LPT_OK;
 }
 
@@ -395,8 +391,8 @@ static LptStatus check_onnx(const LptExportOptions *o, LptStore *store, const Lp
     for (int s = 0; ok && s < E; s++)
         ok = (out.probs[s] = malloc((size_t)G * K * sizeof(float))) != NULL;
     out.fused_raw = out.fused; /* the graph gives only the adjusted probabilities */
-    LptStatus st = ok ? LPT_OK
-                      : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "parity: out of memory");
+    LptStatus st =
+        ok ? LPT_OK : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "parity: out of memory");
     for (int64_t first = 0; st == LPT_OK && first < N; first += G) {
         int64_t n = N - first < G ? N - first : G;
         if (!progress(o, LPT_EXPORT_STAGE_PARITY, first, N)) {
@@ -418,8 +414,14 @@ static LptStatus check_onnx(const LptExportOptions *o, LptStore *store, const Lp
                 st = lpt_error_set(err, LPT_ERR_IO, errno, "parity: cannot write '%s'", input);
         }
         snprintf(dims, sizeof dims, "%lld,3,%d,%d", (long long)n, S, S);
-        char *argv[] = {"node",   (char *)o->onnx_runner, (char *)o->onnx_runtime, (char *)path,
-                        input,    dims,                   dir,                     "32",
+        char *argv[] = {"node",
+                        (char *)o->onnx_runner,
+                        (char *)o->onnx_runtime,
+                        (char *)path,
+                        input,
+                        dims,
+                        dir,
+                        "32",
                         NULL};
         int rc = st == LPT_OK ? run_program(argv, log) : 0;
         if (st == LPT_OK && rc != 0) {
@@ -481,7 +483,8 @@ static LptStatus check_onnx(const LptExportOptions *o, LptStore *store, const Lp
     return st;
 }
 
-static char *parity_json(const LptExportOptions *o, const LptParity *p, const char *prior_json)
+static char *parity_json(const LptExportOptions *o, const LptParity *p, bool embedded,
+                         const char *prior_json)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddBoolToObject(root, "checked", p->checked);
@@ -500,7 +503,7 @@ static char *parity_json(const LptExportOptions *o, const LptParity *p, const ch
     }
     cJSON_AddStringToObject(root, "note", p->note);
     cJSON_AddBoolToObject(root, "embedded_backbones",
-                          o->format == LPT_STORE_EXPORT_BUNDLE && o->embed_backbones);
+                          o->format == LPT_STORE_EXPORT_BUNDLE && embedded);
     cJSON *prior = prior_json ? cJSON_Parse(prior_json) : NULL;
     if (prior)
         cJSON_AddItemToObject(root, "prior", prior);
@@ -559,18 +562,19 @@ static LptStatus export_with(const LptExportOptions *o, LptStore *store, LptExpo
     LptTrainedRun *run = NULL;
     CHECK(lpt_train_load_run(&eo, &run, err));
     r->run_id = run->run_id;
-    LptStatus st = o->format == LPT_STORE_EXPORT_BUNDLE ? ensure_predictions(o, store, run, r, err)
-                                                        : LPT_OK;
+    LptStatus st =
+        o->format == LPT_STORE_EXPORT_BUNDLE ? ensure_predictions(o, store, run, r, err) : LPT_OK;
     LptPrior *prior = NULL;
     if (st == LPT_OK && o->prior) {
         prior = lpt_prior_new(o->prior, (const char *const *)run->class_names, run->num_classes,
                               run->cfg.method, run->train_counts, err);
         if (!prior)
             st = err ? err->code : LPT_ERR_INVALID_ARGUMENT;
-        else if (!(r->prior_json =
-                       lpt_prior_to_json(prior, (const char *const *)run->class_names)))
+        else if (!(r->prior_json = lpt_prior_to_json(prior, (const char *const *)run->class_names)))
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "export: out of memory");
     }
+    /* full fine-tuning trained the backbone itself: its file is not the model's */
+    bool embed = o->embed_backbones || run->cfg.method == LPT_METHOD_FULL_FINETUNE;
     LptModel *m = NULL;
     char *lineage = st == LPT_OK ? lineage_json(o->project, run) : NULL;
     if (st == LPT_OK && !lineage)
@@ -584,7 +588,7 @@ static LptStatus export_with(const LptExportOptions *o, LptStore *store, LptExpo
         st = cancelled(err);
     double t0 = now_seconds();
     if (st == LPT_OK)
-        st = o->format == LPT_STORE_EXPORT_BUNDLE ? lpt_bundle_write(m, tmp, o->embed_backbones, err)
+        st = o->format == LPT_STORE_EXPORT_BUNDLE ? lpt_bundle_write(m, tmp, embed, err)
                                                   : write_onnx(m, tmp, err);
     r->seconds_write = now_seconds() - t0;
     bool onnx_check = o->format == LPT_STORE_EXPORT_ONNX && o->onnx_runtime && o->onnx_runner;
@@ -613,7 +617,7 @@ static LptStatus export_with(const LptExportOptions *o, LptStore *store, LptExpo
     lpt_model_close(m);
     r->seconds_parity = now_seconds() - t0;
     lpt_trained_run_free(run);
-    if (st == LPT_OK && !(r->parity_json = parity_json(o, &r->parity, r->prior_json)))
+    if (st == LPT_OK && !(r->parity_json = parity_json(o, &r->parity, embed, r->prior_json)))
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "export: out of memory");
     if (st == LPT_OK && r->parity.checked && !r->parity.passed)
         st = lpt_error_set(err, LPT_ERR_FORMAT, 0,

@@ -18,11 +18,11 @@
  *           as pixel / 255 after the eval transform; its probabilities, expert probabilities
  *           and scorer weights are compared with the records as above. Without them nothing
  *           is run (a runtime is not part of the core) and the report says so.
- * Pass: no top-1 flip and max |delta p| <= LPT_PARITY_MAX_DIFF (ONNX: _ONNX). Then the temporary file is
- * renamed to `out` and a row goes into the project's exports table (format, path, sha256 and
- * the parity JSON, which also records the prior). Fail: the temporary file is removed, `out`
- * is left as it was (an earlier export there survives), nothing is recorded, and the error
- * gives the figures (the report, when asked for, has them too).
+ * Pass: no top-1 flip and max |delta p| <= LPT_PARITY_MAX_DIFF (ONNX: _ONNX). Then the temporary
+ * file is renamed to `out` and a row goes into the project's exports table (format, path, sha256
+ * and the parity JSON, which also records the prior). Fail: the temporary file is removed, `out` is
+ * left as it was (an earlier export there survives), nothing is recorded, and the error gives the
+ * figures (the report, when asked for, has them too).
  *
  * Threads: the calling thread does everything (it owns the backends and its own store
  * connection, as lpt_train.h); the cancel flag may be set from any thread.
@@ -49,8 +49,7 @@ typedef enum LptExportStage {
 } LptExportStage;
 
 /* Called on the exporting thread; return false to cancel. */
-typedef bool (*LptExportProgressFn)(LptExportStage stage, int64_t done, int64_t total,
-                                    void *user);
+typedef bool (*LptExportProgressFn)(LptExportStage stage, int64_t done, int64_t total, void *user);
 
 typedef struct LptExportOptions {
     const char *project;
@@ -59,7 +58,8 @@ typedef struct LptExportOptions {
     LptStoreExportFormat format; /* BUNDLE or ONNX */
     const char *out;             /* the file to write */
     const char *prior;           /* the deployment prior, lpt_prior.h's text form; NULL: none */
-    bool embed_backbones;        /* bundle: the backbones inside instead of referenced */
+    bool embed_backbones;        /* bundle: the backbones inside instead of referenced (always
+                                  * for full fine-tuning, whose backbone is trained) */
     const char *onnx_runtime;    /* ONNX: onnxruntime-node's folder, to check the file with */
     const char *onnx_runner;     /* ONNX: the runner script (tests/onnx_run.js) */
     LptBackendOptions backend;   /* where the model and the parity check run */
@@ -86,13 +86,13 @@ typedef struct LptParity {
 
 typedef struct LptExportReport {
     int64_t run_id;
-    int64_t export_id;       /* the exports row (0 when nothing was recorded) */
-    char sha256[65];         /* of the file written */
-    bool evaluated_first;    /* the app's predictions had to be recorded first */
+    int64_t export_id;    /* the exports row (0 when nothing was recorded) */
+    char sha256[65];      /* of the file written */
+    bool evaluated_first; /* the app's predictions had to be recorded first */
     double seconds_write, seconds_parity;
     LptParity parity;
-    char *parity_json;       /* as recorded in the exports row (prior included) */
-    char *prior_json;        /* NULL without a prior */
+    char *parity_json; /* as recorded in the exports row (prior included) */
+    char *prior_json;  /* NULL without a prior */
 } LptExportReport;
 
 /* Exports (see the header comment). *out (may be NULL) gets the report, also when the parity

@@ -17,7 +17,7 @@
             return check_st_;                                                                      \
     } while (0)
 
-#define GROUP_MIN 256   /* images decoded and predicted together by lpt_model_predict */
+#define GROUP_MIN 256 /* images decoded and predicted together by lpt_model_predict */
 #define GROUP_MAX 8192
 
 void lpt_model_options_init(LptModelOptions *opt)
@@ -125,8 +125,8 @@ LptStatus lpt_model_ready(LptModel *m, LptError *err)
                 return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                      "model: the %s expert's std[%d] is not positive", name, c);
         size_t plane = (size_t)3 * vc->image * vc->image;
-        size_t bytes = ((size_t)x->batch * plane + (size_t)x->batch * 5) * sizeof(float) +
-                       2 * LPT_ARENA_ALIGN;
+        size_t bytes =
+            ((size_t)x->batch * plane + (size_t)x->batch * 5) * sizeof(float) + 2 * LPT_ARENA_ALIGN;
         lpt_arena_free(x->input_arena);
         x->input_arena = lpt_arena_new(m->be, "model input", bytes, err);
         if (!x->input_arena)
@@ -233,8 +233,7 @@ static LptStatus prepare(LptModel *m, LptModelExpert *x, const LptImage *imgs, i
                                .interp = x->interp};
         memcpy(shape.mean, mean, sizeof shape.mean);
         memcpy(shape.std, std, sizeof shape.std);
-        LptTensor src =
-            lpt_tensor_view(&all, offs[i], (size_t)r[2] * r[3] * imgs[i].channels);
+        LptTensor src = lpt_tensor_view(&all, offs[i], (size_t)r[2] * r[3] * imgs[i].channels);
         LptTensor box = lpt_tensor_view(&x->boxes, (size_t)i * 5, 5);
         LptTensor out = lpt_tensor_view(&x->images, (size_t)i * plane, plane);
         st = lpt_op_image_transform_forward(m->be, &out, &src, &box, &shape, err);
@@ -477,8 +476,7 @@ static LptModelResult *alloc_results(const LptModel *m, int count, int top_k, in
 }
 
 /* Copies the outputs of images [0, n) of a group into results [first, first + n). */
-static void fill_results(const LptModel *m, const LptModelOutputs *o, LptModelResult *r,
-                         int first)
+static void fill_results(const LptModel *m, const LptModelOutputs *o, LptModelResult *r, int first)
 {
     int K = m->classes, E = m->experts;
     for (int64_t i = 0; i < o->n; i++) {

@@ -39,8 +39,8 @@ typedef struct LptModelExpert {
     LptVitMode mode;
     float mean[3], std[3];
     LptInterp interp;
-    int batch;           /* images per forward */
-    int best_epoch;      /* of the checkpoint it came from (lineage; -1: none) */
+    int batch;      /* images per forward */
+    int best_epoch; /* of the checkpoint it came from (lineage; -1: none) */
     /* where the backbone came from: the file (as recorded at export, or where it was found
      * when opened), its SHA-256, its name in the project */
     char *backbone_path;
@@ -61,12 +61,12 @@ struct LptModel {
     LptModelExpert expert[LPT_STORE_NUM_EXPERTS]; /* by LptStoreExpert */
     int experts;                                  /* present, 1 or 2 */
     LptStoreExpert which[LPT_STORE_NUM_EXPERTS];  /* slot -> expert, in LptStoreExpert order */
-    LptScorer *scorer;  /* NULL: the mean of the experts */
-    int scorer_epoch;   /* lineage (-1: none) */
-    float *prior_adjust; /* [K] or NULL */
+    LptScorer *scorer;                            /* NULL: the mean of the experts */
+    int scorer_epoch;                             /* lineage (-1: none) */
+    float *prior_adjust;                          /* [K] or NULL */
     /* metadata (JSON text; NULL when absent): what a bundle records besides the tensors */
     char *prior_json, *run_config_json, *lineage_json, *classes_json, *model_json;
-    char *path;             /* the bundle it was read from (NULL: made from a run) */
+    char *path;              /* the bundle it was read from (NULL: made from a run) */
     char format_version[16]; /* of that bundle ("" otherwise) */
     pthread_mutex_t lock;
     bool lock_ok;
@@ -83,13 +83,13 @@ LptStatus lpt_model_ready(LptModel *m, LptError *err);
  * owned by the struct, freed by lpt_model_outputs_free. */
 typedef struct LptModelOutputs {
     int64_t n;
-    float *fused;                                 /* [n, K] prior applied */
-    float *fused_raw;                             /* [n, K] before the prior */
-    float *weights;                               /* [n, E] */
-    float *probs[LPT_STORE_NUM_EXPERTS];          /* [n, K] per slot */
-    float *features[LPT_STORE_NUM_EXPERTS];       /* [n, C_e] per slot */
-    int32_t *selection[LPT_STORE_NUM_EXPERTS];    /* [n, top_k] per slot, NULL: no phase 2 */
-    int selection_k[LPT_STORE_NUM_EXPERTS];       /* pool_top_k of a phase-2 expert, else 0 */
+    float *fused;                              /* [n, K] prior applied */
+    float *fused_raw;                          /* [n, K] before the prior */
+    float *weights;                            /* [n, E] */
+    float *probs[LPT_STORE_NUM_EXPERTS];       /* [n, K] per slot */
+    float *features[LPT_STORE_NUM_EXPERTS];    /* [n, C_e] per slot */
+    int32_t *selection[LPT_STORE_NUM_EXPERTS]; /* [n, top_k] per slot, NULL: no phase 2 */
+    int selection_k[LPT_STORE_NUM_EXPERTS];    /* pool_top_k of a phase-2 expert, else 0 */
 } LptModelOutputs;
 
 /* Predicts n decoded images (lpt_image.h; any size) into *out. */

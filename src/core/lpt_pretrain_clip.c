@@ -118,7 +118,7 @@ void lpt_pretrain_clip_options_init(LptPretrainClipOptions *opt)
     t->proj_dim = 64;
     t->eps = 1e-5f;
     t->act = LPT_VIT_ACT_QUICK_GELU;
-    opt->epochs = 6;
+    opt->epochs = 5;
     opt->batch = 128;
     opt->lr = 1e-3;
     opt->min_lr = 1e-5;
@@ -483,7 +483,7 @@ LptStatus lpt_pretrain_clip_zero_shot(LptBackend *be, LptClipPair *pair, const L
     LptStatus st = lpt_pretrain_data_read(data, 0, max_test, "zero-shot", &d, err);
     if (st != LPT_OK)
         return st;
-    Captions caps;
+    Captions caps = {0};
     float *cls = malloc((size_t)d.K * D * sizeof *cls);
     st = cls ? make_captions(d.classes, d.K, tok, lpt_clip_text_config(pair->text)->context, &caps,
                              err)

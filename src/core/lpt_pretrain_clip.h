@@ -120,7 +120,7 @@ typedef struct LptPretrainClipOptions {
 
 /* The demo backbone's recipe: image 28 x 28, patch 7, depth 4, width 128, 2 heads, MLP 512;
  * text context 32, width 32, 1 head, 2 layers, MLP 128; D 64; QuickGELU and eps 1e-5 in both;
- * 6 epochs of batch 128, lr 1e-3 after one epoch of warm-up, cosine to 1e-5, weight decay
+ * 5 epochs of batch 128, lr 1e-3 after one epoch of warm-up, cosine to 1e-5, weight decay
  * 0.05, AdamW betas 0.9 / 0.98, eps 1e-6 (CLIP's), s from 1 / 0.07 up to 100, seed 0, crop
  * scale 0.6-1 with ratio 3/4-4/3 and no flip, CLIP's mean and std; data and vocab NULL. */
 void lpt_pretrain_clip_options_init(LptPretrainClipOptions *opt);

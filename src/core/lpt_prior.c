@@ -198,8 +198,7 @@ LptPrior *lpt_prior_new(const char *spec, const char *const *class_names, int cl
         const char *first = text;
         while (isspace((unsigned char)*first))
             first++;
-        st = *first == '{' ? parse_json(&c, text, err)
-                           : parse_pairs(&c, text, spec[0] == '@', err);
+        st = *first == '{' ? parse_json(&c, text, err) : parse_pairs(&c, text, spec[0] == '@', err);
     }
     double sum = 0.0;
     for (int k = 0; st == LPT_OK && k < K; k++) {

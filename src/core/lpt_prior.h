@@ -34,11 +34,11 @@ typedef enum LptTrainPrior {
 } LptTrainPrior;
 
 typedef struct LptPrior {
-    int classes;             /* K */
-    double *expected;        /* [K] pi, normalised */
-    double *train;           /* [K] pi_train, normalised */
+    int classes;      /* K */
+    double *expected; /* [K] pi, normalised */
+    double *train;    /* [K] pi_train, normalised */
     LptTrainPrior train_kind;
-    float *adjust;           /* [K] a_k = log pi_k - log pi_train_k */
+    float *adjust; /* [K] a_k = log pi_k - log pi_train_k */
 } LptPrior;
 
 /* The prior pi_train a model of this method assumes. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lpt_backbone.h"
 #include "lpt_run_config.h"
 #include "lpt_vl_head.h"
 #include "lpt_weights.h"
@@ -205,6 +206,18 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, bool training, LptExp
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "project: backbone %lld is missing",
                              (long long)id);
     s->backbone[e] = b;
+    /* the weights the run was made with: a file replaced in place would silently pair this
+     * run's prompts, adapters and heads with another backbone */
+    char now[LPT_STORE_HASH_LEN + 1];
+    CHECK(lpt_backbone_sha256(b->path, now, err));
+    if (strcmp(now, b->sha256) != 0)
+        return lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                             "the %s backbone '%s' has changed since it was added to the project "
+                             "(SHA-256 %.12s..., recorded %.12s...), so run %lld does not fit it: "
+                             "put the original file back, or add the new one (lpt backbone add) "
+                             "and train a new run",
+                             lpt_store_expert_name(e), b->path, now, b->sha256,
+                             (long long)s->run->id);
     s->weights[e] = lpt_weights_open(b->path, NULL, err);
     if (!s->weights[e])
         return err ? err->code : LPT_ERR_IO;
@@ -349,9 +362,13 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
         char *want_json = lpt_run_config_to_json(&want);
         if (!want_json)
             return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
-        int64_t *ids = NULL;
+        int64_t *ids = NULL, latest[LPT_TRAIN_EXPERTS];
         size_t n = 0;
-        LptStatus st = opt->new_run ? LPT_OK : lpt_store_run_list(s->store, &ids, &n, err);
+        LptStatus st = latest_backbones(s->store, latest, err);
+        if (st == LPT_OK && !opt->new_run)
+            st = lpt_store_run_list(s->store, &ids, &n, err);
+        /* resume the latest run of this config made with the project's latest backbones (a
+         * backbone added since means a new run) */
         for (size_t i = n; st == LPT_OK && i-- > 0 && id == 0;) {
             LptStoreRun *r = NULL;
             st = lpt_store_run_get(s->store, ids[i], &r, err);
@@ -361,7 +378,9 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
                 char *have_json = NULL;
                 if (lpt_run_config_parse(&have, r->config_json, NULL, NULL) == LPT_OK)
                     have_json = lpt_run_config_to_json(&have);
-                if (have_json && strcmp(have_json, want_json) == 0)
+                bool same_backbones = (!want.use_vision || r->backbone_id[0] == latest[0]) &&
+                                      (!want.use_vl || r->backbone_id[1] == latest[1]);
+                if (have_json && strcmp(have_json, want_json) == 0 && same_backbones)
                     id = r->id;
                 free(have_json);
             }
@@ -520,10 +539,9 @@ static LptStatus eval_session(const LptEvalOptions *opt, bool write, Session *s,
     if (opt->split < LPT_STORE_SPLIT_TRAIN || opt->split > LPT_STORE_SPLIT_TEST)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "eval: the split must be train, val or test");
-    s->store = opt->shared_with
-                   ? lpt_store_open_shared(opt->shared_with, err)
-                   : lpt_store_open(opt->project, write ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY,
-                                    err);
+    s->store = opt->shared_with ? lpt_store_open_shared(opt->shared_with, err)
+                                : lpt_store_open(opt->project,
+                                                 write ? LPT_STORE_OPEN : LPT_STORE_READ_ONLY, err);
     if (!s->store)
         return err->code;
     int64_t id = opt->run_id;
@@ -629,7 +647,8 @@ LptStatus lpt_train_load_run(const LptEvalOptions *opt, LptTrainedRun **out, Lpt
     if (st == LPT_OK)
         st = lpt_trainer_load_inference(s.trainer, &inf, err);
     LptTrainedRun *r = NULL;
-    if (st == LPT_OK && (!(r = calloc(1, sizeof *r)) || !(r->config_json = strdup(s.run->config_json))))
+    if (st == LPT_OK &&
+        (!(r = calloc(1, sizeof *r)) || !(r->config_json = strdup(s.run->config_json))))
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "load run: out of memory");
     if (st != LPT_OK) {
         lpt_scorer_free(inf.scorer);

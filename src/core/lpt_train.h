@@ -4,13 +4,19 @@
  * A session opens the project, picks the run, reads its images (train / val / test splits,
  * excluded images left out) and class order from the store, loads each expert's backbone
  * (the store's backbones: path + role, read with lpt_weights.h) into an LptVit with the
- * run's adaptation (prompts, adapters, pool, K), and hands all of it to an LptTrainer.
+ * run's adaptation (prompts, adapters, pool, K), for training also the VL expert's head init
+ * from the class texts (model.vl_head_init "text": lpt_vl_head.h, with the classes'
+ * descriptions and the project's templates), and hands all of it to an LptTrainer.
  *
  * Which run lpt_train_run trains: `run_id` when given; otherwise the latest run whose config
  * equals the one asked for (defaults of the method, the project's group thresholds
- * "groups.many_above"/"groups.few_below", then the caller's JSON) -- so `lpt train` after a
- * crash or kill -9 resumes it from its last checkpoints, and does nothing more for a run
- * whose phases are all done -- and a new run when there is none or `new_run` is set. A new run
+ * "groups.many_above"/"groups.few_below", then the caller's JSON) and whose backbones are the
+ * project's latest of their roles -- so `lpt train` after a crash or kill -9 resumes it from
+ * its last checkpoints, and does nothing more for a run whose phases are all done -- and a
+ * new run when there is none, a backbone was added since, or `new_run` is set.
+ * Before a session uses a backbone it checks that the file still has the SHA-256 recorded
+ * when it was added (lpt_backbone_sha256): a file replaced in place is refused, named, since
+ * the run's trained tensors belong to the old weights. A new run
  * takes the project's classes (by id) as its outputs and the latest backbone of each role; its
  * files go to
  * `<project>.runs/run-<id>/`.
@@ -97,9 +103,9 @@ typedef struct LptTrainedExpert {
     LptWeights *weights;        /* the backbone file the frozen tensors came from */
     LptStoreBackbone *backbone; /* its row in the project: path, sha256, name */
     LptVitMode mode;
-    int best_epoch;             /* of the checkpoint loaded (-1: none) */
-    int eval_batch;             /* images per forward, as evaluation batches them */
-    float mean[3], std[3];      /* the input normalisation */
+    int best_epoch;        /* of the checkpoint loaded (-1: none) */
+    int eval_batch;        /* images per forward, as evaluation batches them */
+    float mean[3], std[3]; /* the input normalisation */
 } LptTrainedExpert;
 
 typedef struct LptTrainedRun {
@@ -107,16 +113,16 @@ typedef struct LptTrainedRun {
     LptRunConfig cfg;
     char *config_json; /* as stored with the run */
     int32_t num_classes;
-    char **class_names;     /* [K] in output order */
-    int64_t *train_counts;  /* [K] training images per class */
-    LptBackend *be;         /* the backend of the models */
+    char **class_names;    /* [K] in output order */
+    int64_t *train_counts; /* [K] training images per class */
+    LptBackend *be;        /* the backend of the models */
     LptTrainedExpert experts[LPT_TRAIN_EXPERTS];
-    LptScorer *scorer;      /* NULL: the experts' mean */
-    int scorer_epoch;       /* -1: none */
-    int64_t image_count;    /* the split's images of the run's classes (excluded left out) */
+    LptScorer *scorer;   /* NULL: the experts' mean */
+    int scorer_epoch;    /* -1: none */
+    int64_t image_count; /* the split's images of the run's classes (excluded left out) */
     char **image_paths;
     int32_t *image_labels;
-    int64_t *image_ids;     /* store ids */
+    int64_t *image_ids; /* store ids */
 } LptTrainedRun;
 
 /* Loads the run of opt (run_id 0: the latest) on opt's backend with the images of opt's

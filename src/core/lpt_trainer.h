@@ -165,9 +165,9 @@ void lpt_train_evaluation_free(LptTrainEvaluation *ev);
  * an export takes): each expert's model gets the best checkpoint of its last phase, and the
  * scorer, when the run fuses with one, phase 3's best checkpoint. */
 typedef struct LptTrainerInference {
-    LptVitMode mode[LPT_TRAIN_EXPERTS];  /* the graph each expert runs in */
-    int epoch[LPT_TRAIN_EXPERTS + 1];    /* of the checkpoints used (-1: none); then the scorer */
-    int eval_batch[LPT_TRAIN_EXPERTS];   /* images per forward, as evaluation batches them */
+    LptVitMode mode[LPT_TRAIN_EXPERTS]; /* the graph each expert runs in */
+    int epoch[LPT_TRAIN_EXPERTS + 1];   /* of the checkpoints used (-1: none); then the scorer */
+    int eval_batch[LPT_TRAIN_EXPERTS];  /* images per forward, as evaluation batches them */
     LptScorer *scorer; /* on the trainer's backend, owned by the caller (lpt_scorer_free);
                         * NULL: the mean of the experts (one expert, or no phase 3) */
 } LptTrainerInference;

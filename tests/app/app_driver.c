@@ -1,10 +1,15 @@
 /* app_driver.c: helpers of the app tests (see the header). */
 #include "app_driver.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+
+#include "lpt_app_config.h"
+#include "lpt_dataset_page.h"
 
 static int n_passed, n_failed;
 
@@ -27,6 +32,60 @@ int app_report(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, n_passed, n_failed);
     return n_failed == 0 && n_passed > 0 ? 0 : 1;
+}
+
+gboolean app_parse_options(int argc, char **argv, AppOptions *opt)
+{
+    *opt = (AppOptions){.suffix = ""};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--screenshots") == 0 && i + 1 < argc)
+            opt->screenshots = argv[++i];
+        else if (strcmp(argv[i], "--localedir") == 0 && i + 1 < argc)
+            opt->localedir = argv[++i];
+        else if (strcmp(argv[i], "--suffix") == 0 && i + 1 < argc)
+            opt->suffix = argv[++i];
+        else if (strcmp(argv[i], "--expect-translated") == 0)
+            opt->expect_translated = TRUE;
+        else
+            return FALSE;
+    }
+    return opt->screenshots != NULL && opt->localedir != NULL;
+}
+
+char *app_make_home(const char *name_template)
+{
+    g_autoptr(GError) error = NULL;
+    char *home = g_dir_make_tmp(name_template, &error);
+    if (home == NULL) {
+        fprintf(stderr, "cannot make a temporary folder: %s\n", error->message);
+        return NULL;
+    }
+    g_autofree char *cache = g_build_filename(home, ".cache", NULL);
+    g_setenv("HOME", home, TRUE);
+    g_setenv("XDG_CACHE_HOME", cache, TRUE);
+    return home;
+}
+
+void app_remove_home(const char *home)
+{
+    g_autofree char *quoted = g_shell_quote(home);
+    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
+    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+}
+
+void app_use_translations(const char *localedir)
+{
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, localedir);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+}
+
+void app_check_translated(const char *const *msgids, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        app_check(strcmp(g_dgettext(GETTEXT_PACKAGE, msgids[i]), msgids[i]) != 0,
+                  "'%s' is not translated", msgids[i]);
 }
 
 static gboolean timed_out(gpointer data)
@@ -54,6 +113,31 @@ gboolean app_wait_for(AppCondition cond, gpointer data)
     return !expired;
 }
 
+gboolean app_widget_is_mapped(gpointer widget)
+{
+    return gtk_widget_get_mapped(GTK_WIDGET(widget));
+}
+
+gboolean app_has_no_windows(gpointer application)
+{
+    return gtk_application_get_windows(GTK_APPLICATION(application)) == NULL;
+}
+
+gboolean app_import_finished(gpointer dataset_page)
+{
+    return !lpt_dataset_page_is_importing(LPT_DATASET_PAGE(dataset_page));
+}
+
+LptApplication *app_new_application(void)
+{
+    g_autoptr(GError) error = NULL;
+    LptApplication *app = lpt_application_new();
+    app_check(g_application_register(G_APPLICATION(app), NULL, &error), "register: %s",
+              error != NULL ? error->message : "");
+    g_object_set(gtk_settings_get_default(), "gtk-font-name", "Cantarell 11", NULL);
+    return app;
+}
+
 GtkWidget *app_find_widget(GtkWidget *widget, GType type)
 {
     if (G_TYPE_CHECK_INSTANCE_TYPE(widget, type))
@@ -76,6 +160,21 @@ GtkWidget *app_find_toplevel(GType type)
             return GTK_WIDGET(window);
     }
     return NULL;
+}
+
+gboolean app_press_key(GtkWidget *widget, guint keyval)
+{
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GtkEventController) controller = g_list_model_get_item(controllers, i);
+        if (GTK_IS_EVENT_CONTROLLER_KEY(controller)) {
+            gboolean handled = FALSE;
+            g_signal_emit_by_name(controller, "key-pressed", keyval, 0, (GdkModifierType)0,
+                                  &handled);
+            return handled;
+        }
+    }
+    return FALSE;
 }
 
 void app_save_screenshot(GtkWidget *window, GtkWidget *area, const char *dir, const char *name,
@@ -104,37 +203,41 @@ void app_save_screenshot(GtkWidget *window, GtkWidget *area, const char *dir, co
         printf("screenshot: %s (%dx%d)\n", path, width, height);
 }
 
-/* The calling thread's time spent waiting on a runqueue so far (ns), -1 when unknown. */
-static gint64 runqueue_wait_ns(void)
+/* The calling thread's CPU time and time spent waiting on a runqueue so far (ns), -1 each
+ * when unknown. */
+static void thread_times_ns(gint64 *run_ns, gint64 *wait_ns)
 {
     FILE *f = fopen("/proc/thread-self/schedstat", "r");
-    long long run = 0, wait = -1;
-    if (f == NULL)
-        return -1;
-    if (fscanf(f, "%lld %lld", &run, &wait) != 2)
-        wait = -1;
-    fclose(f);
-    return wait;
+    long long run = -1, wait = -1;
+    if (f != NULL && fscanf(f, "%lld %lld", &run, &wait) != 2)
+        run = wait = -1;
+    if (f != NULL)
+        fclose(f);
+    *run_ns = run;
+    *wait_ns = wait;
 }
 
 static gboolean probe_tick(gpointer data)
 {
     AppProbe *probe = data;
     gint64 now = g_get_monotonic_time();
-    gint64 wait = runqueue_wait_ns();
+    gint64 run, wait;
+    thread_times_ns(&run, &wait);
     if (probe->last_us != 0) {
         gint64 gap = now - probe->last_us;
         if (gap > probe->worst_gap_us) {
             probe->worst_gap_us = gap;
             probe->worst_at_us = now;
         }
-        gint64 own = wait >= 0 && probe->last_wait_ns >= 0
-                         ? gap - (wait - probe->last_wait_ns) / 1000
-                         : gap;
+        gint64 own =
+            wait >= 0 && probe->last_wait_ns >= 0 ? gap - (wait - probe->last_wait_ns) / 1000 : gap;
         probe->worst_own_us = MAX(probe->worst_own_us, own);
+        gint64 cpu = run >= 0 && probe->last_run_ns >= 0 ? (run - probe->last_run_ns) / 1000 : gap;
+        probe->worst_cpu_us = MAX(probe->worst_cpu_us, cpu);
     }
     probe->last_us = now;
     probe->last_wait_ns = wait;
+    probe->last_run_ns = run;
     probe->ticks++;
     return G_SOURCE_CONTINUE;
 }
@@ -167,21 +270,39 @@ void app_probe_resume(AppProbe *probe)
 double app_probe_stall_ms(const AppProbe *probe, double *wall_ms)
 {
     *wall_ms = (probe->worst_gap_us - APP_PROBE_INTERVAL_MS * 1000) / 1000.0;
+    return probe->worst_cpu_us / 1000.0;
+}
+
+double app_probe_unqueued_ms(const AppProbe *probe)
+{
     return (probe->worst_own_us - APP_PROBE_INTERVAL_MS * 1000) / 1000.0;
 }
 
-/* A side x side RGB PNG of gradients that depend on (seed, index), with the pair written
- * into the first pixels so that no two files are alike. */
-static gboolean write_png(const char *path, int side, guint seed, guint index, GError **error)
+void app_probe_check(const AppProbe *probe, const char *during)
+{
+    double wall_ms, stall_ms = app_probe_stall_ms(probe, &wall_ms);
+    printf("main loop: %u probe ticks, worst stall %.1f ms of the app's own work (wall clock "
+           "%.1f ms at %.2f s, less runqueue waits %.1f ms), limit %d ms\n",
+           probe->ticks, stall_ms, wall_ms, (probe->worst_at_us - probe->started_us) / 1e6,
+           app_probe_unqueued_ms(probe), APP_STALL_LIMIT_MS);
+    app_check(stall_ms < APP_STALL_LIMIT_MS, "the main loop stalled %.1f ms %s", stall_ms, during);
+}
+
+/* app_make_class_folder's colours: gradients that depend on (seed, index). */
+static void gradient_pixel(guint8 rgb[3], int x, int y, guint seed, guint index)
+{
+    rgb[0] = (guint8)(x * 5 + index * 3 + seed * 40);
+    rgb[1] = (guint8)(y * 5 + seed * 70);
+    rgb[2] = (guint8)((x ^ y) * 4 + index);
+}
+
+gboolean app_write_png(const char *path, int side, AppPixelFunc pixel, guint seed, guint index,
+                       GError **error)
 {
     g_autofree guint8 *pixels = g_malloc((gsize)side * side * 3);
     for (int y = 0; y < side; y++)
-        for (int x = 0; x < side; x++) {
-            guint8 *p = &pixels[((gsize)y * side + x) * 3];
-            p[0] = (guint8)(x * 5 + index * 3 + seed * 40);
-            p[1] = (guint8)(y * 5 + seed * 70);
-            p[2] = (guint8)((x ^ y) * 4 + index);
-        }
+        for (int x = 0; x < side; x++)
+            pixel(&pixels[((gsize)y * side + x) * 3], x, y, seed, index);
     guint32 tag[2] = {seed, index};
     memcpy(pixels, tag, MIN(sizeof tag, (gsize)side * side * 3));
     g_autoptr(GBytes) bytes = g_bytes_new(pixels, (gsize)side * side * 3);
@@ -197,6 +318,12 @@ static gboolean write_png(const char *path, int side, guint seed, guint index, G
 gboolean app_make_class_folder(const char *root, const char *class_name, int count, int side,
                                guint seed, GError **error)
 {
+    return app_make_class_folder_with(root, class_name, count, side, gradient_pixel, seed, error);
+}
+
+gboolean app_make_class_folder_with(const char *root, const char *class_name, int count, int side,
+                                    AppPixelFunc pixel, guint seed, GError **error)
+{
     g_autofree char *dir = g_build_filename(root, class_name, NULL);
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot make '%s'", dir);
@@ -205,7 +332,7 @@ gboolean app_make_class_folder(const char *root, const char *class_name, int cou
     for (int i = 0; i < count; i++) {
         g_autofree char *name = g_strdup_printf("%s_%04d.png", class_name, i);
         g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (!write_png(path, side, seed, (guint)i, error))
+        if (!app_write_png(path, side, pixel, seed, (guint)i, error))
             return FALSE;
     }
     return TRUE;

@@ -2,17 +2,22 @@
  * that count, running the main loop until a condition holds, finding widgets and windows,
  * screenshots of a window's content, the main-loop stall probe, and small PNG datasets.
  *
- * The stall probe: a timeout every APP_PROBE_INTERVAL_MS on the main context records the
- * longest gap between two ticks (wall clock), and the longest gap less the time the main
- * thread spent in it waiting for a CPU (the kernel's /proc/thread-self/schedstat; the wall
- * gap where that is missing). The second is the app's own stall: on a machine shared with
- * other loads the first also counts the time other processes held every CPU.
+ * The stall probe: a timeout every APP_PROBE_INTERVAL_MS on the main context records, over
+ * the gaps between two ticks, the longest wall-clock gap; the longest gap less the time the
+ * main thread spent in it waiting for a CPU; and the most CPU time the main thread used in one
+ * gap (the kernel's /proc/thread-self/schedstat; the wall gap where it is missing). The last
+ * is the app's own stall, the work it did without returning to the main loop: on a machine
+ * shared with other loads the first also counts the time other processes held every CPU, and
+ * the second the time the main thread slept waiting for the X server's replies, which is as
+ * slow as the load lets Xvfb be.
  *
  * Threads: main thread only.
  */
 #pragma once
 
 #include <gtk/gtk.h>
+
+#include "lpt_application.h"
 
 G_BEGIN_DECLS
 
@@ -25,16 +30,50 @@ void app_check(gboolean ok, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Prints "<name>: N passed, N failed"; 0 when nothing failed and something passed, else 1. */
 int app_report(const char *name);
 
+/* The options every app test takes. */
+typedef struct {
+    const char *screenshots;    /* --screenshots DIR */
+    const char *localedir;      /* --localedir DIR */
+    const char *suffix;         /* --suffix S, "" without: ends the screenshots' names */
+    gboolean expect_translated; /* --expect-translated */
+} AppOptions;
+/* Reads argv when it holds these options and nothing else (FALSE otherwise, or when
+ * --screenshots or --localedir is missing). */
+gboolean app_parse_options(int argc, char **argv, AppOptions *opt);
+
+/* Makes a new temporary folder from name_template (g_dir_make_tmp's) the process's HOME and
+ * its .cache folder XDG_CACHE_HOME, so that recent projects, caches and paths are the test's;
+ * NULL, said on stderr, when it cannot. */
+char *app_make_home(const char *name_template);
+/* Removes the folder and everything in it. */
+void app_remove_home(const char *home);
+/* Takes the locale from the environment and the app's translations from localedir. */
+void app_use_translations(const char *localedir);
+/* Checks that each of the n msgids has a translation (a Japanese run's pages show Japanese). */
+void app_check_translated(const char *const *msgids, gsize n);
+
 /* Runs the main loop for ms milliseconds. */
 void app_pump(guint ms);
 typedef gboolean (*AppCondition)(gpointer data);
 /* Runs the main loop until cond(data) holds (TRUE) or APP_WAIT_LIMIT_S pass (FALSE). */
 gboolean app_wait_for(AppCondition cond, gpointer data);
+/* Conditions: the widget is mapped; the GtkApplication has no windows; the LptDatasetPage runs
+ * no import. */
+gboolean app_widget_is_mapped(gpointer widget);
+gboolean app_has_no_windows(gpointer application);
+gboolean app_import_finished(gpointer dataset_page);
+
+/* The real application, registered (its startup loads the styles), with the screenshots'
+ * font; a failed check says why it did not register. */
+LptApplication *app_new_application(void);
 
 /* The first descendant of widget (itself included) of type, or NULL. */
 GtkWidget *app_find_widget(GtkWidget *widget, GType type);
 /* The first visible toplevel window of type, or NULL. */
 GtkWidget *app_find_toplevel(GType type);
+/* Presses keyval (no modifiers) on widget's first key controller, as typing over it does;
+ * TRUE when the controller handled it. */
+gboolean app_press_key(GtkWidget *widget, guint keyval);
 
 /* Renders area (a window's content) over the window's background with the window's renderer
  * into DIR/NAME SUFFIX.png, and says so on stdout. */
@@ -48,6 +87,8 @@ typedef struct {
     gint64 worst_gap_us;
     gint64 worst_at_us;  /* when the worst gap ended */
     gint64 worst_own_us; /* the longest gap less its runqueue wait */
+    gint64 last_run_ns;  /* the main thread's CPU time at the last tick; -1: unknown */
+    gint64 worst_cpu_us; /* the most CPU time the main thread used in one gap */
     guint ticks;
     guint source_id;
 } AppProbe;
@@ -58,11 +99,29 @@ void app_probe_stop(AppProbe *probe);
  * what was measured; resume starts again from the next tick. */
 void app_probe_pause(AppProbe *probe);
 void app_probe_resume(AppProbe *probe);
-/* The worst stall of the app's own (ms); the wall clock's into *wall_ms. */
+/* The worst stall of the app's own (ms: the most CPU time in a gap); the wall clock's into
+ * *wall_ms. */
 double app_probe_stall_ms(const AppProbe *probe, double *wall_ms);
+/* The worst gap less its runqueue wait (ms). */
+double app_probe_unqueued_ms(const AppProbe *probe);
+/* Ends the line the caller began on stdout (what was measured, how long it took) with the
+ * probe's figures: ticks, the worst stall of the app's own, the wall clock's and when, the
+ * wall clock less runqueue waits, the limit; and checks the app's own stall against
+ * APP_STALL_LIMIT_MS, a failure saying when it stalled (`during`: "during the import"). */
+void app_probe_check(const AppProbe *probe, const char *during);
 
 /* Writes `count` distinct side x side RGB PNGs "<class>_NNNN.png" into root/<class>/. */
 gboolean app_make_class_folder(const char *root, const char *class_name, int count, int side,
                                guint seed, GError **error);
+
+/* The colour of pixel (x, y) of image `index` of the images made with `seed`. */
+typedef void (*AppPixelFunc)(guint8 rgb[3], int x, int y, guint seed, guint index);
+/* Writes a side x side RGB PNG of pixel's colours to path, with (seed, index) written into
+ * its first pixels so that no two images are alike. */
+gboolean app_write_png(const char *path, int side, AppPixelFunc pixel, guint seed, guint index,
+                       GError **error);
+/* app_make_class_folder with pixel's colours. */
+gboolean app_make_class_folder_with(const char *root, const char *class_name, int count, int side,
+                                    AppPixelFunc pixel, guint seed, GError **error);
 
 G_END_DECLS

@@ -18,7 +18,8 @@
  *     reason) and the Dataset page's counts all follow; Exclude and Include change the
  *     store and the review (the image leaves the counted images and comes back);
  *   - with --measure: a synthetic project of 10^4 evaluated test images over 100 classes
- *     (made through the store, thumbnails of the largest class in the cache): the time from
+ *     (made through the store, thumbnails of the largest class in the cache): its matrix
+ *     zooms, scrolls to its last cell and fits again (a screenshot at 100 classes); the time from
  *     giving the Review page the project to its first paint with the data, and the worst
  *     main-loop stall while scrolling the 1090 thumbnails of a class, are reported (not
  *     asserted: timings are for benchmarks).
@@ -649,6 +650,35 @@ static void measure(const Options *opt, LptApplication *app, const char *home)
            "%.0f ms after the page got the project (best of 3; worst %.0f ms), target 1000 ms\n",
            SYN_IMAGES, SYN_CLASSES, best, worst);
 
+    /* The matrix at 100 classes: fitted, then zoomed in until it scrolls, the last cell
+     * brought into view and found again under its centre; names readable (screenshot). */
+    LptConfusionMatrix *matrix = lpt_review_page_get_matrix(page);
+    double fitted = lpt_confusion_matrix_get_cell_size(matrix);
+    lpt_confusion_matrix_zoom(matrix, 3.0);
+    app_pump(200);
+    double zoomed = lpt_confusion_matrix_get_cell_size(matrix);
+    check(zoomed > fitted * 2.9 || zoomed == LPT_CONFUSION_MATRIX_MAX_CELL,
+          "zooming the matrix 3x made its cells %.1f px from %.1f px", zoomed, fitted);
+    lpt_confusion_matrix_scroll_to(matrix, SYN_CLASSES - 1, SYN_CLASSES - 1);
+    app_pump(200);
+    double cx, cy;
+    int last_row = -1, last_column = -1;
+    check(lpt_confusion_matrix_cell_center(matrix, SYN_CLASSES - 1, SYN_CLASSES - 1, &cx, &cy) &&
+              lpt_confusion_matrix_cell_at(matrix, cx, cy, &last_row, &last_column) &&
+              last_row == SYN_CLASSES - 1 && last_column == SYN_CLASSES - 1,
+          "the last cell of the zoomed matrix is not where it shows (%d, %d)", last_row,
+          last_column);
+    lpt_confusion_matrix_activate_cell(matrix, 5, 5);
+    app_pump(300);
+    GtkWidget *content = adw_application_window_get_content(ADW_APPLICATION_WINDOW(window));
+    app_save_screenshot(GTK_WIDGET(window), content, opt->screenshots, "review-100-classes",
+                        opt->suffix);
+    lpt_confusion_matrix_zoom_to_fit(matrix);
+    app_pump(100);
+    check(lpt_confusion_matrix_get_cell_size(matrix) == fitted,
+          "fitting the matrix again gave %.1f px cells, %.1f px before",
+          lpt_confusion_matrix_get_cell_size(matrix), fitted);
+
     /* Scrolling the thumbnails of the largest class. */
     GtkGridView *grid = lpt_review_page_get_image_grid(page);
     gint64 shown_at = g_get_monotonic_time();
@@ -750,6 +780,7 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line reaches the log even if the test dies */
     g_autofree char *home = g_dir_make_tmp("lpt-review-XXXXXX", NULL);
     if (home == NULL) {
         fprintf(stderr, "cannot make a temporary folder\n");
