@@ -36,7 +36,7 @@ bool ot_env_init(OtEnv *env, int argc, char **argv)
 
 int ot_env_finish(OtEnv *env, int rc)
 {
-    ot_remove_tree(env->dir);
+    tu_remove_tree(env->dir);
     if (!env->ort)
         printf("ONNX Runtime checks skipped: onnxruntime-node is not available (node/npm "
                "missing or offline)\n");
@@ -63,37 +63,6 @@ int ot_run(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-void *ot_read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    void *data = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        data = malloc((size_t)n + 1);
-        if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-            free(data);
-            data = NULL;
-        }
-    }
-    fclose(f);
-    if (data) {
-        ((char *)data)[n] = '\0';
-        *size = (size_t)n;
-    }
-    return data;
-}
-
-bool ot_write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
-
 int ot_count_entries(const char *dir, const char *part)
 {
     DIR *d = opendir(dir);
@@ -103,25 +72,6 @@ int ot_count_entries(const char *dir, const char *part)
     if (d)
         closedir(d);
     return n;
-}
-
-void ot_remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            ot_remove_tree(path);
-        else
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
 }
 
 const char *ot_str(const char *s)
@@ -244,9 +194,9 @@ bool ot_run_ort(OpCheck *oc, OtEnv *env, const char *model, const float *input,
     snprintf(dims_text, sizeof dims_text, "%lld,%lld,%lld,%lld", (long long)dims[0],
              (long long)dims[1], (long long)dims[2], (long long)dims[3]);
     size_t n = (size_t)(dims[0] * dims[1] * dims[2] * dims[3]);
-    ot_remove_tree(out_dir);
+    tu_remove_tree(out_dir);
     mkdir(out_dir, 0700);
-    if (!oc_expect(oc, ot_write_file(in_path, input, n * sizeof(float)), what,
+    if (!oc_expect(oc, tu_write_file(in_path, input, n * sizeof(float)), what,
                    "cannot write %s", in_path))
         return false;
     snprintf(chunk_text, sizeof chunk_text, "%d", chunk);
@@ -262,7 +212,7 @@ void *ot_read_output(OpCheck *oc, const OtEnv *env, const char *name, size_t n, 
     char path[256];
     snprintf(path, sizeof path, "%s/out/%s.bin", env->dir, name);
     size_t got = 0;
-    void *data = ot_read_file(path, &got);
+    void *data = tu_read_file(path, &got);
     if (!oc_expect(oc, data && got == n * size, what, "output %s: %zu bytes, want %zu", name,
                    data ? got : 0, n * size)) {
         free(data);
@@ -288,7 +238,7 @@ cJSON *ot_checker_report(OpCheck *oc, OtEnv *env, const char *model, const char 
         return NULL;
     env->checker_ran = true;
     size_t n = 0;
-    char *text = ot_read_file(report, &n);
+    char *text = tu_read_file(report, &n);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     free(text);
     oc_expect(oc, j != NULL, what, "no checker report");

@@ -13,6 +13,7 @@
 
 #include "lpt_vit.h"
 #include "op_check.h"
+#include "test_util.h"
 
 typedef struct OtEnv {
     const char *ort;     /* onnxruntime-node's directory (--ort), NULL: no runtime checks */
@@ -31,13 +32,8 @@ int ot_env_finish(OtEnv *env, int rc);
 
 /* Runs argv[0] (found on PATH) with argv; its exit status, or -1 when it could not run. */
 int ot_run(char *const argv[]);
-/* The whole file (malloc'ed, NUL-terminated) and its size; NULL when it cannot be read. */
-void *ot_read_file(const char *path, size_t *size);
-bool ot_write_file(const char *path, const void *data, size_t n);
 /* Entries of dir whose name contains `part`. */
 int ot_count_entries(const char *dir, const char *part);
-/* Removes the files in dir (one level of sub-directories) and dir itself. */
-void ot_remove_tree(const char *dir);
 const char *ot_str(const char *s); /* s, or "" for NULL */
 
 /* Tiny experts: a vision ViT (erf GELU, depth 4, 16 x 16 input, 6 classes) and a CLIP-style

@@ -23,9 +23,10 @@
 #include "lpt_rng.h"
 #include "lpt_safetensors.h"
 #include "lpt_store.h"
+#include "test_check.h"
+#include "test_util.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,20 +35,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 #define SIDE 16       /* image side of the stand-in dataset and the backbones */
 #define TRAIN_PER 100 /* training images per class in the IDX files */
@@ -66,25 +53,6 @@ static char root[512];
 static const char *lpt;
 
 /* ---- files ------------------------------------------------------------------------------ */
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        char sub[4096];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-            rm_rf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void put_be32(FILE *f, unsigned v)
 {
@@ -699,7 +667,7 @@ int main(int argc, char **argv)
     if (getenv("LPT_TEST_KEEP"))
         printf("kept %s (LPT_TEST_KEEP)\n", root);
     else
-        rm_rf(root);
+        tu_remove_tree(root);
     printf("test_demo: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -30,6 +30,8 @@
 #include "lpt_safetensors.h"
 #include "lpt_store.h"
 #include "lpt_train.h"
+#include "test_check.h"
+#include "test_util.h"
 #include "tiny_project.h"
 
 #include <cjson/cJSON.h>
@@ -39,24 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-#define OK(call, err) CHECK((call) == LPT_OK, "%s: %s", #call, (err).message)
 
 static TinyProject tp;
 static LptBackendKind backend_kind = LPT_BACKEND_CPU;
@@ -75,42 +60,6 @@ static const char *run_json =
     " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
 
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static bool spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(data, 1, n, f) == n;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    return ok;
-}
-
-static bool copy_file(const char *from, const char *to)
-{
-    size_t n = 0;
-    unsigned char *b = slurp(from, &n);
-    bool ok = b && spit(to, b, n);
-    free(b);
-    return ok;
-}
 
 static bool exists(const char *path)
 {
@@ -203,7 +152,7 @@ static LptModelImage *test_inputs(const TestSet *ts, void **bytes)
     LptModelImage *in = calloc((size_t)ts->count, sizeof *in);
     for (int64_t i = 0; in && i < ts->count; i++) {
         size_t n = 0;
-        bytes[i] = slurp(ts->paths[i], &n);
+        bytes[i] = tu_read_file(ts->paths[i], &n);
         in[i] = (LptModelImage){.data = bytes[i], .size = n, .name = ts->paths[i]};
     }
     return in;
@@ -261,7 +210,7 @@ static void test_prior(void)
     char path[700];
     snprintf(path, sizeof path, "%s/prior.json", tp.root);
     const char *json = "{\"good\": 97, \"scratch\": 2, \"dent\": 0.5, \"crack\": 0.5}";
-    spit(path, json, strlen(json));
+    tu_write_file(path, json, strlen(json));
     char spec[720];
     snprintf(spec, sizeof spec, "@%s", path);
     p = lpt_prior_new(spec, names, 4, LPT_METHOD_LPTPP, counts, &err);
@@ -272,7 +221,7 @@ static void test_prior(void)
     lpt_prior_free(p);
     snprintf(path, sizeof path, "%s/prior.txt", tp.root);
     const char *text = "# expected on line 3\ngood = 97\nscratch=2 # rare\n*=0.5\n";
-    spit(path, text, strlen(text));
+    tu_write_file(path, text, strlen(text));
     snprintf(spec, sizeof spec, "@%s", path);
     p = lpt_prior_new(spec, names, 4, LPT_METHOD_LPTPP, counts, &err);
     worst = 0.0;
@@ -416,7 +365,7 @@ static void test_export_bundle(const TestSet *ts, char *bundle, size_t size)
 
     /* a record that disagrees fails the check: nothing replaces the earlier export */
     size_t before_size = 0;
-    unsigned char *before = slurp(bundle, &before_size);
+    unsigned char *before = tu_read_file(bundle, &before_size);
     LptStorePrediction *orig = recorded(ts->ids[0]);
     store = lpt_store_open(project, LPT_STORE_OPEN, &err);
     bool tampered = false;
@@ -432,7 +381,7 @@ static void test_export_bundle(const TestSet *ts, char *bundle, size_t size)
     lpt_store_close(store);
     st = tampered ? lpt_export_run(&o, &r, &err) : LPT_ERR_IO;
     size_t after_size = 0;
-    unsigned char *after = slurp(bundle, &after_size);
+    unsigned char *after = tu_read_file(bundle, &after_size);
     CHECK(st == LPT_ERR_FORMAT && strstr(err.message, "parity check failed") && r &&
               r->parity.checked && !r->parity.passed && r->parity.max_abs_diff > 1e-5 &&
               r->parity.flips == 0 && r->export_id == 0,
@@ -564,7 +513,7 @@ static bool predict_first(const char *bundle, const TestSet *ts, float *probs, L
     if (!m)
         return false;
     size_t n = 0;
-    void *b = slurp(ts->paths[0], &n);
+    void *b = tu_read_file(ts->paths[0], &n);
     LptModelImage in = {.data = b, .size = n};
     LptModelResult *res = NULL;
     bool ok = lpt_model_predict(m, &in, 1, 1, &res, err) == LPT_OK;
@@ -602,7 +551,8 @@ static void test_backbones(const TestSet *ts, const char *bundle)
     mkdir(dir, 0777);
     snprintf(copy, sizeof copy, "%s/parts.lptmodel", dir);
     snprintf(beside, sizeof beside, "%s/vision.safetensors", dir);
-    CHECK(copy_file(bundle, copy) && copy_file(moved, beside), "copying the bundle away");
+    CHECK(tu_copy_file(bundle, copy, -1) && tu_copy_file(moved, beside, -1),
+          "copying the bundle away");
     CHECK(predict_first(copy, ts, got, &err) && have_ref && memcmp(got, ref, sizeof got) == 0,
           "the backbone is found beside the bundle: %s", err.message);
 
@@ -705,14 +655,14 @@ static void test_bad_bundles(const char *bundle)
     unsigned char noise[4096];
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (unsigned char)(i * 2654435761u >> 13);
-    spit(path, noise, sizeof noise);
+    tu_write_file(path, noise, sizeof noise);
     expect_refused(path, LPT_ERR_FORMAT, "random.lptmodel", "random bytes");
     size_t n = 0;
-    unsigned char *whole = slurp(bundle, &n);
+    unsigned char *whole = tu_read_file(bundle, &n);
     const double cuts[3] = {0.05, 0.5, 0.999};
     for (int i = 0; whole && i < 3; i++) {
         snprintf(path, sizeof path, "%s/cut%d.lptmodel", tp.root, i);
-        spit(path, whole, (size_t)(n * cuts[i]));
+        tu_write_file(path, whole, (size_t)(n * cuts[i]));
         expect_refused(path, LPT_ERR_FORMAT, "cut", "a truncated bundle");
     }
     free(whole);
@@ -835,35 +785,6 @@ static void test_threads(const TestSet *ts, const char *bundle)
 
 /* ---- the command line --------------------------------------------------------------------- */
 
-/* Runs a shell command; its stdout (malloc'd) and exit code. */
-static char *run_command(const char *cmd, int *code)
-{
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        *code = -1;
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *g = realloc(buf, cap * 2);
-            if (!g)
-                break;
-            buf = g;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    int status = pclose(p);
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return buf;
-}
-
 static void test_cli(const char *lpt, const TestSet *ts)
 {
     const char *bk = backend_kind == LPT_BACKEND_VULKAN ? "vulkan" : "cpu";
@@ -874,7 +795,7 @@ static void test_cli(const char *lpt, const TestSet *ts)
              "--json",
              lpt, project, out, bk);
     int code = 0;
-    char *text = run_command(cmd, &code);
+    char *text = tu_run_shell(cmd, &code);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     cJSON *par = cJSON_GetObjectItem(j, "parity");
     CHECK(code == 0 && cJSON_IsTrue(cJSON_GetObjectItem(par, "passed")) &&
@@ -890,7 +811,7 @@ static void test_cli(const char *lpt, const TestSet *ts)
              "'%s' predict --model '%s' --backend %s --threads 2 --top-k 2 --batch 5 --json "
              "'%s/test'",
              lpt, out, bk, tp.data_dir);
-    text = run_command(cmd, &code);
+    text = tu_run_shell(cmd, &code);
     int lines = 0, matched = 0;
     double worst = 0.0;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
@@ -925,10 +846,10 @@ static void test_cli(const char *lpt, const TestSet *ts)
     /* a bad image among good ones: its error line, the others still predicted, exit 1 */
     char junk[700];
     snprintf(junk, sizeof junk, "%s/junk.png", tp.root);
-    spit(junk, "junk", 4);
+    tu_write_file(junk, "junk", 4);
     snprintf(cmd, sizeof cmd, "'%s' predict --model '%s' --json '%s' '%s' '%s' 2>/dev/null", lpt,
              out, ts->paths[0], junk, ts->paths[1]);
-    text = run_command(cmd, &code);
+    text = tu_run_shell(cmd, &code);
     CHECK(code == 1 && text && strstr(text, "\"error\"") && strstr(text, "junk.png") &&
               strstr(strstr(text, "junk.png"), "\"top\""),
           "a bad image is reported and the rest predicted (exit %d): %s", code, text ? text : "");
@@ -936,11 +857,11 @@ static void test_cli(const char *lpt, const TestSet *ts)
 
     /* usage errors and a missing model */
     snprintf(cmd, sizeof cmd, "'%s' export --project '%s' 2>/dev/null", lpt, project);
-    free(run_command(cmd, &code));
+    free(tu_run_shell(cmd, &code));
     CHECK(code == 2, "lpt export without --format/--out: exit %d", code);
     snprintf(cmd, sizeof cmd, "'%s' predict --model '%s/none.lptmodel' '%s' 2>&1", lpt, tp.root,
              ts->paths[0]);
-    text = run_command(cmd, &code);
+    text = tu_run_shell(cmd, &code);
     CHECK(code == 1 && text && strstr(text, "none.lptmodel"), "a missing model (exit %d): %s", code,
           text ? text : "");
     free(text);
@@ -949,7 +870,7 @@ static void test_cli(const char *lpt, const TestSet *ts)
     snprintf(out, sizeof out, "%s/cli.onnx", tp.root);
     snprintf(cmd, sizeof cmd, "'%s' export --project '%s' --format onnx --out '%s' --json", lpt,
              project, out);
-    text = run_command(cmd, &code);
+    text = tu_run_shell(cmd, &code);
     j = text ? cJSON_Parse(text) : NULL;
     par = cJSON_GetObjectItem(j, "parity");
     CHECK(code == 0 && exists(out) && cJSON_IsFalse(cJSON_GetObjectItem(par, "checked")),
@@ -973,7 +894,7 @@ static void test_onnx_parity(const char *lpt, const char *ort, const char *runne
                  lpt, project, out, ort, runner, priors[i] ? "--prior '" : "",
                  priors[i] ? priors[i] : "", priors[i] ? "'" : "");
         int code = 0;
-        char *text = run_command(cmd, &code);
+        char *text = tu_run_shell(cmd, &code);
         cJSON *j = text ? cJSON_Parse(text) : NULL;
         cJSON *par = cJSON_GetObjectItem(j, "parity");
         cJSON *images = cJSON_GetObjectItem(par, "images");
@@ -1108,7 +1029,7 @@ int main(int argc, char **argv)
     if (getenv("LPT_TEST_KEEP") || example) /* the example's images and backbones stay */
         printf("kept %s\n", tp.root);
     else
-        tiny_rm_rf(tp.root);
+        tu_remove_tree(tp.root);
     if (example)
         return rc;
     printf("%d passed, %d failed\n", passed, failed);

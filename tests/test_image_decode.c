@@ -28,30 +28,12 @@
 
 #include <jpeglib.h>
 
-static int g_passed, g_failed;
+#include "test_check.h"
+
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 static char g_dir[256];
 
 /* ---- checks ---------------------------------------------------------------------------- */
-
-static bool check(bool ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool check(bool ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        g_passed++;
-        return true;
-    }
-    g_failed++;
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", what);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    return false;
-}
 
 static uint32_t rnd(uint32_t n)
 {
@@ -76,11 +58,11 @@ static uint8_t ref_over(uint32_t c, uint32_t a, uint32_t maxval)
 static bool check_image(LptStatus st, const LptError *e, const LptImage *img, int w, int h, int ch,
                         const uint8_t *expected, int tol, const char *what)
 {
-    if (!check(st == LPT_OK, what, "decode failed: %s", e->message))
+    if (!expect(st == LPT_OK, what, "decode failed: %s", e->message))
         return false;
-    if (!check(img->width == w && img->height == h && img->channels == ch && img->pixels, what,
-               "got %d x %d x %d, expected %d x %d x %d", img->width, img->height, img->channels, w,
-               h, ch))
+    if (!expect(img->width == w && img->height == h && img->channels == ch && img->pixels, what,
+                "got %d x %d x %d, expected %d x %d x %d", img->width, img->height, img->channels,
+                w, h, ch))
         return false;
     size_t n = (size_t)w * h * ch, worst_at = 0;
     int worst = 0;
@@ -91,9 +73,10 @@ static bool check_image(LptStatus st, const LptError *e, const LptImage *img, in
             worst_at = i;
         }
     }
-    return check(worst <= tol, what, "sample %zu (x %zu, y %zu, c %zu) is %d, expected %d (tol %d)",
-                 worst_at, worst_at / ch % w, worst_at / ch / w, worst_at % ch,
-                 img->pixels[worst_at], expected[worst_at], tol);
+    return expect(worst <= tol, what,
+                  "sample %zu (x %zu, y %zu, c %zu) is %d, expected %d (tol %d)", worst_at,
+                  worst_at / ch % w, worst_at / ch / w, worst_at % ch, img->pixels[worst_at],
+                  expected[worst_at], tol);
 }
 
 /* Checks a failure: status `code`, a message that starts with `name` and contains `needle`. */
@@ -101,10 +84,10 @@ static bool check_failure(LptStatus st, const LptError *e, const LptImage *img, 
                           const char *name, const char *needle, const char *what)
 {
     bool zero = !img || (img->pixels == NULL && img->width == 0 && img->channels == 0);
-    return check(st == code && zero && strncmp(e->message, name, strlen(name)) == 0 &&
-                     strstr(e->message, needle) != NULL,
-                 what, "status %d (want %d), message \"%s\" (want \"%s: ...%s...\")%s", st, code,
-                 e->message, name, needle, zero ? "" : ", image not cleared");
+    return expect(st == code && zero && strncmp(e->message, name, strlen(name)) == 0 &&
+                      strstr(e->message, needle) != NULL,
+                  what, "status %d (want %d), message \"%s\" (want \"%s: ...%s...\")%s", st, code,
+                  e->message, name, needle, zero ? "" : ", image not cleared");
 }
 
 /* ---- byte buffers -------------------------------------------------------------------- */
@@ -174,7 +157,7 @@ static void write_file(const char *path, const void *d, size_t n)
     bool ok = f && fwrite(d, 1, n, f) == n;
     if (f)
         ok = fclose(f) == 0 && ok;
-    check(ok, "write fixture", "cannot write %s", path);
+    expect(ok, "write fixture", "cannot write %s", path);
 }
 
 /* ---- robustness over one good file: every cut point, every corrupted byte ------------ */
@@ -198,8 +181,8 @@ static void check_cuts(const Buf *good, size_t tail, const char *name)
         }
         lpt_image_release(&img);
     }
-    check(bad == 0, name, "%zu of %zu cut points misbehave, first at %zu: %s", bad, good->n,
-          first_bad, msg);
+    expect(bad == 0, name, "%zu of %zu cut points misbehave, first at %zu: %s", bad, good->n,
+           first_bad, msg);
 }
 
 /* Each byte xor 0xFF, then + 1: decodes or fails with a message naming the file. */
@@ -223,8 +206,8 @@ static void check_corruption(const Buf *good, const char *name)
         }
     }
     free(d);
-    check(bad == 0, name, "%zu of %zu corrupted copies misbehaved (%zu decoded)", bad, 2 * good->n,
-          decoded);
+    expect(bad == 0, name, "%zu of %zu corrupted copies misbehaved (%zu decoded)", bad, 2 * good->n,
+           decoded);
 }
 
 /* ---- PNG -------------------------------------------------------------------------------- */
@@ -315,7 +298,7 @@ static void png_encode(Buf *b, const PngSpec *s, const uint16_t *samples, bool h
     }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(png);
-    check(png_fixture_write(png, info, b, s, rows), "png_encode", "libpng failed on a fixture");
+    expect(png_fixture_write(png, info, b, s, rows), "png_encode", "libpng failed on a fixture");
     png_destroy_write_struct(&png, &info);
     free(rows);
     free(data);
@@ -390,8 +373,8 @@ static void png_case(const char *what, int w, int h, int color_type, int depth, 
     int pw = 0, ph = 0, pc = 0;
     LptImageFormat fmt = LPT_IMAGE_FORMAT_UNKNOWN;
     st = lpt_image_probe_memory(b.d, b.n, what, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == s.w && ph == s.h && pc == ch && fmt == LPT_IMAGE_FORMAT_PNG, what,
-          "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
+    expect(st == LPT_OK && pw == s.w && ph == s.h && pc == ch && fmt == LPT_IMAGE_FORMAT_PNG, what,
+           "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
     if (keep)
         *keep = b;
     else
@@ -574,8 +557,8 @@ static void jpeg_check(const Buf *b, const char *what, int w, int h, int ch,
     int pw = 0, ph = 0, pc = 0;
     LptImageFormat fmt = LPT_IMAGE_FORMAT_UNKNOWN;
     LptStatus pst = lpt_image_probe_memory(b->d, b->n, what, &pw, &ph, &pc, &fmt, &e);
-    check(pst == LPT_OK && pw == w && ph == h && pc == ch && fmt == LPT_IMAGE_FORMAT_JPEG, what,
-          "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
+    expect(pst == LPT_OK && pw == w && ph == h && pc == ch && fmt == LPT_IMAGE_FORMAT_JPEG, what,
+           "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
     if (keep)
         *keep = img;
     else
@@ -651,7 +634,7 @@ static void test_jpeg_exif(void)
     LptImage stored;
     LptError e;
     LptStatus st = lpt_image_decode_memory(plain.d, plain.n, "exif-none.jpg", &stored, &e);
-    check(st == LPT_OK, "exif-none.jpg", "%s", e.message);
+    expect(st == LPT_OK, "exif-none.jpg", "%s", e.message);
     Buf xmp = {0};
     put8(&xmp, 1);
     put(&xmp, "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>", 41);
@@ -951,8 +934,8 @@ static void bmp_case(const char *what, BmpSpec s, bool alpha, Buf *keep)
     int pw = 0, ph = 0, pc = 0;
     LptImageFormat fmt = LPT_IMAGE_FORMAT_UNKNOWN;
     st = lpt_image_probe_memory(b.d, b.n, what, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == s.w && ph == s.h && pc == ch && fmt == LPT_IMAGE_FORMAT_BMP, what,
-          "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
+    expect(st == LPT_OK && pw == s.w && ph == s.h && pc == ch && fmt == LPT_IMAGE_FORMAT_BMP, what,
+           "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
     if (keep)
         *keep = b;
     else
@@ -1138,8 +1121,8 @@ static void pnm_case(const char *what, char kind, uint32_t maxval, Buf *keep)
     int pw = 0, ph = 0, pc = 0;
     LptImageFormat fmt = LPT_IMAGE_FORMAT_UNKNOWN;
     st = lpt_image_probe_memory(b.d, b.n, what, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == w && ph == h && pc == ch && fmt == LPT_IMAGE_FORMAT_PNM, what,
-          "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
+    expect(st == LPT_OK && pw == w && ph == h && pc == ch && fmt == LPT_IMAGE_FORMAT_PNM, what,
+           "probe: %d x %d x %d format %d (%s)", pw, ph, pc, fmt, e.message);
     if (keep)
         *keep = b;
     else
@@ -1221,9 +1204,9 @@ static void test_files(void)
     write_file(path, b.d, b.n);
     st = lpt_image_decode_file(path, &img, &e);
     LptStatus mst = lpt_image_decode_memory(b.d, b.n, NULL, &mem, &e);
-    check(st == LPT_OK && mst == LPT_OK && img.width == 16 && img.height == 8 &&
-              memcmp(img.pixels, mem.pixels, 16 * 8 * 3) == 0,
-          "decode_file", "file and memory decodes differ (%s)", e.message);
+    expect(st == LPT_OK && mst == LPT_OK && img.width == 16 && img.height == 8 &&
+               memcmp(img.pixels, mem.pixels, 16 * 8 * 3) == 0,
+           "decode_file", "file and memory decodes differ (%s)", e.message);
     lpt_image_release(&img);
     lpt_image_release(&mem);
     lpt_image_release(&mem); /* a second release is a no-op */
@@ -1231,9 +1214,9 @@ static void test_files(void)
     int pw = 0, ph = 0, pc = 0;
     LptImageFormat fmt = LPT_IMAGE_FORMAT_UNKNOWN;
     st = lpt_image_probe_file(path, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == 16 && ph == 8 && pc == 3 && fmt == LPT_IMAGE_FORMAT_JPEG,
-          "probe_file", "%d x %d x %d format %s (%s)", pw, ph, pc, lpt_image_format_name(fmt),
-          e.message);
+    expect(st == LPT_OK && pw == 16 && ph == 8 && pc == 3 && fmt == LPT_IMAGE_FORMAT_JPEG,
+           "probe_file", "%d x %d x %d format %s (%s)", pw, ph, pc, lpt_image_format_name(fmt),
+           e.message);
     /* the probe reads headers only: a file cut inside its pixels still probes */
     size_t sos = 2;
     while (sos + 1 < b.n && !(b.d[sos] == 0xFF && b.d[sos + 1] == 0xDA))
@@ -1241,7 +1224,7 @@ static void test_files(void)
     snprintf(path, sizeof path, "%s/cut.jpg", g_dir);
     write_file(path, b.d, sos + 40);
     st = lpt_image_probe_file(path, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == 16 && ph == 8, "probe_file cut", "%s", e.message);
+    expect(st == LPT_OK && pw == 16 && ph == 8, "probe_file cut", "%s", e.message);
     st = lpt_image_decode_file(path, &img, &e);
     check_failure(st, &e, &img, LPT_ERR_FORMAT, path, "truncated", "decode_file cut");
     buf_free(&b);
@@ -1259,11 +1242,11 @@ static void test_files(void)
     snprintf(path, sizeof path, "%s/big-header.jpg", g_dir);
     write_file(path, b.d, b.n);
     st = lpt_image_probe_file(path, &pw, &ph, &pc, &fmt, &e);
-    check(st == LPT_OK && pw == 8 && ph == 16 && pc == 3, "probe_file big header",
-          "%d x %d x %d (%s), expected 8 x 16 x 3 (orientation 8)", pw, ph, pc, e.message);
+    expect(st == LPT_OK && pw == 8 && ph == 16 && pc == 3, "probe_file big header",
+           "%d x %d x %d (%s), expected 8 x 16 x 3 (orientation 8)", pw, ph, pc, e.message);
     st = lpt_image_decode_file(path, &img, &e);
-    check(st == LPT_OK && img.width == 8 && img.height == 16, "decode_file big header", "%s",
-          e.message);
+    expect(st == LPT_OK && img.width == 8 && img.height == 16, "decode_file big header", "%s",
+           e.message);
     lpt_image_release(&img);
     buf_free(&b);
     buf_free(&big);
@@ -1306,25 +1289,25 @@ static void test_files(void)
     snprintf(path, sizeof path, "%s/missing.png", g_dir);
     st = lpt_image_decode_file(path, &img, &e);
     check_failure(st, &e, &img, LPT_ERR_IO, path, "No such file", "missing file");
-    check(e.detail != 0, "missing file", "errno not kept in detail");
+    expect(e.detail != 0, "missing file", "errno not kept in detail");
 
     st = lpt_image_decode_file(NULL, &img, &e);
-    check(st == LPT_ERR_INVALID_ARGUMENT, "NULL path", "status %d", st);
+    expect(st == LPT_ERR_INVALID_ARGUMENT, "NULL path", "status %d", st);
     st = lpt_image_decode_memory("P5 1 1 255\n\1", 12, "x", NULL, &e);
-    check(st == LPT_ERR_INVALID_ARGUMENT, "NULL out", "status %d", st);
+    expect(st == LPT_ERR_INVALID_ARGUMENT, "NULL out", "status %d", st);
     st = lpt_image_decode_memory("P5 1 1 255\n\1", 12, "x", &img, NULL); /* err may be NULL */
-    check(st == LPT_OK && img.pixels && img.pixels[0] == 1, "NULL err", "status %d", st);
+    expect(st == LPT_OK && img.pixels && img.pixels[0] == 1, "NULL err", "status %d", st);
     lpt_image_release(&img);
 
     /* sniffing ignores names and needs only the first bytes */
-    check(lpt_image_sniff("\x89PNG\r\n\x1a\n", 8) == LPT_IMAGE_FORMAT_PNG &&
-              lpt_image_sniff("\xFF\xD8\xFF\xE0", 4) == LPT_IMAGE_FORMAT_JPEG &&
-              lpt_image_sniff("BM", 2) == LPT_IMAGE_FORMAT_BMP &&
-              lpt_image_sniff("P6\n", 3) == LPT_IMAGE_FORMAT_PNM &&
-              lpt_image_sniff("P9\n", 3) == LPT_IMAGE_FORMAT_UNKNOWN &&
-              lpt_image_sniff("\x89PNG", 4) == LPT_IMAGE_FORMAT_UNKNOWN &&
-              lpt_image_sniff(NULL, 8) == LPT_IMAGE_FORMAT_UNKNOWN,
-          "sniff", "a magic number is misread");
+    expect(lpt_image_sniff("\x89PNG\r\n\x1a\n", 8) == LPT_IMAGE_FORMAT_PNG &&
+               lpt_image_sniff("\xFF\xD8\xFF\xE0", 4) == LPT_IMAGE_FORMAT_JPEG &&
+               lpt_image_sniff("BM", 2) == LPT_IMAGE_FORMAT_BMP &&
+               lpt_image_sniff("P6\n", 3) == LPT_IMAGE_FORMAT_PNM &&
+               lpt_image_sniff("P9\n", 3) == LPT_IMAGE_FORMAT_UNKNOWN &&
+               lpt_image_sniff("\x89PNG", 4) == LPT_IMAGE_FORMAT_UNKNOWN &&
+               lpt_image_sniff(NULL, 8) == LPT_IMAGE_FORMAT_UNKNOWN,
+           "sniff", "a magic number is misread");
 }
 
 int main(void)
@@ -1349,6 +1332,6 @@ int main(void)
         unlink(path);
     }
     rmdir(g_dir);
-    printf("test_image_decode: %d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    printf("test_image_decode: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
 }

@@ -24,13 +24,14 @@
 #include "lpt_stats.h"
 #include "lpt_store.h"
 #include "lpt_thumbnail.h"
+#include "test_check.h"
+#include "test_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -38,22 +39,6 @@
 #include <jpeglib.h>
 #include <math.h>
 #include <png.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-#define OK(call, err) CHECK((call) == LPT_OK, "%s: %s", #call, (err).message)
 
 static char tmpdir[512];
 
@@ -107,30 +92,13 @@ static int remove_tree(const char *path)
 static void write_bytes(const char *path, const void *data, size_t size)
 {
     parent_dirs(path);
-    FILE *f = fopen(path, "wb");
-    CHECK(f && fwrite(data, 1, size, f) == size, "cannot write %s", path);
-    if (f)
-        fclose(f);
-}
-
-static uint8_t *read_bytes(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc(n > 0 ? (size_t)n : 1);
-    *size = data ? fread(data, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return data;
+    CHECK(tu_write_file(path, data, size), "cannot write %s", path);
 }
 
 static void copy_file(const char *from, const char *to)
 {
     size_t n = 0;
-    uint8_t *data = read_bytes(from, &n);
+    uint8_t *data = tu_read_file(from, &n);
     CHECK(data != NULL, "cannot read %s", from);
     if (data)
         write_bytes(to, data, n);
@@ -203,7 +171,7 @@ static void write_corrupt_png(const char *path)
     snprintf(good, sizeof good, "%s.tmp", path);
     write_png(good, 40, 40, 3, 999);
     size_t n = 0;
-    uint8_t *data = read_bytes(good, &n);
+    uint8_t *data = tu_read_file(good, &n);
     for (size_t i = 60; data && i < n - 12; i++)
         data[i] ^= 0x5A;
     write_bytes(path, data, n > 80 ? 80 : n); /* truncated and scrambled */
@@ -1000,7 +968,7 @@ static void test_cancel(void)
     lpt_import_report_free(import(s, first, 1, LPT_IMPORT_SPLIT_AUTO, cache, LPT_OK, &err));
     lpt_store_close(s);
     size_t size_before = 0;
-    uint8_t *before = read_bytes(project, &size_before);
+    uint8_t *before = tu_read_file(project, &size_before);
 
     const char *src[] = {root};
     for (int attempt = 0; attempt < 4; attempt++) {
@@ -1047,7 +1015,7 @@ static void test_cancel(void)
         if (blocker[0])
             unlink(blocker);
         size_t size_after = 0;
-        uint8_t *after = read_bytes(project, &size_after);
+        uint8_t *after = tu_read_file(project, &size_after);
         CHECK(before && after && size_after == size_before &&
                   memcmp(before, after, size_before) == 0,
               "attempt %d: the project file is byte-for-byte unchanged", attempt);
@@ -1081,24 +1049,9 @@ static void test_cancel(void)
 
 static int run_cmd(const char *cmd, char **out)
 {
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int code;
+    *out = tu_run_shell(cmd, &code);
+    return code;
 }
 
 static double json_number(const cJSON *o, const char *key)

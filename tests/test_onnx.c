@@ -324,7 +324,7 @@ static void expect_refused(OpCheck *oc, OtEnv *env, LptVit *vit, const LptOnnxEx
     oc_expect(oc, strstr(err.message, needle) && strstr(err.message, path), what,
               "message '%s' lacks '%s' or the file name", err.message, needle);
     size_t n = 0;
-    char *text = ot_read_file(path, &n);
+    char *text = tu_read_file(path, &n);
     if (old)
         oc_expect(oc, text && strcmp(text, old) == 0, what, "the existing file was changed");
     else
@@ -342,7 +342,7 @@ static void check_bad_input(OpCheck *oc, OtEnv *env)
     char path[128];
     snprintf(path, sizeof path, "%s/keep.onnx", env->dir);
     const char *old = "an earlier export";
-    ot_write_file(path, old, strlen(old));
+    tu_write_file(path, old, strlen(old));
     LptOnnxExpertOptions opt;
     lpt_onnx_expert_options_init(&opt, &cfg);
     opt.class_names = class_names;
@@ -414,7 +414,7 @@ static void check_bad_input(OpCheck *oc, OtEnv *env)
                       "write failing part way", "status %d, detail %ld: %s", (int)st,
                       err.detail, err.message);
             size_t n = 0;
-            char *left = ot_read_file(path, &n);
+            char *left = tu_read_file(path, &n);
             oc_expect(oc, left == NULL && ot_count_entries(env->dir, ".tmp-") == 0,
                       "write failing part way", "a partial file was left");
             free(left);

@@ -532,14 +532,14 @@ static void expect_refused(OpCheck *oc, OtEnv *env, const LptOnnxFusedOptions *o
                            const char *path, const char *needle, const char *what)
 {
     static const char *old = "an earlier export";
-    ot_write_file(path, old, strlen(old));
+    tu_write_file(path, old, strlen(old));
     LptError err = {0};
     LptStatus st = lpt_onnx_export_fused(o, path, &err);
     oc_expect(oc, st != LPT_OK && err.code == st, what, "accepted (status %d)", (int)st);
     oc_expect(oc, strstr(err.message, needle) && strstr(err.message, path), what,
               "message '%s' lacks '%s' or the file name", err.message, needle);
     size_t n = 0;
-    char *text = ot_read_file(path, &n);
+    char *text = tu_read_file(path, &n);
     oc_expect(oc, text && strcmp(text, old) == 0, what, "the existing file was changed");
     free(text);
     oc_expect(oc, ot_count_entries(env->dir, ".tmp-") == 0, what, "a temporary file was left");

@@ -20,117 +20,45 @@
  */
 #include "op_check.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lpt_pretrain.h"
 #include "lpt_safetensors.h"
 #include "lpt_weights.h"
+#include "pretrain_test_util.h"
+#include "test_util.h"
 
-#define SIDE 20
-#define TRAIN_PER_CLASS 30
-#define TEST_PER_CLASS 12
 static const char *const class_names[3] = {"bars_h", "bars_v", "square"};
 
-/* ---- the synthetic dataset -------------------------------------------------------------- */
-
-static uint32_t next_u32(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(*s >> 33);
-}
-
-static bool write_pgm(const char *path, int cls, uint64_t *rng)
-{
-    unsigned char px[SIDE * SIDE];
-    int phase = (int)(next_u32(rng) % 4), x0 = 3 + (int)(next_u32(rng) % 8),
-        y0 = 3 + (int)(next_u32(rng) % 8);
-    for (int y = 0; y < SIDE; y++)
-        for (int x = 0; x < SIDE; x++) {
-            bool on = cls == 0   ? (y + phase) % 4 < 2
-                      : cls == 1 ? (x + phase) % 4 < 2
-                                 : x >= x0 && x < x0 + 7 && y >= y0 && y < y0 + 7;
-            int v = (on ? 200 : 40) + (int)(next_u32(rng) % 41) - 20;
-            px[y * SIDE + x] = (unsigned char)v;
-        }
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    fprintf(f, "P5\n%d %d\n255\n", SIDE, SIDE);
-    bool ok = fwrite(px, 1, sizeof px, f) == sizeof px;
-    return fclose(f) == 0 && ok;
-}
-
-/* DIR/{train,test}/<class>/<i>.pgm and the two lists; `extra` is appended to test.txt. */
+/* DIR/{train,test}/<class>/<i>.pgm (20 x 20, 30 training and 12 test images a class) and the
+ * two untidy lists; `extra` is appended to test.txt. */
 static bool make_dataset(const char *dir, const char *extra)
 {
-    uint64_t rng = 12345;
-    char path[1024];
-    const char *splits[2] = {"train", "test"};
-    for (int s = 0; s < 2; s++) {
-        snprintf(path, sizeof path, "%s/%s.txt", dir, splits[s]);
-        FILE *list = fopen(path, "w");
-        if (!list)
-            return false;
-        /* the train list: a UTF-8 BOM and CRLF line ends */
-        const char *eol = s == 0 ? "\r\n" : "\n";
-        fprintf(list, "%s# %s images of a synthetic dataset%s%s", s == 0 ? "\xEF\xBB\xBF" : "",
-                splits[s], eol, eol);
-        snprintf(path, sizeof path, "%s/%s", dir, splits[s]);
-        mkdir(path, 0755);
-        int per = s == 0 ? TRAIN_PER_CLASS : TEST_PER_CLASS;
-        for (int i = 0; i < per; i++)
-            for (int c = 0; c < 3; c++) {
-                snprintf(path, sizeof path, "%s/%s/%s", dir, splits[s], class_names[c]);
-                mkdir(path, 0755);
-                snprintf(path, sizeof path, "%s/%s/%s/%02d.pgm", dir, splits[s], class_names[c], i);
-                if (!write_pgm(path, c, &rng))
-                    return false;
-                if (s == 1 && i == 0) /* one absolute path */
-                    fprintf(list, "%s %s%s", path, class_names[c], eol);
-                else
-                    fprintf(list, "%s/%s/%02d.pgm  %s %s", splits[s], class_names[c], i,
-                            class_names[c], eol);
-            }
-        if (s == 1 && extra)
-            fputs(extra, list);
-        if (fclose(list) != 0)
-            return false;
-    }
-    return true;
+    PtDataset set = {.side = 20,
+                     .period = 4,
+                     .square = 7,
+                     .place = 8,
+                     .train_per_class = 30,
+                     .test_per_class = 12,
+                     .class_names = class_names,
+                     .seed = 12345,
+                     .untidy = true};
+    return pt_write_dataset(dir, &set, extra);
 }
 
 /* ---- runs ------------------------------------------------------------------------------- */
 
-typedef struct Seen {
-    int steps, epochs_done, cancel_after; /* cancel_after > 0: stop at that step */
-    int64_t steps_per_epoch;
-    double last_accuracy;
-    bool accuracy_only_at_end;
-} Seen;
-
 static bool on_progress(const LptPretrainProgress *p, void *user)
 {
-    Seen *s = user;
-    if (p->epoch_done) {
-        s->epochs_done++;
-        s->last_accuracy = p->test_accuracy;
-    } else {
-        s->steps++;
-        s->steps_per_epoch = p->steps;
-        if (p->test_accuracy != -1.0)
-            s->accuracy_only_at_end = false;
-    }
-    return s->cancel_after <= 0 || s->steps < s->cancel_after;
+    return pt_seen_tick(user, p->epoch_done, p->steps, p->test_accuracy);
 }
 
-static void tiny_options(LptPretrainOptions *o, const char *dir, Seen *seen)
+static void tiny_options(LptPretrainOptions *o, const char *dir, PtSeen *seen)
 {
     lpt_pretrain_options_init(o, LPT_PRETRAIN_TINY);
     o->data = dir;
@@ -261,7 +189,7 @@ static void check_file(OpCheck *oc, LptVit *vit, const char *path)
 static void check_training(OpCheck *oc, const char *dir, const char *tmp)
 {
     LptError err = {0};
-    Seen seen = {0};
+    PtSeen seen = {0};
     seen.accuracy_only_at_end = true;
     LptPretrainOptions o;
     tiny_options(&o, dir, &seen);
@@ -289,7 +217,7 @@ static void check_training(OpCheck *oc, const char *dir, const char *tmp)
               (long long)seen.steps_per_epoch, seen.epochs_done, seen.last_accuracy);
 
     if (strcmp(oc->backend, "cpu") == 0) { /* the same seed, the same run */
-        Seen again = {0};
+        PtSeen again = {0};
         LptPretrainOptions o2;
         tiny_options(&o2, dir, &again);
         LptPretrainResult r2;
@@ -327,7 +255,7 @@ static void expect_status(OpCheck *oc, const char *what, LptStatus want, const L
 static void check_bad_input(OpCheck *oc, const char *dir, const char *tmp)
 {
     LptError err = {0};
-    Seen seen = {0};
+    PtSeen seen = {0};
     LptPretrainOptions o;
     char path[1024];
     snprintf(path, sizeof path, "%s/nothing-here", tmp);
@@ -354,7 +282,7 @@ static void check_bad_input(OpCheck *oc, const char *dir, const char *tmp)
     oc_expect(oc, lpt_pretrain_run(oc->be, &o, NULL, &err) == NULL, "prompts", "accepted");
     oc_expect_error(oc, "prompts", err.code, &err, "no prompts, adapters or pool");
 
-    Seen cancel = {0};
+    PtSeen cancel = {0};
     cancel.cancel_after = 3;
     tiny_options(&o, dir, &cancel);
     oc_expect(oc, lpt_pretrain_run(oc->be, &o, NULL, &err) == NULL && cancel.steps == 3, "cancel",
@@ -381,23 +309,6 @@ static void check_bad_input(OpCheck *oc, const char *dir, const char *tmp)
     lpt_vit_free(clip);
 }
 
-/* Runs argv; its exit status, or -1. */
-static int run(char *const argv[])
-{
-    fflush(stdout); /* or the child's freopen writes our buffered output again */
-    pid_t pid = fork();
-    if (pid == 0) {
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
 static void check_cli(OpCheck *oc, const char *lpt, const char *dir, const char *tmp)
 {
     char out[1024];
@@ -406,7 +317,7 @@ static void check_cli(OpCheck *oc, const char *lpt, const char *dir, const char 
                        out,         "--config", "tiny",   "--epochs",  "1",
                        "--batch",   "32",       "--json", "--backend", (char *)oc->backend,
                        NULL};
-    int rc = run(ok_args);
+    int rc = tu_run(ok_args, NULL);
     oc_expect(oc, rc == 0, "lpt pretrain", "exit %d", rc);
     LptError err = {0};
     LptWeights *w = lpt_weights_open(out, NULL, &err);
@@ -420,31 +331,9 @@ static void check_cli(OpCheck *oc, const char *lpt, const char *dir, const char 
                     out,         "--config", "huge",   NULL};
     char *bad3[] = {(char *)lpt, "pretrain", "--data", (char *)dir, "--out",
                     out,         "--epochs", "0",      NULL};
-    oc_expect(oc, run(bad1) == 2, "lpt pretrain without --out", "not a usage error");
-    oc_expect(oc, run(bad2) == 2, "lpt pretrain --config huge", "not a usage error");
-    oc_expect(oc, run(bad3) == 2, "lpt pretrain --epochs 0", "not a usage error");
-}
-
-/* Removes what this test made under path (files and folders, no links). */
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(sub);
-            else
-                unlink(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
+    oc_expect(oc, tu_run(bad1, NULL) == 2, "lpt pretrain without --out", "not a usage error");
+    oc_expect(oc, tu_run(bad2, NULL) == 2, "lpt pretrain --config huge", "not a usage error");
+    oc_expect(oc, tu_run(bad3, NULL) == 2, "lpt pretrain --epochs 0", "not a usage error");
 }
 
 int main(int argc, char **argv)
@@ -470,7 +359,7 @@ int main(int argc, char **argv)
                 check_bad_input(&oc, dir, tmp);
             }
         }
-        remove_tree(tmp);
+        tu_remove_tree(tmp);
     }
     return oc_finish(&oc, cli ? "test_pretrain (cli)" : "test_pretrain");
 }

@@ -31,19 +31,18 @@
  */
 #include "op_check.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lpt_pretrain_clip.h"
 #include "lpt_safetensors.h"
 #include "lpt_weights.h"
+#include "pretrain_test_util.h"
+#include "test_util.h"
 
 #define SIDE 28
 #define TRAIN_PER_CLASS 24
@@ -51,82 +50,19 @@
 
 /* ---- the synthetic dataset -------------------------------------------------------------- */
 
-static uint32_t next_u32(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(*s >> 33);
-}
-
-static bool write_pgm(const char *path, int cls, uint64_t *rng)
-{
-    unsigned char px[SIDE * SIDE];
-    int phase = (int)(next_u32(rng) % 6), x0 = 3 + (int)(next_u32(rng) % 12),
-        y0 = 3 + (int)(next_u32(rng) % 12);
-    for (int y = 0; y < SIDE; y++)
-        for (int x = 0; x < SIDE; x++) {
-            bool on = cls == 0   ? (y + phase) % 6 < 3
-                      : cls == 1 ? (x + phase) % 6 < 3
-                                 : x >= x0 && x < x0 + 10 && y >= y0 && y < y0 + 10;
-            int v = (on ? 200 : 40) + (int)(next_u32(rng) % 41) - 20;
-            px[y * SIDE + x] = (unsigned char)v;
-        }
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    fprintf(f, "P5\n%d %d\n255\n", SIDE, SIDE);
-    bool ok = fwrite(px, 1, sizeof px, f) == sizeof px;
-    return fclose(f) == 0 && ok;
-}
-
 /* DIR/{train,test}/<class>/<i>.pgm and the two lists. */
 static bool make_dataset(const char *dir)
 {
-    uint64_t rng = 777;
-    char path[1024];
-    const char *splits[2] = {"train", "test"};
-    for (int s = 0; s < 2; s++) {
-        snprintf(path, sizeof path, "%s/%s.txt", dir, splits[s]);
-        FILE *list = fopen(path, "w");
-        if (!list)
-            return false;
-        snprintf(path, sizeof path, "%s/%s", dir, splits[s]);
-        mkdir(path, 0755);
-        int per = s == 0 ? TRAIN_PER_CLASS : TEST_PER_CLASS;
-        for (int i = 0; i < per; i++)
-            for (int c = 0; c < 3; c++) {
-                snprintf(path, sizeof path, "%s/%s/%d", dir, splits[s], c);
-                mkdir(path, 0755);
-                snprintf(path, sizeof path, "%s/%s/%d/%02d.pgm", dir, splits[s], c, i);
-                if (!write_pgm(path, c, &rng))
-                    return false;
-                fprintf(list, "%s/%d/%02d.pgm %d\n", splits[s], c, i, c);
-            }
-        if (fclose(list) != 0)
-            return false;
-    }
-    return true;
-}
-
-/* Removes what this test made under path (files and folders, no links). */
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(sub);
-            else
-                unlink(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
+    static const char *const digits[3] = {"0", "1", "2"};
+    PtDataset set = {.side = SIDE,
+                     .period = 6,
+                     .square = 10,
+                     .place = 12,
+                     .train_per_class = TRAIN_PER_CLASS,
+                     .test_per_class = TEST_PER_CLASS,
+                     .class_names = digits,
+                     .seed = 777};
+    return pt_write_dataset(dir, &set, NULL);
 }
 
 /* ---- the loss and the captions ---------------------------------------------------------- */
@@ -219,29 +155,13 @@ static void check_captions(OpCheck *oc)
 
 /* ---- runs ------------------------------------------------------------------------------- */
 
-typedef struct Seen {
-    int steps, epochs_done, cancel_after; /* cancel_after > 0: stop at that step */
-    int64_t steps_per_epoch;
-    double last_zero_shot;
-    bool zero_shot_only_at_end;
-} Seen;
-
 static bool on_progress(const LptPretrainClipProgress *p, void *user)
 {
-    Seen *s = user;
-    if (p->epoch_done) {
-        s->epochs_done++;
-        s->last_zero_shot = p->zero_shot;
-    } else {
-        s->steps++;
-        s->steps_per_epoch = p->steps;
-        if (p->zero_shot != -1.0)
-            s->zero_shot_only_at_end = false;
-    }
-    return s->cancel_after <= 0 || s->steps < s->cancel_after;
+    return pt_seen_tick(user, p->epoch_done, p->steps, p->zero_shot);
 }
 
-static void tiny_options(LptPretrainClipOptions *o, const char *dir, const char *vocab, Seen *seen)
+static void tiny_options(LptPretrainClipOptions *o, const char *dir, const char *vocab,
+                         PtSeen *seen)
 {
     lpt_pretrain_clip_options_init(o);
     o->data = dir;
@@ -264,7 +184,7 @@ static void tiny_options(LptPretrainClipOptions *o, const char *dir, const char 
     o->progress = on_progress;
     o->progress_user = seen;
     memset(seen, 0, sizeof *seen);
-    seen->zero_shot_only_at_end = true;
+    seen->accuracy_only_at_end = true;
 }
 
 /* Image features [n, D] of the first test images through `image` (host, malloc'd). */
@@ -342,7 +262,7 @@ static void check_against_cpu(OpCheck *oc, const LptPretrainClipResult *vk, cons
     LptError err = {0};
     LptBackend *cpu = lpt_backend_new(&bo, &err);
     LptPretrainClipOptions o;
-    Seen seen;
+    PtSeen seen;
     tiny_options(&o, dir, vocab, &seen);
     o.epochs = VK_EPOCHS;
     LptClipPair pair = {0};
@@ -364,7 +284,7 @@ static void check_against_cpu(OpCheck *oc, const LptPretrainClipResult *vk, cons
 static void check_training(OpCheck *oc, const char *dir, const char *vocab, const char *tmp)
 {
     LptPretrainClipOptions o;
-    Seen seen;
+    PtSeen seen;
     tiny_options(&o, dir, vocab, &seen);
     bool vulkan = strcmp(oc->backend, "vulkan") == 0;
     if (vulkan)
@@ -394,13 +314,13 @@ static void check_training(OpCheck *oc, const char *dir, const char *vocab, cons
                   res.zero_shot);
     oc_expect(oc,
               seen.epochs_done == o.epochs && seen.steps == o.epochs * seen.steps_per_epoch &&
-                  seen.zero_shot_only_at_end && seen.last_zero_shot == res.zero_shot,
+                  seen.accuracy_only_at_end && seen.last_accuracy == res.zero_shot,
               "progress", "%d epochs done, %d steps of %lld per epoch", seen.epochs_done,
               seen.steps, (long long)seen.steps_per_epoch);
     if (!vulkan) {
         LptClipPair again;
         LptPretrainClipResult res2;
-        Seen seen2;
+        PtSeen seen2;
         tiny_options(&o, dir, vocab, &seen2);
         st = lpt_pretrain_clip_run(oc->be, &o, &again, &res2, &err);
         oc_expect(oc,
@@ -506,7 +426,7 @@ static void check_training(OpCheck *oc, const char *dir, const char *vocab, cons
 static void check_bad_input(OpCheck *oc, const char *dir, const char *vocab, const char *tmp)
 {
     LptPretrainClipOptions o;
-    Seen seen;
+    PtSeen seen;
     LptError err = {0};
     LptClipPair pair;
     char path[1024];
@@ -542,41 +462,11 @@ static void check_bad_input(OpCheck *oc, const char *dir, const char *vocab, con
 
 /* ---- the command line ------------------------------------------------------------------- */
 
-/* Runs argv with stdout to /dev/null and stderr to `errfile`; its exit status, or -1. */
-static int run(char *const argv[], const char *errfile)
-{
-    fflush(stdout); /* or the child's freopen writes our buffered output again */
-    pid_t pid = fork();
-    if (pid == 0) {
-        freopen("/dev/null", "w", stdout);
-        freopen(errfile, "w", stderr);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
-/* Whether the file's text contains needle. */
-static bool file_has(const char *path, const char *needle)
-{
-    char buf[8192] = {0};
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strstr(buf, needle) != NULL;
-}
-
 static void expect_run(OpCheck *oc, char *const argv[], int code, const char *needle,
                        const char *errfile, const char *what)
 {
-    int rc = run(argv, errfile);
-    oc_expect(oc, rc == code && (!needle || file_has(errfile, needle)), what,
+    int rc = tu_run(argv, errfile);
+    oc_expect(oc, rc == code && (!needle || tu_file_has(errfile, needle)), what,
               "exit %d (expected %d), stderr %s '%s'", rc, code, needle ? "without" : "",
               needle ? needle : "");
 }
@@ -682,7 +572,7 @@ int main(int argc, char **argv)
                 check_bad_input(&oc, dir, vocab, tmp);
             }
         }
-        remove_tree(tmp);
+        tu_remove_tree(tmp);
     }
     return oc_finish(&oc, cli ? "test_pretrain_clip (cli)" : "test_pretrain_clip");
 }

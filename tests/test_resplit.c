@@ -26,27 +26,7 @@
 
 #include "lpt_resplit.h"
 #include "lpt_store_impl.h"
-
-static int passed, failed;
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        passed++;
-        return true;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", what);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    return false;
-}
+#include "test_check.h"
 
 /* ---- The project ---- */
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lpt_review.h"
+#include "synth_review.h"
 
 static int passed, failed;
 
@@ -152,22 +153,6 @@ static int64_t make_run(LptStore *store, const char *config, int num_classes)
     return id;
 }
 
-/* The k best of probs[K] (ties: the lower index first), as the trainer records them. */
-static void top_k(const float *probs, int K, int k, LptStoreTopK *out)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int c = 0; c < K; c++) {
-            bool taken = false;
-            for (int q = 0; q < j && !taken; q++)
-                taken = out[q].class_index == c;
-            if (!taken && (best < 0 || probs[c] > probs[best]))
-                best = c;
-        }
-        out[j] = (LptStoreTopK){best, probs[best]};
-    }
-}
-
 /* Confidences around the label: a softmax of random logits with the label raised; now and
  * then an exact tie between the two highest (the lower index must win everywhere). */
 static void draw_probs(float *p, int K, int label, double skill)
@@ -182,7 +167,7 @@ static void draw_probs(float *p, int K, int label, double skill)
         p[c] = (float)(p[c] / sum);
     if (uniform() < 0.1) {
         LptStoreTopK t[2];
-        top_k(p, K, 2, t);
+        synth_review_top_k(p, K, 2, t);
         p[t[0].class_index] = p[t[1].class_index];
     }
 }
@@ -236,7 +221,7 @@ static bool record_predictions(LptStore *store, int64_t run_id, int K, const boo
                     fused[c] += r->weights[e] * r->probs[e][c];
         if (uniform() < 0.05) { /* a fused tie, too */
             LptStoreTopK t[2];
-            top_k(fused, K, 2, t);
+            synth_review_top_k(fused, K, 2, t);
             fused[t[0].class_index] = fused[t[1].class_index];
         }
         LptStoreTopK tk[LPT_REVIEW_MODELS][TOP_K];
@@ -248,13 +233,13 @@ static bool record_predictions(LptStore *store, int64_t run_id, int K, const boo
         p.label_index = img->label;
         p.num_classes = K;
         p.top_k = TOP_K;
-        top_k(fused, K, TOP_K, tk[LPT_STORE_EXPERT_FUSED]);
+        synth_review_top_k(fused, K, TOP_K, tk[LPT_STORE_EXPERT_FUSED]);
         p.fused_topk = tk[LPT_STORE_EXPERT_FUSED];
         p.fused_probs = keep_probs ? fused : NULL;
         for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++) {
             if (!experts[e])
                 continue;
-            top_k(r->probs[e], K, TOP_K, tk[e]);
+            synth_review_top_k(r->probs[e], K, TOP_K, tk[e]);
             p.expert_topk[e] = tk[e];
             p.expert_probs[e] = keep_probs ? r->probs[e] : NULL;
             p.num_prompts[e] = 2;

@@ -33,38 +33,15 @@
 #include "lpt_run_config.h"
 #include "lpt_store.h"
 
+#define TEST_CHECK_BY_LINE
+#include "test_check.h"
+
 #define K 6
 #define TOPK 3
 #define N_TEST 160
 #define N_RUNS 2
 
-static int passed, failed;
 static LptError err;
-
-static bool check(bool ok, int line, const char *what)
-{
-    if (ok)
-        passed++;
-    else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-    return ok;
-}
-#define CHECK(cond) check((cond), __LINE__, #cond)
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        LptStatus ok_st_ = (call);                                                                 \
-        if (!check(ok_st_ == LPT_OK, __LINE__, #call))                                             \
-            printf("  -> %s: %s\n", lpt_status_name(ok_st_), err.message);                         \
-    } while (0)
-#define EXPECT_ERROR(call, code, needle)                                                           \
-    do {                                                                                           \
-        lpt_error_clear(&err);                                                                     \
-        LptStatus st_ = (call);                                                                    \
-        if (!check(st_ == (code) && strstr(err.message, (needle)) != NULL, __LINE__, #call))       \
-            printf("  -> %s: '%s' (wanted '%s')\n", lpt_status_name(st_), err.message, needle);    \
-    } while (0)
 
 /* xorshift64*: the test's own generator. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -122,6 +99,19 @@ static void top_k(const float *p, LptStoreTopK *out)
     }
 }
 
+/* An 8 x 8 gray image of class_id in split at "<split>/<number>.png", its content hash
+ * hash_of(n). */
+static void add_image(LptStore *s, int64_t class_id, LptStoreSplit split, int number, int n,
+                      int64_t *id)
+{
+    char path[64];
+    LptStoreImage im = {
+        .width = 8, .height = 8, .channels = 1, .class_id = class_id, .split = split, .path = path};
+    snprintf(path, sizeof path, "%s/%d.png", lpt_store_split_name(split), number);
+    hash_of(im.content_hash, n);
+    OK(lpt_store_image_insert(s, &im, id, &err));
+}
+
 static char *run_config(void)
 {
     LptRunConfig cfg;
@@ -138,31 +128,14 @@ static bool make_project(LptStore *s)
     for (int k = 0; k < K; k++)
         OK(lpt_store_class_ensure(s, names[k], &class_ids[k], NULL, &err));
     int n = 0;
-    char path[64];
     for (int k = 0; k < K; k++)
         for (int i = 0; i < train_counts[k]; i++, n++) {
-            LptStoreImage im = {.width = 8,
-                                .height = 8,
-                                .channels = 1,
-                                .class_id = class_ids[k],
-                                .split = LPT_STORE_SPLIT_TRAIN,
-                                .path = path};
-            snprintf(path, sizeof path, "train/%d.png", n);
-            hash_of(im.content_hash, n);
             int64_t id;
-            OK(lpt_store_image_insert(s, &im, &id, &err));
+            add_image(s, class_ids[k], LPT_STORE_SPLIT_TRAIN, n, n, &id);
         }
     for (int i = 0; i < N_TEST; i++, n++) {
         test_label[i] = (int32_t)(uniform() * K);
-        LptStoreImage im = {.width = 8,
-                            .height = 8,
-                            .channels = 1,
-                            .class_id = class_ids[test_label[i]],
-                            .split = LPT_STORE_SPLIT_TEST,
-                            .path = path};
-        snprintf(path, sizeof path, "test/%d.png", i);
-        hash_of(im.content_hash, n);
-        OK(lpt_store_image_insert(s, &im, &test_ids[i], &err));
+        add_image(s, class_ids[test_label[i]], LPT_STORE_SPLIT_TEST, i, n, &test_ids[i]);
     }
     char *cfg = run_config();
     for (int r = 0; r < N_RUNS; r++) {
@@ -511,7 +484,7 @@ static double now_ms(void)
 static bool make_bench_project(LptStore *s, int64_t runs[2])
 {
     int64_t ids[BENCH_K];
-    char name[32], path[64];
+    char name[32];
     OK(lpt_store_begin(s, &err));
     for (int k = 0; k < BENCH_K; k++) {
         snprintf(name, sizeof name, "class-%03d", k);
@@ -522,28 +495,12 @@ static bool make_bench_project(LptStore *s, int64_t runs[2])
     int n = 0;
     for (int k = 0; k < BENCH_K; k++)
         for (int i = 0; i < 30; i++, n++) {
-            LptStoreImage im = {.width = 8,
-                                .height = 8,
-                                .channels = 1,
-                                .class_id = ids[k],
-                                .split = LPT_STORE_SPLIT_TRAIN,
-                                .path = path};
-            snprintf(path, sizeof path, "train/%d.png", n);
-            hash_of(im.content_hash, n);
             int64_t id;
-            OK(lpt_store_image_insert(s, &im, &id, &err));
+            add_image(s, ids[k], LPT_STORE_SPLIT_TRAIN, n, n, &id);
         }
     for (int i = 0; i < BENCH_IMAGES; i++, n++) {
         label[i] = i % BENCH_K;
-        LptStoreImage im = {.width = 8,
-                            .height = 8,
-                            .channels = 1,
-                            .class_id = ids[label[i]],
-                            .split = LPT_STORE_SPLIT_TEST,
-                            .path = path};
-        snprintf(path, sizeof path, "test/%d.png", i);
-        hash_of(im.content_hash, n);
-        OK(lpt_store_image_insert(s, &im, &test[i], &err));
+        add_image(s, ids[label[i]], LPT_STORE_SPLIT_TEST, i, n, &test[i]);
     }
     char *cfg = run_config();
     float *p = malloc(3 * BENCH_K * sizeof *p);

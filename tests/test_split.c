@@ -14,27 +14,7 @@
 
 #include "lpt_rng.h"
 #include "lpt_split.h"
-
-static int passed, failed;
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        passed++;
-        return true;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", what);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    return false;
-}
+#include "test_check.h"
 
 /* A failure with code LPT_ERR_INVALID_ARGUMENT whose message contains `needle`. */
 static void expect_error(LptStatus st, const LptError *err, const char *needle, const char *what)

@@ -31,47 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
+#define TEST_CHECK_BY_LINE
+#include "test_check.h"
+
 static char tmpdir[256];
 static const char *fixture_dir;
-
-static bool check(bool ok, int line, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-    return ok;
-}
-
-#define CHECK(cond) check((cond), __LINE__, #cond)
-
-/* A call that must succeed (it reports through the global err); prints the message when
- * it does not. */
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        LptStatus ok_st_ = (call);                                                                 \
-        if (!check(ok_st_ == LPT_OK, __LINE__, #call))                                             \
-            printf("  -> %s: %s\n", lpt_status_name(ok_st_), err.message);                         \
-    } while (0)
-
-/* A call that must fail with code and a message containing needle. */
-static bool expect_error(LptStatus st, const LptError *e, LptStatus code, const char *needle,
-                         int line, const char *what)
-{
-    bool ok = st == code && e->code == code && (!needle || strstr(e->message, needle));
-    if (!check(ok, line, what))
-        printf("  -> got %s (%ld): %s\n", lpt_status_name(st), e->detail, e->message);
-    return ok;
-}
-
-#define EXPECT_ERROR(call, code, needle)                                                           \
-    do {                                                                                           \
-        lpt_error_clear(&err);                                                                     \
-        expect_error((call), &err, (code), (needle), __LINE__, #call);                             \
-    } while (0)
 
 static LptError err;
 
@@ -1187,7 +1151,7 @@ static void expect_refused(const char *path, LptStoreMode mode, LptStatus code, 
     unsigned char *before = read_file(path, &before_n);
     LptError e = {0};
     LptStore *s = lpt_store_open(path, mode, &e);
-    expect_error(s ? LPT_OK : e.code, &e, code, needle, line, "refused open");
+    check_error(s ? LPT_OK : e.code, &e, code, needle, line, "refused open");
     lpt_store_close(s);
     unsigned char *after = read_file(path, &after_n);
     check(before && after && before_n == after_n && memcmp(before, after, before_n) == 0, line,

@@ -24,30 +24,11 @@
 #include <zlib.h>
 
 #include "lpt_tokenizer.h"
+#include "test_check.h"
 
-static int passed, failed;
 static char tmp_dir[64];   /* made by mkdtemp, removed at the end */
 static char made[64][256]; /* the files written into it */
 static size_t n_made;
-
-static bool check(bool ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool check(bool ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        passed++;
-        return true;
-    }
-    failed++;
-    printf("FAIL %s: ", what);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    return false;
-}
 
 /* ---- files ----------------------------------------------------------------------------- */
 
@@ -150,8 +131,8 @@ static void check_ids(const LptTokenizer *tok, const char *what, const char *tex
     char gs[512], ws[512];
     format_ids(got, n == (size_t)-1 ? 0 : n, gs, sizeof gs);
     format_ids(want, n_want, ws, sizeof ws);
-    check(n == n_want && (n == 0 || memcmp(got, want, n * sizeof *got) == 0), what,
-          "'%s' gave [%s], expected [%s]", text, gs, ws);
+    expect(n == n_want && (n == 0 || memcmp(got, want, n * sizeof *got) == 0), what,
+           "'%s' gave [%s], expected [%s]", text, gs, ws);
 }
 
 /* Checks that two texts encode to the same ids (a cleaning rule). */
@@ -162,8 +143,8 @@ static void check_same(const LptTokenizer *tok, const char *what, const char *a,
     char sa[512], sb[512];
     format_ids(ia, na == (size_t)-1 ? 0 : na, sa, sizeof sa);
     format_ids(ib, nb == (size_t)-1 ? 0 : nb, sb, sizeof sb);
-    check(na != (size_t)-1 && na == nb && memcmp(ia, ib, na * sizeof *ia) == 0, what,
-          "'%s' gave [%s] but '%s' gave [%s]", a, sa, b, sb);
+    expect(na != (size_t)-1 && na == nb && memcmp(ia, ib, na * sizeof *ia) == 0, what,
+           "'%s' gave [%s] but '%s' gave [%s]", a, sa, b, sb);
 }
 
 /* Checks decode(encode(text)) == want. */
@@ -174,8 +155,8 @@ static void check_decoded(const LptTokenizer *tok, const char *what, const char 
     size_t n = enc(tok, text, ids);
     LptError err = {0};
     char *got = n == (size_t)-1 ? NULL : lpt_tokenizer_decode(tok, ids, n, &err);
-    check(got && strcmp(got, want) == 0, what, "'%s' decoded to '%s', expected '%s'", text,
-          got ? got : err.message, want);
+    expect(got && strcmp(got, want) == 0, what, "'%s' decoded to '%s', expected '%s'", text,
+           got ? got : err.message, want);
     free(got);
 }
 
@@ -205,11 +186,11 @@ static int32_t id_of(const LptTokenizer *tok, const char *token)
 static void check_error(const char *what, const LptTokenizer *tok, const LptError *err,
                         LptStatus code, const char *needle1, const char *needle2)
 {
-    check(!tok && err->code == code && strstr(err->message, needle1) &&
-              (!needle2 || strstr(err->message, needle2)),
-          what, "got %s (%s: '%s'), expected %s with '%s'%s%s", tok ? "a tokenizer" : "NULL",
-          lpt_status_name(err->code), err->message, lpt_status_name(code), needle1,
-          needle2 ? " and " : "", needle2 ? needle2 : "");
+    expect(!tok && err->code == code && strstr(err->message, needle1) &&
+               (!needle2 || strstr(err->message, needle2)),
+           what, "got %s (%s: '%s'), expected %s with '%s'%s%s", tok ? "a tokenizer" : "NULL",
+           lpt_status_name(err->code), err->message, lpt_status_name(code), needle1,
+           needle2 ? " and " : "", needle2 ? needle2 : "");
 }
 
 static LptTokenizer *load_openai(const char *path, LptError *err)
@@ -233,35 +214,36 @@ static void check_same_vocab(const char *what, const LptTokenizer *a, const LptT
         const char *tb = lpt_tokenizer_token_text(b, (int32_t)id);
         differ += !tb || strcmp(ta, tb) != 0;
     }
-    check(n == lpt_tokenizer_vocab_size(b) && differ == 0 &&
-              lpt_tokenizer_merge_count(a) == lpt_tokenizer_merge_count(b) &&
-              lpt_tokenizer_sot_id(a) == lpt_tokenizer_sot_id(b) &&
-              lpt_tokenizer_eot_id(a) == lpt_tokenizer_eot_id(b),
-          what, "vocab %zu vs %zu, %zu token texts differ, merges %zu vs %zu", n,
-          lpt_tokenizer_vocab_size(b), differ, lpt_tokenizer_merge_count(a),
-          lpt_tokenizer_merge_count(b));
+    expect(n == lpt_tokenizer_vocab_size(b) && differ == 0 &&
+               lpt_tokenizer_merge_count(a) == lpt_tokenizer_merge_count(b) &&
+               lpt_tokenizer_sot_id(a) == lpt_tokenizer_sot_id(b) &&
+               lpt_tokenizer_eot_id(a) == lpt_tokenizer_eot_id(b),
+           what, "vocab %zu vs %zu, %zu token texts differ, merges %zu vs %zu", n,
+           lpt_tokenizer_vocab_size(b), differ, lpt_tokenizer_merge_count(a),
+           lpt_tokenizer_merge_count(b));
 }
 
 /* ---- the tiny vocabulary --------------------------------------------------------------- */
 
 static void test_tiny_vocab(const LptTokenizer *tok, const LptTokenizer *hf)
 {
-    check(lpt_tokenizer_vocab_size(tok) == 526 && lpt_tokenizer_merge_count(tok) == 12 &&
-              lpt_tokenizer_sot_id(tok) == 524 && lpt_tokenizer_eot_id(tok) == 525,
-          "tiny layout", "vocab %zu merges %zu sot %d eot %d", lpt_tokenizer_vocab_size(tok),
-          lpt_tokenizer_merge_count(tok), lpt_tokenizer_sot_id(tok), lpt_tokenizer_eot_id(tok));
+    expect(lpt_tokenizer_vocab_size(tok) == 526 && lpt_tokenizer_merge_count(tok) == 12 &&
+               lpt_tokenizer_sot_id(tok) == 524 && lpt_tokenizer_eot_id(tok) == 525,
+           "tiny layout", "vocab %zu merges %zu sot %d eot %d", lpt_tokenizer_vocab_size(tok),
+           lpt_tokenizer_merge_count(tok), lpt_tokenizer_sot_id(tok), lpt_tokenizer_eot_id(tok));
     /* bytes_to_unicode order: printable bytes first ("!" = 0), then the others from 256 up
      * (byte 0x20 is the 33rd of them: "Ġ" U+0120 = id 188 + 32) */
     const char *t0 = lpt_tokenizer_token_text(tok, 0), *t220 = lpt_tokenizer_token_text(tok, 220);
     const char *t476 = lpt_tokenizer_token_text(tok, 476),
                *t513 = lpt_tokenizer_token_text(tok, 513);
-    check(t0 && strcmp(t0, "!") == 0 && t220 && strcmp(t220, "\xC4\xA0") == 0 && t476 &&
-              strcmp(t476, "\xC4\xA0</w>") == 0 && t513 && strcmp(t513, "cat</w>") == 0,
-          "token texts", "0 '%s' 220 '%s' 476 '%s' 513 '%s'", t0 ? t0 : "(null)",
-          t220 ? t220 : "(null)", t476 ? t476 : "(null)", t513 ? t513 : "(null)");
-    check(lpt_tokenizer_token_text(tok, -1) == NULL && lpt_tokenizer_token_text(tok, 526) == NULL &&
-              lpt_tokenizer_token_id(tok, "dog</w>") == -1,
-          "token lookups out of range", "expected NULL / -1");
+    expect(t0 && strcmp(t0, "!") == 0 && t220 && strcmp(t220, "\xC4\xA0") == 0 && t476 &&
+               strcmp(t476, "\xC4\xA0</w>") == 0 && t513 && strcmp(t513, "cat</w>") == 0,
+           "token texts", "0 '%s' 220 '%s' 476 '%s' 513 '%s'", t0 ? t0 : "(null)",
+           t220 ? t220 : "(null)", t476 ? t476 : "(null)", t513 ? t513 : "(null)");
+    expect(lpt_tokenizer_token_text(tok, -1) == NULL &&
+               lpt_tokenizer_token_text(tok, 526) == NULL &&
+               lpt_tokenizer_token_id(tok, "dog</w>") == -1,
+           "token lookups out of range", "expected NULL / -1");
     check_same_vocab("tiny: openai and hf files give one vocabulary", tok, hf);
 }
 
@@ -366,8 +348,8 @@ static void test_cleaning(const LptTokenizer *tok)
     };
     for (size_t k = 0; k < sizeof split / sizeof split[0]; k++) {
         size_t got = words(tok, split[k].text);
-        check(got == split[k].words, "pre-tokenising", "'%s' gave %zu words, expected %zu",
-              split[k].text, got, split[k].words);
+        expect(got == split[k].words, "pre-tokenising", "'%s' gave %zu words, expected %zu",
+               split[k].text, got, split[k].words);
     }
 }
 
@@ -377,27 +359,27 @@ static void test_decode(const LptTokenizer *tok)
     LptError err = {0};
     size_t n = enc(tok, "The  Cat's", ids);
     char *text = lpt_tokenizer_decode(tok, ids, n, &err);
-    check(text && strcmp(text, "the cat 's ") == 0, "decode", "got '%s'",
-          text ? text : err.message);
+    expect(text && strcmp(text, "the cat 's ") == 0, "decode", "got '%s'",
+           text ? text : err.message);
     free(text);
     int32_t half[2] = {id_of(tok, "ãģ"), id_of(tok, "\xC4\x80")}; /* E3 81, then byte 0x00 */
     text = lpt_tokenizer_decode(tok, half, 2, &err);
-    check(text && strcmp(text, "\xEF\xBF\xBD\xEF\xBF\xBD") == 0, "decode: cut character, NUL",
-          "got '%s'", text ? text : err.message);
+    expect(text && strcmp(text, "\xEF\xBF\xBD\xEF\xBF\xBD") == 0, "decode: cut character, NUL",
+           "got '%s'", text ? text : err.message);
     free(text);
     int32_t specials[3] = {524, id_of(tok, "cat</w>"), 525};
     text = lpt_tokenizer_decode(tok, specials, 3, &err);
-    check(text && strcmp(text, "<|startoftext|>cat <|endoftext|>") == 0, "decode specials",
-          "got '%s'", text ? text : err.message);
+    expect(text && strcmp(text, "<|startoftext|>cat <|endoftext|>") == 0, "decode specials",
+           "got '%s'", text ? text : err.message);
     free(text);
     text = lpt_tokenizer_decode(tok, NULL, 0, &err);
-    check(text && text[0] == '\0', "decode nothing", "got '%s'", text ? text : err.message);
+    expect(text && text[0] == '\0', "decode nothing", "got '%s'", text ? text : err.message);
     free(text);
     int32_t bad[2] = {0, 526};
     lpt_error_clear(&err);
     text = lpt_tokenizer_decode(tok, bad, 2, &err);
-    check(!text && err.code == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "ids[1] = 526"),
-          "decode: id out of range", "got '%s'", err.message);
+    expect(!text && err.code == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "ids[1] = 526"),
+           "decode: id out of range", "got '%s'", err.message);
     free(text);
 }
 
@@ -412,23 +394,23 @@ static void test_api(const LptTokenizer *tok)
     for (size_t k = 0; k < sizeof bad_text / sizeof bad_text[0]; k++) {
         lpt_error_clear(&err);
         LptStatus st = lpt_tokenizer_encode(tok, bad_text[k], ids, 80, &n, &err);
-        check(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "UTF-8 at byte 2"),
-              "invalid UTF-8 text", "case %zu: %s '%s'", k, lpt_status_name(st), err.message);
+        expect(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "UTF-8 at byte 2"),
+               "invalid UTF-8 text", "case %zu: %s '%s'", k, lpt_status_name(st), err.message);
     }
     lpt_error_clear(&err);
-    check(lpt_tokenizer_encode(tok, NULL, ids, 80, &n, &err) == LPT_ERR_INVALID_ARGUMENT &&
-              strstr(err.message, "text"),
-          "NULL text", "'%s'", err.message);
-    check(lpt_tokenizer_encode(NULL, "x", ids, 80, &n, &err) == LPT_ERR_INVALID_ARGUMENT,
-          "NULL tokenizer", "'%s'", err.message);
+    expect(lpt_tokenizer_encode(tok, NULL, ids, 80, &n, &err) == LPT_ERR_INVALID_ARGUMENT &&
+               strstr(err.message, "text"),
+           "NULL text", "'%s'", err.message);
+    expect(lpt_tokenizer_encode(NULL, "x", ids, 80, &n, &err) == LPT_ERR_INVALID_ARGUMENT,
+           "NULL tokenizer", "'%s'", err.message);
 
     /* capacity: the count is the whole text's, only `capacity` ids are written */
     ids[1] = -7;
     LptStatus st = lpt_tokenizer_encode(tok, "the cat", ids, 1, &n, &err);
-    check(st == LPT_OK && n == 2 && ids[0] == 515 && ids[1] == -7, "encode capacity",
-          "n %zu ids %d %d", n, ids[0], ids[1]);
+    expect(st == LPT_OK && n == 2 && ids[0] == 515 && ids[1] == -7, "encode capacity",
+           "n %zu ids %d %d", n, ids[0], ids[1]);
     st = lpt_tokenizer_encode(tok, "the cat", NULL, 0, &n, &err);
-    check(st == LPT_OK && n == 2, "encode: count only", "n %zu", n);
+    expect(st == LPT_OK && n == 2, "encode: count only", "n %zu", n);
 
     /* clip.tokenize: start, ids, end, zeros; truncation keeps the end token last */
     for (size_t k = 0; k < 80; k++)
@@ -437,28 +419,28 @@ static void test_api(const LptTokenizer *tok)
     bool zeros = true;
     for (size_t k = 4; k < 77; k++)
         zeros = zeros && ids[k] == 0;
-    check(st == LPT_OK && ids[0] == 524 && ids[1] == 515 && ids[2] == 513 && ids[3] == 525 &&
-              zeros && ids[77] == -7 && eot == 3 && !truncated,
-          "encode_clip", "%d %d %d %d eot %zu truncated %d guard %d", ids[0], ids[1], ids[2],
-          ids[3], eot, truncated, ids[77]);
+    expect(st == LPT_OK && ids[0] == 524 && ids[1] == 515 && ids[2] == 513 && ids[3] == 525 &&
+               zeros && ids[77] == -7 && eot == 3 && !truncated,
+           "encode_clip", "%d %d %d %d eot %zu truncated %d guard %d", ids[0], ids[1], ids[2],
+           ids[3], eot, truncated, ids[77]);
     st = lpt_tokenizer_encode_clip(tok, "the cat the cat", ids, 4, &eot, &truncated, &err);
-    check(st == LPT_OK && ids[0] == 524 && ids[1] == 515 && ids[2] == 513 && ids[3] == 525 &&
-              eot == 3 && truncated,
-          "encode_clip truncates", "%d %d %d %d eot %zu truncated %d", ids[0], ids[1], ids[2],
-          ids[3], eot, truncated);
+    expect(st == LPT_OK && ids[0] == 524 && ids[1] == 515 && ids[2] == 513 && ids[3] == 525 &&
+               eot == 3 && truncated,
+           "encode_clip truncates", "%d %d %d %d eot %zu truncated %d", ids[0], ids[1], ids[2],
+           ids[3], eot, truncated);
     st = lpt_tokenizer_encode_clip(tok, "the cat", ids, 2, &eot, &truncated, &err);
-    check(st == LPT_OK && ids[0] == 524 && ids[1] == 525 && eot == 1 && truncated,
-          "encode_clip: context 2", "%d %d eot %zu", ids[0], ids[1], eot);
+    expect(st == LPT_OK && ids[0] == 524 && ids[1] == 525 && eot == 1 && truncated,
+           "encode_clip: context 2", "%d %d eot %zu", ids[0], ids[1], eot);
     st = lpt_tokenizer_encode_clip(tok, "", ids, 77, &eot, &truncated, &err);
-    check(st == LPT_OK && ids[0] == 524 && ids[1] == 525 && ids[2] == 0 && eot == 1 && !truncated,
-          "encode_clip: empty text", "%d %d %d eot %zu", ids[0], ids[1], ids[2], eot);
+    expect(st == LPT_OK && ids[0] == 524 && ids[1] == 525 && ids[2] == 0 && eot == 1 && !truncated,
+           "encode_clip: empty text", "%d %d %d eot %zu", ids[0], ids[1], ids[2], eot);
     st = lpt_tokenizer_encode_clip(tok, "the<|endoftext|>cat", ids, 77, &eot, NULL, &err);
-    check(st == LPT_OK && eot == 2 && ids[4] == 525, "encode_clip: pools at the first end token",
-          "eot %zu", eot);
+    expect(st == LPT_OK && eot == 2 && ids[4] == 525, "encode_clip: pools at the first end token",
+           "eot %zu", eot);
     lpt_error_clear(&err);
     st = lpt_tokenizer_encode_clip(tok, "x", ids, 1, NULL, NULL, &err);
-    check(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "at least 2"),
-          "encode_clip: context 1", "'%s'", err.message);
+    expect(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "at least 2"),
+           "encode_clip: context 1", "'%s'", err.message);
 }
 
 /* A 2 MB word: the heap merge loop is n log n; Python's loop would be quadratic (hours). */
@@ -474,10 +456,10 @@ static void test_long_word(const LptTokenizer *tok)
     LptStatus st = lpt_tokenizer_encode(tok, word, ids, len, &n, &err);
     /* 1999999 a's + a</w>: 999999 aa + a + a</w>, then 499999 aaaa + aa + a + a</w> */
     int32_t aaaa = id_of(tok, "aaaa");
-    check(st == LPT_OK && n == 500002 && ids[0] == aaaa && ids[499998] == aaaa &&
-              ids[499999] == id_of(tok, "aa") && ids[500000] == id_of(tok, "a") &&
-              ids[500001] == id_of(tok, "a</w>"),
-          "2 MB word", "status %s, %zu ids", lpt_status_name(st), n);
+    expect(st == LPT_OK && n == 500002 && ids[0] == aaaa && ids[499998] == aaaa &&
+               ids[499999] == id_of(tok, "aa") && ids[500000] == id_of(tok, "a") &&
+               ids[500001] == id_of(tok, "a</w>"),
+           "2 MB word", "status %s, %zu ids", lpt_status_name(st), n);
     free(word);
     free(ids);
 }
@@ -530,14 +512,14 @@ static void test_bad_openai(const char *tiny_bpe)
     check_error("a directory", tok, &err, LPT_ERR_IO, tmp_dir, NULL);
     lpt_tokenizer_free(tok);
     tok = lpt_tokenizer_new_openai(NULL, &err);
-    check(!tok && err.code == LPT_ERR_INVALID_ARGUMENT, "NULL path", "'%s'", err.message);
+    expect(!tok && err.code == LPT_ERR_INVALID_ARGUMENT, "NULL path", "'%s'", err.message);
     lpt_tokenizer_free(tok);
 
     /* CRLF lines load; a truncated .gz is an i/o error naming the file */
     tok = load_openai(write_text("crlf.txt", "#version: 0.2\r\nc a\r\nca t</w>\r\n"), &err);
-    check(tok && lpt_tokenizer_merge_count(tok) == 2 &&
-              lpt_tokenizer_token_id(tok, "cat</w>") == 513,
-          "CRLF merges", "%s", tok ? "wrong merges" : err.message);
+    expect(tok && lpt_tokenizer_merge_count(tok) == 2 &&
+               lpt_tokenizer_token_id(tok, "cat</w>") == 513,
+           "CRLF merges", "%s", tok ? "wrong merges" : err.message);
     lpt_tokenizer_free(tok);
     size_t len;
     char *data = read_file(tiny_bpe, &len);
@@ -616,7 +598,7 @@ static void test_bad_hf(const LptTokenizer *tiny, const char *tiny_vocab, const 
     }
     /* the writer itself: with no edit it must give a vocab.json that loads */
     tok = load_hf(write_vocab("same.json", tiny, -1, -1, NULL, NULL), tiny_merges, &err);
-    check(tok != NULL, "rewritten vocab.json loads", "%s", err.message);
+    expect(tok != NULL, "rewritten vocab.json loads", "%s", err.message);
     lpt_tokenizer_free(tok);
 
     static const struct {
@@ -658,10 +640,10 @@ static void test_reference(const LptTokenizer *tok, const char *which, const cha
         cJSON *o = cJSON_Parse(line);
         const cJSON *text = cJSON_GetObjectItem(o, "text"), *ids = cJSON_GetObjectItem(o, "ids");
         const cJSON *clip = cJSON_GetObjectItem(o, "clip");
-        if (!check(cJSON_IsString(text) && cJSON_IsArray(ids) && cJSON_IsArray(clip) &&
-                       cJSON_GetArraySize(ids) < MAX_IDS &&
-                       cJSON_GetArraySize(clip) == LPT_CLIP_CONTEXT_LENGTH,
-                   "reference file", "bad line '%.60s'", line)) {
+        if (!expect(cJSON_IsString(text) && cJSON_IsArray(ids) && cJSON_IsArray(clip) &&
+                        cJSON_GetArraySize(ids) < MAX_IDS &&
+                        cJSON_GetArraySize(clip) == LPT_CLIP_CONTEXT_LENGTH,
+                    "reference file", "bad line '%.60s'", line)) {
             cJSON_Delete(o);
             continue;
         }
@@ -685,13 +667,13 @@ static void test_reference(const LptTokenizer *tok, const char *which, const cha
         char gs[1024], ws[1024];
         format_ids(got_clip, LPT_CLIP_CONTEXT_LENGTH, gs, sizeof gs);
         format_ids(want_clip, LPT_CLIP_CONTEXT_LENGTH, ws, sizeof ws);
-        check(st == LPT_OK && memcmp(got_clip, want_clip, sizeof got_clip) == 0 && eot == argmax &&
-                  truncated == (n > LPT_CLIP_CONTEXT_LENGTH - 2),
-              which, "clip ids of '%.40s': [%s] vs [%s], eot %zu vs %zu, truncated %d",
-              text->valuestring, gs, ws, eot, argmax, truncated);
+        expect(st == LPT_OK && memcmp(got_clip, want_clip, sizeof got_clip) == 0 && eot == argmax &&
+                   truncated == (n > LPT_CLIP_CONTEXT_LENGTH - 2),
+               which, "clip ids of '%.40s': [%s] vs [%s], eot %zu vs %zu, truncated %d",
+               text->valuestring, gs, ws, eot, argmax, truncated);
         cJSON_Delete(o);
     }
-    check(cases >= 30, "reference file", "only %zu cases", cases);
+    expect(cases >= 30, "reference file", "only %zu cases", cases);
     free(data);
 }
 
@@ -699,18 +681,19 @@ static void test_full(const char *bpe, const char *vocab, const char *merges, co
 {
     LptError err = {0};
     LptTokenizer *openai = load_openai(bpe, &err);
-    check(openai != NULL, "load bpe_simple_vocab_16e6.txt", "%s", err.message);
+    expect(openai != NULL, "load bpe_simple_vocab_16e6.txt", "%s", err.message);
     LptTokenizer *hf = load_hf(vocab, merges, &err);
-    check(hf != NULL, "load vocab.json + merges.txt", "%s", err.message);
+    expect(hf != NULL, "load vocab.json + merges.txt", "%s", err.message);
     if (!openai || !hf)
         goto done;
-    check(lpt_tokenizer_vocab_size(openai) == 49408 && lpt_tokenizer_merge_count(openai) == 48894 &&
-              lpt_tokenizer_sot_id(openai) == 49406 && lpt_tokenizer_eot_id(openai) == 49407 &&
-              lpt_tokenizer_token_id(openai, "cat</w>") == 2368,
-          "CLIP layout", "vocab %zu merges %zu sot %d eot %d cat %d",
-          lpt_tokenizer_vocab_size(openai), lpt_tokenizer_merge_count(openai),
-          lpt_tokenizer_sot_id(openai), lpt_tokenizer_eot_id(openai),
-          lpt_tokenizer_token_id(openai, "cat</w>"));
+    expect(lpt_tokenizer_vocab_size(openai) == 49408 &&
+               lpt_tokenizer_merge_count(openai) == 48894 &&
+               lpt_tokenizer_sot_id(openai) == 49406 && lpt_tokenizer_eot_id(openai) == 49407 &&
+               lpt_tokenizer_token_id(openai, "cat</w>") == 2368,
+           "CLIP layout", "vocab %zu merges %zu sot %d eot %d cat %d",
+           lpt_tokenizer_vocab_size(openai), lpt_tokenizer_merge_count(openai),
+           lpt_tokenizer_sot_id(openai), lpt_tokenizer_eot_id(openai),
+           lpt_tokenizer_token_id(openai, "cat</w>"));
     check_same_vocab("CLIP: openai and hf files give one vocabulary", openai, hf);
 
     int32_t ids[LPT_CLIP_CONTEXT_LENGTH];
@@ -718,10 +701,10 @@ static void test_full(const char *bpe, const char *vocab, const char *merges, co
     static const int32_t cat[7] = {49406, 320, 1125, 539, 320, 2368, 49407};
     LptStatus st = lpt_tokenizer_encode_clip(openai, "a photo of a cat", ids,
                                              LPT_CLIP_CONTEXT_LENGTH, &eot, NULL, &err);
-    check(st == LPT_OK && memcmp(ids, cat, sizeof cat) == 0 && ids[7] == 0 && ids[76] == 0 &&
-              eot == 6,
-          "a photo of a cat", "%d %d %d %d %d %d %d eot %zu", ids[0], ids[1], ids[2], ids[3],
-          ids[4], ids[5], ids[6], eot);
+    expect(st == LPT_OK && memcmp(ids, cat, sizeof cat) == 0 && ids[7] == 0 && ids[76] == 0 &&
+               eot == 6,
+           "a photo of a cat", "%d %d %d %d %d %d %d eot %zu", ids[0], ids[1], ids[2], ids[3],
+           ids[4], ids[5], ids[6], eot);
 
     test_reference(openai, "openai", ref_path);
     test_reference(hf, "hf", ref_path);
@@ -738,8 +721,8 @@ static void test_full(const char *bpe, const char *vocab, const char *merges, co
         int32_t all[MAX_IDS];
         size_t n = enc(openai, round[k].text, all);
         char *text = lpt_tokenizer_decode(openai, all, n, &err);
-        check(text && strcmp(text, round[k].decoded) == 0, "CLIP decode", "'%s' -> '%s'",
-              round[k].text, text ? text : err.message);
+        expect(text && strcmp(text, round[k].decoded) == 0, "CLIP decode", "'%s' -> '%s'",
+               round[k].text, text ? text : err.message);
         free(text);
     }
 
@@ -755,8 +738,8 @@ static void test_full(const char *bpe, const char *vocab, const char *merges, co
     char *text = st == LPT_OK ? lpt_tokenizer_decode(openai, all, n, &err) : NULL;
     word[len] = ' ';
     word[len + 1] = '\0';
-    check(text && strcmp(text, word) == 0 && n > 0 && n < len, "CLIP: 1 MB word round trip",
-          "status %s, %zu ids", lpt_status_name(st), n);
+    expect(text && strcmp(text, word) == 0 && n > 0 && n < len, "CLIP: 1 MB word round trip",
+           "status %s, %zu ids", lpt_status_name(st), n);
     free(text);
     free(word);
     free(all);
@@ -784,13 +767,13 @@ int main(int argc, char **argv)
 
     LptError err = {0};
     LptTokenizer *tok = load_openai(tiny_bpe, &err);
-    check(tok != NULL, "load tiny_bpe.txt", "%s", err.message);
+    expect(tok != NULL, "load tiny_bpe.txt", "%s", err.message);
     LptTokenizer *hf = load_hf(tiny_vocab, tiny_merges, &err);
-    check(hf != NULL, "load tiny_vocab.json + tiny_merges.txt", "%s", err.message);
+    expect(hf != NULL, "load tiny_vocab.json + tiny_merges.txt", "%s", err.message);
     size_t len;
     char *data = read_file(tiny_bpe, &len);
     LptTokenizer *gz = load_openai(write_gzip("tiny_bpe.txt.gz", data, len, 0), &err);
-    check(gz != NULL, "load tiny_bpe.txt.gz", "%s", err.message);
+    expect(gz != NULL, "load tiny_bpe.txt.gz", "%s", err.message);
     free(data);
     if (tok && hf && gz) {
         test_tiny_vocab(tok, hf);

@@ -42,6 +42,8 @@
 #include "lpt_train.h"
 #include "lpt_vl_head.h"
 #include "lpt_weights.h"
+#include "test_check.h"
+#include "test_util.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -56,22 +58,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-#define OK(call, err) CHECK((call) == LPT_OK, "%s: %s", #call, (err).message)
 
 #define K_CLASSES 4
 static const int train_counts[K_CLASSES] = {40, 20, 10, 5};
@@ -95,25 +81,6 @@ static const char *run_json =
     " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
 
 /* ---- files ------------------------------------------------------------------------------ */
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        char sub[4096];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-            rm_rf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static bool write_png_rgb(const char *path, int w, int h, const unsigned char *px)
 {
@@ -682,24 +649,6 @@ static int train_in_child(const char *project, const char *config, double kill_a
 }
 
 /* Bytes of a file (malloc'd) or NULL. */
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
 /* Every file of ref_dir exists in dir with the same bytes (and no extra checkpoint files). */
 static bool same_files(const char *ref_dir, const char *dir, char *why, size_t why_size)
 {
@@ -718,7 +667,7 @@ static bool same_files(const char *ref_dir, const char *dir, char *why, size_t w
         snprintf(a, sizeof a, "%s/%s", ref_dir, de->d_name);
         snprintf(b, sizeof b, "%s/%s", dir, de->d_name);
         size_t na = 0, nb = 0;
-        unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+        unsigned char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
         same = x && y && na == nb && memcmp(x, y, na) == 0;
         if (!same)
             snprintf(why, why_size, "%s differs", de->d_name);
@@ -1646,7 +1595,7 @@ int main(int argc, char **argv)
     if (getenv("LPT_TEST_KEEP"))
         printf("kept %s (LPT_TEST_KEEP)\n", root);
     else
-        rm_rf(root);
+        tu_remove_tree(root);
     printf("test_train: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -35,6 +35,7 @@
 #include "lpt_safetensors.h"
 #include "lpt_vit.h"
 #include "lpt_weights.h"
+#include "test_util.h"
 
 #define FEAT_ATOL 2e-5
 #define FEAT_RTOL 1e-4
@@ -424,11 +425,8 @@ static bool write_variant(Env *env, const char *src_rel, const char *dst, const 
 
 static bool write_text(Env *env, const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    return oc_expect(env->oc, ok, "writing a config", "%s", path);
+    return oc_expect(env->oc, tu_write_file(path, text, strlen(text)), "writing a config", "%s",
+                     path);
 }
 
 /* Copies the first `keep` bytes (all when keep < 0) of fixture `src_rel` to dst. */
@@ -436,22 +434,8 @@ static bool copy_bytes(Env *env, const char *src_rel, const char *dst, long keep
 {
     char src[512];
     fixture_path(env, src_rel, src, sizeof src);
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    bool ok = in && out;
-    char buf[4096];
-    long total = 0;
-    size_t n;
-    while (ok && (keep < 0 || total < keep) && (n = fread(buf, 1, sizeof buf, in)) > 0) {
-        if (keep >= 0 && total + (long)n > keep)
-            n = (size_t)(keep - total);
-        ok = fwrite(buf, 1, n, out) == n;
-        total += (long)n;
-    }
-    if (in)
-        fclose(in);
-    if (out)
-        ok = fclose(out) == 0 && ok;
-    return oc_expect(env->oc, ok, "copying a fixture", "%s -> %s", src_rel, dst);
+    return oc_expect(env->oc, tu_copy_file(src, dst, keep), "copying a fixture", "%s -> %s",
+                     src_rel, dst);
 }
 
 /* the fixture's config.json */

@@ -36,33 +36,15 @@
 #include "lpt_hash.h"
 #include "lpt_safetensors.h"
 #include "lpt_weights.h"
+#include "test_check.h"
+#include "test_util.h"
 
 #define SHARD1 "model-00001-of-00002.safetensors"
 #define SHARD2 "model-00002-of-00002.safetensors"
 #define INDEX "model.safetensors.index.json"
 
-static int passed, failed;
 static const char *fixtures;
 static char tmp[256];
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool expect(bool ok, const char *what, const char *fmt, ...)
-{
-    if (ok) {
-        passed++;
-        return true;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", what);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    return false;
-}
 
 static void fixture(const char *rel, char *out, size_t size)
 {
@@ -77,31 +59,12 @@ static void in_tmp(const char *rel, char *out, size_t size)
 /* Copies the first `keep` bytes (all when keep < 0) of src to dst. */
 static bool copy_file(const char *src, const char *dst, long keep)
 {
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    bool ok = in && out;
-    char buf[4096];
-    long total = 0;
-    size_t n;
-    while (ok && (keep < 0 || total < keep) && (n = fread(buf, 1, sizeof buf, in)) > 0) {
-        if (keep >= 0 && total + (long)n > keep)
-            n = (size_t)(keep - total);
-        ok = fwrite(buf, 1, n, out) == n;
-        total += (long)n;
-    }
-    if (in)
-        fclose(in);
-    if (out)
-        ok = fclose(out) == 0 && ok;
-    return expect(ok, "copy", "%s -> %s", src, dst);
+    return expect(tu_copy_file(src, dst, keep), "copy", "%s -> %s", src, dst);
 }
 
 static bool write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    return expect(ok, "write", "%s", path);
+    return expect(tu_write_file(path, text, strlen(text)), "write", "%s", path);
 }
 
 /* The fixture's index, parsed (NULL on failure). */

@@ -20,30 +20,13 @@
 #include "lpt_safetensors.h"
 #include "lpt_zero_shot.h"
 
+#define TEST_CHECK_BY_LINE
+#include "test_check.h"
+
 #define MAX_IMAGES 64
 #define MAX_CLASSES 8
 
-static int passed, failed;
 static LptError err;
-
-static bool check(bool ok, int line, const char *what)
-{
-    if (ok)
-        passed++;
-    else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-    return ok;
-}
-#define CHECK(cond) check((cond), __LINE__, #cond)
-#define EXPECT_ERROR(call, code, needle)                                                           \
-    do {                                                                                           \
-        lpt_error_clear(&err);                                                                     \
-        LptStatus st_ = (call);                                                                    \
-        if (!check(st_ == (code) && strstr(err.message, (needle)) != NULL, __LINE__, #call))       \
-            printf("  -> %s: '%s' (wanted '%s')\n", lpt_status_name(st_), err.message, needle);    \
-    } while (0)
 
 /* The fixture's expectations. */
 static int n_images, n_classes;

@@ -2,7 +2,6 @@
  * (the generators of tests/test_train.c). */
 #include "tiny_project.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
@@ -21,25 +20,6 @@ static const int train_counts[TINY_CLASSES] = {40, 20, 10, 5};
 #define VAL_PER_CLASS 3
 static const unsigned char colours[TINY_CLASSES][3] = {
     {220, 40, 40}, {40, 200, 60}, {50, 60, 220}, {230, 210, 40}};
-
-void tiny_rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        char sub[4096];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-            tiny_rm_rf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static bool write_png_rgb(const char *path, int w, int h, const unsigned char *px)
 {

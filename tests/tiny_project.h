@@ -30,7 +30,4 @@ bool tiny_write_backbone(const char *path, bool clip, uint64_t seed);
  * one when `vl`. */
 bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *path, size_t size);
 
-/* Removes a folder and everything under it. */
-void tiny_rm_rf(const char *path);
-
 #endif

@@ -19,6 +19,7 @@
 typedef struct {
     gint64 id;
     LptMethod method;
+    gboolean read; /* the metrics below have been read (on a worker thread) */
     gint64 images; /* test images with recorded predictions (0: not evaluated yet) */
     double overall, balanced, many, medium, few;
 } RunSummary;
@@ -64,6 +65,8 @@ struct _LptExportPage {
     LptProject *project;
     gulong changed_id;
     GArray *runs;             /* RunSummary: the finished runs, as run_row lists them */
+    guint runs_generation;    /* counts fill_runs: a reading of older runs' metrics is dropped */
+    gboolean reading_runs;    /* their metrics are being read */
     gint64 prior_run;         /* the run whose classes the prior rows show, 0: none, -1: unset */
     LptMethod prior_method;   /* that run's method (what pi_train it assumes) */
     GPtrArray *prior_classes; /* PriorClass *, in the run's output order */
@@ -434,6 +437,7 @@ static char *prior_json(LptExportPage *self)
 static void summarise_run(LptStore *store, RunSummary *s)
 {
     LptReview *review = NULL;
+    s->read = TRUE;
     s->images = 0;
     s->overall = s->balanced = s->many = s->medium = s->few = NAN;
     if (lpt_review_load(store, s->id, LPT_STORE_SPLIT_TEST, &review, NULL) != LPT_OK)
@@ -459,6 +463,8 @@ static char *run_label(const RunSummary *s)
 /* The line under a run in the run row's list: its balanced and few accuracy. */
 static char *run_metrics(const RunSummary *s)
 {
+    if (!s->read)
+        return g_strdup(C_("export", "Reading the test metrics…"));
     if (s->images == 0)
         return g_strdup(C_("export", "Not evaluated on the test split yet"));
     g_autofree char *balanced = percent_text(s->balanced);
@@ -495,6 +501,31 @@ static void bind_run_item(GtkSignalListItemFactory *factory, GtkListItem *item, 
     gtk_label_set_label(GTK_LABEL(metrics), text);
 }
 
+/* A combo row's chosen item as a label of its natural width (the default one ellipsizes
+ * past about 20 characters, which cuts Japanese labels short). */
+static void setup_chosen_item(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(label), 0.0f);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_list_item_set_child(item, label);
+}
+
+static void bind_chosen_item(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+    gtk_label_set_label(GTK_LABEL(gtk_list_item_get_child(item)),
+                        gtk_string_object_get_string(gtk_list_item_get_item(item)));
+}
+
+static void set_chosen_item_factory(AdwComboRow *row)
+{
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
+    g_signal_connect(factory, "setup", G_CALLBACK(setup_chosen_item), NULL);
+    g_signal_connect(factory, "bind", G_CALLBACK(bind_chosen_item), NULL);
+    adw_combo_row_set_factory(row, factory);
+    g_object_unref(factory);
+}
+
 /* The chosen run's metrics under the run row. */
 static void show_run(LptExportPage *self)
 {
@@ -506,12 +537,14 @@ static void show_run(LptExportPage *self)
         g_autofree char *many = percent_text(s->many);
         g_autofree char *medium = percent_text(s->medium);
         g_autofree char *few = percent_text(s->few);
-        text = g_strdup_printf(C_("export", "On %lld test images: balanced %s, few %s; overall "
-                                            "%s, many %s, medium %s"),
+        text = g_strdup_printf(C_("export", "On %lld test images: balanced %s, few %s\n"
+                                            "overall %s, many %s, medium %s"),
                                (long long)s->images, balanced, few, overall, many, medium);
-    } else if (s != NULL) {
+    } else if (s != NULL && s->read) {
         text = g_strdup(C_("export", "Not evaluated on the test split yet: the export records "
                                      "the app’s predictions first"));
+    } else if (s != NULL) {
+        text = g_strdup(C_("export", "Reading the test metrics…"));
     }
     adw_action_row_set_subtitle(ADW_ACTION_ROW(self->run_row), text != NULL ? text : "");
 }
@@ -610,13 +643,93 @@ static void fill_exports(LptExportPage *self)
                                           entries->len > 0 ? NULL : C_("export", "No exports yet"));
 }
 
-/* The finished runs of the project, newest first, into run_row; then what follows from the
- * chosen one. */
+/* The runs' metrics, read on a worker thread (a run's predictions of 10^4 test images take a
+ * noticeable time to read): its own store connection and a copy of the runs. */
+typedef struct {
+    LptStore *store;
+    GArray *runs; /* RunSummary */
+    guint generation;
+} RunsReading;
+
+static void runs_reading_free(gpointer data)
+{
+    RunsReading *r = data;
+    lpt_store_close(r->store);
+    g_array_unref(r->runs);
+    g_free(r);
+}
+
+static void read_runs_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    RunsReading *r = data;
+    for (guint i = 0; i < r->runs->len; i++)
+        summarise_run(r->store, &g_array_index(r->runs, RunSummary, i));
+    lpt_store_close(r->store);
+    r->store = NULL;
+    g_task_return_boolean(task, TRUE);
+}
+
+/* The run row's items: each run's label (the list factory adds its metrics). */
+static void list_runs(LptExportPage *self, gint64 keep)
+{
+    GtkStringList *list = gtk_string_list_new(NULL);
+    for (guint i = 0; i < self->runs->len; i++) {
+        g_autofree char *label = run_label(&g_array_index(self->runs, RunSummary, i));
+        gtk_string_list_append(list, label);
+    }
+    self->filling = TRUE;
+    adw_combo_row_set_model(self->run_row, G_LIST_MODEL(list));
+    for (guint i = 0; i < self->runs->len; i++)
+        if (g_array_index(self->runs, RunSummary, i).id == keep)
+            adw_combo_row_set_selected(self->run_row, i);
+    self->filling = FALSE;
+    g_object_unref(list);
+}
+
+static void on_runs_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    LptExportPage *self = LPT_EXPORT_PAGE(user_data); /* a reference */
+    RunsReading *r = g_task_get_task_data(G_TASK(result));
+    if (r->generation == self->runs_generation && r->runs->len == self->runs->len) {
+        self->reading_runs = FALSE;
+        for (guint i = 0; i < r->runs->len; i++)
+            g_array_index(self->runs, RunSummary, i) = g_array_index(r->runs, RunSummary, i);
+        list_runs(self, chosen_run(self)); /* the list's metrics lines */
+        show_run(self);
+    }
+    g_object_unref(self);
+}
+
+static void read_runs(LptExportPage *self)
+{
+    self->reading_runs = FALSE;
+    if (self->project == NULL || self->runs->len == 0)
+        return;
+    LptStore *store = lpt_project_open_thread_store(self->project, NULL);
+    if (store == NULL) { /* no metrics then, as for runs not evaluated */
+        for (guint i = 0; i < self->runs->len; i++)
+            g_array_index(self->runs, RunSummary, i).read = TRUE;
+        show_run(self);
+        return;
+    }
+    RunsReading *r = g_new0(RunsReading, 1);
+    r->store = store;
+    r->runs = g_array_copy(self->runs);
+    r->generation = self->runs_generation;
+    self->reading_runs = TRUE;
+    GTask *task = g_task_new(NULL, NULL, on_runs_read, g_object_ref(self));
+    g_task_set_task_data(task, r, runs_reading_free);
+    g_task_run_in_thread(task, read_runs_thread);
+    g_object_unref(task);
+}
+
+/* The finished runs of the project, newest first, into run_row (their metrics follow from a
+ * worker thread); then what follows from the chosen one. */
 static void fill_runs(LptExportPage *self)
 {
     gint64 keep = chosen_run(self);
     g_array_set_size(self->runs, 0);
-    GtkStringList *list = gtk_string_list_new(NULL);
+    self->runs_generation++;
     if (self->project != NULL) {
         LptStore *store = lpt_project_get_store(self->project);
         int64_t *ids = NULL;
@@ -631,9 +744,6 @@ static void fill_runs(LptExportPage *self)
                 if (run->status == LPT_STORE_RUN_FINISHED &&
                     lpt_run_config_parse(&cfg, run->config_json, NULL, NULL) == LPT_OK) {
                     RunSummary s = {.id = run->id, .method = cfg.method};
-                    summarise_run(store, &s);
-                    g_autofree char *label = run_label(&s);
-                    gtk_string_list_append(list, label);
                     g_array_append_val(self->runs, s);
                 }
                 free(run);
@@ -641,13 +751,8 @@ static void fill_runs(LptExportPage *self)
         }
         free(ids);
     }
-    self->filling = TRUE;
-    adw_combo_row_set_model(self->run_row, G_LIST_MODEL(list));
-    for (guint i = 0; i < self->runs->len; i++)
-        if (g_array_index(self->runs, RunSummary, i).id == keep)
-            adw_combo_row_set_selected(self->run_row, i);
-    self->filling = FALSE;
-    g_object_unref(list);
+    list_runs(self, keep);
+    read_runs(self);
     gtk_stack_set_visible_child_name(self->stack, self->runs->len > 0 ? "export" : "empty");
     show_run(self);
     fill_prior_rows(self, chosen_summary(self));
@@ -981,6 +1086,12 @@ double lpt_export_page_get_prior_adjustment(LptExportPage *self, int class_index
     return ((const PriorClass *)g_ptr_array_index(self->prior_classes, class_index))->adjust;
 }
 
+gboolean lpt_export_page_is_reading_runs(LptExportPage *self)
+{
+    g_return_val_if_fail(LPT_IS_EXPORT_PAGE(self), FALSE);
+    return self->reading_runs;
+}
+
 gboolean lpt_export_page_is_busy(LptExportPage *self)
 {
     g_return_val_if_fail(LPT_IS_EXPORT_PAGE(self), FALSE);
@@ -1008,6 +1119,7 @@ static void lpt_export_page_dispose(GObject *object)
         g_cancellable_cancel(self->cancellable);
     g_clear_handle_id(&self->pulse_id, g_source_remove);
     g_clear_object(&self->job);
+    self->runs_generation++; /* a reading of the runs' metrics still going finds nothing to fill */
     if (self->project != NULL)
         g_clear_signal_handler(&self->changed_id, self->project);
     g_clear_object(&self->project);
@@ -1111,6 +1223,8 @@ static void lpt_export_page_init(LptExportPage *self)
     g_signal_connect_object(factory, "bind", G_CALLBACK(bind_run_item), self, 0);
     adw_combo_row_set_list_factory(self->run_row, factory);
     g_object_unref(factory);
+    set_chosen_item_factory(self->run_row);
+    set_chosen_item_factory(self->format_row);
     g_signal_connect_object(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self,
                             0);
     g_signal_connect_object(self->format_row, "notify::selected", G_CALLBACK(on_format_selected),

@@ -1,7 +1,8 @@
 /* lpt_export_page.h: the Export page (product.md workflow 7, issue 8).
  *
  * What to export: a finished run of the project (the newest by default; each listed with its
- * balanced and few-shot accuracy on the test split, as the Review page computes them), the
+ * balanced and few-shot accuracy on the test split, as the Review page computes them, read
+ * on a worker thread), the
  * format (model bundle or ONNX), for a bundle whether the backbones go inside, the
  * destination file (beside the project, named after it and the run, until the user chooses
  * one), and the deployment prior: one expected share per class of the run (uniform at first,
@@ -53,6 +54,10 @@ void lpt_export_page_set_prior_share(LptExportPage *self, int class_index, doubl
  * class index out of range. */
 double lpt_export_page_get_prior_share(LptExportPage *self, int class_index);
 double lpt_export_page_get_prior_adjustment(LptExportPage *self, int class_index);
+
+/* Whether the runs' test metrics are being read (on a worker thread, after the project was
+ * set or changed). */
+gboolean lpt_export_page_is_reading_runs(LptExportPage *self);
 
 /* Starts an export, as the Export button does; FALSE when it cannot start (no finished run,
  * one runs already). */

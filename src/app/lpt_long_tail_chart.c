@@ -282,7 +282,8 @@ void lpt_long_tail_chart_set_data(LptLongTailChart *self, guint n_classes,
         self->entries[i].order = i;
     }
     self->n_classes = n_classes;
-    qsort(self->entries, n_classes, sizeof *self->entries, compare_entries);
+    if (n_classes > 0) /* entries is NULL for a project without classes */
+        qsort(self->entries, n_classes, sizeof *self->entries, compare_entries);
 
     if (thresholds != NULL)
         self->thresholds = *thresholds;

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lpt_backend.h"
 
@@ -51,6 +52,32 @@ char *lpt_cli_command_line(int argc, char **argv);
 
 /* Parses a whole number or decimal in [lo, hi]; false when text is not one. */
 bool lpt_cli_parse_number(const char *text, double lo, double hi, double *out);
+
+/* Whether `arg` asks for the usage (--help, -h). */
+bool lpt_cli_is_help(const char *arg);
+
+/* Prints the usage text on stdout and returns LPT_EXIT_OK (the answer to --help). */
+int lpt_cli_help(const char *usage);
+
+/* Prints "lpt COMMAND: unexpected 'ARG'" and the usage on stderr; returns LPT_EXIT_USAGE. */
+int lpt_cli_unexpected(const char *command, const char *arg, const char *usage);
+
+/* Parses a run id (a whole number >= 1); false when text is not one. */
+bool lpt_cli_parse_run_id(const char *text, int64_t *id);
+
+/* The progress line on stderr, when it is a terminal: lpt_cli_status replaces the line with
+ * the formatted text and sets *drawn; lpt_cli_status_clear erases it when *drawn, and clears
+ * *drawn. */
+void lpt_cli_status(bool *drawn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lpt_cli_status_clear(bool *drawn);
+
+/* A bar of `width` cells, '#' for the part done of total and '.' for the rest, into
+ * cells[width + 1]. */
+void lpt_cli_bar(char *cells, int width, int64_t done, int64_t total);
+
+/* Prints `root` as one line of JSON on stdout, then deletes it. */
+struct cJSON;
+void lpt_cli_print_json(struct cJSON *root);
 
 /* From now on SIGINT (Ctrl-C) and SIGTERM set the returned flag (one for the process) instead
  * of ending it, so that a long command stops at its next check and keeps what it saved. */

@@ -45,14 +45,6 @@ static void backbone_fields(cJSON *o, const LptStoreBackbone *b)
     cJSON_AddItemToObject(o, "architecture", arch ? arch : cJSON_CreateNull());
 }
 
-static void print_json(cJSON *o)
-{
-    char *text = cJSON_PrintUnformatted(o);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-}
-
 /* "0.82 M" style parameter counts. */
 static void print_params(int64_t params)
 {
@@ -87,8 +79,7 @@ static int cmd_add(const char *project, LptStoreExpert role, const char *name, c
         cJSON *o = cJSON_CreateObject();
         backbone_fields(o, row);
         cJSON_AddBoolToObject(o, "existed", added.existed);
-        print_json(o);
-        cJSON_Delete(o);
+        lpt_cli_print_json(o);
     } else {
         const LptVitConfig *v = &added.vit;
         printf("%s backbone %lld%s: %s\n", lpt_store_expert_name(role), (long long)row->id,
@@ -133,8 +124,7 @@ static int cmd_list(const char *project, bool json)
                                       latest[list[i].role] == list[i].id);
             cJSON_AddItemToArray(a, b);
         }
-        print_json(o);
-        cJSON_Delete(o);
+        lpt_cli_print_json(o);
     } else if (count == 0) {
         printf("no backbones in %s: add one with `lpt backbone add --project %s --role vision "
                "FILE.safetensors`\n",
@@ -159,10 +149,8 @@ int lpt_cmd_backbone(int argc, char **argv)
 {
     if (argc < 2)
         return lpt_cli_usage_error("backbone", USAGE);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("%s\n", USAGE);
-        return LPT_EXIT_OK;
-    }
+    if (lpt_cli_is_help(argv[1]))
+        return lpt_cli_help(USAGE);
     const char *sub = argv[1];
     bool add = strcmp(sub, "add") == 0;
     if (!add && strcmp(sub, "list") != 0) {
@@ -175,9 +163,8 @@ int lpt_cmd_backbone(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(a)) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--project") == 0 && has) {
@@ -195,8 +182,7 @@ int lpt_cmd_backbone(int argc, char **argv)
         } else if (add && a[0] != '-' && !file) {
             file = a;
         } else {
-            fprintf(stderr, "lpt backbone: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("backbone", USAGE);
+            return lpt_cli_unexpected("backbone", a, USAGE);
         }
     }
     if (!project)

@@ -63,11 +63,7 @@ static void print_json(const LptDatasetBuildOptions *opt, const LptDatasetBuildR
         cJSON_AddNumberToObject(k, "test", (double)r->test_counts[c]);
         cJSON_AddItemToArray(classes, k);
     }
-    char *text = cJSON_PrintUnformatted(root);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    lpt_cli_print_json(root);
 }
 
 static void print_table(const LptDatasetBuildOptions *opt, const LptDatasetBuildResult *r)
@@ -113,8 +109,7 @@ static int dataset_build(int argc, char **argv)
                 return lpt_cli_usage_error("dataset build", "--ir takes a number >= 1");
             opt.imbalance_ratio = ir;
         } else {
-            fprintf(stderr, "lpt dataset build: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("dataset build", USAGE);
+            return lpt_cli_unexpected("dataset build", a, USAGE);
         }
     }
     if (!opt.out)
@@ -146,9 +141,7 @@ int lpt_cmd_dataset(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "build") == 0)
         return dataset_build(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("%s\n", USAGE);
-        return LPT_EXIT_OK;
-    }
+    if (argc >= 2 && lpt_cli_is_help(argv[1]))
+        return lpt_cli_help(USAGE);
     return lpt_cli_usage_error("dataset", USAGE);
 }

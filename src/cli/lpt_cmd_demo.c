@@ -55,7 +55,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,13 +97,7 @@
 
 #define PATH_SIZE 4096
 
-static atomic_bool cancel_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&cancel_flag, true);
-}
+static atomic_bool *cancel_flag; /* lpt_cli_cancel_on_signals */
 
 typedef struct DemoArgs {
     const char *out, *from, *backbones;
@@ -432,7 +425,7 @@ static bool on_build_progress(int64_t done, int64_t total, void *user)
                 (long long)total);
         d->progress_drawn = true;
     }
-    return !atomic_load(&cancel_flag);
+    return !atomic_load(cancel_flag);
 }
 
 static bool build_dataset(Demo *d)
@@ -479,7 +472,7 @@ static bool on_import_progress(const LptImportProgress *p, void *user)
                     (long long)p->to_write);
         d->progress_drawn = true;
     }
-    return !atomic_load(&cancel_flag);
+    return !atomic_load(cancel_flag);
 }
 
 /* Thresholds that put the classes into thirds by training count: the third with the most
@@ -524,7 +517,7 @@ static bool prepare_project(Demo *d)
         io.num_sources = 1;
         io.progress = on_import_progress;
         io.progress_user = d;
-        io.cancel = &cancel_flag;
+        io.cancel = cancel_flag;
         LptImportReport *rep = NULL;
         st = lpt_import_run(store, &io, &rep, &err);
         clear_line(d);
@@ -604,7 +597,7 @@ static bool on_train_progress(const LptTrainProgress *p, void *user)
                 duration(p->eta_seconds, eta, sizeof eta));
         d->progress_drawn = true;
     }
-    return !atomic_load(&cancel_flag);
+    return !atomic_load(cancel_flag);
 }
 
 /* Trains one of the demo's runs (resuming it when an earlier demo started it). */
@@ -620,7 +613,7 @@ static bool train(Demo *d, DemoRun which, const char *title)
     opt.backend = d->a.backend;
     opt.progress = on_train_progress;
     opt.user = d;
-    opt.cancel = &cancel_flag;
+    opt.cancel = cancel_flag;
     LptError err = {0};
     double w0, c0;
     part_begin(&w0, &c0);
@@ -645,7 +638,7 @@ static bool evaluate(Demo *d, DemoRun which)
     opt.backend = d->a.backend;
     opt.progress = on_train_progress;
     opt.user = d;
-    opt.cancel = &cancel_flag;
+    opt.cancel = cancel_flag;
     LptError err = {0};
     double w0, c0;
     part_begin(&w0, &c0);
@@ -948,8 +941,8 @@ static int parse_args(int argc, char **argv, DemoArgs *a)
         const char *o = argv[i];
         bool has = i + 1 < argc;
         char *end;
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
-            printf("%s\n", USAGE);
+        if (lpt_cli_is_help(o)) {
+            lpt_cli_help(USAGE);
             return -1;
         } else if (strcmp(o, "--no-gui") == 0) {
             a->no_gui = true;
@@ -969,8 +962,7 @@ static int parse_args(int argc, char **argv, DemoArgs *a)
                 return lpt_cli_usage_error("demo", "--subset takes a head-class count, 1-6000");
             a->subset = n;
         } else {
-            fprintf(stderr, "lpt demo: unexpected '%s'\n", o);
-            return lpt_cli_usage_error("demo", USAGE);
+            return lpt_cli_unexpected("demo", o, USAGE);
         }
     }
     return LPT_EXIT_OK;
@@ -1026,11 +1018,7 @@ int lpt_cmd_demo(int argc, char **argv)
         return code < 0 ? LPT_EXIT_OK : code;
     part_begin(&d.t_start, &d.cpu_start);
     d.tty = isatty(STDERR_FILENO);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cancel_flag = lpt_cli_cancel_on_signals();
     find_data_dir(&d);
     bool ok = load_config(&d) && set_paths(&d) && build_dataset(&d) && prepare_project(&d);
     if (ok && !d.has_backbone[LPT_STORE_EXPERT_VL])

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lpt_train.h"
 
@@ -30,12 +29,8 @@
 
 static bool on_progress(const LptTrainProgress *p, void *user)
 {
-    bool *drawn = user;
-    if (isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\r\033[Kevaluating %s: %lld/%lld batches",
-                lpt_store_expert_name(p->expert), (long long)p->step, (long long)p->steps);
-        *drawn = true;
-    }
+    lpt_cli_status(user, "evaluating %s: %lld/%lld batches", lpt_store_expert_name(p->expert),
+                   (long long)p->step, (long long)p->steps);
     return true;
 }
 
@@ -112,11 +107,7 @@ static void print_json(const LptEvalReport *r, LptStoreSplit split)
         cJSON_AddNumberToObject(bp, name, (double)ev->backbone_params[e]);
     }
     cJSON_AddNumberToObject(tp, "scorer", (double)ev->trainable_params[LPT_TRAIN_EXPERTS]);
-    char *text = cJSON_PrintUnformatted(root);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    lpt_cli_print_json(root);
 }
 
 /* "12.34" (percent) or "-". */
@@ -183,9 +174,8 @@ int lpt_cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(a)) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--no-record") == 0) {
@@ -193,11 +183,8 @@ int lpt_cmd_eval(int argc, char **argv)
         } else if (strcmp(a, "--project") == 0 && has) {
             opt.project = argv[++i];
         } else if (strcmp(a, "--run") == 0 && has) {
-            char *end;
-            long long id = strtoll(argv[++i], &end, 10);
-            if (*end || id < 1)
+            if (!lpt_cli_parse_run_id(argv[++i], &opt.run_id))
                 return lpt_cli_usage_error("eval", "--run takes a run id (>= 1)");
-            opt.run_id = id;
         } else if (strcmp(a, "--split") == 0 && has) {
             const char *v = argv[++i];
             if (strcmp(v, "test") == 0)
@@ -209,8 +196,7 @@ int lpt_cmd_eval(int argc, char **argv)
             else
                 return lpt_cli_usage_error("eval", "--split takes test, val or train");
         } else {
-            fprintf(stderr, "lpt eval: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("eval", USAGE);
+            return lpt_cli_unexpected("eval", a, USAGE);
         }
     }
     if (!opt.project)
@@ -222,8 +208,7 @@ int lpt_cmd_eval(int argc, char **argv)
     LptError err = {0};
     LptEvalReport *r = NULL;
     LptStatus st = lpt_train_evaluate(&opt, &r, &err);
-    if (drawn)
-        fprintf(stderr, "\r\033[K");
+    lpt_cli_status_clear(&drawn);
     if (st != LPT_OK) {
         fprintf(stderr, "lpt eval: %s\n", err.message);
         return LPT_EXIT_ERROR;

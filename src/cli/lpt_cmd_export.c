@@ -15,8 +15,6 @@
 #include "lpt_cli.h"
 
 #include <cjson/cJSON.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,25 +36,15 @@
 
 #define RUNNER LPT_SOURCE_DIR "/tests/onnx_run.js" /* the ONNX Runtime runner of the sources */
 
-static atomic_bool cancel_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&cancel_flag, true);
-}
-
 static bool on_progress(LptExportStage stage, int64_t done, int64_t total, void *user)
 {
-    bool *drawn = user;
     static const char *names[] = {"loading the run", "recording the app's predictions first",
                                   "writing", "checking parity"};
-    if (isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\r\033[K%s", names[stage]);
-        if (stage == LPT_EXPORT_STAGE_PARITY)
-            fprintf(stderr, ": %lld/%lld images", (long long)done, (long long)total);
-        *drawn = true;
-    }
+    if (stage == LPT_EXPORT_STAGE_PARITY)
+        lpt_cli_status(user, "%s: %lld/%lld images", names[stage], (long long)done,
+                       (long long)total);
+    else
+        lpt_cli_status(user, "%s", names[stage]);
     return true;
 }
 
@@ -111,11 +99,7 @@ static void print_json(const LptExportOptions *o, const LptExportReport *r)
         cJSON_AddStringToObject(parity, "note", r->parity.note);
     }
     cJSON_AddItemToObject(root, "parity", parity);
-    char *text = cJSON_PrintUnformatted(root);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    lpt_cli_print_json(root);
 }
 
 int lpt_cmd_export(int argc, char **argv)
@@ -128,9 +112,8 @@ int lpt_cmd_export(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(a)) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--embed-backbones") == 0) {
@@ -146,11 +129,8 @@ int lpt_cmd_export(int argc, char **argv)
         } else if (strcmp(a, "--onnx-runner") == 0 && has) {
             opt.onnx_runner = argv[++i];
         } else if (strcmp(a, "--run") == 0 && has) {
-            char *end;
-            long long id = strtoll(argv[++i], &end, 10);
-            if (*end || id < 1)
+            if (!lpt_cli_parse_run_id(argv[++i], &opt.run_id))
                 return lpt_cli_usage_error("export", "--run takes a run id (>= 1)");
-            opt.run_id = id;
         } else if (strcmp(a, "--format") == 0 && has) {
             const char *v = argv[++i];
             if (strcmp(v, "bundle") == 0)
@@ -161,8 +141,7 @@ int lpt_cmd_export(int argc, char **argv)
                 return lpt_cli_usage_error("export", "--format takes bundle or onnx");
             has_format = true;
         } else {
-            fprintf(stderr, "lpt export: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("export", USAGE);
+            return lpt_cli_unexpected("export", a, USAGE);
         }
     }
     if (!opt.project || !opt.out || !has_format)
@@ -175,17 +154,11 @@ int lpt_cmd_export(int argc, char **argv)
     bool drawn = false;
     opt.progress = on_progress;
     opt.user = &drawn;
-    opt.cancel = &cancel_flag;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    opt.cancel = lpt_cli_cancel_on_signals();
     LptError err = {0};
     LptExportReport *r = NULL;
     LptStatus st = lpt_export_run(&opt, &r, &err);
-    if (drawn)
-        fprintf(stderr, "\r\033[K");
+    lpt_cli_status_clear(&drawn);
     if (r && json)
         print_json(&opt, r);
     else if (r)

@@ -57,21 +57,16 @@ static bool on_progress(const LptImportProgress *p, void *user)
     enum { WIDTH = 24 };
     int64_t done = p->phase == LPT_IMPORT_PHASE_READING ? p->imported + p->skipped : p->imported;
     int64_t total = p->phase == LPT_IMPORT_PHASE_READING ? p->scanned : p->to_write;
-    int fill = total > 0 ? (int)(WIDTH * done / total) : 0;
     char cells[WIDTH + 1];
-    for (int i = 0; i < WIDTH; i++)
-        cells[i] = i < fill ? '#' : '.';
-    cells[WIDTH] = '\0';
+    lpt_cli_bar(cells, WIDTH, done, total);
     double secs = elapsed(&bar->start);
     if (p->phase == LPT_IMPORT_PHASE_READING)
-        fprintf(stderr, "\r\033[Kreading [%s] %lld/%lld files, %.0f/s, %lld skipped", cells,
-                (long long)done, (long long)total, secs > 0 ? (double)done / secs : 0.0,
-                (long long)p->skipped);
+        lpt_cli_status(&bar->drawn, "reading [%s] %lld/%lld files, %.0f/s, %lld skipped", cells,
+                       (long long)done, (long long)total, secs > 0 ? (double)done / secs : 0.0,
+                       (long long)p->skipped);
     else
-        fprintf(stderr, "\r\033[Kwriting [%s] %lld/%lld images", cells, (long long)done,
-                (long long)total);
-    fflush(stderr);
-    bar->drawn = true;
+        lpt_cli_status(&bar->drawn, "writing [%s] %lld/%lld images", cells, (long long)done,
+                       (long long)total);
     return true;
 }
 
@@ -134,11 +129,7 @@ static void print_json(const char *project, bool created, const LptImportReport 
     cJSON_AddNumberToObject(root, "seconds", r->seconds);
     cJSON_AddNumberToObject(root, "files_per_second",
                             r->seconds > 0 ? (double)r->scanned / r->seconds : 0.0);
-    char *text = cJSON_PrintUnformatted(root);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    lpt_cli_print_json(root);
 }
 
 static void print_problems(const LptImportReport *r, LptImportProblemKind kind, int64_t count,
@@ -232,10 +223,9 @@ int lpt_cmd_import(int argc, char **argv)
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
         char *end;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
+        if (lpt_cli_is_help(a)) {
             free(sources);
-            return LPT_EXIT_OK;
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--project") == 0 && has_value) {
@@ -256,8 +246,7 @@ int lpt_cmd_import(int argc, char **argv)
                 rc = lpt_cli_usage_error("import", "--threads takes a number from 1 to 64");
             opt.threads = (int)n;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "lpt import: unexpected '%s'\n", a);
-            rc = lpt_cli_usage_error("import", USAGE);
+            rc = lpt_cli_unexpected("import", a, USAGE);
         } else {
             sources[num_sources++] = a;
         }
@@ -292,8 +281,7 @@ int lpt_cmd_import(int argc, char **argv)
 
     LptImportReport *report = NULL;
     LptStatus st = lpt_import_run(store, &opt, &report, &err);
-    if (bar.drawn)
-        fprintf(stderr, "\r\033[K");
+    lpt_cli_status_clear(&bar.drawn);
     lpt_store_close(store);
     if (st != LPT_OK) {
         if (created)

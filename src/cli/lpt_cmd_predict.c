@@ -140,22 +140,6 @@ static cJSON *top_json(const LptModel *m, const LptModelClassProb *top, int k)
     return a;
 }
 
-/* The k best of one expert's confidences (ties: the lower index first). */
-static void expert_top(const float *p, int K, int k, LptModelClassProb *out)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int c = 0; c < K; c++) {
-            bool taken = false;
-            for (int q = 0; q < j && !taken; q++)
-                taken = out[q].class_index == c;
-            if (!taken && (best < 0 || p[c] > p[best]))
-                best = c;
-        }
-        out[j] = (LptModelClassProb){best, p[best]};
-    }
-}
-
 static void print_result(const LptModel *m, const char *path, const LptModelResult *r, bool json)
 {
     int K = r->num_classes, E = r->num_experts, k = r->top_k;
@@ -171,7 +155,7 @@ static void print_result(const LptModel *m, const char *path, const LptModelResu
         cJSON *pr = r->num_prompts > 0 ? cJSON_AddObjectToObject(root, "prompts") : NULL;
         for (int e = 0; e < E; e++) {
             const char *name = lpt_model_expert_name(m, e);
-            expert_top(r->expert_probs + (size_t)e * K, K, k, et);
+            lpt_model_top_classes(r->expert_probs + (size_t)e * K, K, k, et);
             cJSON *o = cJSON_AddObjectToObject(ex, name);
             cJSON_AddItemToObject(o, "top", top_json(m, et, k));
             cJSON_AddNumberToObject(w, name, r->scorer_weights[e]);
@@ -182,16 +166,12 @@ static void print_result(const LptModel *m, const char *path, const LptModelResu
                         a, cJSON_CreateNumber(r->prompts[(size_t)e * r->num_prompts + j]));
             }
         }
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(root);
+        lpt_cli_print_json(root);
     } else {
         printf("%s: %s (%.4f) |", path, lpt_model_class_name(m, r->top[0].class_index),
                r->top[0].prob);
         for (int e = 0; e < E; e++) {
-            expert_top(r->expert_probs + (size_t)e * K, K, 1, et);
+            lpt_model_top_classes(r->expert_probs + (size_t)e * K, K, 1, et);
             printf("%s %s: %s (%.4f)", e ? "," : "", lpt_model_expert_name(m, e),
                    lpt_model_class_name(m, et[0].class_index), et[0].prob);
         }
@@ -209,11 +189,7 @@ static void print_error(const char *path, const char *message, bool json)
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "image", path);
         cJSON_AddStringToObject(root, "error", message);
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(root);
+        lpt_cli_print_json(root);
     }
     fprintf(stderr, "lpt predict: %s\n", message);
 }
@@ -292,9 +268,8 @@ int lpt_cmd_predict(int argc, char **argv)
         const char *a = argv[i];
         bool has = i + 1 < argc;
         char *end;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(a)) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--model") == 0 && has) {
@@ -307,8 +282,7 @@ int lpt_cmd_predict(int argc, char **argv)
                 return lpt_cli_usage_error("predict", "--top-k and --batch take a number >= 1");
             *(a[2] == 't' ? &top_k : &batch) = (int)v;
         } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "lpt predict: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("predict", USAGE);
+            return lpt_cli_unexpected("predict", a, USAGE);
         } else {
             struct stat sb;
             if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode))

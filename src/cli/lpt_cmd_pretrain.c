@@ -12,12 +12,12 @@
 #include "lpt_cli.h"
 
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lpt_cli_pretrain.h"
 #include "lpt_pretrain.h"
 
 #define USAGE                                                                                      \
@@ -28,16 +28,9 @@
     "  `lpt dataset build mnist --out DIR` writes them. Writes the backbone (no head) in\n"        \
     "  timm's naming."
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct Printer {
     bool json, tty;
+    atomic_bool *cancel;
 } Printer;
 
 static bool on_progress(const LptPretrainProgress *p, void *user)
@@ -48,7 +41,7 @@ static bool on_progress(const LptPretrainProgress *p, void *user)
             fprintf(stderr, "\repoch %d/%d: step %lld/%lld, loss %.4f, lr %.2e, %.0f img/s   ",
                     p->epoch + 1, p->epochs, (long long)p->step, (long long)p->steps, p->loss,
                     p->lr, p->images_per_second);
-        return !interrupted;
+        return !atomic_load(pr->cancel);
     }
     if (pr->tty && !pr->json)
         fputc('\n', stderr);
@@ -61,7 +54,7 @@ static bool on_progress(const LptPretrainProgress *p, void *user)
         printf("epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f img/s, %.0f s\n", p->epoch + 1,
                p->epochs, p->loss, 100.0 * p->test_accuracy, p->images_per_second, p->elapsed);
     fflush(stdout);
-    return !interrupted;
+    return !atomic_load(pr->cancel);
 }
 
 /* Trains, prints, writes. */
@@ -74,7 +67,7 @@ static int pretrain(const LptPretrainOptions *opt, const char *out, const char *
     LptBackend *be = lpt_backend_new(bopt, &err);
     if (!be)
         goto fail;
-    Printer pr = {json, isatty(STDERR_FILENO) != 0};
+    Printer pr = {json, isatty(STDERR_FILENO) != 0, lpt_cli_cancel_on_signals()};
     LptPretrainOptions o = *opt;
     o.progress = on_progress;
     o.progress_user = &pr;
@@ -137,11 +130,7 @@ static int pretrain(const LptPretrainOptions *opt, const char *out, const char *
         cJSON_AddNumberToObject(root, "last_epoch_loss", res.last_epoch_loss);
         cJSON_AddNumberToObject(root, "test_accuracy", res.test_accuracy);
         cJSON_AddNumberToObject(root, "seconds", res.seconds);
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(root);
+        lpt_cli_print_json(root);
     } else {
         printf("wrote %s: %zu parameters, %d classes, test accuracy %.2f%% after %d epochs, "
                "%.0f s\n",
@@ -159,63 +148,28 @@ done:
     return rc;
 }
 
+/* --config small|tiny (LptCliPretrainOwnFn) */
+static int own_option(const char *a, const char *val, void *user)
+{
+    if (!val || strcmp(a, "--config") != 0)
+        return 0;
+    *(const char **)user = val;
+    return 2;
+}
+
 int lpt_cmd_pretrain(int argc, char **argv)
 {
-    char *command = lpt_cli_command_line(argc, argv);
+    const char *preset_name = "small";
     LptBackendOptions bopt;
-    lpt_backend_options_init(&bopt);
-    if (!command || !lpt_cli_backend_options(&argc, argv, &bopt)) {
-        free(command);
-        return LPT_EXIT_USAGE;
-    }
-    const char *data = NULL, *out = NULL, *preset_name = "small";
-    bool json = false;
-    double epochs = -1, batch = -1, lr = -1, seed = -1, max_train = 0, max_test = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-            continue;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            free(command);
-            return LPT_EXIT_OK;
-        } else if (!val) {
-            ok = false;
-        } else if (strcmp(a, "--data") == 0) {
-            data = val;
-        } else if (strcmp(a, "--out") == 0) {
-            out = val;
-        } else if (strcmp(a, "--config") == 0) {
-            preset_name = val;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 100000, &epochs) && epochs == (int)epochs;
-        } else if (strcmp(a, "--batch") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 65536, &batch) && batch == (int)batch;
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = lpt_cli_parse_number(val, 1e-9, 10, &lr);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = lpt_cli_parse_number(val, 0, 9007199254740992.0, &seed) &&
-                 seed == (double)(int64_t)seed;
-        } else if (strcmp(a, "--max-train") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 1e12, &max_train);
-        } else if (strcmp(a, "--max-test") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 1e12, &max_test);
-        } else {
-            ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "lpt pretrain: bad or unknown option '%s'%s%s\n%s\n", a, val ? " " : "",
-                    val ? val : "", USAGE);
-            free(command);
-            return LPT_EXIT_USAGE;
-        }
-        i++;
-    }
+    LptCliPretrainArgs args;
+    int rc;
+    char *command = lpt_cli_pretrain_parse(argc, argv, "pretrain", USAGE, 100000, 1, own_option,
+                                           &preset_name, &bopt, &args, &rc);
+    if (!command)
+        return rc;
     LptPretrainPreset preset;
-    int rc = LPT_EXIT_USAGE;
-    if (!data || !out)
+    rc = LPT_EXIT_USAGE;
+    if (!args.data || !args.out)
         fprintf(stderr, "lpt pretrain: --data and --out are required\n%s\n", USAGE);
     else if (!lpt_pretrain_preset_parse(preset_name, &preset))
         fprintf(stderr, "lpt pretrain: --config takes 'small' or 'tiny'\n");
@@ -227,22 +181,10 @@ int lpt_cmd_pretrain(int argc, char **argv)
     }
     LptPretrainOptions opt;
     lpt_pretrain_options_init(&opt, preset);
-    opt.data = data;
-    if (epochs > 0)
-        opt.epochs = (int)epochs;
-    if (batch > 0)
-        opt.batch = (int)batch;
-    if (lr > 0)
-        opt.lr = lr;
-    if (opt.min_lr > opt.lr)
-        opt.min_lr = opt.lr;
-    if (seed >= 0)
-        opt.seed = (uint64_t)seed;
-    opt.max_train = (int64_t)max_train;
-    opt.max_test = (int64_t)max_test;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    rc = pretrain(&opt, out, preset_name, command, &bopt, json);
+    opt.data = args.data;
+    lpt_cli_pretrain_apply(&args, &opt.epochs, &opt.batch, &opt.lr, &opt.min_lr, &opt.seed,
+                           &opt.max_train, &opt.max_test);
+    rc = pretrain(&opt, args.out, preset_name, command, &bopt, args.json);
     free(command);
     return rc;
 }

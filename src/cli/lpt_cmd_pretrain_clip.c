@@ -15,13 +15,13 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lpt_cli_pretrain.h"
 #include "lpt_pretrain_clip.h"
 
 #define USAGE                                                                                      \
@@ -34,16 +34,9 @@
     "  (OpenAI's bpe_simple_vocab_16e6.txt, or .gz). Writes both towers in OpenAI CLIP's\n"        \
     "  naming, F16 (--f32: F32), and reports the zero-shot test accuracy of the file."
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct Printer {
     bool json, tty;
+    atomic_bool *cancel;
     double accuracy[64]; /* zero-shot by epoch, for the metadata */
     int epochs;
 } Printer;
@@ -57,7 +50,7 @@ static bool on_progress(const LptPretrainClipProgress *p, void *user)
                     "\repoch %d/%d: step %lld/%lld, loss %.4f, scale %.1f, lr %.2e, %.0f img/s   ",
                     p->epoch + 1, p->epochs, (long long)p->step, (long long)p->steps, p->loss,
                     p->logit_scale, p->lr, p->images_per_second);
-        return !interrupted;
+        return !atomic_load(pr->cancel);
     }
     if (p->epoch < (int)(sizeof pr->accuracy / sizeof *pr->accuracy)) {
         pr->accuracy[p->epoch] = p->zero_shot;
@@ -76,7 +69,7 @@ static bool on_progress(const LptPretrainClipProgress *p, void *user)
                p->epoch + 1, p->epochs, p->loss, p->logit_scale, 100.0 * p->zero_shot,
                p->images_per_second, p->elapsed);
     fflush(stdout);
-    return !interrupted;
+    return !atomic_load(pr->cancel);
 }
 
 /* A message when `out` cannot be written (its folder missing or not writable, or a folder
@@ -115,7 +108,7 @@ static int pretrain_clip(const LptPretrainClipOptions *opt, const char *out, boo
     LptBackend *be = lpt_backend_new(bopt, &err);
     if (!be)
         goto fail;
-    Printer pr = {json, isatty(STDERR_FILENO) != 0, {0}, 0};
+    Printer pr = {json, isatty(STDERR_FILENO) != 0, lpt_cli_cancel_on_signals(), {0}, 0};
     LptPretrainClipOptions o = *opt;
     o.progress = on_progress;
     o.progress_user = &pr;
@@ -218,11 +211,7 @@ static int pretrain_clip(const LptPretrainClipOptions *opt, const char *out, boo
         cJSON_AddNumberToObject(root, "zero_shot_accuracy", res.zero_shot);
         cJSON_AddNumberToObject(root, "zero_shot_accuracy_file", stored);
         cJSON_AddNumberToObject(root, "seconds", res.seconds);
-        char *text = cJSON_PrintUnformatted(root);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(root);
+        lpt_cli_print_json(root);
     } else {
         printf("wrote %s (%s): %zu image + %zu text parameters, %d classes, %d captions; "
                "zero-shot test accuracy %.2f%% trained, %.2f%% as stored (%+.2f points), "
@@ -244,73 +233,47 @@ done:
     return rc;
 }
 
+/* The options of pretrain-clip alone. */
+typedef struct Own {
+    const char *vocab;
+    bool f16;
+} Own;
+
+/* --vocab FILE, --f32 (LptCliPretrainOwnFn) */
+static int own_option(const char *a, const char *val, void *user)
+{
+    Own *own = user;
+    if (strcmp(a, "--f32") == 0) {
+        own->f16 = false;
+        return 1;
+    }
+    if (!val || strcmp(a, "--vocab") != 0)
+        return 0;
+    own->vocab = val;
+    return 2;
+}
+
 int lpt_cmd_pretrain_clip(int argc, char **argv)
 {
-    char *command = lpt_cli_command_line(argc, argv);
+    Own own = {NULL, true};
     LptBackendOptions bopt;
-    lpt_backend_options_init(&bopt);
-    if (!command || !lpt_cli_backend_options(&argc, argv, &bopt)) {
-        free(command);
-        return LPT_EXIT_USAGE;
-    }
-    const char *data = NULL, *vocab = NULL, *out = NULL;
-    bool json = false, f16 = true;
-    double epochs = -1, batch = -1, lr = -1, seed = -1, max_train = 0, max_test = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-            continue;
-        } else if (strcmp(a, "--f32") == 0) {
-            f16 = false;
-            continue;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            free(command);
-            return LPT_EXIT_OK;
-        } else if (!val) {
-            ok = false;
-        } else if (strcmp(a, "--data") == 0) {
-            data = val;
-        } else if (strcmp(a, "--vocab") == 0) {
-            vocab = val;
-        } else if (strcmp(a, "--out") == 0) {
-            out = val;
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 64, &epochs) && epochs == (int)epochs;
-        } else if (strcmp(a, "--batch") == 0) {
-            ok = lpt_cli_parse_number(val, 2, 65536, &batch) && batch == (int)batch;
-        } else if (strcmp(a, "--lr") == 0) {
-            ok = lpt_cli_parse_number(val, 1e-9, 10, &lr);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = lpt_cli_parse_number(val, 0, 9007199254740992.0, &seed) &&
-                 seed == (double)(int64_t)seed;
-        } else if (strcmp(a, "--max-train") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 1e12, &max_train);
-        } else if (strcmp(a, "--max-test") == 0) {
-            ok = lpt_cli_parse_number(val, 1, 1e12, &max_test);
-        } else {
-            ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "lpt pretrain-clip: bad or unknown option '%s'%s%s\n%s\n", a,
-                    val ? " " : "", val ? val : "", USAGE);
-            free(command);
-            return LPT_EXIT_USAGE;
-        }
-        i++;
-    }
+    LptCliPretrainArgs args;
+    int rc;
+    char *command = lpt_cli_pretrain_parse(argc, argv, "pretrain-clip", USAGE, 64, 2, own_option,
+                                           &own, &bopt, &args, &rc);
+    if (!command)
+        return rc;
+    const char *vocab = own.vocab;
     char why[4200];
     const char *problem = NULL;
-    if (!data || !vocab || !out)
+    if (!args.data || !vocab || !args.out)
         problem = "--data, --vocab and --out are required";
     else if (access(vocab, R_OK) != 0)
         problem =
             (snprintf(why, sizeof why, "--vocab '%s' cannot be read: %s", vocab, strerror(errno)),
              why);
     else
-        problem = out_problem(out, why, sizeof why);
+        problem = out_problem(args.out, why, sizeof why);
     if (problem) {
         fprintf(stderr, "lpt pretrain-clip: %s\n%s\n", problem, USAGE);
         free(command);
@@ -318,23 +281,11 @@ int lpt_cmd_pretrain_clip(int argc, char **argv)
     }
     LptPretrainClipOptions opt;
     lpt_pretrain_clip_options_init(&opt);
-    opt.data = data;
+    opt.data = args.data;
     opt.vocab = vocab;
-    if (epochs > 0)
-        opt.epochs = (int)epochs;
-    if (batch > 0)
-        opt.batch = (int)batch;
-    if (lr > 0)
-        opt.lr = lr;
-    if (opt.min_lr > opt.lr)
-        opt.min_lr = opt.lr;
-    if (seed >= 0)
-        opt.seed = (uint64_t)seed;
-    opt.max_train = (int64_t)max_train;
-    opt.max_test = (int64_t)max_test;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    int rc = pretrain_clip(&opt, out, f16, command, &bopt, json);
+    lpt_cli_pretrain_apply(&args, &opt.epochs, &opt.batch, &opt.lr, &opt.min_lr, &opt.seed,
+                           &opt.max_train, &opt.max_test);
+    rc = pretrain_clip(&opt, args.out, own.f16, command, &bopt, args.json);
     free(command);
     return rc;
 }

@@ -60,11 +60,7 @@ static void print_json(const char *project, const LptStats *s)
         cJSON_AddStringToObject(o, "message", w->message);
         cJSON_AddItemToArray(warnings, o);
     }
-    char *text = cJSON_PrintUnformatted(root);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    cJSON_Delete(root);
+    lpt_cli_print_json(root);
 }
 
 /* Most training images first (the long tail reads downwards), then by name. */
@@ -130,16 +126,14 @@ int lpt_cmd_stats(int argc, char **argv)
     const char *project = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(argv[i])) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--project") == 0 && i + 1 < argc) {
             project = argv[++i];
         } else {
-            fprintf(stderr, "lpt stats: unexpected '%s'\n", argv[i]);
-            return lpt_cli_usage_error("stats", USAGE);
+            return lpt_cli_unexpected("stats", argv[i], USAGE);
         }
     }
     if (!project)

@@ -103,12 +103,8 @@ static void print_json_progress(const LptTrainProgress *p)
         add_number(o, "val_overall", p->val_overall);
         add_number(o, "val_balanced", p->val_balanced);
     }
-    char *text = cJSON_PrintUnformatted(o);
-    if (text)
-        printf("%s\n", text);
+    lpt_cli_print_json(o);
     fflush(stdout);
-    free(text);
-    cJSON_Delete(o);
 }
 
 static bool on_progress(const LptTrainProgress *p, void *user)
@@ -124,29 +120,23 @@ static bool on_progress(const LptTrainProgress *p, void *user)
         }
     } else if (out->tty) {
         enum { WIDTH = 20 };
-        int fill = p->steps > 0 ? (int)(WIDTH * p->step / p->steps) : 0;
         char cells[WIDTH + 1];
-        for (int i = 0; i < WIDTH; i++)
-            cells[i] = i < fill ? '#' : '.';
-        cells[WIDTH] = '\0';
+        lpt_cli_bar(cells, WIDTH, p->step, p->steps);
         if (p->stage == LPT_TRAIN_STAGE_TRAIN)
-            fprintf(stderr,
-                    "\r\033[Kphase %d %-6s epoch %d/%d [%s] %lld/%lld loss %.4f lr %.2e %.1f img/s "
-                    "ETA %s",
-                    p->phase, lpt_store_expert_name(p->expert), p->epoch + 1, p->epochs, cells,
-                    (long long)p->step, (long long)p->steps, p->loss, p->lr, p->images_per_second,
-                    duration(p->eta_seconds, eta, sizeof eta));
+            lpt_cli_status(&out->drawn,
+                           "phase %d %-6s epoch %d/%d [%s] %lld/%lld loss %.4f lr %.2e %.1f img/s "
+                           "ETA %s",
+                           p->phase, lpt_store_expert_name(p->expert), p->epoch + 1, p->epochs,
+                           cells, (long long)p->step, (long long)p->steps, p->loss, p->lr,
+                           p->images_per_second, duration(p->eta_seconds, eta, sizeof eta));
         else if (p->stage != LPT_TRAIN_STAGE_EPOCH)
-            fprintf(stderr, "\r\033[Kphase %d %-6s %s [%s] %lld/%lld", p->phase,
-                    lpt_store_expert_name(p->expert),
-                    p->stage == LPT_TRAIN_STAGE_CACHE ? "caching features" : "validating", cells,
-                    (long long)p->step, (long long)p->steps);
-        out->drawn = true;
+            lpt_cli_status(&out->drawn, "phase %d %-6s %s [%s] %lld/%lld", p->phase,
+                           lpt_store_expert_name(p->expert),
+                           p->stage == LPT_TRAIN_STAGE_CACHE ? "caching features" : "validating",
+                           cells, (long long)p->step, (long long)p->steps);
     }
     if (!out->json && p->stage == LPT_TRAIN_STAGE_EPOCH) {
-        if (out->drawn)
-            fprintf(stderr, "\r\033[K");
-        out->drawn = false;
+        lpt_cli_status_clear(&out->drawn);
         char vo[16], vb[16];
         rate(p->val_overall, vo, sizeof vo);
         rate(p->val_balanced, vb, sizeof vb);
@@ -207,9 +197,8 @@ int lpt_cmd_train(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("%s\n", USAGE);
-            return LPT_EXIT_OK;
+        if (lpt_cli_is_help(a)) {
+            return lpt_cli_help(USAGE);
         } else if (strcmp(a, "--json") == 0) {
             out.json = true;
         } else if (strcmp(a, "--new") == 0) {
@@ -219,11 +208,8 @@ int lpt_cmd_train(int argc, char **argv)
         } else if (strcmp(a, "--config") == 0 && has) {
             config_path = argv[++i];
         } else if (strcmp(a, "--run") == 0 && has) {
-            char *end;
-            long long id = strtoll(argv[++i], &end, 10);
-            if (*end || id < 1)
+            if (!lpt_cli_parse_run_id(argv[++i], &opt.run_id))
                 return lpt_cli_usage_error("train", "--run takes a run id (>= 1)");
-            opt.run_id = id;
         } else if (strcmp(a, "--phase") == 0 && has) {
             const char *v = argv[++i];
             if (strcmp(v, "all") == 0)
@@ -241,8 +227,7 @@ int lpt_cmd_train(int argc, char **argv)
             else
                 return lpt_cli_usage_error("train", "--expert takes vision or vl");
         } else {
-            fprintf(stderr, "lpt train: unexpected '%s'\n", a);
-            return lpt_cli_usage_error("train", USAGE);
+            return lpt_cli_unexpected("train", a, USAGE);
         }
     }
     if (!opt.project)
@@ -260,8 +245,7 @@ int lpt_cmd_train(int argc, char **argv)
     int64_t run_id = 0;
     LptStatus st = lpt_train_run(&opt, &run_id, &err);
     free(config);
-    if (out.drawn)
-        fprintf(stderr, "\r\033[K");
+    lpt_cli_status_clear(&out.drawn);
     const char *status = st == LPT_OK ? "done" : st == LPT_ERR_CANCELLED ? "cancelled" : "failed";
     if (out.json) {
         cJSON *o = cJSON_CreateObject();
@@ -270,11 +254,7 @@ int lpt_cmd_train(int argc, char **argv)
         cJSON_AddStringToObject(o, "status", status);
         if (st != LPT_OK)
             cJSON_AddStringToObject(o, "message", err.message);
-        char *text = cJSON_PrintUnformatted(o);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        cJSON_Delete(o);
+        lpt_cli_print_json(o);
     } else if (st == LPT_OK) {
         printf("run %lld: the phases asked for are done\n", (long long)run_id);
     }

@@ -1,11 +1,14 @@
 /* lpt_main.c: `lpt`, the command line of LPT Studio: dispatches to the subcommands. */
 #include "lpt_cli.h"
 
+#include <cjson/cJSON.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct Command {
     const char *name;
@@ -145,6 +148,70 @@ bool lpt_cli_parse_number(const char *text, double lo, double hi, double *out)
         return false;
     *out = v;
     return true;
+}
+
+bool lpt_cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int lpt_cli_help(const char *usage)
+{
+    printf("%s\n", usage);
+    return LPT_EXIT_OK;
+}
+
+int lpt_cli_unexpected(const char *command, const char *arg, const char *usage)
+{
+    fprintf(stderr, "lpt %s: unexpected '%s'\n", command, arg);
+    return lpt_cli_usage_error(command, usage);
+}
+
+bool lpt_cli_parse_run_id(const char *text, int64_t *id)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (*end || v < 1)
+        return false;
+    *id = v;
+    return true;
+}
+
+void lpt_cli_status(bool *drawn, const char *fmt, ...)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "\r\033[K");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+    *drawn = true;
+}
+
+void lpt_cli_status_clear(bool *drawn)
+{
+    if (*drawn)
+        fprintf(stderr, "\r\033[K");
+    *drawn = false;
+}
+
+void lpt_cli_bar(char *cells, int width, int64_t done, int64_t total)
+{
+    int fill = total > 0 ? (int)(width * done / total) : 0;
+    for (int i = 0; i < width; i++)
+        cells[i] = i < fill ? '#' : '.';
+    cells[width] = '\0';
+}
+
+void lpt_cli_print_json(cJSON *root)
+{
+    char *text = cJSON_PrintUnformatted(root);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    cJSON_Delete(root);
 }
 
 static atomic_bool cancel_requested;

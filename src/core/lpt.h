@@ -128,6 +128,10 @@ LptStatus lpt_model_predict(LptModel *model, const LptModelImage *images, int co
                             LptModelResult **results, LptError *err);
 void lpt_model_results_free(LptModelResult *results);
 
+/* The k best of the confidences probs[num_classes] (an expert's from a result, say), best
+ * first, ties to the lower index, into out[k]; k in [1, num_classes]. */
+void lpt_model_top_classes(const float *probs, int num_classes, int k, LptModelClassProb *out);
+
 #ifdef __cplusplus
 }
 #endif

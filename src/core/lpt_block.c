@@ -7,13 +7,6 @@
 
 #include "lpt_ops.h"
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        LptStatus s_ = (call);                                                                     \
-        if (s_ != LPT_OK)                                                                          \
-            return s_;                                                                             \
-    } while (0)
-
 /* ---- layout ----------------------------------------------------------------------------- */
 
 size_t lpt_block_aligned_bytes(size_t count, LptDType dtype)
@@ -203,8 +196,8 @@ LptStatus lpt_block_forward(LptBackend *be, const LptBlockShape *s, const LptBlo
     float eps = s->eps;
     A->x_in = *x_in;
 
-    CHECK(lpt_op_layernorm_forward(be, &sc->a1, &A->mean1, &A->rstd1, x_in, &p->ln1_w->value,
-                                   &p->ln1_b->value, (int)BT, C, eps, err));
+    LPT_TRY(lpt_op_layernorm_forward(be, &sc->a1, &A->mean1, &A->rstd1, x_in, &p->ln1_w->value,
+                                     &p->ln1_b->value, (int)BT, C, eps, err));
     /* q of the query rows, k and v of all T rows: [B, S, 3C] rows 0..T-1 */
     LptGemmShape g;
     lpt_gemm_shape_init(&g, all_rows ? T : 1, all_rows ? 3 * C : C, C, false, true);
@@ -212,63 +205,64 @@ LptStatus lpt_block_forward(LptBackend *be, const LptBlockShape *s, const LptBlo
     g.batch = B;
     g.stride_a = (int64_t)T * C;
     g.stride_c = (int64_t)S * 3 * C;
-    CHECK(lpt_op_gemm_forward(be, &A->qkv, &sc->a1, &p->qkv_w->value, &p->qkv_b->value, &g, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &A->qkv, &sc->a1, &p->qkv_w->value, &p->qkv_b->value, &g, err));
     if (!all_rows) {
         LptTensor wkv = lpt_tensor_view(&p->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
         LptTensor bkv = lpt_tensor_view(&p->qkv_b->value, (size_t)C, (size_t)2 * C);
         LptTensor kv = from(&A->qkv, (size_t)C);
         g.m = T;
         g.n = 2 * C;
-        CHECK(lpt_op_gemm_forward(be, &kv, &sc->a1, &wkv, &bkv, &g, err));
+        LPT_TRY(lpt_op_gemm_forward(be, &kv, &sc->a1, &wkv, &bkv, &g, err));
     }
     int row = T;
     if (prompts) {
-        CHECK(lpt_op_layernorm_forward(be, &sc->lnp, &A->pmean, &A->prstd, &p->prompt->value,
-                                       &p->ln1_w->value, &p->ln1_b->value, P, C, eps, err));
-        CHECK(prompt_kv(be, s, p, &A->qkv, &sc->lnp, 0, row, S, err));
+        LPT_TRY(lpt_op_layernorm_forward(be, &sc->lnp, &A->pmean, &A->prstd, &p->prompt->value,
+                                         &p->ln1_w->value, &p->ln1_b->value, P, C, eps, err));
+        LPT_TRY(prompt_kv(be, s, p, &A->qkv, &sc->lnp, 0, row, S, err));
         row += P;
     }
     if (group) {
-        CHECK(lpt_op_gather_mean_forward(be, &A->gp, &p->pool->value, &sc->sel_idx, B, s->top_k,
-                                         s->pool_size, P * C, err));
-        CHECK(lpt_op_layernorm_forward(be, &sc->lgp, &A->gmean, &A->grstd, &A->gp, &p->ln1_w->value,
-                                       &p->ln1_b->value, B * P, C, eps, err));
-        CHECK(prompt_kv(be, s, p, &A->qkv, &sc->lgp, (int64_t)P * C, row, S, err));
+        LPT_TRY(lpt_op_gather_mean_forward(be, &A->gp, &p->pool->value, &sc->sel_idx, B, s->top_k,
+                                           s->pool_size, P * C, err));
+        LPT_TRY(lpt_op_layernorm_forward(be, &sc->lgp, &A->gmean, &A->grstd, &A->gp,
+                                         &p->ln1_w->value, &p->ln1_b->value, B * P, C, eps, err));
+        LPT_TRY(prompt_kv(be, s, p, &A->qkv, &sc->lgp, (int64_t)P * C, row, S, err));
     }
     LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
     if (last && s->causal) { /* every row's attention, then the pooled rows of it */
         LptAttentionShape as = attn_shape(s, T, S);
-        CHECK(lpt_op_attention_forward(be, &A->o_all, &A->lse, &A->qkv, &k, &vv, &as, err));
-        CHECK(
+        LPT_TRY(lpt_op_attention_forward(be, &A->o_all, &A->lse, &A->qkv, &k, &vv, &as, err));
+        LPT_TRY(
             lpt_op_gather_mean_forward(be, &A->o, &A->o_all, &sc->pool_idx, B, 1, (int)BT, C, err));
     } else {
         LptAttentionShape as = attn_shape(s, Q, S);
-        CHECK(lpt_op_attention_forward(be, &A->o, &A->lse, &A->qkv, &k, &vv, &as, err));
+        LPT_TRY(lpt_op_attention_forward(be, &A->o, &A->lse, &A->qkv, &k, &vv, &as, err));
     }
-    CHECK(lpt_block_linear(be, &sc->tmp, &A->o, p->proj_w, p->proj_b, rows, C, C, 0.0f, err));
+    LPT_TRY(lpt_block_linear(be, &sc->tmp, &A->o, p->proj_w, p->proj_b, rows, C, C, 0.0f, err));
     const LptTensor *res = x_in;
     if (last) { /* the residual of the pooled rows */
-        CHECK(lpt_op_gather_mean_forward(be, &sc->xc, x_in, &sc->pool_idx, B, 1, (int)BT, C, err));
+        LPT_TRY(
+            lpt_op_gather_mean_forward(be, &sc->xc, x_in, &sc->pool_idx, B, 1, (int)BT, C, err));
         res = &sc->xc;
     }
-    CHECK(lpt_op_add_forward(be, &A->h, res, &sc->tmp, 1.0f, n, err));
+    LPT_TRY(lpt_op_add_forward(be, &A->h, res, &sc->tmp, 1.0f, n, err));
 
-    CHECK(lpt_op_layernorm_forward(be, &A->a2, &A->mean2, &A->rstd2, &A->h, &p->ln2_w->value,
-                                   &p->ln2_b->value, (int)rows, C, eps, err));
-    CHECK(lpt_block_linear(be, &A->u, &A->a2, p->fc1_w, p->fc1_b, rows, s->mlp, C, 0.0f, err));
+    LPT_TRY(lpt_op_layernorm_forward(be, &A->a2, &A->mean2, &A->rstd2, &A->h, &p->ln2_w->value,
+                                     &p->ln2_b->value, (int)rows, C, eps, err));
+    LPT_TRY(lpt_block_linear(be, &A->u, &A->a2, p->fc1_w, p->fc1_b, rows, s->mlp, C, 0.0f, err));
     size_t n_mlp = rows * s->mlp;
     if (s->act == LPT_VIT_ACT_QUICK_GELU)
-        CHECK(lpt_op_quick_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
+        LPT_TRY(lpt_op_quick_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
     else
-        CHECK(lpt_op_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
-    CHECK(lpt_block_linear(be, x_out, &sc->g, p->fc2_w, p->fc2_b, rows, C, s->mlp, 0.0f, err));
-    CHECK(lpt_op_add_forward(be, x_out, x_out, &A->h, 1.0f, n, err));
+        LPT_TRY(lpt_op_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
+    LPT_TRY(lpt_block_linear(be, x_out, &sc->g, p->fc2_w, p->fc2_b, rows, C, s->mlp, 0.0f, err));
+    LPT_TRY(lpt_op_add_forward(be, x_out, x_out, &A->h, 1.0f, n, err));
     if (adapter) {
         int R = s->rank;
-        CHECK(lpt_block_linear(be, &A->d, &A->a2, p->down_w, p->down_b, rows, R, C, 0.0f, err));
-        CHECK(lpt_op_relu_forward(be, &A->r, &A->d, rows * R, err));
-        CHECK(lpt_block_linear(be, &A->e, &A->r, p->up_w, p->up_b, rows, C, R, 0.0f, err));
-        CHECK(lpt_op_scaled_add_forward(be, x_out, x_out, &A->e, &p->scale->value, n, err));
+        LPT_TRY(lpt_block_linear(be, &A->d, &A->a2, p->down_w, p->down_b, rows, R, C, 0.0f, err));
+        LPT_TRY(lpt_op_relu_forward(be, &A->r, &A->d, rows * R, err));
+        LPT_TRY(lpt_block_linear(be, &A->e, &A->r, p->up_w, p->up_b, rows, C, R, 0.0f, err));
+        LPT_TRY(lpt_op_scaled_add_forward(be, x_out, x_out, &A->e, &p->scale->value, n, err));
     }
     return LPT_OK;
 }
@@ -294,15 +288,15 @@ static LptStatus prompt_backward(LptBackend *be, const LptBlockShape *s, const L
             s1.stride_b = 3 * C;
             s1.stride_c = 2 * C;
             LptTensor src = from(&sc->dqkv, (size_t)row * 3 * C + C);
-            CHECK(lpt_op_gemm_forward(be, &sc->dkvsum, &sc->ones, &src, NULL, &s1, err));
+            LPT_TRY(lpt_op_gemm_forward(be, &sc->dkvsum, &sc->ones, &src, NULL, &s1, err));
             LptGemmShape s2;
             lpt_gemm_shape_init(&s2, P, C, 2 * C, false, false);
-            CHECK(lpt_op_gemm_forward(be, &sc->dlnp, &sc->dkvsum, &wkv, NULL, &s2, err));
-            CHECK(lpt_op_layernorm_backward(be, &sc->dptmp, NULL, NULL, &sc->dlnp,
-                                            &p->prompt->value, &A->pmean, &A->prstd,
-                                            &p->ln1_w->value, P, C, err));
-            CHECK(lpt_op_add_forward(be, &p->prompt->grad, &p->prompt->grad, &sc->dptmp, 1.0f,
-                                     (size_t)P * C, err));
+            LPT_TRY(lpt_op_gemm_forward(be, &sc->dlnp, &sc->dkvsum, &wkv, NULL, &s2, err));
+            LPT_TRY(lpt_op_layernorm_backward(be, &sc->dptmp, NULL, NULL, &sc->dlnp,
+                                              &p->prompt->value, &A->pmean, &A->prstd,
+                                              &p->ln1_w->value, P, C, err));
+            LPT_TRY(lpt_op_add_forward(be, &p->prompt->grad, &p->prompt->grad, &sc->dptmp, 1.0f,
+                                       (size_t)P * C, err));
         }
         row += P;
     }
@@ -314,11 +308,11 @@ static LptStatus prompt_backward(LptBackend *be, const LptBlockShape *s, const L
         s3.stride_a = (int64_t)S * 3 * C;
         s3.stride_c = (int64_t)P * C;
         LptTensor src = from(&sc->dqkv, (size_t)row * 3 * C + C);
-        CHECK(lpt_op_gemm_forward(be, &sc->dlgp, &src, &wkv, NULL, &s3, err));
-        CHECK(lpt_op_layernorm_backward(be, &sc->dgp, NULL, NULL, &sc->dlgp, &A->gp, &A->gmean,
-                                        &A->grstd, &p->ln1_w->value, B * P, C, err));
-        CHECK(lpt_op_gather_mean_backward(be, &p->pool->grad, &sc->dgp, &sc->sel_idx, B, s->top_k,
-                                          s->pool_size, P * C, err));
+        LPT_TRY(lpt_op_gemm_forward(be, &sc->dlgp, &src, &wkv, NULL, &s3, err));
+        LPT_TRY(lpt_op_layernorm_backward(be, &sc->dgp, NULL, NULL, &sc->dlgp, &A->gp, &A->gmean,
+                                          &A->grstd, &p->ln1_w->value, B * P, C, err));
+        LPT_TRY(lpt_op_gather_mean_backward(be, &p->pool->grad, &sc->dgp, &sc->sel_idx, B, s->top_k,
+                                            s->pool_size, P * C, err));
     }
     return LPT_OK;
 }
@@ -336,69 +330,69 @@ LptStatus lpt_block_backward(LptBackend *be, const LptBlockShape *s, const LptBl
 
     if (adapter) { /* x_out += s Up(ReLU(Down(a2))) */
         int R = s->rank;
-        CHECK(lpt_op_scaled_add_backward(be, &sc->de, train_shared ? &p->scale->grad : NULL,
-                                         &sc->dx, &A->e, &p->scale->value, n, err));
+        LPT_TRY(lpt_op_scaled_add_backward(be, &sc->de, train_shared ? &p->scale->grad : NULL,
+                                           &sc->dx, &A->e, &p->scale->value, n, err));
         LptGemmShape su;
         lpt_gemm_shape_init(&su, (int)rows, C, R, false, true);
-        CHECK(lpt_op_gemm_backward(be, &sc->dr, train_shared ? &p->up_w->grad : NULL,
-                                   train_shared ? &p->up_b->grad : NULL, &sc->de, &A->r,
-                                   &p->up_w->value, &su, err));
-        CHECK(lpt_op_relu_backward(be, &sc->dd, &sc->dr, &A->d, rows * R, err));
+        LPT_TRY(lpt_op_gemm_backward(be, &sc->dr, train_shared ? &p->up_w->grad : NULL,
+                                     train_shared ? &p->up_b->grad : NULL, &sc->de, &A->r,
+                                     &p->up_w->value, &su, err));
+        LPT_TRY(lpt_op_relu_backward(be, &sc->dd, &sc->dr, &A->d, rows * R, err));
         LptGemmShape sd;
         lpt_gemm_shape_init(&sd, (int)rows, R, C, false, true);
-        CHECK(lpt_op_gemm_backward(be, &sc->da, train_shared ? &p->down_w->grad : NULL,
-                                   train_shared ? &p->down_b->grad : NULL, &sc->dd, &A->a2,
-                                   &p->down_w->value, &sd, err));
+        LPT_TRY(lpt_op_gemm_backward(be, &sc->da, train_shared ? &p->down_w->grad : NULL,
+                                     train_shared ? &p->down_b->grad : NULL, &sc->dd, &A->a2,
+                                     &p->down_w->value, &sd, err));
     }
     /* MLP: da (+)= act'(u) (dx W2) W1 */
     size_t n_mlp = rows * s->mlp;
     bool quick = s->act == LPT_VIT_ACT_QUICK_GELU;
     if (full) { /* FC2's input act(u), recomputed */
-        CHECK(quick ? lpt_op_quick_gelu_forward(be, &sc->g, &A->u, n_mlp, err)
-                    : lpt_op_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
-        CHECK(lpt_block_linear_dw(be, p->fc2_w, p->fc2_b, &sc->dx, &sc->g, rows, C, s->mlp, err));
+        LPT_TRY(quick ? lpt_op_quick_gelu_forward(be, &sc->g, &A->u, n_mlp, err)
+                      : lpt_op_gelu_forward(be, &sc->g, &A->u, n_mlp, err));
+        LPT_TRY(lpt_block_linear_dw(be, p->fc2_w, p->fc2_b, &sc->dx, &sc->g, rows, C, s->mlp, err));
     }
-    CHECK(lpt_block_linear_din(be, &sc->dg, &sc->dx, p->fc2_w, rows, C, s->mlp, 0.0f, err));
+    LPT_TRY(lpt_block_linear_din(be, &sc->dg, &sc->dx, p->fc2_w, rows, C, s->mlp, 0.0f, err));
     if (quick)
-        CHECK(lpt_op_quick_gelu_backward(be, &sc->du, &sc->dg, &A->u, n_mlp, err));
+        LPT_TRY(lpt_op_quick_gelu_backward(be, &sc->du, &sc->dg, &A->u, n_mlp, err));
     else
-        CHECK(lpt_op_gelu_backward(be, &sc->du, &sc->dg, &A->u, n_mlp, err));
+        LPT_TRY(lpt_op_gelu_backward(be, &sc->du, &sc->dg, &A->u, n_mlp, err));
     if (full)
-        CHECK(lpt_block_linear_dw(be, p->fc1_w, p->fc1_b, &sc->du, &A->a2, rows, s->mlp, C, err));
-    CHECK(lpt_block_linear_din(be, &sc->da, &sc->du, p->fc1_w, rows, s->mlp, C,
-                               adapter ? 1.0f : 0.0f, err));
-    CHECK(lpt_op_layernorm_backward(be, &sc->dtmp, grad_if(p->ln2_w, full), grad_if(p->ln2_b, full),
-                                    &sc->da, &A->h, &A->mean2, &A->rstd2, &p->ln2_w->value,
-                                    (int)rows, C, err));
-    CHECK(lpt_op_add_forward(be, &sc->dh, &sc->dx, &sc->dtmp, 1.0f, n, err));
+        LPT_TRY(lpt_block_linear_dw(be, p->fc1_w, p->fc1_b, &sc->du, &A->a2, rows, s->mlp, C, err));
+    LPT_TRY(lpt_block_linear_din(be, &sc->da, &sc->du, p->fc1_w, rows, s->mlp, C,
+                                 adapter ? 1.0f : 0.0f, err));
+    LPT_TRY(lpt_op_layernorm_backward(be, &sc->dtmp, grad_if(p->ln2_w, full),
+                                      grad_if(p->ln2_b, full), &sc->da, &A->h, &A->mean2, &A->rstd2,
+                                      &p->ln2_w->value, (int)rows, C, err));
+    LPT_TRY(lpt_op_add_forward(be, &sc->dh, &sc->dx, &sc->dtmp, 1.0f, n, err));
 
     /* attention branch */
     if (full)
-        CHECK(lpt_block_linear_dw(be, p->proj_w, p->proj_b, &sc->dh, &A->o, rows, C, C, err));
-    CHECK(lpt_block_linear_din(be, &sc->da, &sc->dh, p->proj_w, rows, C, C, 0.0f, err));
+        LPT_TRY(lpt_block_linear_dw(be, p->proj_w, p->proj_b, &sc->dh, &A->o, rows, C, C, err));
+    LPT_TRY(lpt_block_linear_din(be, &sc->da, &sc->dh, p->proj_w, rows, C, C, 0.0f, err));
     LptTensor k = from(&A->qkv, (size_t)C), vv = from(&A->qkv, (size_t)2 * C);
     LptTensor dk = from(&sc->dqkv, (size_t)C), dv = from(&sc->dqkv, (size_t)2 * C);
     if (last && s->causal) { /* the pooled rows' output gradient, zero elsewhere */
-        CHECK(lpt_tensor_fill_u32(&sc->dtmp, 0, err));
-        CHECK(lpt_op_gather_mean_backward(be, &sc->dtmp, &sc->da, &sc->pool_idx, B, 1, (int)BT, C,
-                                          err));
+        LPT_TRY(lpt_tensor_fill_u32(&sc->dtmp, 0, err));
+        LPT_TRY(lpt_op_gather_mean_backward(be, &sc->dtmp, &sc->da, &sc->pool_idx, B, 1, (int)BT, C,
+                                            err));
         LptAttentionShape as = attn_shape(s, T, S);
-        CHECK(lpt_op_attention_backward(be, &sc->dqkv, &dk, &dv, &sc->dtmp, &A->qkv, &k, &vv,
-                                        &A->o_all, &A->lse, &as, err));
+        LPT_TRY(lpt_op_attention_backward(be, &sc->dqkv, &dk, &dv, &sc->dtmp, &A->qkv, &k, &vv,
+                                          &A->o_all, &A->lse, &as, err));
     } else {
         LptAttentionShape as = attn_shape(s, Q, S);
         if (full && last) /* dq of the rows after the pooled one stays zero for dW_qkv */
-            CHECK(lpt_tensor_fill_u32(&sc->dqkv, 0, err));
-        CHECK(lpt_op_attention_backward(be, &sc->dqkv, &dk, &dv, &sc->da, &A->qkv, &k, &vv, &A->o,
-                                        &A->lse, &as, err));
+            LPT_TRY(lpt_tensor_fill_u32(&sc->dqkv, 0, err));
+        LPT_TRY(lpt_op_attention_backward(be, &sc->dqkv, &dk, &dv, &sc->da, &A->qkv, &k, &vv, &A->o,
+                                          &A->lse, &as, err));
     }
     if (full) { /* LN1's output, recomputed (the same statistics are written again) */
-        CHECK(lpt_op_layernorm_forward(be, &sc->a1, &A->mean1, &A->rstd1, &A->x_in,
-                                       &p->ln1_w->value, &p->ln1_b->value, (int)BT, C, s->eps,
-                                       err));
-        CHECK(lpt_block_linear_dw(be, p->qkv_w, p->qkv_b, &sc->dqkv, &sc->a1, BT, 3 * C, C, err));
+        LPT_TRY(lpt_op_layernorm_forward(be, &sc->a1, &A->mean1, &A->rstd1, &A->x_in,
+                                         &p->ln1_w->value, &p->ln1_b->value, (int)BT, C, s->eps,
+                                         err));
+        LPT_TRY(lpt_block_linear_dw(be, p->qkv_w, p->qkv_b, &sc->dqkv, &sc->a1, BT, 3 * C, C, err));
     }
-    CHECK(prompt_backward(be, s, p, sc, A, prompts, group, train_shared, S, err));
+    LPT_TRY(prompt_backward(be, s, p, sc, A, prompts, group, train_shared, S, err));
     if (!need_dx)
         return LPT_OK;
     /* dLN1 = dq W_q + dk W_k + dv W_v over the T rows; a non-causal last block has dq in its
@@ -412,20 +406,20 @@ LptStatus lpt_block_backward(LptBackend *be, const LptBlockShape *s, const LptBl
     if (!all_rows) {
         LptTensor wkv = lpt_tensor_view(&p->qkv_w->value, (size_t)C * C, (size_t)2 * C * C);
         LptTensor dkv = from(&sc->dqkv, (size_t)C);
-        CHECK(lpt_op_gemm_forward(be, &sc->da, &dkv, &wkv, NULL, &s4, err));
+        LPT_TRY(lpt_op_gemm_forward(be, &sc->da, &dkv, &wkv, NULL, &s4, err));
         s4.m = 1;
         s4.k = C;
         s4.beta = 1.0f;
     }
-    CHECK(lpt_op_gemm_forward(be, &sc->da, &sc->dqkv, &p->qkv_w->value, NULL, &s4, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &sc->da, &sc->dqkv, &p->qkv_w->value, NULL, &s4, err));
     const LptTensor *dw1 = grad_if(p->ln1_w, full), *db1 = grad_if(p->ln1_b, full);
     if (last) { /* dx = dLN1 backward on every row, + dh on the pooled rows */
-        CHECK(lpt_op_layernorm_backward(be, &sc->dx, dw1, db1, &sc->da, &A->x_in, &A->mean1,
-                                        &A->rstd1, &p->ln1_w->value, (int)BT, C, err));
+        LPT_TRY(lpt_op_layernorm_backward(be, &sc->dx, dw1, db1, &sc->da, &A->x_in, &A->mean1,
+                                          &A->rstd1, &p->ln1_w->value, (int)BT, C, err));
         return lpt_op_gather_mean_backward(be, &sc->dx, &sc->dh, &sc->pool_idx, B, 1, (int)BT, C,
                                            err);
     }
-    CHECK(lpt_op_layernorm_backward(be, &sc->dtmp, dw1, db1, &sc->da, &A->x_in, &A->mean1,
-                                    &A->rstd1, &p->ln1_w->value, (int)BT, C, err));
+    LPT_TRY(lpt_op_layernorm_backward(be, &sc->dtmp, dw1, db1, &sc->da, &A->x_in, &A->mean1,
+                                      &A->rstd1, &p->ln1_w->value, (int)BT, C, err));
     return lpt_op_add_forward(be, &sc->dx, &sc->dh, &sc->dtmp, 1.0f, BT * C, err);
 }

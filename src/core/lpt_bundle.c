@@ -16,13 +16,6 @@
 #include "lpt_hash.h"
 #include "lpt_safetensors.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 #define MAX_CLASSES 1000000
 
 static const char *act_name(LptVitAct act)
@@ -237,18 +230,23 @@ static LptStatus bad(Reader *r, const char *what, const char *detail)
     return lpt_error_set(r->err, LPT_ERR_FORMAT, 0, "bundle '%s': %s %s", r->path, what, detail);
 }
 
+/* bad() for the field where.key. */
+static LptStatus bad_field(Reader *r, const char *where, const char *key, const char *detail)
+{
+    return lpt_error_set(r->err, LPT_ERR_FORMAT, 0, "bundle '%s': %s.%s %s", r->path, where, key,
+                         detail);
+}
+
 /* A whole number in [lo, hi] at obj.key. */
 static LptStatus get_int(Reader *r, const cJSON *obj, const char *where, const char *key, int lo,
                          int hi, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char what[128];
-    snprintf(what, sizeof what, "%s.%s", where, key);
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
         v->valuedouble > hi) {
         char detail[96];
         snprintf(detail, sizeof detail, "must be a whole number in [%d, %d]", lo, hi);
-        return bad(r, what, detail);
+        return bad_field(r, where, key, detail);
     }
     *out = (int)v->valuedouble;
     return LPT_OK;
@@ -258,10 +256,8 @@ static LptStatus get_float(Reader *r, const cJSON *obj, const char *where, const
                            float *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char what[128];
-    snprintf(what, sizeof what, "%s.%s", where, key);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e30)
-        return bad(r, what, "must be a finite number");
+        return bad_field(r, where, key, "must be a finite number");
     *out = (float)v->valuedouble;
     return LPT_OK;
 }
@@ -270,10 +266,8 @@ static LptStatus get_bool(Reader *r, const cJSON *obj, const char *where, const 
                           bool *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char what[128];
-    snprintf(what, sizeof what, "%s.%s", where, key);
     if (!cJSON_IsBool(v))
-        return bad(r, what, "must be true or false");
+        return bad_field(r, where, key, "must be true or false");
     *out = cJSON_IsTrue(v);
     return LPT_OK;
 }
@@ -347,7 +341,7 @@ static LptStatus read_header(Reader *r)
 static LptStatus read_classes(Reader *r)
 {
     cJSON *a = NULL;
-    CHECK(meta_json(r, "classes", &a));
+    LPT_TRY(meta_json(r, "classes", &a));
     LptModel *m = r->m;
     int K = cJSON_GetArraySize(a);
     LptStatus st = cJSON_IsArray(a) && K >= 1 && K <= MAX_CLASSES
@@ -374,25 +368,25 @@ static LptStatus read_vit_config(Reader *r, const cJSON *v, const char *where, L
     lpt_vit_config_init(vc);
     if (!cJSON_IsObject(v))
         return bad(r, where, "is missing");
-    CHECK(get_int(r, v, where, "depth", 1, 1024, &vc->depth));
-    CHECK(get_int(r, v, where, "width", 1, 1 << 16, &vc->width));
-    CHECK(get_int(r, v, where, "heads", 1, 1 << 16, &vc->heads));
-    CHECK(get_int(r, v, where, "mlp", 1, 1 << 18, &vc->mlp));
-    CHECK(get_int(r, v, where, "patch", 1, 4096, &vc->patch));
-    CHECK(get_int(r, v, where, "image", 1, 4096, &vc->image));
-    CHECK(get_float(r, v, where, "eps", &vc->eps));
+    LPT_TRY(get_int(r, v, where, "depth", 1, 1024, &vc->depth));
+    LPT_TRY(get_int(r, v, where, "width", 1, 1 << 16, &vc->width));
+    LPT_TRY(get_int(r, v, where, "heads", 1, 1 << 16, &vc->heads));
+    LPT_TRY(get_int(r, v, where, "mlp", 1, 1 << 18, &vc->mlp));
+    LPT_TRY(get_int(r, v, where, "patch", 1, 4096, &vc->patch));
+    LPT_TRY(get_int(r, v, where, "image", 1, 4096, &vc->image));
+    LPT_TRY(get_float(r, v, where, "eps", &vc->eps));
     const char *act = get_string(v, "act");
     if (!act || (strcmp(act, "gelu") != 0 && strcmp(act, "quick_gelu") != 0))
         return bad(r, where, "act must be \"gelu\" or \"quick_gelu\"");
     vc->act = strcmp(act, "gelu") == 0 ? LPT_VIT_ACT_GELU : LPT_VIT_ACT_QUICK_GELU;
-    CHECK(get_bool(r, v, where, "clip_style", &vc->clip_style));
-    CHECK(get_int(r, v, where, "proj_dim", 0, 1 << 16, &vc->proj_dim));
-    CHECK(get_int(r, v, where, "prompts", 0, 4096, &vc->prompts));
-    CHECK(get_int(r, v, where, "adapter_rank", 0, 4096, &vc->adapter_rank));
-    CHECK(get_float(r, v, where, "adapter_scale", &vc->adapter_scale));
-    CHECK(get_int(r, v, where, "pool_size", 0, 4096, &vc->pool_size));
-    CHECK(get_int(r, v, where, "pool_top_k", 0, 4096, &vc->pool_top_k));
-    CHECK(get_int(r, v, where, "classes", 1, MAX_CLASSES, &vc->classes));
+    LPT_TRY(get_bool(r, v, where, "clip_style", &vc->clip_style));
+    LPT_TRY(get_int(r, v, where, "proj_dim", 0, 1 << 16, &vc->proj_dim));
+    LPT_TRY(get_int(r, v, where, "prompts", 0, 4096, &vc->prompts));
+    LPT_TRY(get_int(r, v, where, "adapter_rank", 0, 4096, &vc->adapter_rank));
+    LPT_TRY(get_float(r, v, where, "adapter_scale", &vc->adapter_scale));
+    LPT_TRY(get_int(r, v, where, "pool_size", 0, 4096, &vc->pool_size));
+    LPT_TRY(get_int(r, v, where, "pool_top_k", 0, 4096, &vc->pool_top_k));
+    LPT_TRY(get_int(r, v, where, "classes", 1, MAX_CLASSES, &vc->classes));
     vc->train_backbone = false;
     LptStatus st = lpt_vit_config_check(vc, r->err);
     if (st != LPT_OK)
@@ -463,7 +457,7 @@ static LptStatus load_referenced(Reader *r, LptModelExpert *x, const char *exper
                                  const LptVitConfig *want)
 {
     char *file = NULL;
-    CHECK(find_backbone(r, expert, x->backbone_path, x->backbone_sha256, &file));
+    LPT_TRY(find_backbone(r, expert, x->backbone_path, x->backbone_sha256, &file));
     free(x->backbone_path);
     x->backbone_path = file;
     LptWeightsOptions wo;
@@ -533,12 +527,12 @@ static LptStatus read_expert(Reader *r, const cJSON *o, int index)
         return bad(r, where, "names an expert a second time");
     if (!lpt_model_mode_parse(get_string(o, "mode"), &x->mode))
         return bad(r, where, "mode must be \"plain\", \"phase1\" or \"phase2\"");
-    CHECK(get_int(r, o, where, "batch", 1, 1 << 16, &x->batch));
-    CHECK(get_int(r, o, where, "best_epoch", -1, INT_MAX, &x->best_epoch));
+    LPT_TRY(get_int(r, o, where, "batch", 1, 1 << 16, &x->batch));
+    LPT_TRY(get_int(r, o, where, "best_epoch", -1, INT_MAX, &x->best_epoch));
     char sub[96];
     snprintf(sub, sizeof sub, "%s.vit", where);
     LptVitConfig vc;
-    CHECK(read_vit_config(r, cJSON_GetObjectItemCaseSensitive(o, "vit"), sub, &vc));
+    LPT_TRY(read_vit_config(r, cJSON_GetObjectItemCaseSensitive(o, "vit"), sub, &vc));
     if (vc.classes != r->m->classes)
         return bad(r, sub, "has a head for a different number of classes than metadata classes");
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(o, "preprocessing");
@@ -564,7 +558,7 @@ static LptStatus read_expert(Reader *r, const cJSON *o, int index)
     bool embedded = false;
     if (!cJSON_IsObject(bb))
         return bad(r, sub, "is missing");
-    CHECK(get_bool(r, bb, sub, "embedded", &embedded));
+    LPT_TRY(get_bool(r, bb, sub, "embedded", &embedded));
     const char *path = get_string(bb, "path"), *sha = get_string(bb, "sha256");
     const char *bname = get_string(bb, "name");
     if (!embedded && (!path || !path[0] || !sha || strlen(sha) != LPT_HASH_HEX_LEN))
@@ -578,9 +572,9 @@ static LptStatus read_expert(Reader *r, const cJSON *o, int index)
     if (!x->vit)
         return lpt_error_prefix(r->err, "bundle '%s': the %s expert", r->path, name);
     if (embedded)
-        CHECK(load_tensors(r, x, name, false));
+        LPT_TRY(load_tensors(r, x, name, false));
     else
-        CHECK(load_referenced(r, x, name, &vc));
+        LPT_TRY(load_referenced(r, x, name, &vc));
     return load_tensors(r, x, name, true);
 }
 
@@ -596,13 +590,13 @@ static LptStatus read_scorer(Reader *r, const cJSON *o)
     sc.experts = m->experts;
     sc.classes = m->classes;
     const char *w = "model.scorer";
-    CHECK(get_int(r, o, w, "hidden", 1, 1 << 16, &sc.hidden));
-    CHECK(get_bool(r, o, w, "input_feature", &sc.input_feature));
-    CHECK(get_bool(r, o, w, "input_max", &sc.input_max));
-    CHECK(get_bool(r, o, w, "input_entropy", &sc.input_entropy));
-    CHECK(get_bool(r, o, w, "input_margin", &sc.input_margin));
-    CHECK(get_int(r, o, w, "max_batch", 1, 1 << 16, &sc.max_batch));
-    CHECK(get_int(r, o, w, "best_epoch", -1, INT_MAX, &m->scorer_epoch));
+    LPT_TRY(get_int(r, o, w, "hidden", 1, 1 << 16, &sc.hidden));
+    LPT_TRY(get_bool(r, o, w, "input_feature", &sc.input_feature));
+    LPT_TRY(get_bool(r, o, w, "input_max", &sc.input_max));
+    LPT_TRY(get_bool(r, o, w, "input_entropy", &sc.input_entropy));
+    LPT_TRY(get_bool(r, o, w, "input_margin", &sc.input_margin));
+    LPT_TRY(get_int(r, o, w, "max_batch", 1, 1 << 16, &sc.max_batch));
+    LPT_TRY(get_int(r, o, w, "best_epoch", -1, INT_MAX, &m->scorer_epoch));
     for (int s = 0; s < m->experts; s++)
         sc.feature_dims[s] = lpt_vit_feature_width(m->expert[m->which[s]].vit);
     const cJSON *dims = cJSON_GetObjectItemCaseSensitive(o, "feature_dims");
@@ -642,10 +636,10 @@ static LptStatus read_scorer(Reader *r, const cJSON *o)
 static LptStatus read_model(Reader *r)
 {
     LptModel *m = r->m;
-    CHECK(read_header(r));
-    CHECK(read_classes(r));
+    LPT_TRY(read_header(r));
+    LPT_TRY(read_classes(r));
     cJSON *root = NULL;
-    CHECK(meta_json(r, "model", &root));
+    LPT_TRY(meta_json(r, "model", &root));
     LptStatus st = cJSON_IsObject(root) ? LPT_OK : bad(r, "metadata model", "is not an object");
     if (st == LPT_OK)
         st = get_float(r, root, "model", "prob_scale", &m->prob_scale);
@@ -666,15 +660,15 @@ static LptStatus read_model(Reader *r)
     if (st == LPT_OK)
         st = read_scorer(r, cJSON_GetObjectItemCaseSensitive(root, "scorer"));
     cJSON_Delete(root);
-    CHECK(st);
-    CHECK(keep_meta(r, "model", &m->model_json));
-    CHECK(keep_meta(r, "prior", &m->prior_json));
-    CHECK(keep_meta(r, "run_config", &m->run_config_json));
-    CHECK(keep_meta(r, "lineage", &m->lineage_json));
+    LPT_TRY(st);
+    LPT_TRY(keep_meta(r, "model", &m->model_json));
+    LPT_TRY(keep_meta(r, "prior", &m->prior_json));
+    LPT_TRY(keep_meta(r, "run_config", &m->run_config_json));
+    LPT_TRY(keep_meta(r, "lineage", &m->lineage_json));
     if (m->prior_json) {
         if (!(m->prior_adjust = malloc((size_t)m->classes * sizeof *m->prior_adjust)))
             return lpt_error_set(r->err, LPT_ERR_OUT_OF_MEMORY, 0, "bundle: out of memory");
-        CHECK(read_tensor(r, "prior.adjust", m->prior_adjust, (size_t)m->classes));
+        LPT_TRY(read_tensor(r, "prior.adjust", m->prior_adjust, (size_t)m->classes));
         for (int k = 0; k < m->classes; k++)
             if (!isfinite(m->prior_adjust[k]))
                 return bad(r, "tensor prior.adjust", "holds a value that is not finite");

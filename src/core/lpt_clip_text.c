@@ -451,13 +451,6 @@ static LptStatus prepare_acts(LptClipText *t, int B, int T, bool train, LptError
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        LptStatus s_ = (call);                                                                     \
-        if (s_ != LPT_OK)                                                                          \
-            return s_;                                                                             \
-    } while (0)
-
 /* Checks the host inputs of a forward and fills rows[B T] (ids cut to T tokens a text) and
  * pooled[B] (b T + eot_b); *tokens = T = 1 + max eot_b. */
 static LptStatus host_inputs(const LptClipText *t, const int32_t *ids, const int32_t *eot, int B,
@@ -506,22 +499,22 @@ static LptStatus run_forward(LptClipText *t, LptError *err)
     int B = a->batch, T = a->tokens, W = c->width;
     LptBlockShape bs = block_shape(c, B, T);
     /* token rows, then + pos[t] (the first T rows of pos) */
-    CHECK(lpt_op_gather_mean_forward(t->be, &a->xs[0], &t->tok->value, &a->ids, B * T, 1,
-                                     c->vocab, W, err));
+    LPT_TRY(lpt_op_gather_mean_forward(t->be, &a->xs[0], &t->tok->value, &a->ids, B * T, 1,
+                                       c->vocab, W, err));
     LptTensor pos = lpt_tensor_view(&t->pos->value, 0, (size_t)T * W);
-    CHECK(lpt_op_embed_forward(t->be, &a->xs[0], NULL, &pos, B, T, W, err));
+    LPT_TRY(lpt_op_embed_forward(t->be, &a->xs[0], NULL, &pos, B, T, W, err));
     const LptTensor *x = &a->xs[0];
     for (int i = 0; i < c->layers; i++) {
         bool last = i == c->layers - 1;
         LptLayerAct *A = a->train ? &t->saved[i] : &a->scratch;
         const LptTensor *out = a->train ? &A->x_out : last ? &a->px : &a->xs[(i + 1) % 2];
-        CHECK(lpt_block_forward(t->be, &bs, &t->blocks[i], &a->s, A, x, out, last, false, false,
-                                false, err));
+        LPT_TRY(lpt_block_forward(t->be, &bs, &t->blocks[i], &a->s, A, x, out, last, false, false,
+                                  false, err));
         x = out;
     }
     a->pooled = *x;
-    CHECK(lpt_op_layernorm_forward(t->be, &a->fl, &a->fmean, &a->frstd, &a->pooled,
-                                   &t->norm_w->value, &t->norm_b->value, B, W, c->eps, err));
+    LPT_TRY(lpt_op_layernorm_forward(t->be, &a->fl, &a->fmean, &a->frstd, &a->pooled,
+                                     &t->norm_w->value, &t->norm_b->value, B, W, c->eps, err));
     return lpt_block_linear(t->be, &a->f, &a->fl, t->proj, NULL, (size_t)B, c->proj_dim, W, 0.0f,
                             err);
 }
@@ -605,21 +598,22 @@ LptStatus lpt_clip_text_backward(LptClipText *tower, const LptTensor *dfeatures,
                              dfeatures->name ? dfeatures->name : "?", dfeatures->count, B, D);
     LptBlockScratch *s = &a->s;
     /* f = ln_final(pooled) proj^T */
-    CHECK(lpt_block_linear_dw(be, tower->proj, NULL, dfeatures, &a->fl, (size_t)B, D, W, err));
-    CHECK(lpt_block_linear_din(be, &a->dfl, dfeatures, tower->proj, (size_t)B, D, W, 0.0f, err));
-    CHECK(lpt_op_layernorm_backward(be, &s->dx, &tower->norm_w->grad, &tower->norm_b->grad,
-                                    &a->dfl, &a->pooled, &a->fmean, &a->frstd,
-                                    &tower->norm_w->value, B, W, err));
+    LPT_TRY(lpt_block_linear_dw(be, tower->proj, NULL, dfeatures, &a->fl, (size_t)B, D, W, err));
+    LPT_TRY(lpt_block_linear_din(be, &a->dfl, dfeatures, tower->proj, (size_t)B, D, W, 0.0f, err));
+    LPT_TRY(lpt_op_layernorm_backward(be, &s->dx, &tower->norm_w->grad, &tower->norm_b->grad,
+                                      &a->dfl, &a->pooled, &a->fmean, &a->frstd,
+                                      &tower->norm_w->value, B, W, err));
     LptBlockShape bs = block_shape(c, B, T);
     for (int i = c->layers - 1; i >= 0; i--)
-        CHECK(lpt_block_backward(be, &bs, &tower->blocks[i], s, &tower->saved[i],
-                                 i == c->layers - 1, false, false, false, false, true, true, err));
+        LPT_TRY(lpt_block_backward(be, &bs, &tower->blocks[i], s, &tower->saved[i],
+                                   i == c->layers - 1, false, false, false, false, true, true,
+                                   err));
     /* x = token_embedding[ids] + pos: pos[0..T) += sum over texts of dx, token rows += dx */
     LptGemmShape g;
     lpt_gemm_shape_init(&g, 1, T * W, B, false, false);
     g.beta = 1.0f;
     LptTensor dpos = lpt_tensor_view(&tower->pos->grad, 0, (size_t)T * W);
-    CHECK(lpt_op_gemm_forward(be, &dpos, &s->ones, &s->dx, NULL, &g, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &dpos, &s->ones, &s->dx, NULL, &g, err));
     return lpt_op_gather_mean_backward(be, &tower->tok->grad, &s->dx, &a->ids, B * T, 1, c->vocab,
                                        W, err);
 }

@@ -49,4 +49,12 @@ void lpt_error_clear(LptError *err);
 /* A stable name for a status ("invalid argument", "device lost", ...). */
 const char *lpt_status_name(LptStatus status);
 
+/* In a function that returns LptStatus: returns the status of `call` when it is not LPT_OK. */
+#define LPT_TRY(call)                                                                              \
+    do {                                                                                           \
+        LptStatus lpt_try_st_ = (call);                                                            \
+        if (lpt_try_st_ != LPT_OK)                                                                 \
+            return lpt_try_st_;                                                                    \
+    } while (0)
+
 #endif

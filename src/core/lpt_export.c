@@ -24,13 +24,6 @@
 #include "lpt_prior.h"
 #include "lpt_train.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 void lpt_export_options_init(LptExportOptions *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -196,7 +189,7 @@ static LptStatus count_missing(LptStore *store, const LptTrainedRun *run, int64_
     *missing = 0;
     for (int64_t i = 0; i < run->image_count; i++) {
         LptStorePrediction *p = NULL;
-        CHECK(lpt_store_prediction_get(store, run->run_id, run->image_ids[i], &p, err));
+        LPT_TRY(lpt_store_prediction_get(store, run->run_id, run->image_ids[i], &p, err));
         *missing += p == NULL;
         free(p);
     }
@@ -223,7 +216,7 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
     for (int64_t i = 0; i < o->n; i++) {
         int64_t id = run->image_ids[first + i];
         LptStorePrediction *pred = NULL;
-        CHECK(lpt_store_prediction_get(store, run->run_id, id, &pred, err));
+        LPT_TRY(lpt_store_prediction_get(store, run->run_id, id, &pred, err));
         if (!pred || pred->num_classes != K) {
             free(pred);
             return lpt_error_set(err, LPT_ERR_FORMAT, 0, "parity: test image '%s' (id %lld) has %s",
@@ -271,6 +264,19 @@ static LptStatus compare_group(LptStore *store, const LptTrainedRun *run, const 
     return LPT_OK;
 }
 
+/* Decodes the run's test images [first, first + n) into images (the caller releases them,
+ * after a failure too); LPT_ERR_CANCELLED when the export should stop. */
+static LptStatus decode_group(const LptExportOptions *o, const LptTrainedRun *run, int64_t first,
+                              int64_t n, LptImage *images, LptError *err)
+{
+    if (!progress(o, LPT_EXPORT_STAGE_PARITY, first, run->image_count))
+        return cancelled(err);
+    LptStatus st = LPT_OK;
+    for (int64_t i = 0; st == LPT_OK && i < n; i++)
+        st = lpt_image_decode_file(run->image_paths[first + i], &images[i], err);
+    return st;
+}
+
 /* Opens the written bundle and runs it on the run's test images against their records. */
 static LptStatus check_bundle(const LptExportOptions *o, LptStore *store, const LptTrainedRun *run,
                               const char *path, LptParity *p, LptError *err)
@@ -294,12 +300,7 @@ static LptStatus check_bundle(const LptExportOptions *o, LptStore *store, const 
     p->max_abs_diff_experts = p->max_abs_diff_weights = 0.0;
     for (int64_t first = 0; st == LPT_OK && first < N; first += G) {
         int64_t n = N - first < G ? N - first : G;
-        if (!progress(o, LPT_EXPORT_STAGE_PARITY, first, N)) {
-            st = cancelled(err);
-            break;
-        }
-        for (int64_t i = 0; st == LPT_OK && i < n; i++)
-            st = lpt_image_decode_file(run->image_paths[first + i], &images[i], err);
+        st = decode_group(o, run, first, n, images, err);
         LptModelOutputs out;
         if (st == LPT_OK)
             st = lpt_model_run(m, images, n, &out, err);
@@ -395,12 +396,7 @@ static LptStatus check_onnx(const LptExportOptions *o, LptStore *store, const Lp
         ok ? LPT_OK : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "parity: out of memory");
     for (int64_t first = 0; st == LPT_OK && first < N; first += G) {
         int64_t n = N - first < G ? N - first : G;
-        if (!progress(o, LPT_EXPORT_STAGE_PARITY, first, N)) {
-            st = cancelled(err);
-            break;
-        }
-        for (int64_t i = 0; st == LPT_OK && i < n; i++)
-            st = lpt_image_decode_file(run->image_paths[first + i], &images[i], err);
+        st = decode_group(o, run, first, n, images, err);
         if (st == LPT_OK)
             st = lpt_model_input_01(m, images, n, pix, err);
         for (int64_t i = 0; i < n; i++)
@@ -516,25 +512,33 @@ static char *parity_json(const LptExportOptions *o, const LptParity *p, bool emb
 
 /* ---- the export ------------------------------------------------------------------------- */
 
+/* Evaluation options of run `run_id` on the test split over the export's open store;
+ * `record`: record each image's prediction. */
+static void eval_options(LptEvalOptions *eo, const LptExportOptions *o, LptStore *store,
+                         int64_t run_id, bool record)
+{
+    lpt_eval_options_init(eo);
+    eo->project = o->project;
+    eo->shared_with = store;
+    eo->run_id = run_id;
+    eo->split = LPT_STORE_SPLIT_TEST;
+    eo->record = record;
+    eo->backend = o->backend;
+    eo->cancel = o->cancel;
+}
+
 /* Records the app's predictions of the test images when some are missing. */
 static LptStatus ensure_predictions(const LptExportOptions *o, LptStore *store,
                                     const LptTrainedRun *run, LptExportReport *r, LptError *err)
 {
     int64_t missing = 0;
-    CHECK(count_missing(store, run, &missing, err));
+    LPT_TRY(count_missing(store, run, &missing, err));
     if (missing == 0)
         return LPT_OK;
     if (!progress(o, LPT_EXPORT_STAGE_EVALUATE, 0, run->image_count))
         return cancelled(err);
     LptEvalOptions eo;
-    lpt_eval_options_init(&eo);
-    eo.project = o->project;
-    eo.shared_with = store;
-    eo.run_id = run->run_id;
-    eo.split = LPT_STORE_SPLIT_TEST;
-    eo.record = true;
-    eo.backend = o->backend;
-    eo.cancel = o->cancel;
+    eval_options(&eo, o, store, run->run_id, true);
     LptEvalReport *rep = NULL;
     LptStatus st = lpt_train_evaluate(&eo, &rep, err);
     lpt_eval_report_free(rep);
@@ -551,16 +555,9 @@ static LptStatus export_with(const LptExportOptions *o, LptStore *store, LptExpo
     if (!progress(o, LPT_EXPORT_STAGE_LOAD, 0, 1))
         return cancelled(err);
     LptEvalOptions eo;
-    lpt_eval_options_init(&eo);
-    eo.project = o->project;
-    eo.shared_with = store;
-    eo.run_id = o->run_id;
-    eo.split = LPT_STORE_SPLIT_TEST;
-    eo.record = false;
-    eo.backend = o->backend;
-    eo.cancel = o->cancel;
+    eval_options(&eo, o, store, o->run_id, false);
     LptTrainedRun *run = NULL;
-    CHECK(lpt_train_load_run(&eo, &run, err));
+    LPT_TRY(lpt_train_load_run(&eo, &run, err));
     r->run_id = run->run_id;
     LptStatus st =
         o->format == LPT_STORE_EXPORT_BUNDLE ? ensure_predictions(o, store, run, r, err) : LPT_OK;
@@ -638,7 +635,7 @@ static LptStatus export_with(const LptExportOptions *o, LptStore *store, LptExpo
         unlink(tmp);
         return st;
     }
-    CHECK(lpt_hash_sha256_file(o->out, r->sha256, err));
+    LPT_TRY(lpt_hash_sha256_file(o->out, r->sha256, err));
     char abs[PATH_MAX];
     LptStoreExport row;
     memset(&row, 0, sizeof row);

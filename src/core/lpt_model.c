@@ -10,13 +10,6 @@
 #include "lpt_augment.h"
 #include "lpt_prior.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 #define GROUP_MIN 256 /* images decoded and predicted together by lpt_model_predict */
 #define GROUP_MAX 8192
 
@@ -131,9 +124,9 @@ LptStatus lpt_model_ready(LptModel *m, LptError *err)
         x->input_arena = lpt_arena_new(m->be, "model input", bytes, err);
         if (!x->input_arena)
             return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
-        CHECK(lpt_arena_alloc(x->input_arena, &x->images, "model images", LPT_F32,
+        LPT_TRY(lpt_arena_alloc(x->input_arena, &x->images, "model images", LPT_F32,
                               (size_t)x->batch * plane, err));
-        CHECK(lpt_arena_alloc(x->input_arena, &x->boxes, "model boxes", LPT_F32,
+        LPT_TRY(lpt_arena_alloc(x->input_arena, &x->boxes, "model boxes", LPT_F32,
                               (size_t)x->batch * 5, err));
         m->which[m->experts++] = (LptStoreExpert)e;
     }
@@ -401,8 +394,7 @@ const char *lpt_model_expert_name(const LptModel *m, int e)
     return m && e >= 0 && e < m->experts ? lpt_store_expert_name(m->which[e]) : NULL;
 }
 
-/* The k best of probs[K] (ties: the lower index first), as the project's records. */
-static void top_classes(const float *probs, int K, int k, LptModelClassProb *out)
+void lpt_model_top_classes(const float *probs, int K, int k, LptModelClassProb *out)
 {
     for (int j = 0; j < k; j++) {
         int best = -1;
@@ -481,7 +473,7 @@ static void fill_results(const LptModel *m, const LptModelOutputs *o, LptModelRe
     int K = m->classes, E = m->experts;
     for (int64_t i = 0; i < o->n; i++) {
         LptModelResult *x = &r[first + i];
-        top_classes(o->fused + (size_t)i * K, K, x->top_k, (LptModelClassProb *)x->top);
+        lpt_model_top_classes(o->fused + (size_t)i * K, K, x->top_k, (LptModelClassProb *)x->top);
         memcpy((float *)x->probs, o->fused + (size_t)i * K, (size_t)K * sizeof(float));
         for (int s = 0; s < E; s++) {
             memcpy((float *)x->expert_probs + (size_t)s * K, o->probs[s] + (size_t)i * K,

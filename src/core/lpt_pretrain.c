@@ -18,7 +18,6 @@
 #include "lpt_pretrain_common.h"
 #include "lpt_safetensors.h"
 
-
 /* ---- options ---------------------------------------------------------------------------- */
 
 const char *lpt_pretrain_preset_name(LptPretrainPreset preset)
@@ -84,17 +83,14 @@ static LptStatus check_options(const LptPretrainOptions *o, LptError *err)
         bad = "no dataset directory";
     else if (o->vit.prompts || o->vit.adapter_rank || o->vit.pool_size)
         bad = "the backbone must have no prompts, adapters or pool";
-    else if (o->epochs < 1 || o->epochs > 100000)
-        bad = "epochs must be in [1, 100000]";
     else if (o->batch < 1 || o->batch > 65536)
         bad = "batch must be in [1, 65536]";
-    else if (!(o->lr > 0.0) || !(o->min_lr >= 0.0) || !(o->min_lr <= o->lr))
-        bad = "lr must be > 0 and min_lr in [0, lr]";
-    else if (!(o->warmup_epochs >= 0.0) || !(o->weight_decay >= 0.0))
-        bad = "warmup_epochs and weight_decay must be >= 0";
     else if (!(o->logit_scale > 0.0f) || !(o->label_smoothing >= 0.0f) ||
              !(o->label_smoothing < 1.0f))
         bad = "logit_scale must be > 0 and label_smoothing in [0, 1)";
+    else
+        bad = lpt_pretrain_schedule_problem(o->epochs, o->lr, o->min_lr, o->warmup_epochs,
+                                            o->weight_decay);
     if (bad)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain: %s", bad);
     return lpt_augment_params_check(&o->augment, err);
@@ -109,8 +105,7 @@ typedef struct Run {
     LptVit *vit;
     LptLoader *train_loader, *test_loader;
     LptArena *opt_arena, *loss_arena;
-    LptTensor bb_p, bb_g, head_p, head_g; /* spans */
-    LptTensor bb_m, bb_v, head_m, head_v; /* AdamW state */
+    LptPretrainSpan spans[2]; /* the backbone's, the head's */
     LptTensor loss, dlogits, margins;
     float *host_loss, *host_logits;
 } Run;
@@ -130,8 +125,8 @@ static void run_free(Run *r)
 static LptStatus run_setup(Run *r, LptError *err)
 {
     const LptPretrainOptions *o = r->o;
-    LptStatus st = lpt_pretrain_data_read(o->data, o->max_train, o->max_test, "pretrain", &r->data,
-                                          err);
+    LptStatus st =
+        lpt_pretrain_data_read(o->data, o->max_train, o->max_test, "pretrain", &r->data, err);
     if (st != LPT_OK)
         return st;
     r->K = r->data.K;
@@ -146,19 +141,17 @@ static LptStatus run_setup(Run *r, LptError *err)
     if (st == LPT_OK)
         st = lpt_vit_init_trainable(r->vit, o->seed, err);
     if (st == LPT_OK)
-        st = lpt_vit_backbone_span(r->vit, &r->bb_p, &r->bb_g, err);
+        st = lpt_vit_backbone_span(r->vit, &r->spans[0].p, &r->spans[0].g, err);
     if (st == LPT_OK)
-        st = lpt_vit_trainable_span(r->vit, LPT_VIT_FULL, &r->head_p, &r->head_g, err);
+        st = lpt_vit_trainable_span(r->vit, LPT_VIT_FULL, &r->spans[1].p, &r->spans[1].g, err);
     if (st != LPT_OK)
         return st;
-    LptTensor *opt_t[4] = {&r->bb_m, &r->bb_v, &r->head_m, &r->head_v};
-    size_t opt_n[4] = {r->bb_p.count, r->bb_p.count, r->head_p.count, r->head_p.count};
-    r->opt_arena = lpt_pretrain_zero_arena(r->be, "pretrain optimiser", opt_t, opt_n, 4, err);
+    r->opt_arena = lpt_pretrain_moments(r->be, "pretrain optimiser", r->spans, 2, err);
     LptTensor *loss_t[3] = {&r->loss, &r->dlogits, &r->margins};
     size_t loss_n[3] = {(size_t)o->batch, (size_t)o->batch * r->K, (size_t)r->K};
-    r->loss_arena = r->opt_arena ? lpt_pretrain_zero_arena(r->be, "pretrain loss", loss_t, loss_n,
-                                                            3, err)
-                                 : NULL;
+    r->loss_arena = r->opt_arena
+                        ? lpt_pretrain_zero_arena(r->be, "pretrain loss", loss_t, loss_n, 3, err)
+                        : NULL;
     r->host_loss = malloc((size_t)o->batch * sizeof *r->host_loss);
     r->host_logits = malloc((size_t)o->batch * r->K * sizeof *r->host_logits);
     if (!r->loss_arena)
@@ -166,42 +159,25 @@ static LptStatus run_setup(Run *r, LptError *err)
     if (!r->host_loss || !r->host_logits)
         return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "pretrain: out of memory");
 
-    LptLoaderConfig lc;
-    lpt_loader_config_init(&lc);
-    lc.count = r->data.train.count;
-    lc.paths = (const char *const *)r->data.train.paths;
-    lc.labels = r->data.train.ids;
-    lc.num_classes = r->K;
-    lc.mode = LPT_LOADER_TRAIN;
-    lc.sampler = LPT_SAMPLER_INSTANCE;
-    lc.batch_size = o->batch;
-    lc.seed = o->seed;
-    lc.input_size = vc.image;
-    memcpy(lc.mean, o->mean, sizeof lc.mean);
-    memcpy(lc.std, o->std, sizeof lc.std);
-    lc.augment = o->augment;
-    lc.workers = o->workers;
-    r->train_loader = lpt_loader_new(r->be, &lc, err);
+    LptPretrainFeed feed = {o->batch, vc.image, o->workers, o->seed, o->mean, o->std, &o->augment};
+    r->train_loader = lpt_pretrain_loader_new(r->be, &r->data.train, r->K, true, &feed, err);
     if (!r->train_loader)
         return lpt_error_prefix(err, "pretrain: training images");
-    lc.count = r->data.test.count;
-    lc.paths = (const char *const *)r->data.test.paths;
-    lc.labels = r->data.test.ids;
-    lc.mode = LPT_LOADER_EVAL;
-    r->test_loader = lpt_loader_new(r->be, &lc, err);
+    r->test_loader = lpt_pretrain_loader_new(r->be, &r->data.test, r->K, false, &feed, err);
     if (!r->test_loader)
         return lpt_error_prefix(err, "pretrain: test images");
     return LPT_OK;
 }
 
 /* One training step on a batch part: forward, loss, backward, AdamW on both spans. Adds the
- * batch's summed loss to *loss_sum. */
-static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int step,
+ * batch's summed loss to *loss_sum. (LptPretrainLoop.step) */
+static LptStatus train_step(void *run, const LptLoaderPart *part, double lr, int64_t global,
                             double *loss_sum, LptError *err)
 {
+    Run *r = run;
     const LptPretrainOptions *o = r->o;
     LptBackend *be = r->be;
-    int n = part->count;
+    int n = part->count, step = (int)(global + 1);
     LptAgclParams ap;
     lpt_agcl_params_init(&ap, n, r->K, 0.0f, 0.0f);
     ap.scale = o->logit_scale;
@@ -223,14 +199,9 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int st
         st = lpt_vit_zero_grads(r->vit, err);
     if (st == LPT_OK)
         st = lpt_vit_backward(r->vit, &r->dlogits, 0.0f, err);
-    float flr = (float)lr, wd = (float)o->weight_decay;
     if (st == LPT_OK)
-        st = lpt_op_adamw_update(be, &r->bb_p, &r->bb_m, &r->bb_v, &r->bb_g, r->bb_p.count, flr,
-                                 o->beta1, o->beta2, o->adam_eps, wd, step, err);
-    if (st == LPT_OK)
-        st =
-            lpt_op_adamw_update(be, &r->head_p, &r->head_m, &r->head_v, &r->head_g, r->head_p.count,
-                                flr, o->beta1, o->beta2, o->adam_eps, wd, step, err);
+        st = lpt_pretrain_adamw(be, r->spans, 2, (float)lr, o->beta1, o->beta2, o->adam_eps,
+                                (float)o->weight_decay, step, err);
     if (st == LPT_OK) {
         LptTensor l = lpt_tensor_view(&r->loss, 0, (size_t)n);
         st = lpt_tensor_download(&l, r->host_loss, err);
@@ -247,9 +218,10 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int st
     return LPT_OK;
 }
 
-/* Top-1 accuracy on the whole test list. */
-static LptStatus evaluate(Run *r, double *accuracy, LptError *err)
+/* Top-1 accuracy on the whole test list. (LptPretrainLoop.evaluate) */
+static LptStatus evaluate(void *run, double *accuracy, LptError *err)
 {
+    Run *r = run;
     int64_t right = 0, seen = 0;
     for (;;) {
         LptLoaderBatch batch;
@@ -267,73 +239,46 @@ static LptStatus evaluate(Run *r, double *accuracy, LptError *err)
         }
         if (st != LPT_OK)
             return st;
-        for (int b = 0; b < n; b++) {
-            const float *row = r->host_logits + (size_t)b * r->K;
-            int best = 0;
-            for (int k = 1; k < r->K; k++)
-                if (row[k] > row[best])
-                    best = k;
-            right += best == part->host_labels[b];
-        }
+        right += lpt_pretrain_top1_hits(r->host_logits, n, r->K, part->host_labels);
         seen += n;
     }
     *accuracy = seen ? (double)right / (double)seen : 0.0;
     return LPT_OK;
 }
 
-/* Calls the progress callback; LPT_ERR_CANCELLED when it says stop. */
-static LptStatus report(const Run *r, const LptPretrainProgress *p, LptError *err)
+/* Passes a tick on to the progress callback. (LptPretrainLoop.report) */
+static bool report(void *run, const LptPretrainTick *t)
 {
-    if (r->o->progress && !r->o->progress(p, r->o->progress_user))
-        return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "pretrain: cancelled at epoch %d",
-                             p->epoch);
-    return LPT_OK;
+    const Run *r = run;
+    LptPretrainProgress p = {
+        t->epoch,   t->epochs,     t->step,    t->steps, t->loss, t->lr, t->images_per_second,
+        t->elapsed, t->epoch_done, t->accuracy};
+    return !r->o->progress || r->o->progress(&p, r->o->progress_user);
 }
 
 /* The epochs: train, evaluate, report. */
 static LptStatus run_epochs(Run *r, double t0, LptPretrainResult *res, LptError *err)
 {
     const LptPretrainOptions *o = r->o;
-    int64_t steps = lpt_loader_steps_per_epoch(r->train_loader);
-    int64_t total = steps * o->epochs;
-    int64_t warmup = (int64_t)llround(o->warmup_epochs * (double)steps);
-    int64_t global = 0;
-    for (int e = 0; e < o->epochs; e++) {
-        LptPretrainProgress p = {e, o->epochs, 0, steps, 0.0, 0.0, 0.0, 0.0, false, -1.0};
-        double loss_sum = 0.0, te = lpt_pretrain_now();
-        int64_t images = 0;
-        for (int64_t s = 0; s < steps; s++, global++) {
-            LptLoaderBatch batch;
-            LptStatus st = lpt_loader_next(r->train_loader, &batch, err);
-            if (st != LPT_OK)
-                return st;
-            p.lr = lpt_pretrain_step_lr(o->lr, o->min_lr, global, warmup, total);
-            st = train_step(r, &batch.part[0], p.lr, (int)(global + 1), &loss_sum, err);
-            if (st != LPT_OK)
-                return st;
-            images += batch.part[0].count;
-            p.step = s + 1;
-            p.loss = loss_sum / (double)images;
-            double t = lpt_pretrain_now();
-            p.images_per_second = (double)images / (t - te > 1e-9 ? t - te : 1e-9);
-            p.elapsed = t - t0;
-            if ((st = report(r, &p, err)) != LPT_OK)
-                return st;
-        }
-        LptStatus st = evaluate(r, &p.test_accuracy, err);
-        if (st != LPT_OK)
-            return st;
-        p.epoch_done = true;
-        p.elapsed = lpt_pretrain_now() - t0;
-        if (e == 0)
-            res->first_epoch_loss = p.loss;
-        res->last_epoch_loss = p.loss;
-        res->test_accuracy = p.test_accuracy;
-        res->epochs = e + 1;
-        if ((st = report(r, &p, err)) != LPT_OK)
-            return st;
-    }
-    return LPT_OK;
+    LptPretrainLoop loop = {.what = "pretrain",
+                            .train = r->train_loader,
+                            .epochs = o->epochs,
+                            .lr = o->lr,
+                            .min_lr = o->min_lr,
+                            .warmup_epochs = o->warmup_epochs,
+                            .min_images = 1,
+                            .t0 = t0,
+                            .run = r,
+                            .step = train_step,
+                            .evaluate = evaluate,
+                            .report = report};
+    LptPretrainEpochs done = {0};
+    LptStatus st = lpt_pretrain_epochs(&loop, &done, err);
+    res->epochs = done.epochs;
+    res->first_epoch_loss = done.first_epoch_loss;
+    res->last_epoch_loss = done.last_epoch_loss;
+    res->test_accuracy = done.accuracy;
+    return st;
 }
 
 LptVit *lpt_pretrain_run(LptBackend *be, const LptPretrainOptions *opt, LptPretrainResult *result,
@@ -437,12 +382,8 @@ LptStatus lpt_pretrain_write(LptVit *vit, const char *path, const char *const *m
         "image",  text[5],        "eps",
         text[6],  "act",          c->act == LPT_VIT_ACT_QUICK_GELU ? "quick_gelu" : "gelu",
         NULL};
-    for (int i = 0; st == LPT_OK && fixed[i]; i += 2)
-        st = lpt_safetensors_writer_set_metadata(w, fixed[i], fixed[i + 1], err);
-    for (int i = 0; st == LPT_OK && meta && meta[i]; i += 2)
-        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "", err);
     if (st == LPT_OK)
-        st = lpt_safetensors_write(w, path, err);
+        st = lpt_pretrain_write_file(w, fixed, meta, path, err);
     free(buf);
     lpt_safetensors_writer_free(w);
     return st;

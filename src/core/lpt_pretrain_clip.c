@@ -150,16 +150,13 @@ static LptStatus check_options(const LptPretrainClipOptions *o, LptError *err)
               "lpt_weights reads a CLIP file without config with)";
     else if (o->image.proj_dim != o->text.proj_dim)
         bad = "the image and text towers must project to the same width";
-    else if (o->epochs < 1 || o->epochs > 100000)
-        bad = "epochs must be in [1, 100000]";
     else if (o->batch < 2 || o->batch > 65536)
         bad = "batch must be in [2, 65536] (the loss contrasts the images of a batch)";
-    else if (!(o->lr > 0.0) || !(o->min_lr >= 0.0) || !(o->min_lr <= o->lr))
-        bad = "lr must be > 0 and min_lr in [0, lr]";
-    else if (!(o->warmup_epochs >= 0.0) || !(o->weight_decay >= 0.0))
-        bad = "warmup_epochs and weight_decay must be >= 0";
     else if (!(o->logit_scale >= 1.0f) || !(o->max_logit_scale >= o->logit_scale))
         bad = "logit_scale must be >= 1 and max_logit_scale >= logit_scale";
+    else
+        bad = lpt_pretrain_schedule_problem(o->epochs, o->lr, o->min_lr, o->warmup_epochs,
+                                            o->weight_decay);
     if (bad)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "pretrain-clip: %s", bad);
     if (lpt_vit_config_check(&o->image, err) != LPT_OK)
@@ -431,39 +428,14 @@ static LptStatus zero_shot_pass(LptClipPair *pair, LptLoader *loader, const floa
         }
         if (st == LPT_OK)
             st = lpt_clip_zero_shot_logits(logits, f, classes, n, K, D, err);
-        for (int i = 0; st == LPT_OK && i < n; i++) {
-            const float *row = logits + (size_t)i * K;
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (row[k] > row[best])
-                    best = k;
-            right += best == part->host_labels[i];
-        }
+        if (st == LPT_OK)
+            right += lpt_pretrain_top1_hits(logits, n, K, part->host_labels);
         seen += n;
     }
     free(f);
     free(logits);
     *accuracy = seen ? (double)right / (double)seen : 0.0;
     return st;
-}
-
-/* An eval loader over a list. */
-static LptLoader *eval_loader(LptBackend *be, const LptPretrainList *l, int K, int batch, int size,
-                              const float mean[3], const float std[3], int workers, LptError *err)
-{
-    LptLoaderConfig lc;
-    lpt_loader_config_init(&lc);
-    lc.count = l->count;
-    lc.paths = (const char *const *)l->paths;
-    lc.labels = l->ids;
-    lc.num_classes = K;
-    lc.mode = LPT_LOADER_EVAL;
-    lc.batch_size = batch;
-    lc.input_size = size;
-    memcpy(lc.mean, mean, sizeof lc.mean);
-    memcpy(lc.std, std, sizeof lc.std);
-    lc.workers = workers;
-    return lpt_loader_new(be, &lc, err);
 }
 
 LptStatus lpt_pretrain_clip_zero_shot(LptBackend *be, LptClipPair *pair, const LptTokenizer *tok,
@@ -490,10 +462,9 @@ LptStatus lpt_pretrain_clip_zero_shot(LptBackend *be, LptClipPair *pair, const L
              : lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "zero-shot: out of memory");
     if (st == LPT_OK)
         st = class_embeddings(pair->text, tok, &caps, d.K, cls, err);
-    LptLoader *loader = st == LPT_OK
-                            ? eval_loader(be, &d.test, d.K, batch,
-                                          lpt_vit_config(pair->image)->image, mean, std, 0, err)
-                            : NULL;
+    LptPretrainFeed feed = {batch, lpt_vit_config(pair->image)->image, 0, 0, mean, std, NULL};
+    LptLoader *loader =
+        st == LPT_OK ? lpt_pretrain_loader_new(be, &d.test, d.K, false, &feed, err) : NULL;
     if (st == LPT_OK && !loader)
         st = err ? err->code : LPT_ERR_IO;
     if (st == LPT_OK)
@@ -517,10 +488,9 @@ typedef struct Run {
     LptClipPair pair;
     LptLoader *train_loader, *test_loader;
     LptArena *opt_arena, *grad_arena;
-    LptTensor img_p, img_g, txt_p, txt_g; /* spans */
-    LptTensor img_m, img_v, txt_m, txt_v; /* AdamW state */
-    LptTensor d_img, d_txt;               /* [B, D] each: dL/dfeatures */
-    double t_m, t_v;                      /* AdamW state of t */
+    LptPretrainSpan spans[2]; /* the image tower's, the text tower's */
+    LptTensor d_img, d_txt;   /* [B, D] each: dL/dfeatures */
+    double t_m, t_v;          /* AdamW state of t */
     int D;
     /* host, per step */
     float *img, *txt, *rows, *g_img, *g_rows, *g_txt; /* [B, D] each */
@@ -573,15 +543,13 @@ static LptStatus make_model(Run *r, LptError *err)
     if (st == LPT_OK)
         st = lpt_clip_text_init(r->pair.text, o->seed, err);
     if (st == LPT_OK)
-        st = lpt_vit_backbone_span(r->pair.image, &r->img_p, &r->img_g, err);
+        st = lpt_vit_backbone_span(r->pair.image, &r->spans[0].p, &r->spans[0].g, err);
     if (st == LPT_OK)
-        st = lpt_clip_text_span(r->pair.text, &r->txt_p, &r->txt_g, err);
+        st = lpt_clip_text_span(r->pair.text, &r->spans[1].p, &r->spans[1].g, err);
     if (st != LPT_OK)
         return st;
     int B = o->batch, D = r->D = vc.proj_dim, ctx = tc.context;
-    LptTensor *opt_t[4] = {&r->img_m, &r->img_v, &r->txt_m, &r->txt_v};
-    size_t opt_n[4] = {r->img_p.count, r->img_p.count, r->txt_p.count, r->txt_p.count};
-    r->opt_arena = lpt_pretrain_zero_arena(r->be, "pretrain-clip optimiser", opt_t, opt_n, 4, err);
+    r->opt_arena = lpt_pretrain_moments(r->be, "pretrain-clip optimiser", r->spans, 2, err);
     LptTensor *g_t[2] = {&r->d_img, &r->d_txt};
     size_t g_n[2] = {(size_t)B * D, (size_t)B * D};
     r->grad_arena = r->opt_arena
@@ -628,26 +596,12 @@ static LptStatus run_setup(Run *r, LptError *err)
         st = make_model(r, err);
     if (st != LPT_OK)
         return st;
-    LptLoaderConfig lc;
-    lpt_loader_config_init(&lc);
-    lc.count = r->data.train.count;
-    lc.paths = (const char *const *)r->data.train.paths;
-    lc.labels = r->data.train.ids;
-    lc.num_classes = r->data.K;
-    lc.mode = LPT_LOADER_TRAIN;
-    lc.sampler = LPT_SAMPLER_INSTANCE;
-    lc.batch_size = o->batch;
-    lc.seed = o->seed;
-    lc.input_size = o->image.image;
-    memcpy(lc.mean, o->mean, sizeof lc.mean);
-    memcpy(lc.std, o->std, sizeof lc.std);
-    lc.augment = o->augment;
-    lc.workers = o->workers;
-    r->train_loader = lpt_loader_new(r->be, &lc, err);
+    LptPretrainFeed feed = {o->batch, o->image.image, o->workers, o->seed,
+                            o->mean,  o->std,         &o->augment};
+    r->train_loader = lpt_pretrain_loader_new(r->be, &r->data.train, r->data.K, true, &feed, err);
     if (!r->train_loader)
         return lpt_error_prefix(err, "pretrain-clip: training images");
-    r->test_loader = eval_loader(r->be, &r->data.test, r->data.K, o->batch, o->image.image, o->mean,
-                                 o->std, o->workers, err);
+    r->test_loader = lpt_pretrain_loader_new(r->be, &r->data.test, r->data.K, false, &feed, err);
     if (!r->test_loader)
         return lpt_error_prefix(err, "pretrain-clip: test images");
     return LPT_OK;
@@ -700,10 +654,12 @@ static void update_scale(Run *r, double grad, double lr, int step)
     r->pair.log_scale = (float)fmin(fmax(t, 0.0), log((double)o->max_logit_scale));
 }
 
-/* One training step on a batch part. Adds the batch's summed loss to *loss_sum. */
-static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int64_t global,
+/* One training step on a batch part. Adds the batch's summed loss to *loss_sum.
+ * (LptPretrainLoop.step) */
+static LptStatus train_step(void *run, const LptLoaderPart *part, double lr, int64_t global,
                             double *loss_sum, LptError *err)
 {
+    Run *r = run;
     const LptPretrainClipOptions *o = r->o;
     LptBackend *be = r->be;
     int n = part->count, D = r->D, step = (int)(global + 1);
@@ -747,13 +703,9 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int64_
         st = lpt_clip_text_zero_grads(r->pair.text, err);
     if (st == LPT_OK)
         st = lpt_clip_text_backward(r->pair.text, &gt, err);
-    float flr = (float)lr, wd = (float)o->weight_decay;
     if (st == LPT_OK)
-        st = lpt_op_adamw_update(be, &r->img_p, &r->img_m, &r->img_v, &r->img_g, r->img_p.count,
-                                 flr, o->beta1, o->beta2, o->adam_eps, wd, step, err);
-    if (st == LPT_OK)
-        st = lpt_op_adamw_update(be, &r->txt_p, &r->txt_m, &r->txt_v, &r->txt_g, r->txt_p.count,
-                                 flr, o->beta1, o->beta2, o->adam_eps, wd, step, err);
+        st = lpt_pretrain_adamw(be, r->spans, 2, (float)lr, o->beta1, o->beta2, o->adam_eps,
+                                (float)o->weight_decay, step, err);
     if (st != LPT_OK)
         return st;
     update_scale(r, d_scale * scale, lr, step);
@@ -761,9 +713,10 @@ static LptStatus train_step(Run *r, const LptLoaderPart *part, double lr, int64_
     return LPT_OK;
 }
 
-/* Zero-shot top-1 on the test list with the current towers. */
-static LptStatus evaluate(Run *r, double *accuracy, LptError *err)
+/* Zero-shot top-1 on the test list with the current towers. (LptPretrainLoop.evaluate) */
+static LptStatus evaluate(void *run, double *accuracy, LptError *err)
 {
+    Run *r = run;
     LptStatus st = class_embeddings(r->pair.text, r->tok, &r->caps, r->data.K, r->class_emb, err);
     if (st == LPT_OK)
         st = zero_shot_pass(&r->pair, r->test_loader, r->class_emb, r->data.K, r->o->batch,
@@ -771,63 +724,42 @@ static LptStatus evaluate(Run *r, double *accuracy, LptError *err)
     return st;
 }
 
-/* Calls the progress callback; LPT_ERR_CANCELLED when it says stop. */
-static LptStatus report(const Run *r, const LptPretrainClipProgress *p, LptError *err)
+/* Passes a tick on to the progress callback, with the temperature after the epoch's last
+ * step (0 before its first). (LptPretrainLoop.report) */
+static bool report(void *run, const LptPretrainTick *t)
 {
-    if (r->o->progress && !r->o->progress(p, r->o->progress_user))
-        return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "pretrain-clip: cancelled at epoch %d",
-                             p->epoch);
-    return LPT_OK;
+    const Run *r = run;
+    double scale = t->step > 0 ? exp((double)r->pair.log_scale) : 0.0;
+    LptPretrainClipProgress p = {t->epoch,   t->epochs,     t->step,    t->steps,
+                                 t->loss,    t->lr,         scale,      t->images_per_second,
+                                 t->elapsed, t->epoch_done, t->accuracy};
+    return !r->o->progress || r->o->progress(&p, r->o->progress_user);
 }
 
-/* The epochs: train, evaluate, report. */
+/* The epochs: train (skipping a part of one image: nothing to contrast), evaluate, report. */
 static LptStatus run_epochs(Run *r, double t0, LptPretrainClipResult *res, LptError *err)
 {
     const LptPretrainClipOptions *o = r->o;
-    int64_t steps = lpt_loader_steps_per_epoch(r->train_loader);
-    int64_t total = steps * o->epochs;
-    int64_t warmup = (int64_t)llround(o->warmup_epochs * (double)steps);
-    int64_t global = 0;
-    for (int e = 0; e < o->epochs; e++) {
-        LptPretrainClipProgress p = {e, o->epochs, 0, steps, 0, 0, 0, 0, 0, false, -1.0};
-        double loss_sum = 0.0, te = lpt_pretrain_now();
-        int64_t images = 0;
-        for (int64_t s = 0; s < steps; s++, global++) {
-            LptLoaderBatch batch;
-            LptStatus st = lpt_loader_next(r->train_loader, &batch, err);
-            if (st != LPT_OK)
-                return st;
-            p.lr = lpt_pretrain_step_lr(o->lr, o->min_lr, global, warmup, total);
-            if (batch.part[0].count < 2) /* nothing to contrast */
-                continue;
-            st = train_step(r, &batch.part[0], p.lr, global, &loss_sum, err);
-            if (st != LPT_OK)
-                return st;
-            images += batch.part[0].count;
-            p.step = s + 1;
-            p.loss = loss_sum / (double)images;
-            p.logit_scale = exp((double)r->pair.log_scale);
-            double t = lpt_pretrain_now();
-            p.images_per_second = (double)images / (t - te > 1e-9 ? t - te : 1e-9);
-            p.elapsed = t - t0;
-            if ((st = report(r, &p, err)) != LPT_OK)
-                return st;
-        }
-        LptStatus st = evaluate(r, &p.zero_shot, err);
-        if (st != LPT_OK)
-            return st;
-        p.epoch_done = true;
-        p.elapsed = lpt_pretrain_now() - t0;
-        if (e == 0)
-            res->first_epoch_loss = p.loss;
-        res->last_epoch_loss = p.loss;
-        res->zero_shot = p.zero_shot;
-        res->logit_scale = exp((double)r->pair.log_scale);
-        res->epochs = e + 1;
-        if ((st = report(r, &p, err)) != LPT_OK)
-            return st;
-    }
-    return LPT_OK;
+    LptPretrainLoop loop = {.what = "pretrain-clip",
+                            .train = r->train_loader,
+                            .epochs = o->epochs,
+                            .lr = o->lr,
+                            .min_lr = o->min_lr,
+                            .warmup_epochs = o->warmup_epochs,
+                            .min_images = 2,
+                            .t0 = t0,
+                            .run = r,
+                            .step = train_step,
+                            .evaluate = evaluate,
+                            .report = report};
+    LptPretrainEpochs done = {0};
+    LptStatus st = lpt_pretrain_epochs(&loop, &done, err);
+    res->epochs = done.epochs;
+    res->first_epoch_loss = done.first_epoch_loss;
+    res->last_epoch_loss = done.last_epoch_loss;
+    res->zero_shot = done.accuracy;
+    res->logit_scale = exp((double)r->pair.log_scale);
+    return st;
 }
 
 LptStatus lpt_pretrain_clip_run(LptBackend *be, const LptPretrainClipOptions *opt,
@@ -1018,12 +950,8 @@ LptStatus lpt_pretrain_clip_write(LptClipPair *pair, const char *path, bool f16,
                            "dtype",
                            text[3],
                            NULL};
-    for (int i = 0; st == LPT_OK && fixed[i]; i += 2)
-        st = lpt_safetensors_writer_set_metadata(w, fixed[i], fixed[i + 1], err);
-    for (int i = 0; st == LPT_OK && meta && meta[i]; i += 2)
-        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "", err);
     if (st == LPT_OK)
-        st = lpt_safetensors_write(w, path, err);
+        st = lpt_pretrain_write_file(w, fixed, meta, path, err);
     free(buf);
     free(tmp);
     lpt_safetensors_writer_free(w);

@@ -1,5 +1,6 @@
-/* lpt_pretrain_common.c: the dataset lists, schedule, zeroed state, clock and weight-file rows
- * both pretraining commands use. See lpt_pretrain_common.h.
+/* lpt_pretrain_common.c: the dataset lists and loaders, schedule, epoch loop, optimiser,
+ * zeroed state, clock and weight-file rows both pretraining commands use. See
+ * lpt_pretrain_common.h.
  */
 #include "lpt_pretrain_common.h"
 
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "lpt_ops.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -206,7 +209,145 @@ void lpt_pretrain_data_free(LptPretrainData *data)
     memset(data, 0, sizeof *data);
 }
 
+/* ---- loaders, top-1 --------------------------------------------------------------------- */
+
+LptLoader *lpt_pretrain_loader_new(LptBackend *be, const LptPretrainList *l, int K, bool train,
+                                   const LptPretrainFeed *feed, LptError *err)
+{
+    LptLoaderConfig lc;
+    lpt_loader_config_init(&lc);
+    lc.count = l->count;
+    lc.paths = (const char *const *)l->paths;
+    lc.labels = l->ids;
+    lc.num_classes = K;
+    lc.mode = train ? LPT_LOADER_TRAIN : LPT_LOADER_EVAL;
+    lc.sampler = LPT_SAMPLER_INSTANCE;
+    lc.batch_size = feed->batch;
+    lc.seed = feed->seed;
+    lc.input_size = feed->size;
+    memcpy(lc.mean, feed->mean, sizeof lc.mean);
+    memcpy(lc.std, feed->std, sizeof lc.std);
+    if (feed->augment)
+        lc.augment = *feed->augment;
+    lc.workers = feed->workers;
+    return lpt_loader_new(be, &lc, err);
+}
+
+int64_t lpt_pretrain_top1_hits(const float *logits, int n, int K, const int32_t *labels)
+{
+    int64_t right = 0;
+    for (int b = 0; b < n; b++) {
+        const float *row = logits + (size_t)b * K;
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            if (row[k] > row[best])
+                best = k;
+        right += best == labels[b];
+    }
+    return right;
+}
+
+/* ---- optimiser -------------------------------------------------------------------------- */
+
+LptArena *lpt_pretrain_moments(LptBackend *be, const char *name, LptPretrainSpan *spans, int n,
+                               LptError *err)
+{
+    LptTensor *t[8];
+    size_t counts[8];
+    if (n < 1 || n > 4) {
+        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "%s: %d spans (1 to 4)", name, n);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        t[2 * i] = &spans[i].m;
+        t[2 * i + 1] = &spans[i].v;
+        counts[2 * i] = counts[2 * i + 1] = spans[i].p.count;
+    }
+    return lpt_pretrain_zero_arena(be, name, t, counts, 2 * n, err);
+}
+
+LptStatus lpt_pretrain_adamw(LptBackend *be, LptPretrainSpan *spans, int n, float lr, float beta1,
+                             float beta2, float eps, float wd, int step, LptError *err)
+{
+    LptStatus st = LPT_OK;
+    for (int i = 0; i < n && st == LPT_OK; i++) {
+        LptPretrainSpan *s = &spans[i];
+        st = lpt_op_adamw_update(be, &s->p, &s->m, &s->v, &s->g, s->p.count, lr, beta1, beta2, eps,
+                                 wd, step, err);
+    }
+    return st;
+}
+
+/* ---- the epoch loop --------------------------------------------------------------------- */
+
+/* Passes a tick on; LPT_ERR_CANCELLED when the command says stop. */
+static LptStatus report(const LptPretrainLoop *loop, const LptPretrainTick *tick, LptError *err)
+{
+    if (!loop->report(loop->run, tick))
+        return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "%s: cancelled at epoch %d", loop->what,
+                             tick->epoch);
+    return LPT_OK;
+}
+
+LptStatus lpt_pretrain_epochs(const LptPretrainLoop *loop, LptPretrainEpochs *done, LptError *err)
+{
+    int64_t steps = lpt_loader_steps_per_epoch(loop->train);
+    int64_t total = steps * loop->epochs;
+    int64_t warmup = (int64_t)llround(loop->warmup_epochs * (double)steps);
+    int64_t global = 0;
+    for (int e = 0; e < loop->epochs; e++) {
+        LptPretrainTick p = {e, loop->epochs, 0, steps, 0.0, 0.0, 0.0, 0.0, false, -1.0};
+        double loss_sum = 0.0, te = lpt_pretrain_now();
+        int64_t images = 0;
+        for (int64_t s = 0; s < steps; s++, global++) {
+            LptLoaderBatch batch;
+            LptStatus st = lpt_loader_next(loop->train, &batch, err);
+            if (st != LPT_OK)
+                return st;
+            p.lr = lpt_pretrain_step_lr(loop->lr, loop->min_lr, global, warmup, total);
+            if (batch.part[0].count < loop->min_images)
+                continue;
+            st = loop->step(loop->run, &batch.part[0], p.lr, global, &loss_sum, err);
+            if (st != LPT_OK)
+                return st;
+            images += batch.part[0].count;
+            p.step = s + 1;
+            p.loss = loss_sum / (double)images;
+            double t = lpt_pretrain_now();
+            p.images_per_second = (double)images / (t - te > 1e-9 ? t - te : 1e-9);
+            p.elapsed = t - loop->t0;
+            if ((st = report(loop, &p, err)) != LPT_OK)
+                return st;
+        }
+        LptStatus st = loop->evaluate(loop->run, &p.accuracy, err);
+        if (st != LPT_OK)
+            return st;
+        p.epoch_done = true;
+        p.elapsed = lpt_pretrain_now() - loop->t0;
+        if (e == 0)
+            done->first_epoch_loss = p.loss;
+        done->last_epoch_loss = p.loss;
+        done->accuracy = p.accuracy;
+        done->epochs = e + 1;
+        if ((st = report(loop, &p, err)) != LPT_OK)
+            return st;
+    }
+    return LPT_OK;
+}
+
 /* ---- schedule, state, clock ------------------------------------------------------------- */
+
+const char *lpt_pretrain_schedule_problem(int epochs, double lr, double min_lr,
+                                          double warmup_epochs, double weight_decay)
+{
+    if (epochs < 1 || epochs > 100000)
+        return "epochs must be in [1, 100000]";
+    if (!(lr > 0.0) || !(min_lr >= 0.0) || !(min_lr <= lr))
+        return "lr must be > 0 and min_lr in [0, lr]";
+    if (!(warmup_epochs >= 0.0) || !(weight_decay >= 0.0))
+        return "warmup_epochs and weight_decay must be >= 0";
+    return NULL;
+}
 
 double lpt_pretrain_step_lr(double lr, double min_lr, int64_t step, int64_t warmup, int64_t total)
 {
@@ -245,7 +386,18 @@ double lpt_pretrain_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- weight-file rows ------------------------------------------------------------------- */
+/* ---- weight files ----------------------------------------------------------------------- */
+
+LptStatus lpt_pretrain_write_file(LptSafetensorsWriter *w, const char *const *fixed,
+                                  const char *const *meta, const char *path, LptError *err)
+{
+    LptStatus st = LPT_OK;
+    for (int i = 0; st == LPT_OK && fixed[i]; i += 2)
+        st = lpt_safetensors_writer_set_metadata(w, fixed[i], fixed[i + 1], err);
+    for (int i = 0; st == LPT_OK && meta && meta[i]; i += 2)
+        st = lpt_safetensors_writer_set_metadata(w, meta[i], meta[i + 1] ? meta[i + 1] : "", err);
+    return st == LPT_OK ? lpt_safetensors_write(w, path, err) : st;
+}
 
 void lpt_pretrain_row_name(const char *prefix, const LptWeightsRow *row, int block, char *out,
                            size_t size)

@@ -22,6 +22,23 @@ static bool is_right(const LptReviewSample *x)
     return x->top[LPT_STORE_EXPERT_FUSED] == x->label;
 }
 
+/* Moves *i and *j on to the next image both lists hold (each sorted by image id); false when
+ * there is none. */
+static bool next_common(const LptReviewSamples *before, const LptReviewSamples *after, size_t *i,
+                        size_t *j)
+{
+    while (*i < before->count && *j < after->count) {
+        int64_t b = before->samples[*i].image_id, a = after->samples[*j].image_id;
+        if (b == a)
+            return true;
+        if (b < a)
+            (*i)++;
+        else
+            (*j)++;
+    }
+    return false;
+}
+
 LptStatus lpt_run_compare(const LptReviewSamples *before, const LptReviewSamples *after,
                           LptRunCompare **out, LptError *err)
 {
@@ -38,19 +55,8 @@ LptStatus lpt_run_compare(const LptReviewSamples *before, const LptReviewSamples
         n_classes += !shared;
     }
     size_t n_flips = 0;
-    for (size_t i = 0, j = 0; i < before->count && j < after->count;) {
-        const LptReviewSample *b = &before->samples[i], *a = &after->samples[j];
-        if (b->image_id != a->image_id) {
-            if (b->image_id < a->image_id)
-                i++;
-            else
-                j++;
-            continue;
-        }
-        n_flips += is_right(b) != is_right(a);
-        i++;
-        j++;
-    }
+    for (size_t i = 0, j = 0; next_common(before, after, &i, &j); i++, j++)
+        n_flips += is_right(&before->samples[i]) != is_right(&after->samples[j]);
 
     size_t head = (sizeof(LptRunCompare) + alignof(LptRunCompareClass) - 1) /
                   alignof(LptRunCompareClass) * alignof(LptRunCompareClass);
@@ -102,15 +108,8 @@ LptStatus lpt_run_compare(const LptReviewSamples *before, const LptReviewSamples
     }
 
     size_t front = 0, back = (size_t)r->right_to_wrong;
-    for (i = 0, j = 0; i < before->count && j < after->count;) {
+    for (i = 0, j = 0; next_common(before, after, &i, &j); i++, j++) {
         const LptReviewSample *b = &before->samples[i], *a = &after->samples[j];
-        if (b->image_id != a->image_id) {
-            if (b->image_id < a->image_id)
-                i++;
-            else
-                j++;
-            continue;
-        }
         bool was = is_right(b), now = is_right(a);
         if (was != now) {
             int f = LPT_STORE_EXPERT_FUSED;
@@ -124,8 +123,6 @@ LptStatus lpt_run_compare(const LptReviewSamples *before, const LptReviewSamples
                 .after_prob = a->prob[f],
             };
         }
-        i++;
-        j++;
     }
     r->num_flips = n_flips;
     *out = r;

@@ -9,13 +9,6 @@
 #include "lpt_rng.h"
 #include "lpt_tensor.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 #define PAD 64 /* floats: 256 bytes, the arena alignment */
 
 /* Offsets (floats) of the parameter parts inside a span. */
@@ -253,11 +246,11 @@ LptStatus lpt_scorer_get_state(LptScorer *s, float *params, float *m, float *v, 
     if (!s)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer: NULL");
     if (params)
-        CHECK(lpt_tensor_download(&s->param, params, err));
+        LPT_TRY(lpt_tensor_download(&s->param, params, err));
     if (m)
-        CHECK(lpt_tensor_download(&s->m, m, err));
+        LPT_TRY(lpt_tensor_download(&s->m, m, err));
     if (v)
-        CHECK(lpt_tensor_download(&s->v, v, err));
+        LPT_TRY(lpt_tensor_download(&s->v, v, err));
     return LPT_OK;
 }
 
@@ -277,7 +270,7 @@ LptStatus lpt_scorer_get_weights(LptScorer *s, float *w1, float *b1, float *w2, 
     float *out[4] = {w1, b1, w2, b2};
     for (int i = 0; i < 4; i++)
         if (out[i])
-            CHECK(lpt_tensor_download(parts[i], out[i], err));
+            LPT_TRY(lpt_tensor_download(parts[i], out[i], err));
     return LPT_OK;
 }
 
@@ -286,8 +279,8 @@ LptStatus lpt_scorer_set_state(LptScorer *s, const float *params, const float *m
 {
     if (!s || !params || !m || !v)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer set state: NULL argument");
-    CHECK(lpt_tensor_upload(&s->param, params, err));
-    CHECK(lpt_tensor_upload(&s->m, m, err));
+    LPT_TRY(lpt_tensor_upload(&s->param, params, err));
+    LPT_TRY(lpt_tensor_upload(&s->m, m, err));
     return lpt_tensor_upload(&s->v, v, err);
 }
 
@@ -309,28 +302,28 @@ LptStatus lpt_scorer_forward(LptScorer *s, const float *inputs, const float *pro
     int H = s->cfg.hidden, E = s->cfg.experts, K = s->cfg.classes, B = batch;
     s->batch = 0;
     LptTensor x = head(&s->x, (size_t)B * s->in), p = head(&s->probs, (size_t)B * E * K);
-    CHECK(lpt_tensor_upload(&x, inputs, err));
-    CHECK(lpt_tensor_upload(&p, probs, err));
+    LPT_TRY(lpt_tensor_upload(&x, inputs, err));
+    LPT_TRY(lpt_tensor_upload(&p, probs, err));
     LptGemmShape s1, s2, sf;
     lpt_gemm_shape_init(&s1, B, H, s->in, false, true);
-    CHECK(lpt_op_gemm_forward(be, &s->h1, &s->x, &s->w1, &s->b1, &s1, err));
-    CHECK(lpt_op_gelu_forward(be, &s->g, &s->h1, (size_t)B * H, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &s->h1, &s->x, &s->w1, &s->b1, &s1, err));
+    LPT_TRY(lpt_op_gelu_forward(be, &s->g, &s->h1, (size_t)B * H, err));
     lpt_gemm_shape_init(&s2, B, E, H, false, true);
-    CHECK(lpt_op_gemm_forward(be, &s->z, &s->g, &s->w2, &s->b2, &s2, err));
-    CHECK(lpt_op_softmax_forward(be, &s->alpha, &s->z, B, E, 1.0f, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &s->z, &s->g, &s->w2, &s->b2, &s2, err));
+    LPT_TRY(lpt_op_softmax_forward(be, &s->alpha, &s->z, B, E, 1.0f, err));
     lpt_gemm_shape_init(&sf, 1, K, E, false, false); /* p_b = alpha_b P_b */
     sf.batch = B;
     sf.stride_a = E;
     sf.stride_b = (int64_t)E * K;
     sf.stride_c = K;
-    CHECK(lpt_op_gemm_forward(be, &s->fused, &s->alpha, &s->probs, NULL, &sf, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &s->fused, &s->alpha, &s->probs, NULL, &sf, err));
     if (weights) {
         LptTensor a = head(&s->alpha, (size_t)B * E);
-        CHECK(lpt_tensor_download(&a, weights, err));
+        LPT_TRY(lpt_tensor_download(&a, weights, err));
     }
     if (fused) {
         LptTensor f = head(&s->fused, (size_t)B * K);
-        CHECK(lpt_tensor_download(&f, fused, err));
+        LPT_TRY(lpt_tensor_download(&f, fused, err));
     }
     s->batch = B;
     return LPT_OK;
@@ -341,7 +334,7 @@ static LptStatus nll_grad(LptScorer *s, const int32_t *labels, double *loss_out,
 {
     int B = s->batch, K = s->cfg.classes;
     LptTensor f = head(&s->fused, (size_t)B * K);
-    CHECK(lpt_tensor_download(&f, s->host_p, err));
+    LPT_TRY(lpt_tensor_download(&f, s->host_p, err));
     memset(s->host_dp, 0, (size_t)B * K * sizeof *s->host_dp);
     double loss = 0.0;
     for (int b = 0; b < B; b++) {
@@ -368,13 +361,13 @@ static LptStatus agcl_grad(LptScorer *s, const int32_t *labels, const LptScorerL
     p.batch = B;
     p.classes = K;
     LptTensor lab = head(&s->labels, (size_t)B), loss = head(&s->loss, (size_t)B);
-    CHECK(lpt_tensor_upload(&lab, labels, err));
+    LPT_TRY(lpt_tensor_upload(&lab, labels, err));
     if (!lp->margins)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer loss: A-GCL needs margins");
-    CHECK(lpt_tensor_upload(&s->margins, lp->margins, err));
-    CHECK(lpt_op_agcl_forward(s->be, &loss, &s->fused, &lab, &s->margins, &p, err));
-    CHECK(lpt_op_agcl_backward(s->be, &s->dp, &s->fused, &lab, &s->margins, &p, 1.0f / B, err));
-    CHECK(lpt_tensor_download(&loss, s->host_loss, err));
+    LPT_TRY(lpt_tensor_upload(&s->margins, lp->margins, err));
+    LPT_TRY(lpt_op_agcl_forward(s->be, &loss, &s->fused, &lab, &s->margins, &p, err));
+    LPT_TRY(lpt_op_agcl_backward(s->be, &s->dp, &s->fused, &lab, &s->margins, &p, 1.0f / B, err));
+    LPT_TRY(lpt_tensor_download(&loss, s->host_loss, err));
     double sum = 0.0;
     for (int b = 0; b < B; b++)
         sum += s->host_loss[b];
@@ -392,21 +385,21 @@ LptStatus lpt_scorer_backward(LptScorer *s, const int32_t *labels, const LptScor
                              "scorer backward: no forward to backpropagate");
     LptBackend *be = s->be;
     int H = s->cfg.hidden, E = s->cfg.experts, K = s->cfg.classes, B = s->batch;
-    CHECK(loss->agcl ? agcl_grad(s, labels, loss, loss_out, err)
-                     : nll_grad(s, labels, loss_out, err));
-    CHECK(lpt_tensor_fill_u32(&s->grad, 0, err));
+    LPT_TRY(loss->agcl ? agcl_grad(s, labels, loss, loss_out, err)
+                       : nll_grad(s, labels, loss_out, err));
+    LPT_TRY(lpt_tensor_fill_u32(&s->grad, 0, err));
     LptGemmShape sd; /* dalpha_b [1, E] = dp_b [1, K] P_b^T */
     lpt_gemm_shape_init(&sd, 1, E, K, false, true);
     sd.batch = B;
     sd.stride_a = K;
     sd.stride_b = (int64_t)E * K;
     sd.stride_c = E;
-    CHECK(lpt_op_gemm_forward(be, &s->dalpha, &s->dp, &s->probs, NULL, &sd, err));
-    CHECK(lpt_op_softmax_backward(be, &s->dz, &s->dalpha, &s->alpha, B, E, 1.0f, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &s->dalpha, &s->dp, &s->probs, NULL, &sd, err));
+    LPT_TRY(lpt_op_softmax_backward(be, &s->dz, &s->dalpha, &s->alpha, B, E, 1.0f, err));
     LptGemmShape s1, s2;
     lpt_gemm_shape_init(&s2, B, E, H, false, true);
-    CHECK(lpt_op_gemm_backward(be, &s->dg, &s->gw2, &s->gb2, &s->dz, &s->g, &s->w2, &s2, err));
-    CHECK(lpt_op_gelu_backward(be, &s->dh1, &s->dg, &s->h1, (size_t)B * H, err));
+    LPT_TRY(lpt_op_gemm_backward(be, &s->dg, &s->gw2, &s->gb2, &s->dz, &s->g, &s->w2, &s2, err));
+    LPT_TRY(lpt_op_gelu_backward(be, &s->dh1, &s->dg, &s->h1, (size_t)B * H, err));
     lpt_gemm_shape_init(&s1, B, H, s->in, false, true);
     return lpt_op_gemm_backward(be, NULL, &s->gw1, &s->gb1, &s->dh1, &s->x, &s->w1, &s1, err);
 }
@@ -445,10 +438,10 @@ LptStatus lpt_scorer_set_weights(LptScorer *s, const float *w1, const float *b1,
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "scorer set weights: NULL argument");
     const LptTensor *parts[4] = {&s->w1, &s->b1, &s->w2, &s->b2};
     const float *in[4] = {w1, b1, w2, b2};
-    CHECK(lpt_tensor_fill_u32(&s->param, 0, err)); /* the padding stays zero */
+    LPT_TRY(lpt_tensor_fill_u32(&s->param, 0, err)); /* the padding stays zero */
     for (int i = 0; i < 4; i++)
-        CHECK(lpt_tensor_upload(parts[i], in[i], err));
-    CHECK(lpt_tensor_fill_u32(&s->m, 0, err));
+        LPT_TRY(lpt_tensor_upload(parts[i], in[i], err));
+    LPT_TRY(lpt_tensor_fill_u32(&s->m, 0, err));
     return lpt_tensor_fill_u32(&s->v, 0, err);
 }
 

@@ -96,6 +96,24 @@ done:
     return st;
 }
 
+#define BACKBONE_COLUMNS "id, role, name, path, sha256, architecture, params, added_at"
+
+/* One row of BACKBONE_COLUMNS into the pack (nothing when out of memory: pack.oom). */
+static void backbone_row(LptStorePack *pack, sqlite3_stmt *stmt)
+{
+    LptStoreBackbone *b = lpt_store_pack_row(pack);
+    if (!b)
+        return;
+    b->id = sqlite3_column_int64(stmt, 0);
+    b->role = (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 1));
+    copy_hash(b->sha256, stmt, 4);
+    b->params = sqlite3_column_int64(stmt, 6);
+    b->added_at = sqlite3_column_int64(stmt, 7);
+    lpt_store_pack_text(pack, &b->name, stmt, 2);
+    lpt_store_pack_text(pack, &b->path, stmt, 3);
+    lpt_store_pack_text(pack, &b->architecture_json, stmt, 5);
+}
+
 LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreBackbone **backbone,
                                  LptError *err)
 {
@@ -105,27 +123,14 @@ LptStatus lpt_store_backbone_get(LptStore *store, int64_t backbone_id, LptStoreB
     *backbone = NULL;
     sqlite3_stmt *stmt;
     if ((st = lpt_store_prepare(store, LPT_STMT_BACKBONE_GET,
-                                "SELECT id, role, name, path, sha256, architecture, params, "
-                                "added_at FROM backbones WHERE id = ?1",
-                                &stmt, err)) != LPT_OK)
+                                "SELECT " BACKBONE_COLUMNS " FROM backbones WHERE id = ?1", &stmt,
+                                err)) != LPT_OK)
         return st;
     LptStorePack pack;
     lpt_store_pack_init(&pack, sizeof(LptStoreBackbone));
     int rc = sqlite3_bind_int64(stmt, 1, backbone_id);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        LptStoreBackbone *b = lpt_store_pack_row(&pack);
-        if (b) {
-            b->id = sqlite3_column_int64(stmt, 0);
-            b->role =
-                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 1));
-            copy_hash(b->sha256, stmt, 4);
-            b->params = sqlite3_column_int64(stmt, 6);
-            b->added_at = sqlite3_column_int64(stmt, 7);
-            lpt_store_pack_text(&pack, &b->name, stmt, 2);
-            lpt_store_pack_text(&pack, &b->path, stmt, 3);
-            lpt_store_pack_text(&pack, &b->architecture_json, stmt, 5);
-        }
-    }
+    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        backbone_row(&pack, stmt);
     return lpt_store_finish_read(store, stmt, rc, LPT_OK, &pack, backbone, NULL, err,
                                  "backbones: reading");
 }
@@ -141,27 +146,14 @@ LptStatus lpt_store_backbone_list(LptStore *store, LptStoreBackbone **backbones,
     *count = 0;
     sqlite3_stmt *stmt;
     if ((st = lpt_store_prepare(store, LPT_STMT_BACKBONE_LIST,
-                                "SELECT id, role, name, path, sha256, architecture, params, "
-                                "added_at FROM backbones ORDER BY id",
-                                &stmt, err)) != LPT_OK)
+                                "SELECT " BACKBONE_COLUMNS " FROM backbones ORDER BY id", &stmt,
+                                err)) != LPT_OK)
         return st;
     LptStorePack pack;
     lpt_store_pack_init(&pack, sizeof(LptStoreBackbone));
     int rc = SQLITE_OK;
-    while (!pack.oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        LptStoreBackbone *b = lpt_store_pack_row(&pack);
-        if (b) {
-            b->id = sqlite3_column_int64(stmt, 0);
-            b->role =
-                (LptStoreExpert)lpt_store_expert_parse((const char *)sqlite3_column_text(stmt, 1));
-            copy_hash(b->sha256, stmt, 4);
-            b->params = sqlite3_column_int64(stmt, 6);
-            b->added_at = sqlite3_column_int64(stmt, 7);
-            lpt_store_pack_text(&pack, &b->name, stmt, 2);
-            lpt_store_pack_text(&pack, &b->path, stmt, 3);
-            lpt_store_pack_text(&pack, &b->architecture_json, stmt, 5);
-        }
-    }
+    while (!pack.oom && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        backbone_row(&pack, stmt);
     return lpt_store_finish_read(store, stmt, rc, LPT_OK, &pack, backbones, count, err,
                                  "backbones: listing");
 }

@@ -13,13 +13,6 @@
 #include "lpt_vl_head.h"
 #include "lpt_weights.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 /* An image list with its own storage. */
 typedef struct OwnedList {
     int64_t count;
@@ -117,7 +110,7 @@ static LptStatus load_split(Session *s, LptStoreSplit split, OwnedList *out, Lpt
 {
     int64_t *ids = NULL;
     size_t n = 0;
-    CHECK(lpt_store_image_list(s->store, 0, split, 0, &ids, &n, err));
+    LPT_TRY(lpt_store_image_list(s->store, 0, split, 0, &ids, &n, err));
     out->paths = calloc(n + 1, sizeof *out->paths);
     out->labels = malloc((n + 1) * sizeof *out->labels);
     out->ids = malloc((n + 1) * sizeof *out->ids);
@@ -149,7 +142,7 @@ static LptStatus latest_backbones(LptStore *store, int64_t ids[LPT_TRAIN_EXPERTS
     ids[0] = ids[1] = 0;
     for (int64_t id = 1;; id++) {
         LptStoreBackbone *b = NULL;
-        CHECK(lpt_store_backbone_get(store, id, &b, err));
+        LPT_TRY(lpt_store_backbone_get(store, id, &b, err));
         if (!b)
             return LPT_OK;
         if (b->role == LPT_STORE_EXPERT_VISION || b->role == LPT_STORE_EXPERT_VL)
@@ -172,7 +165,7 @@ static LptStatus vl_head_init(Session *s, LptStoreExpert e, LptError *err)
 {
     char **templates = NULL;
     int n_templates = 0;
-    CHECK(lpt_vl_head_templates(s->store, &templates, &n_templates, err));
+    LPT_TRY(lpt_vl_head_templates(s->store, &templates, &n_templates, err));
     int Cf = lpt_vit_feature_width(s->vit[e]);
     s->head_init[e] = malloc((size_t)s->K * Cf * sizeof *s->head_init[e]);
     LptStatus st = s->head_init[e] ? LPT_OK
@@ -201,7 +194,7 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, bool training, LptExp
                              (long long)s->run->id, lpt_store_expert_name(e),
                              lpt_store_expert_name(e));
     LptStoreBackbone *b = NULL;
-    CHECK(lpt_store_backbone_get(s->store, id, &b, err));
+    LPT_TRY(lpt_store_backbone_get(s->store, id, &b, err));
     if (!b)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0, "project: backbone %lld is missing",
                              (long long)id);
@@ -209,7 +202,7 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, bool training, LptExp
     /* the weights the run was made with: a file replaced in place would silently pair this
      * run's prompts, adapters and heads with another backbone */
     char now[LPT_STORE_HASH_LEN + 1];
-    CHECK(lpt_backbone_sha256(b->path, now, err));
+    LPT_TRY(lpt_backbone_sha256(b->path, now, err));
     if (strcmp(now, b->sha256) != 0)
         return lpt_error_set(err, LPT_ERR_FORMAT, 0,
                              "the %s backbone '%s' has changed since it was added to the project "
@@ -235,9 +228,9 @@ static LptStatus load_expert(Session *s, LptStoreExpert e, bool training, LptExp
     s->vit[e] = lpt_vit_new(s->be, &vc, err);
     if (!s->vit[e])
         return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
-    CHECK(lpt_weights_load_vit(s->weights[e], s->vit[e], err));
+    LPT_TRY(lpt_weights_load_vit(s->weights[e], s->vit[e], err));
     if (training && e == LPT_STORE_EXPERT_VL && s->cfg.vl_head_init == LPT_HEAD_INIT_TEXT)
-        CHECK(vl_head_init(s, e, err));
+        LPT_TRY(vl_head_init(s, e, err));
     em->vit = s->vit[e];
     em->head_init = s->head_init[e];
     memcpy(em->mean, info->mean, sizeof em->mean);
@@ -254,13 +247,13 @@ static LptStatus session_load(Session *s, bool training, const LptBackendOptions
     lpt_run_config_init(&s->cfg, LPT_METHOD_LPTPP);
     char source[64];
     snprintf(source, sizeof source, "config of run %lld", (long long)s->run->id);
-    CHECK(lpt_run_config_parse(&s->cfg, s->run->config_json, source, err));
+    LPT_TRY(lpt_run_config_parse(&s->cfg, s->run->config_json, source, err));
     size_t K = 0;
-    CHECK(lpt_store_run_classes(s->store, s->run->id, &s->class_ids, &K, err));
+    LPT_TRY(lpt_store_run_classes(s->store, s->run->id, &s->class_ids, &K, err));
     s->K = (int32_t)K;
     LptStoreClass *classes = NULL;
     size_t nc = 0;
-    CHECK(lpt_store_class_list(s->store, &classes, &nc, err));
+    LPT_TRY(lpt_store_class_list(s->store, &classes, &nc, err));
     s->class_names = calloc(K + 1, sizeof *s->class_names);
     s->class_texts = calloc(K + 1, sizeof *s->class_texts);
     s->train_counts = calloc(K + 1, sizeof *s->train_counts);
@@ -275,9 +268,9 @@ static LptStatus session_load(Session *s, bool training, const LptBackendOptions
             st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "project: out of memory");
     }
     free(classes);
-    CHECK(st);
-    CHECK(load_split(s, LPT_STORE_SPLIT_TRAIN, &s->train, err));
-    CHECK(load_split(s, LPT_STORE_SPLIT_VAL, &s->val, err));
+    LPT_TRY(st);
+    LPT_TRY(load_split(s, LPT_STORE_SPLIT_TRAIN, &s->train, err));
+    LPT_TRY(load_split(s, LPT_STORE_SPLIT_VAL, &s->val, err));
     for (int64_t i = 0; i < s->train.count; i++)
         s->train_counts[s->train.labels[i]]++;
     s->be = lpt_backend_new(backend, err);
@@ -288,13 +281,13 @@ static LptStatus session_load(Session *s, bool training, const LptBackendOptions
     for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
         bool used = e == LPT_STORE_EXPERT_VISION ? s->cfg.use_vision : s->cfg.use_vl;
         if (used)
-            CHECK(load_expert(s, (LptStoreExpert)e, training, &to.experts[e], err));
+            LPT_TRY(load_expert(s, (LptStoreExpert)e, training, &to.experts[e], err));
     }
     snprintf(s->dir, sizeof s->dir, "%s.runs", lpt_store_path(s->store));
-    CHECK(make_dir(s->dir, err));
+    LPT_TRY(make_dir(s->dir, err));
     snprintf(s->dir + strlen(s->dir), sizeof s->dir - strlen(s->dir), "/run-%lld",
              (long long)s->run->id);
-    CHECK(make_dir(s->dir, err));
+    LPT_TRY(make_dir(s->dir, err));
     to.be = s->be;
     to.store = s->store;
     to.run_id = s->run->id;
@@ -318,13 +311,13 @@ static LptStatus requested_config(LptStore *store, const LptTrainOptions *opt, L
     LptRunConfig probe; /* the JSON's method, whose defaults the thresholds go onto */
     lpt_run_config_init(&probe, LPT_METHOD_LPTPP);
     if (opt->config_json)
-        CHECK(lpt_run_config_parse(&probe, opt->config_json, opt->config_source, err));
+        LPT_TRY(lpt_run_config_parse(&probe, opt->config_json, opt->config_source, err));
     lpt_run_config_init(cfg, probe.method);
     const char *keys[2] = {"groups.many_above", "groups.few_below"};
     int64_t *fields[2] = {&cfg->many_above, &cfg->few_below};
     for (int i = 0; i < 2; i++) {
         char *text = NULL;
-        CHECK(lpt_store_setting_get(store, keys[i], &text, err));
+        LPT_TRY(lpt_store_setting_get(store, keys[i], &text, err));
         if (text) {
             char *end;
             long long v = strtoll(text, &end, 10);
@@ -334,7 +327,7 @@ static LptStatus requested_config(LptStore *store, const LptTrainOptions *opt, L
         }
     }
     if (opt->config_json)
-        CHECK(lpt_run_config_parse(cfg, opt->config_json, opt->config_source, err));
+        LPT_TRY(lpt_run_config_parse(cfg, opt->config_json, opt->config_source, err));
     return lpt_run_config_check(cfg, err);
 }
 
@@ -345,10 +338,10 @@ static LptStatus run_complete(Session *s, bool *complete, LptError *err)
     for (int e = 0; e < LPT_TRAIN_EXPERTS && *complete; e++) {
         int last = lpt_trainer_expert_phases(s->trainer, (LptStoreExpert)e);
         for (int p = 1; p <= last && *complete; p++)
-            CHECK(lpt_trainer_phase_done(s->trainer, p, (LptStoreExpert)e, complete, err));
+            LPT_TRY(lpt_trainer_phase_done(s->trainer, p, (LptStoreExpert)e, complete, err));
     }
     if (*complete && s->cfg.use_vision && s->cfg.use_vl)
-        CHECK(lpt_trainer_phase_done(s->trainer, 3, LPT_STORE_EXPERT_FUSED, complete, err));
+        LPT_TRY(lpt_trainer_phase_done(s->trainer, 3, LPT_STORE_EXPERT_FUSED, complete, err));
     return LPT_OK;
 }
 
@@ -358,7 +351,7 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
     int64_t id = opt->run_id;
     if (id == 0) {
         LptRunConfig want;
-        CHECK(requested_config(s->store, opt, &want, err));
+        LPT_TRY(requested_config(s->store, opt, &want, err));
         char *want_json = lpt_run_config_to_json(&want);
         if (!want_json)
             return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "out of memory");
@@ -434,9 +427,9 @@ static LptStatus choose_run(Session *s, const LptTrainOptions *opt, LptError *er
             free(class_ids);
         }
         free(want_json);
-        CHECK(st);
+        LPT_TRY(st);
     }
-    CHECK(lpt_store_run_get(s->store, id, &s->run, err));
+    LPT_TRY(lpt_store_run_get(s->store, id, &s->run, err));
     if (!s->run)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
                              opt->project, (long long)id);
@@ -464,11 +457,11 @@ static LptStatus train_phases(Session *s, const LptTrainOptions *opt, LptError *
                                          phase, lpt_store_expert_name((LptStoreExpert)e));
                 continue;
             }
-            CHECK(lpt_trainer_run(s->trainer, phase, (LptStoreExpert)e, err));
+            LPT_TRY(lpt_trainer_run(s->trainer, phase, (LptStoreExpert)e, err));
         }
     }
     if ((opt->phase == 0 || opt->phase == 3) && s->cfg.use_vision && s->cfg.use_vl)
-        CHECK(lpt_trainer_run(s->trainer, 3, LPT_STORE_EXPERT_FUSED, err));
+        LPT_TRY(lpt_trainer_run(s->trainer, 3, LPT_STORE_EXPERT_FUSED, err));
     else if (opt->phase == 3)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "run %lld (method %s) has one expert and no phase 3",
@@ -555,14 +548,14 @@ static LptStatus eval_session(const LptEvalOptions *opt, bool write, Session *s,
         if (st == LPT_OK)
             id = ids[n - 1];
         free(ids);
-        CHECK(st);
+        LPT_TRY(st);
     }
-    CHECK(lpt_store_run_get(s->store, id, &s->run, err));
+    LPT_TRY(lpt_store_run_get(s->store, id, &s->run, err));
     if (!s->run)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "project '%s' has no run %lld",
                              opt->project, (long long)id);
-    CHECK(session_load(s, false, &opt->backend, opt->progress, opt->user, opt->cancel, err));
-    CHECK(load_split(s, opt->split, &s->eval, err));
+    LPT_TRY(session_load(s, false, &opt->backend, opt->progress, opt->user, opt->cancel, err));
+    LPT_TRY(load_split(s, opt->split, &s->eval, err));
     if (s->eval.count == 0)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "project '%s' has no %s images of run %lld's classes", opt->project,

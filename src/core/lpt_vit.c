@@ -751,13 +751,6 @@ static LptStatus prepare_acts(LptVit *v, int B, LptVitMode mode, bool train, Lpt
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-#define CHECK(call)                                                                            \
-    do {                                                                                       \
-        LptStatus s_ = (call);                                                                 \
-        if (s_ != LPT_OK)                                                                      \
-            return s_;                                                                         \
-    } while (0)
-
 /* t from element `first` to its end. */
 static LptTensor from(const LptTensor *t, size_t first)
 {
@@ -793,8 +786,8 @@ static LptStatus run_layers(LptVit *v, int first, int last, Stream *x, int keep,
                 slot++;
             out = (Stream){a->xs[slot], slot};
         }
-        CHECK(lpt_block_forward(v->be, &bs, &v->blocks[i], &a->s, A, &x->x, &out.x,
-                                i == v->d.L - 1, prompts, adapter, group && i >= v->d.G, err));
+        LPT_TRY(lpt_block_forward(v->be, &bs, &v->blocks[i], &a->s, A, &x->x, &out.x,
+                                  i == v->d.L - 1, prompts, adapter, group && i >= v->d.G, err));
         *x = out;
     }
     return LPT_OK;
@@ -807,10 +800,10 @@ static LptStatus head_features(LptVit *v, const LptTensor *cls, const LptTensor 
 {
     const Dims *d = &v->d;
     int B = v->a.batch;
-    CHECK(lpt_op_layernorm_forward(v->be, fl, mean, rstd, cls, &v->norm_w->value,
-                                   &v->norm_b->value, B, d->C, v->cfg.eps, err));
+    LPT_TRY(lpt_op_layernorm_forward(v->be, fl, mean, rstd, cls, &v->norm_w->value,
+                                     &v->norm_b->value, B, d->C, v->cfg.eps, err));
     if (v->cfg.clip_style)
-        CHECK(lpt_block_linear(v->be, f, fl, v->proj, NULL, (size_t)B, d->Cf, d->C, 0.0f, err));
+        LPT_TRY(lpt_block_linear(v->be, f, fl, v->proj, NULL, (size_t)B, d->Cf, d->C, 0.0f, err));
     return LPT_OK;
 }
 
@@ -820,22 +813,22 @@ static LptStatus embed(LptVit *v, const LptTensor *images, Stream *x, LptError *
     const Dims *d = &v->d;
     Acts *a = &v->a;
     int B = a->batch, C = d->C;
-    CHECK(lpt_op_patchify_forward(v->be, &a->patches, images, B, 3, d->img, d->img, d->p, err));
+    LPT_TRY(lpt_op_patchify_forward(v->be, &a->patches, images, B, 3, d->img, d->img, d->p, err));
     LptGemmShape s;
     lpt_gemm_shape_init(&s, d->N, C, d->row, false, true);
     s.batch = B;
     s.stride_a = (int64_t)d->N * d->row;
     s.stride_c = (int64_t)d->T * C;
     LptTensor rows = from(&a->xs[0], (size_t)C); /* patch rows 1..N of each image */
-    CHECK(lpt_op_gemm_forward(v->be, &rows, &a->patches, &v->patch_w->value,
-                              v->patch_b ? &v->patch_b->value : NULL, &s, err));
-    CHECK(lpt_op_embed_forward(v->be, &a->xs[0], &v->cls->value, &v->pos->value, B, d->T, C,
-                               err));
+    LPT_TRY(lpt_op_gemm_forward(v->be, &rows, &a->patches, &v->patch_w->value,
+                                v->patch_b ? &v->patch_b->value : NULL, &s, err));
+    LPT_TRY(
+        lpt_op_embed_forward(v->be, &a->xs[0], &v->cls->value, &v->pos->value, B, d->T, C, err));
     *x = (Stream){a->xs[0], 0};
     if (v->cfg.clip_style) {
-        CHECK(lpt_op_layernorm_forward(v->be, &a->xs[1], &a->lnm, &a->lnr, &a->xs[0],
-                                       &v->ln_pre_w->value, &v->ln_pre_b->value, B * d->T, C,
-                                       v->cfg.eps, err));
+        LPT_TRY(lpt_op_layernorm_forward(v->be, &a->xs[1], &a->lnm, &a->lnr, &a->xs[0],
+                                         &v->ln_pre_w->value, &v->ln_pre_b->value, B * d->T, C,
+                                         v->cfg.eps, err));
         *x = (Stream){a->xs[1], 1};
     }
     return LPT_OK;
@@ -871,35 +864,35 @@ LptStatus lpt_vit_forward(LptVit *vit, const LptTensor *images, int batch, LptVi
                                  "vit forward: frozen tensor '%s' was never set",
                                  vit->tensors[i].name);
     vit->have_forward = false;
-    CHECK(prepare_acts(vit, batch, mode, train, err));
+    LPT_TRY(prepare_acts(vit, batch, mode, train, err));
     Acts *a = &vit->a;
     Stream x;
-    CHECK(embed(vit, images, &x, err));
+    LPT_TRY(embed(vit, images, &x, err));
     if (mode != LPT_VIT_PHASE2) {
-        CHECK(run_layers(vit, 0, d->L, &x, -1, false, err));
+        LPT_TRY(run_layers(vit, 0, d->L, &x, -1, false, err));
     } else {
-        CHECK(run_layers(vit, 0, d->G, &x, -1, false, err));
+        LPT_TRY(run_layers(vit, 0, d->G, &x, -1, false, err));
         Stream q = x; /* the query pass branches off here; x (slot x.slot) stays intact */
-        CHECK(run_layers(vit, d->G, d->L, &q, x.slot, false, err));
-        CHECK(head_features(vit, &q.x, &a->qfmean, &a->qfrstd, &a->qfl, &a->q, err));
-        CHECK(lpt_op_cosine_forward(vit->be, &a->kcos, &a->q, &vit->keys->value, batch, d->M,
-                                    d->Cf, err));
-        CHECK(lpt_op_topk_forward(vit->be, &a->sel_cos, &a->s.sel_idx, &a->kcos, batch, d->M,
-                                  d->topk, err));
-        CHECK(run_layers(vit, d->G, d->L, &x, -1, true, err));
+        LPT_TRY(run_layers(vit, d->G, d->L, &q, x.slot, false, err));
+        LPT_TRY(head_features(vit, &q.x, &a->qfmean, &a->qfrstd, &a->qfl, &a->q, err));
+        LPT_TRY(lpt_op_cosine_forward(vit->be, &a->kcos, &a->q, &vit->keys->value, batch, d->M,
+                                      d->Cf, err));
+        LPT_TRY(lpt_op_topk_forward(vit->be, &a->sel_cos, &a->s.sel_idx, &a->kcos, batch, d->M,
+                                    d->topk, err));
+        LPT_TRY(run_layers(vit, d->G, d->L, &x, -1, true, err));
     }
     a->cls = x.x;
-    CHECK(head_features(vit, &a->cls, &a->fmean, &a->frstd, &a->fl, &a->f, err));
+    LPT_TRY(head_features(vit, &a->cls, &a->fmean, &a->frstd, &a->fl, &a->f, err));
     a->dropped = train && vit->dropout.p > 0.0f;
     if (a->dropped) {
         LptDropoutParams dp = vit->dropout;
         dp.rows = batch;
         dp.cols = d->Cf;
-        CHECK(lpt_op_dropout_forward(vit->be, &a->fd, &a->f, &dp, err));
+        LPT_TRY(lpt_op_dropout_forward(vit->be, &a->fd, &a->f, &dp, err));
     }
     if (d->K > 0)
-        CHECK(lpt_op_cosine_forward(vit->be, &a->logits, a->dropped ? &a->fd : &a->f,
-                                    &vit->head->value, batch, d->K, d->Cf, err));
+        LPT_TRY(lpt_op_cosine_forward(vit->be, &a->logits, a->dropped ? &a->fd : &a->f,
+                                      &vit->head->value, batch, d->K, d->Cf, err));
     vit->have_forward = true;
     return LPT_OK;
 }
@@ -916,22 +909,22 @@ static LptStatus embed_backward(LptVit *v, LptError *err)
     int B = a->batch, C = d->C, T = d->T;
     const LptTensor *dx = &a->s.dx;
     if (v->cfg.clip_style) {
-        CHECK(lpt_op_layernorm_backward(be, &a->s.dtmp, &v->ln_pre_w->grad, &v->ln_pre_b->grad,
-                                        &a->s.dx, &a->xs[0], &a->lnm, &a->lnr,
-                                        &v->ln_pre_w->value, B * T, C, err));
+        LPT_TRY(lpt_op_layernorm_backward(be, &a->s.dtmp, &v->ln_pre_w->grad, &v->ln_pre_b->grad,
+                                          &a->s.dx, &a->xs[0], &a->lnm, &a->lnr,
+                                          &v->ln_pre_w->value, B * T, C, err));
         dx = &a->s.dtmp;
     }
     /* pos += sum over images of dx, cls += the same of row 0: ones[1, B] dx */
     LptGemmShape s;
     lpt_gemm_shape_init(&s, 1, T * C, B, false, false);
     s.beta = 1.0f;
-    CHECK(lpt_op_gemm_forward(be, &v->pos->grad, &a->s.ones, dx, NULL, &s, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &v->pos->grad, &a->s.ones, dx, NULL, &s, err));
     s.n = C;
     s.ldb = T * C;
-    CHECK(lpt_op_gemm_forward(be, &v->cls->grad, &a->s.ones, dx, NULL, &s, err));
+    LPT_TRY(lpt_op_gemm_forward(be, &v->cls->grad, &a->s.ones, dx, NULL, &s, err));
     /* the patch rows packed [B N, C], then the patch GEMM's weight and bias gradients */
-    CHECK(lpt_op_gather_mean_forward(be, &a->s.da, dx, &a->patch_idx, B * d->N, 1, B * T, C,
-                                     err));
+    LPT_TRY(
+        lpt_op_gather_mean_forward(be, &a->s.da, dx, &a->patch_idx, B * d->N, 1, B * T, C, err));
     return lpt_block_linear_dw(be, v->patch_w, v->patch_b, &a->s.da, &a->patches,
                                (size_t)B * d->N, C, d->row, err);
 }
@@ -949,30 +942,30 @@ static LptStatus backbone_backward(LptVit *vit, const LptTensor *df, float key_s
     bool full = mode == LPT_VIT_FULL;
     if (vit->cfg.clip_style) {
         if (full)
-            CHECK(lpt_block_linear_dw(be, vit->proj, NULL, df, &a->fl, (size_t)B, d->Cf, d->C,
-                                      err));
-        CHECK(lpt_block_linear_din(be, &a->dfl, df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f,
-                                       err));
+            LPT_TRY(
+                lpt_block_linear_dw(be, vit->proj, NULL, df, &a->fl, (size_t)B, d->Cf, d->C, err));
+        LPT_TRY(
+            lpt_block_linear_din(be, &a->dfl, df, vit->proj, (size_t)B, d->Cf, d->C, 0.0f, err));
     }
     /* dx = dL/d(class-token rows of the last block's output) [B, C] */
     const LptTensor *dfl = vit->cfg.clip_style ? &a->dfl : df;
-    CHECK(lpt_op_layernorm_backward(be, &a->s.dx, full ? &vit->norm_w->grad : NULL,
-                                    full ? &vit->norm_b->grad : NULL, dfl, &a->cls, &a->fmean,
-                                    &a->frstd, &vit->norm_w->value, B, d->C, err));
+    LPT_TRY(lpt_op_layernorm_backward(be, &a->s.dx, full ? &vit->norm_w->grad : NULL,
+                                      full ? &vit->norm_b->grad : NULL, dfl, &a->cls, &a->fmean,
+                                      &a->frstd, &vit->norm_w->value, B, d->C, err));
     bool phase2 = mode == LPT_VIT_PHASE2;
     int first = first_trained(d, mode, true);
     LptBlockShape bs = block_shape(&vit->cfg, d, B);
     for (int i = d->L - 1; i >= first; i--)
-        CHECK(lpt_block_backward(be, &bs, &vit->blocks[i], &a->s, &vit->saved[i], i == d->L - 1,
-                                 !full && d->P > 0, !full && d->R > 0, phase2 && i >= d->G,
-                                 !phase2 && !full, full, full || i > first, err));
+        LPT_TRY(lpt_block_backward(be, &bs, &vit->blocks[i], &a->s, &vit->saved[i], i == d->L - 1,
+                                   !full && d->P > 0, !full && d->R > 0, phase2 && i >= d->G,
+                                   !phase2 && !full, full, full || i > first, err));
     if (full)
         return embed_backward(vit, err);
     if (phase2) { /* key loss: key_scale * sum_b sum_j -0.5 cos(q_b, key_sel_bj), keys only */
-        CHECK(lpt_op_onehot_forward(be, &a->dkc, &a->s.sel_idx, B, d->M, d->topk,
-                                    -0.5f * key_scale, err));
-        CHECK(lpt_op_cosine_backward(be, NULL, &vit->keys->grad, &a->dkc, &a->q,
-                                     &vit->keys->value, B, d->M, d->Cf, err));
+        LPT_TRY(lpt_op_onehot_forward(be, &a->dkc, &a->s.sel_idx, B, d->M, d->topk,
+                                      -0.5f * key_scale, err));
+        LPT_TRY(lpt_op_cosine_backward(be, NULL, &vit->keys->grad, &a->dkc, &a->q,
+                                       &vit->keys->value, B, d->M, d->Cf, err));
     }
     return LPT_OK;
 }
@@ -1007,16 +1000,16 @@ LptStatus lpt_vit_backward(LptVit *vit, const LptTensor *dlogits, float key_scal
     int B = a->batch;
     LptVitMode mode = a->mode;
     bool plain = mode == LPT_VIT_PLAIN;
-    CHECK(lpt_op_cosine_backward(be, plain ? NULL : &a->df, &vit->head->grad, dlogits,
-                                 a->dropped ? &a->fd : &a->f, &vit->head->value, B, d->K, d->Cf,
-                                 err));
+    LPT_TRY(lpt_op_cosine_backward(be, plain ? NULL : &a->df, &vit->head->grad, dlogits,
+                                   a->dropped ? &a->fd : &a->f, &vit->head->value, B, d->K, d->Cf,
+                                   err));
     if (plain)
         return LPT_OK;
     if (a->dropped) { /* the same mask on the gradient, in place */
         LptDropoutParams dp = vit->dropout;
         dp.rows = B;
         dp.cols = d->Cf;
-        CHECK(lpt_op_dropout_backward(be, &a->df, &a->df, &dp, err));
+        LPT_TRY(lpt_op_dropout_backward(be, &a->df, &a->df, &dp, err));
     }
     return backbone_backward(vit, &a->df, key_scale, err);
 }

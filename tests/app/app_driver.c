@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -12,6 +13,7 @@
 #include "lpt_dataset_page.h"
 
 static int n_passed, n_failed;
+static gboolean skipped; /* app_skip was called */
 
 void app_check(gboolean ok, const char *fmt, ...)
 {
@@ -36,20 +38,123 @@ int app_report(const char *name)
 
 gboolean app_parse_options(int argc, char **argv, AppOptions *opt)
 {
+    return app_parse_options_with(argc, argv, opt, NULL, 0);
+}
+
+static const AppExtraOption *find_extra(const char *arg, const AppExtraOption *extra,
+                                        gsize n_extra)
+{
+    for (gsize k = 0; k < n_extra; k++)
+        if (strcmp(arg, extra[k].name) == 0)
+            return &extra[k];
+    return NULL;
+}
+
+gboolean app_parse_options_with(int argc, char **argv, AppOptions *opt,
+                                const AppExtraOption *extra, gsize n_extra)
+{
     *opt = (AppOptions){.suffix = ""};
+    for (gsize k = 0; k < n_extra; k++) {
+        if (extra[k].value_name != NULL)
+            *extra[k].value = NULL;
+        else
+            *extra[k].flag = FALSE;
+    }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--screenshots") == 0 && i + 1 < argc)
+        const AppExtraOption *x = find_extra(argv[i], extra, n_extra);
+        gboolean has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--screenshots") == 0 && has_value)
             opt->screenshots = argv[++i];
-        else if (strcmp(argv[i], "--localedir") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--localedir") == 0 && has_value)
             opt->localedir = argv[++i];
-        else if (strcmp(argv[i], "--suffix") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--suffix") == 0 && has_value)
             opt->suffix = argv[++i];
         else if (strcmp(argv[i], "--expect-translated") == 0)
             opt->expect_translated = TRUE;
+        else if (x != NULL && x->value_name == NULL)
+            *x->flag = TRUE;
+        else if (x != NULL && has_value)
+            *x->value = argv[++i];
         else
             return FALSE;
     }
+    for (gsize k = 0; k < n_extra; k++)
+        if (extra[k].required && extra[k].value_name != NULL && *extra[k].value == NULL)
+            return FALSE;
     return opt->screenshots != NULL && opt->localedir != NULL;
+}
+
+void app_print_usage(const char *program, const AppExtraOption *extra, gsize n_extra)
+{
+    g_autoptr(GString) usage = g_string_new("--screenshots DIR --localedir DIR");
+    for (gsize k = 0; k < n_extra; k++)
+        if (extra[k].required && extra[k].value_name != NULL)
+            g_string_append_printf(usage, " %s %s", extra[k].name, extra[k].value_name);
+    g_string_append(usage, " [--suffix S] [--expect-translated]");
+    for (gsize k = 0; k < n_extra; k++) {
+        if (extra[k].value_name == NULL)
+            g_string_append_printf(usage, " [%s]", extra[k].name);
+        else if (!extra[k].required)
+            g_string_append_printf(usage, " [%s %s]", extra[k].name, extra[k].value_name);
+    }
+    fprintf(stderr, "usage: %s %s\n", program, usage->str);
+}
+
+int app_run_test(const AppTest *test, int argc, char **argv)
+{
+    AppOptions opt;
+    if (!app_parse_options_with(argc, argv, &opt, test->extra, test->n_extra)) {
+        app_print_usage(argv[0], test->extra, test->n_extra);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line reaches the log even if the test dies */
+    g_autofree char *home_template = g_strdup_printf("lpt-%s-XXXXXX", test->name);
+    g_autofree char *home = app_make_home(home_template);
+    if (home == NULL)
+        return 1;
+    app_use_translations(opt.localedir);
+    g_mkdir_with_parents(opt.screenshots, 0755);
+
+    test->run(&opt, home, test->data);
+
+    app_remove_home(home);
+    return skipped ? APP_SKIPPED : app_report(test->name);
+}
+
+void app_skip(const char *why)
+{
+    printf("%s: skipped\n", why);
+    skipped = TRUE;
+}
+
+int app_run_command(const char *const *argv, char **out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err_text = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err_text,
+                      &status, &error)) {
+        printf("cannot run %s: %s\n", argv[0], error->message);
+        return -1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && err_text != NULL)
+        printf("%s: %s", argv[0], err_text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+gboolean app_make_review_project(const char *script, const char *path, const char *lpt)
+{
+    const char *argv[] = {script, path, lpt, NULL};
+    gint64 started = g_get_monotonic_time();
+    int status = app_run_command(argv, NULL);
+    if (status == APP_SKIPPED) {
+        app_skip("Debian's Fashion-MNIST is not installed");
+        return FALSE;
+    }
+    app_check(status == 0, "%s exited with %d", script, status);
+    if (status == 0)
+        printf("the trained project made in %.1f s\n", (g_get_monotonic_time() - started) / 1e6);
+    return status == 0;
 }
 
 char *app_make_home(const char *name_template)
@@ -63,6 +168,7 @@ char *app_make_home(const char *name_template)
     g_autofree char *cache = g_build_filename(home, ".cache", NULL);
     g_setenv("HOME", home, TRUE);
     g_setenv("XDG_CACHE_HOME", cache, TRUE);
+    g_unsetenv("LPT_CACHE_DIR"); /* the thumbnails' cache: XDG_CACHE_HOME's */
     return home;
 }
 
@@ -86,6 +192,13 @@ void app_check_translated(const char *const *msgids, gsize n)
     for (gsize i = 0; i < n; i++)
         app_check(strcmp(g_dgettext(GETTEXT_PACKAGE, msgids[i]), msgids[i]) != 0,
                   "'%s' is not translated", msgids[i]);
+}
+
+void app_check_translated_in(const char *context, const char *const *msgids, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        app_check(strcmp(g_dpgettext2(GETTEXT_PACKAGE, context, msgids[i]), msgids[i]) != 0,
+                  "'%s' (context %s) is not translated", msgids[i], context);
 }
 
 static gboolean timed_out(gpointer data)
@@ -138,6 +251,19 @@ LptApplication *app_new_application(void)
     return app;
 }
 
+LptWindow *app_open_project(LptApplication *app, const char *path, gboolean create, int width,
+                            int height)
+{
+    g_autoptr(GFile) file = g_file_new_for_path(path);
+    LptWindow *window = lpt_application_open_project(app, file, create, NULL);
+    app_check(window != NULL, "the project '%s' did not open", path);
+    if (window == NULL)
+        return NULL;
+    gtk_window_set_default_size(GTK_WINDOW(window), width, height);
+    app_check(app_wait_for(app_widget_is_mapped, window), "the window of '%s' never mapped", path);
+    return window;
+}
+
 GtkWidget *app_find_widget(GtkWidget *widget, GType type)
 {
     if (G_TYPE_CHECK_INSTANCE_TYPE(widget, type))
@@ -172,6 +298,28 @@ gboolean app_press_key(GtkWidget *widget, guint keyval)
             g_signal_emit_by_name(controller, "key-pressed", keyval, 0, (GdkModifierType)0,
                                   &handled);
             return handled;
+        }
+    }
+    return FALSE;
+}
+
+gboolean app_run_key_binding(GtkWidget *widget, guint keyval)
+{
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GObject) controller = g_list_model_get_item(controllers, i);
+        if (!GTK_IS_SHORTCUT_CONTROLLER(controller))
+            continue;
+        GListModel *shortcuts = G_LIST_MODEL(controller);
+        for (guint j = 0; j < g_list_model_get_n_items(shortcuts); j++) {
+            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item(shortcuts, j);
+            GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger(shortcut);
+            if (GTK_IS_KEYVAL_TRIGGER(trigger) &&
+                gtk_keyval_trigger_get_keyval(GTK_KEYVAL_TRIGGER(trigger)) == keyval &&
+                gtk_keyval_trigger_get_modifiers(GTK_KEYVAL_TRIGGER(trigger)) == 0)
+                return gtk_shortcut_action_activate(gtk_shortcut_get_action(shortcut),
+                                                    GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                                    gtk_shortcut_get_arguments(shortcut));
         }
     }
     return FALSE;

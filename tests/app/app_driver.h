@@ -41,9 +41,53 @@ typedef struct {
  * --screenshots or --localedir is missing). */
 gboolean app_parse_options(int argc, char **argv, AppOptions *opt);
 
+/* An option one test takes beyond AppOptions': "--name VALUE", VALUE stored in *value, or,
+ * where value_name is NULL, the flag "--name", which sets *flag. A flag is never required. */
+typedef struct {
+    const char *name;       /* "--lpt" */
+    const char *value_name; /* what the usage calls the value ("LPT"); NULL: a flag */
+    const char **value;
+    gboolean *flag;
+    gboolean required;
+} AppExtraOption;
+/* app_parse_options where argv may also hold the n_extra options of extra, which it first
+ * sets to NULL / FALSE (FALSE too when a required one is missing). */
+gboolean app_parse_options_with(int argc, char **argv, AppOptions *opt,
+                                const AppExtraOption *extra, gsize n_extra);
+/* Prints "usage: PROGRAM ..." with AppOptions' and extra's options on stderr. */
+void app_print_usage(const char *program, const AppExtraOption *extra, gsize n_extra);
+
+#define APP_SKIPPED 77 /* the exit status of a test that lacks what it needs (meson's skip) */
+
+/* One app test: its name (its report's; its temporary HOME's "lpt-NAME-XXXXXX"), the options it
+ * takes beyond AppOptions' (data holds where they go), and what it runs with them in HOME. */
+typedef struct {
+    const char *name;
+    const AppExtraOption *extra;
+    gsize n_extra;
+    void (*run)(const AppOptions *opt, const char *home, gpointer data);
+    gpointer data;
+} AppTest;
+/* An app test's main(): reads argv (the usage and 2 when it is off), line-buffers stdout, makes
+ * the temporary HOME (app_make_home; 1 when it cannot), takes the translations from
+ * --localedir, makes the --screenshots folder, runs the test, removes HOME; returns APP_SKIPPED
+ * when the test called app_skip, else app_report(name). */
+int app_run_test(const AppTest *test, int argc, char **argv);
+/* Says on stdout why the test cannot run and makes app_run_test skip it; the test then
+ * returns. */
+void app_skip(const char *why);
+
+/* Runs argv (argv[0] a path), its stdout into *out when out is not NULL; what it wrote on
+ * stderr goes to stdout when it fails. Its exit status, -1 when it could not run or died. */
+int app_run_command(const char *const *argv, char **out);
+/* Makes the trained project of the 'trained' tests at path with make_review_project.sh
+ * (script), `lpt` lpt: TRUE when made; app_skip when Debian's Fashion-MNIST is missing, a
+ * failed check when the script fails (FALSE both). */
+gboolean app_make_review_project(const char *script, const char *path, const char *lpt);
+
 /* Makes a new temporary folder from name_template (g_dir_make_tmp's) the process's HOME and
- * its .cache folder XDG_CACHE_HOME, so that recent projects, caches and paths are the test's;
- * NULL, said on stderr, when it cannot. */
+ * its .cache folder XDG_CACHE_HOME (LPT_CACHE_DIR unset), so that recent projects, caches and
+ * paths are the test's; NULL, said on stderr, when it cannot. */
 char *app_make_home(const char *name_template);
 /* Removes the folder and everything in it. */
 void app_remove_home(const char *home);
@@ -51,6 +95,8 @@ void app_remove_home(const char *home);
 void app_use_translations(const char *localedir);
 /* Checks that each of the n msgids has a translation (a Japanese run's pages show Japanese). */
 void app_check_translated(const char *const *msgids, gsize n);
+/* app_check_translated for msgids of the message context context (C_() / g_dpgettext2's). */
+void app_check_translated_in(const char *context, const char *const *msgids, gsize n);
 
 /* Runs the main loop for ms milliseconds. */
 void app_pump(guint ms);
@@ -66,6 +112,10 @@ gboolean app_import_finished(gpointer dataset_page);
 /* The real application, registered (its startup loads the styles), with the screenshots'
  * font; a failed check says why it did not register. */
 LptApplication *app_new_application(void);
+/* app's window on the project at path (a new one when create), width x height, once mapped;
+ * NULL, a failed check saying so, when it does not open. */
+LptWindow *app_open_project(LptApplication *app, const char *path, gboolean create, int width,
+                            int height);
 
 /* The first descendant of widget (itself included) of type, or NULL. */
 GtkWidget *app_find_widget(GtkWidget *widget, GType type);
@@ -74,6 +124,10 @@ GtkWidget *app_find_toplevel(GType type);
 /* Presses keyval (no modifiers) on widget's first key controller, as typing over it does;
  * TRUE when the controller handled it. */
 gboolean app_press_key(GtkWidget *widget, guint keyval);
+/* Runs widget's own key binding for keyval without modifiers (a keyval trigger of one of its
+ * shortcut controllers), as pressing the key does when widget has the focus; FALSE when it
+ * has none or the binding's action did not run. */
+gboolean app_run_key_binding(GtkWidget *widget, guint keyval);
 
 /* Renders area (a window's content) over the window's background with the window's renderer
  * into DIR/NAME SUFFIX.png, and says so on stdout. */

@@ -768,7 +768,7 @@ static void keep_highest_fraction(GObject *bar, GParamSpec *pspec, gpointer data
     *highest = MAX(*highest, gtk_progress_bar_get_fraction(GTK_PROGRESS_BAR(bar)));
 }
 
-static void run(const AppOptions *opt, const char *home)
+static void run(const AppOptions *opt, const char *home, gpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *first = g_build_filename(home, "Datasets", "castings", NULL);
@@ -1005,21 +1005,6 @@ static void run(const AppOptions *opt, const char *home)
 
 int main(int argc, char **argv)
 {
-    AppOptions opt;
-    if (!app_parse_options(argc, argv, &opt)) {
-        fprintf(stderr, "usage: %s --screenshots DIR --localedir DIR [--suffix S] "
-                        "[--expect-translated]\n",
-                argv[0]);
-        return 2;
-    }
-    g_autofree char *home = app_make_home("lpt-app-XXXXXX");
-    if (home == NULL)
-        return 1;
-    app_use_translations(opt.localedir);
-    g_mkdir_with_parents(opt.screenshots, 0755);
-
-    run(&opt, home);
-
-    app_remove_home(home);
-    return app_report("app");
+    const AppTest test = {.name = "app", .run = run};
+    return app_run_test(&test, argc, argv);
 }

@@ -17,8 +17,8 @@
  *     the image: the inspector's label and history, the store's label history (with its
  *     reason) and the Dataset page's counts all follow; Exclude and Include change the
  *     store and the review (the image leaves the counted images and comes back);
- *   - with --measure: a synthetic project of 10^4 evaluated test images over 100 classes
- *     (made through the store, thumbnails of the largest class in the cache): its matrix
+ *   - with --measure: the synthetic project of tests/synth_review.h, 10^4 evaluated test
+ *     images over 100 classes (thumbnails of the largest class in the cache): its matrix
  *     zooms, scrolls to its last cell and fits again (a screenshot at 100 classes); the time from
  *     giving the Review page the project to its first paint with the data, and the worst
  *     main-loop stall while scrolling the 1090 thumbnails of a class, are reported (not
@@ -31,12 +31,10 @@
  * Prints "review: N passed, N failed" last; exits 0 only when nothing failed, 77 on a skip.
  */
 #include <cjson/cJSON.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -51,62 +49,24 @@
 #include "lpt_relabel_popover.h"
 #include "lpt_review_class_row.h"
 #include "lpt_thumbnail.h"
+#include "synth_review.h"
 
 #define check app_check
-#define SKIP 77
 
+/* The options beyond AppOptions'. */
 typedef struct {
-    const char *screenshots;
-    const char *localedir;
     const char *lpt;
-    const char *make_project;
-    const char *suffix;
-    gboolean expect_translated;
+    const char *script; /* make_review_project.sh */
     gboolean measure;
 } Options;
 
-static gboolean parse_args(int argc, char **argv, Options *opt)
-{
-    opt->suffix = "";
-    for (int i = 1; i < argc; i++) {
-        gboolean has = i + 1 < argc;
-        if (strcmp(argv[i], "--screenshots") == 0 && has)
-            opt->screenshots = argv[++i];
-        else if (strcmp(argv[i], "--localedir") == 0 && has)
-            opt->localedir = argv[++i];
-        else if (strcmp(argv[i], "--lpt") == 0 && has)
-            opt->lpt = argv[++i];
-        else if (strcmp(argv[i], "--make-project") == 0 && has)
-            opt->make_project = argv[++i];
-        else if (strcmp(argv[i], "--suffix") == 0 && has)
-            opt->suffix = argv[++i];
-        else if (strcmp(argv[i], "--expect-translated") == 0)
-            opt->expect_translated = TRUE;
-        else if (strcmp(argv[i], "--measure") == 0)
-            opt->measure = TRUE;
-        else
-            return FALSE;
-    }
-    return opt->screenshots && opt->localedir && opt->lpt && opt->make_project;
-}
-
 /* ---- Conditions ---- */
-
-static gboolean window_is_mapped(gpointer data)
-{
-    return gtk_widget_get_mapped(GTK_WIDGET(data));
-}
 
 static gboolean review_loaded(gpointer data)
 {
     LptReviewPage *page = data;
     return !lpt_review_page_is_loading(page) &&
            (lpt_review_page_get_review(page) != NULL || lpt_review_page_get_last_error(page));
-}
-
-static gboolean no_windows(gpointer data)
-{
-    return gtk_application_get_windows(GTK_APPLICATION(data)) == NULL;
 }
 
 static gboolean inspector_has_image(gpointer data)
@@ -151,30 +111,15 @@ static gboolean was_painted(gpointer data)
 
 /* ---- The project and `lpt eval --json` ---- */
 
-/* Runs argv; its stdout into *out (may be NULL). Returns the exit status, -1 when it could
- * not run. */
-static int run_command(const char *const *argv, char **out)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *err_text = NULL;
-    int status = 0;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err_text,
-                      &status, &error)) {
-        printf("cannot run %s: %s\n", argv[0], error->message);
-        return -1;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && err_text != NULL)
-        printf("%s: %s", argv[0], err_text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static cJSON *eval_json(const Options *opt, const char *project, int run)
+/* `lpt eval --json --no-record` of the run, parsed; NULL, a failed check saying why, when it
+ * fails. */
+static cJSON *eval_json(const char *lpt, const char *project, int run)
 {
     g_autofree char *run_text = g_strdup_printf("%d", run);
-    const char *argv[] = {opt->lpt,   "eval", "--project", project, "--run", run_text,
-                          "--json", "--no-record", NULL};
+    const char *argv[] = {lpt,      "eval",   "--project",   project, "--run",
+                          run_text, "--json", "--no-record", NULL};
     g_autofree char *out = NULL;
-    int status = run_command(argv, &out);
+    int status = app_run_command(argv, &out);
     check(status == 0, "lpt eval --run %d exited with %d", run, status);
     cJSON *json = status == 0 ? cJSON_Parse(out) : NULL;
     check(json != NULL, "lpt eval --run %d printed no JSON", run);
@@ -225,8 +170,7 @@ static void check_model(LptReviewPage *page, const cJSON *json, LptStoreExpert m
     const double got[] = {m->overall, m->balanced, m->many, m->medium, m->few};
     for (int c = 0; c < 5; c++) {
         double want = json_rate(json, keys[c]);
-        check(same_rate(got[c], want), "%s: %s %.17g, lpt eval %.17g", what, keys[c], got[c],
-              want);
+        check(same_rate(got[c], want), "%s: %s %.17g, lpt eval %.17g", what, keys[c], got[c], want);
         g_autofree char *text = rate_text(want);
         const char *shown = lpt_review_page_get_metric_text(page, model, c);
         check(g_strcmp0(shown, text) == 0, "%s: the page shows %s '%s', expected '%s'", what,
@@ -235,8 +179,8 @@ static void check_model(LptReviewPage *page, const cJSON *json, LptStoreExpert m
     check(same_rate(m->worst_recall, json_rate(json, "worst_recall")), "%s: worst recall %.17g",
           what, m->worst_recall);
     const cJSON *worst = cJSON_GetObjectItemCaseSensitive(json, "worst_class");
-    const char *worst_name = m->worst_class >= 0 ? lpt_review_class_name(review, m->worst_class)
-                                                 : NULL;
+    const char *worst_name =
+        m->worst_class >= 0 ? lpt_review_class_name(review, m->worst_class) : NULL;
     check(cJSON_IsString(worst) && g_strcmp0(worst_name, worst->valuestring) == 0,
           "%s: worst class %s, lpt eval %s", what, worst_name,
           cJSON_IsString(worst) ? worst->valuestring : "null");
@@ -284,7 +228,7 @@ static void check_run(LptReviewPage *page, const cJSON *json, gint64 run_id)
           "the page shows run %lld, expected %lld (%s)",
           review != NULL ? (long long)lpt_review_run_id(review) : 0LL, (long long)run_id,
           lpt_review_page_get_last_error(page) ? lpt_review_page_get_last_error(page)->message
-                                                : "no error");
+                                               : "no error");
     if (review == NULL)
         return;
     check(lpt_review_image_count(review) == (int64_t)json_rate(json, "images"),
@@ -298,8 +242,7 @@ static void check_run(LptReviewPage *page, const cJSON *json, gint64 run_id)
     for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++) {
         const char *name = lpt_store_expert_name((LptStoreExpert)e);
         snprintf(what, sizeof what, "run %lld %s", (long long)run_id, name);
-        check_model(page, cJSON_GetObjectItemCaseSensitive(experts, name), (LptStoreExpert)e,
-                    what);
+        check_model(page, cJSON_GetObjectItemCaseSensitive(experts, name), (LptStoreExpert)e, what);
     }
     /* the table shows a row per class */
     GListModel *rows = lpt_review_page_get_class_model(page);
@@ -335,7 +278,7 @@ static size_t history_rows(LptStore *store, gint64 image_id, LptStoreLabelChange
     return n;
 }
 
-static void check_inspector(const Options *opt, LptWindow *window, LptReviewPage *page,
+static void check_inspector(const AppOptions *opt, LptWindow *window, LptReviewPage *page,
                             const gint64 *ids, guint n, const char *true_name)
 {
     LptStore *store = lpt_project_get_store(lpt_window_get_project(window));
@@ -444,7 +387,7 @@ static void check_inspector(const Options *opt, LptWindow *window, LptReviewPage
     app_pump(100);
 }
 
-static void check_cell(const Options *opt, LptWindow *window, LptReviewPage *page)
+static void check_cell(const AppOptions *opt, LptWindow *window, LptReviewPage *page)
 {
     const LptReview *review = lpt_review_page_get_review(page);
     const LptEvalMetrics *m = lpt_review_metrics(review, LPT_STORE_EXPERT_FUSED);
@@ -476,10 +419,9 @@ static void check_cell(const Options *opt, LptWindow *window, LptReviewPage *pag
     app_pump(200);
 
     guint n = 0;
-    const gint64 *shown = lpt_image_id_list_get_ids(
-        LPT_IMAGE_ID_LIST(lpt_review_page_get_images(page)), &n);
-    check(n == (guint)most, "the cell lists %u images, the matrix counts %lld", n,
-          (long long)most);
+    const gint64 *shown =
+        lpt_image_id_list_get_ids(LPT_IMAGE_ID_LIST(lpt_review_page_get_images(page)), &n);
+    check(n == (guint)most, "the cell lists %u images, the matrix counts %lld", n, (long long)most);
     LptStore *store = lpt_project_get_store(lpt_window_get_project(window));
     int wrong = 0;
     for (guint i = 0; i < n; i++) {
@@ -488,8 +430,7 @@ static void check_cell(const Options *opt, LptWindow *window, LptReviewPage *pag
         wrong += p == NULL || p->label_index != row || p->fused_topk[0].class_index != column;
         free(p);
     }
-    check(wrong == 0, "%d of the cell's images are not (%d, %d) in the store", wrong, row,
-          column);
+    check(wrong == 0, "%d of the cell's images are not (%d, %d) in the store", wrong, row, column);
     check(app_wait_for(tiles_loaded, lpt_review_page_get_image_grid(page)),
           "the cell's thumbnails did not load");
     app_pump(200);
@@ -502,121 +443,26 @@ static void check_cell(const Options *opt, LptWindow *window, LptReviewPage *pag
     }
 }
 
-/* ---- The synthetic project for the measurements ---- */
-
-#define SYN_CLASSES 100
-#define SYN_IMAGES 10000
-#define SYN_BIG_CLASS 1090 /* class 0's test images; 90 for each of the others */
-
-static gboolean make_synthetic(const char *path, const char *cache_dir, GError **error)
+/* The synthetic project: the Review page's first paint, its matrix at 100 classes, scrolling
+ * the thumbnails of its largest class. */
+static void measure(const AppOptions *opt, LptApplication *app, const char *home)
 {
-    LptError err = {0};
-    LptStore *store = lpt_store_open(path, LPT_STORE_CREATE, &err);
-    gboolean ok = store != NULL && lpt_store_begin(store, &err) == LPT_OK;
-    int64_t class_ids[SYN_CLASSES];
-    for (int k = 0; ok && k < SYN_CLASSES; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "defect_%02d", k);
-        ok = lpt_store_class_ensure(store, name, &class_ids[k], NULL, &err) == LPT_OK;
-    }
-    LptStoreRun run = {0};
-    run.config_json = "{\"method\": \"lpt++\"}";
-    run.class_ids = class_ids;
-    run.num_classes = SYN_CLASSES;
-    int64_t run_id = 0;
-    ok = ok && lpt_store_run_create(store, &run, &run_id, &err) == LPT_OK;
-    guint32 seed = 12345;
-    float probs[3][SYN_CLASSES];
-    uint8_t pixels[28 * 28];
-    for (int i = 0; ok && i < SYN_IMAGES; i++) {
-        int label = i < SYN_BIG_CLASS ? 0 : 1 + (i - SYN_BIG_CLASS) / 90;
-        LptStoreImage img = {0};
-        char file[64];
-        snprintf(file, sizeof file, "/synthetic/%02d/%05d.png", label, i);
-        img.path = file;
-        snprintf(img.content_hash, sizeof img.content_hash, "%064x", i + 1);
-        img.width = img.height = 28;
-        img.channels = 1;
-        img.class_id = class_ids[label];
-        img.split = LPT_STORE_SPLIT_TEST;
-        int64_t id = 0;
-        ok = lpt_store_image_insert(store, &img, &id, &err) == LPT_OK;
-        LptStoreTopK topk[3][5];
-        for (int s = 0; s < 3; s++) { /* confidences around the label */
-            double sum = 0.0;
-            for (int k = 0; k < SYN_CLASSES; k++) {
-                seed = seed * 1664525u + 1013904223u;
-                probs[s][k] = (float)exp(4.0 * (seed >> 8) / 16777216.0 + (k == label ? 3.5 : 0));
-                sum += probs[s][k];
-            }
-            for (int k = 0; k < SYN_CLASSES; k++)
-                probs[s][k] = (float)(probs[s][k] / sum);
-            for (int j = 0; j < 5; j++) {
-                int best = -1;
-                for (int k = 0; k < SYN_CLASSES; k++) {
-                    gboolean taken = FALSE;
-                    for (int q = 0; q < j; q++)
-                        taken = taken || topk[s][q].class_index == k;
-                    if (!taken && (best < 0 || probs[s][k] > probs[s][best]))
-                        best = k;
-                }
-                topk[s][j] = (LptStoreTopK){best, probs[s][best]};
-            }
-        }
-        float weights[2] = {0.6f, 0.4f};
-        int32_t prompts[2] = {3, 11};
-        LptStorePrediction p = {0};
-        p.run_id = run_id;
-        p.image_id = id;
-        p.label_index = label;
-        p.num_classes = SYN_CLASSES;
-        p.top_k = 5;
-        p.fused_topk = topk[2];
-        p.fused_probs = probs[2];
-        for (int e = 0; e < 2; e++) {
-            p.expert_topk[e] = topk[e];
-            p.expert_probs[e] = probs[e];
-            p.num_prompts[e] = 2;
-            p.prompts[e] = prompts;
-        }
-        p.scorer_weights = weights;
-        ok = ok && lpt_store_prediction_insert(store, &p, &err) == LPT_OK;
-        if (ok && label == 0) { /* the thumbnails of the class the grid scrolls through */
-            for (int q = 0; q < 28 * 28; q++)
-                pixels[q] = (uint8_t)((q * 7 + i * 13) & 0xff);
-            LptImage image = {28, 28, 1, pixels};
-            ok = lpt_thumbnail_write(cache_dir, img.content_hash, &image, &err) == LPT_OK;
-        }
-    }
-    ok = ok && lpt_store_commit(store, &err) == LPT_OK;
-    lpt_store_close(store);
-    if (!ok)
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
-    return ok;
-}
-
-static void measure(const Options *opt, LptApplication *app, const char *home)
-{
-    g_autoptr(GError) error = NULL;
     g_autofree char *path = g_build_filename(home, "Projects", "Synthetic.lptproj", NULL);
     char cache_dir[4096];
     LptError err = {0};
+    int64_t run_id = 0;
     gint64 made = g_get_monotonic_time();
     gboolean ok = lpt_thumbnail_cache_dir(cache_dir, sizeof cache_dir, &err) == LPT_OK &&
-                  make_synthetic(path, cache_dir, &error);
-    check(ok, "making the synthetic project: %s", error != NULL ? error->message : err.message);
+                  synth_review_make(path, cache_dir, &run_id, &err) == LPT_OK;
+    check(ok, "making the synthetic project: %s", err.message);
     if (!ok)
         return;
     printf("measure: synthetic project of %d evaluated images, %d classes made in %.1f s\n",
-           SYN_IMAGES, SYN_CLASSES, (g_get_monotonic_time() - made) / 1e6);
+           SYNTH_REVIEW_IMAGES, SYNTH_REVIEW_CLASSES, (g_get_monotonic_time() - made) / 1e6);
 
-    g_autoptr(GFile) file = g_file_new_for_path(path);
-    LptWindow *window = lpt_application_open_project(app, file, FALSE, NULL);
-    check(window != NULL, "the synthetic project did not open");
+    LptWindow *window = app_open_project(app, path, FALSE, 1400, 900);
     if (window == NULL)
         return;
-    gtk_window_set_default_size(GTK_WINDOW(window), 1400, 900);
-    check(app_wait_for(window_is_mapped, window), "the window never mapped");
     lpt_window_show_page(window, "review");
     LptReviewPage *page = lpt_window_get_review_page(window);
     check(app_wait_for(review_loaded, page), "the synthetic run was not read");
@@ -643,12 +489,13 @@ static void measure(const Options *opt, LptApplication *app, const char *home)
     }
     g_object_unref(project);
     const LptReview *review = lpt_review_page_get_review(page);
-    check(review != NULL && lpt_review_image_count(review) == SYN_IMAGES,
+    check(review != NULL && lpt_review_run_id(review) == run_id &&
+              lpt_review_image_count(review) == SYNTH_REVIEW_IMAGES,
           "the synthetic review has %lld images",
           review != NULL ? (long long)lpt_review_image_count(review) : -1LL);
     printf("measure: Review page of %d evaluated images, %d classes: first paint with the data "
            "%.0f ms after the page got the project (best of 3; worst %.0f ms), target 1000 ms\n",
-           SYN_IMAGES, SYN_CLASSES, best, worst);
+           SYNTH_REVIEW_IMAGES, SYNTH_REVIEW_CLASSES, best, worst);
 
     /* The matrix at 100 classes: fitted, then zoomed in until it scrolls, the last cell
      * brought into view and found again under its centre; names readable (screenshot). */
@@ -659,13 +506,14 @@ static void measure(const Options *opt, LptApplication *app, const char *home)
     double zoomed = lpt_confusion_matrix_get_cell_size(matrix);
     check(zoomed > fitted * 2.9 || zoomed == LPT_CONFUSION_MATRIX_MAX_CELL,
           "zooming the matrix 3x made its cells %.1f px from %.1f px", zoomed, fitted);
-    lpt_confusion_matrix_scroll_to(matrix, SYN_CLASSES - 1, SYN_CLASSES - 1);
+    lpt_confusion_matrix_scroll_to(matrix, SYNTH_REVIEW_CLASSES - 1, SYNTH_REVIEW_CLASSES - 1);
     app_pump(200);
     double cx, cy;
     int last_row = -1, last_column = -1;
-    check(lpt_confusion_matrix_cell_center(matrix, SYN_CLASSES - 1, SYN_CLASSES - 1, &cx, &cy) &&
+    check(lpt_confusion_matrix_cell_center(matrix, SYNTH_REVIEW_CLASSES - 1,
+                                           SYNTH_REVIEW_CLASSES - 1, &cx, &cy) &&
               lpt_confusion_matrix_cell_at(matrix, cx, cy, &last_row, &last_column) &&
-              last_row == SYN_CLASSES - 1 && last_column == SYN_CLASSES - 1,
+              last_row == SYNTH_REVIEW_CLASSES - 1 && last_column == SYNTH_REVIEW_CLASSES - 1,
           "the last cell of the zoomed matrix is not where it shows (%d, %d)", last_row,
           last_column);
     lpt_confusion_matrix_activate_cell(matrix, 5, 5);
@@ -700,47 +548,32 @@ static void measure(const Options *opt, LptApplication *app, const char *home)
     check(app_wait_for(tiles_loaded, grid), "the thumbnails did not load after scrolling");
     app_probe_stop(&probe);
     double wall_ms, stall_ms = app_probe_stall_ms(&probe, &wall_ms);
-    check(steps > 3, "the grid of %d images scrolled only %d screens", SYN_BIG_CLASS, steps);
+    check(steps > 3, "the grid of %d images scrolled only %d screens", SYNTH_REVIEW_BIG_CLASS,
+          steps);
     printf("measure: thumbnails of a class of %d images: first screen %.0f ms; scrolled to the "
            "end in %d steps, %.2f s; main loop: %u probe ticks, worst stall %.1f ms (wall clock "
            "%.1f ms)\n",
-           SYN_BIG_CLASS, first_ms, steps, (g_get_monotonic_time() - started) / 1e6, probe.ticks,
-           stall_ms, wall_ms);
+           SYNTH_REVIEW_BIG_CLASS, first_ms, steps, (g_get_monotonic_time() - started) / 1e6,
+           probe.ticks, stall_ms, wall_ms);
     gtk_window_close(GTK_WINDOW(window));
 }
 
 /* ---- The run ---- */
 
-static int run(const Options *opt, const char *home)
+static void run(const AppOptions *opt, const char *home, gpointer data)
 {
+    const Options *extra = data;
     g_autofree char *projects = g_build_filename(home, "Projects", NULL);
     g_autofree char *project = g_build_filename(projects, "Review.lptproj", NULL);
     g_mkdir_with_parents(projects, 0755);
-    const char *make_argv[] = {opt->make_project, project, opt->lpt, NULL};
-    gint64 started = g_get_monotonic_time();
-    int status = run_command(make_argv, NULL);
-    if (status == SKIP) {
-        printf("Debian's Fashion-MNIST is not installed: skipped\n");
-        return SKIP;
-    }
-    check(status == 0, "make_review_project.sh exited with %d", status);
-    if (status != 0)
-        return 1;
-    printf("the trained project made in %.1f s\n", (g_get_monotonic_time() - started) / 1e6);
-    cJSON *json[2] = {eval_json(opt, project, 1), eval_json(opt, project, 2)};
+    if (!app_make_review_project(extra->script, project, extra->lpt))
+        return;
+    cJSON *json[2] = {eval_json(extra->lpt, project, 1), eval_json(extra->lpt, project, 2)};
 
-    g_autoptr(GError) error = NULL;
-    g_autoptr(LptApplication) app = lpt_application_new();
-    check(g_application_register(G_APPLICATION(app), NULL, &error), "register: %s",
-          error != NULL ? error->message : "");
-    g_object_set(gtk_settings_get_default(), "gtk-font-name", "Cantarell 11", NULL);
+    g_autoptr(LptApplication) app = app_new_application();
     g_application_hold(G_APPLICATION(app));
-    g_autoptr(GFile) file = g_file_new_for_path(project);
-    LptWindow *window = lpt_application_open_project(app, file, FALSE, NULL);
-    check(window != NULL, "the project did not open");
+    LptWindow *window = app_open_project(app, project, FALSE, 1400, 900);
     if (window != NULL) {
-        gtk_window_set_default_size(GTK_WINDOW(window), 1400, 900);
-        check(app_wait_for(window_is_mapped, window), "the window never mapped");
         lpt_window_show_page(window, "review");
         LptReviewPage *page = lpt_window_get_review_page(window);
         check(app_wait_for(review_loaded, page), "the newest run was not read");
@@ -753,56 +586,28 @@ static int run(const Options *opt, const char *home)
 
         if (opt->expect_translated) {
             static const char *const samples[] = {"No Evaluated Runs", "Confusion Matrix",
-                                                  "Fused model", "Label History",
-                                                  "Scorer Weights"};
-            for (gsize i = 0; i < G_N_ELEMENTS(samples); i++)
-                check(strcmp(g_dgettext(GETTEXT_PACKAGE, samples[i]), samples[i]) != 0,
-                      "'%s' is not translated", samples[i]);
+                                                  "Fused model", "Label History", "Scorer Weights"};
+            app_check_translated(samples, G_N_ELEMENTS(samples));
         }
         gtk_window_close(GTK_WINDOW(window));
         app_pump(200);
     }
-    if (opt->measure)
+    if (extra->measure)
         measure(opt, app, home);
     g_application_release(G_APPLICATION(app));
-    check(app_wait_for(no_windows, app), "the windows did not close");
+    check(app_wait_for(app_has_no_windows, app), "the windows did not close");
     cJSON_Delete(json[0]);
     cJSON_Delete(json[1]);
-    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    Options opt = {0};
-    if (!parse_args(argc, argv, &opt)) {
-        fprintf(stderr, "usage: %s --screenshots DIR --localedir DIR --lpt LPT --make-project "
-                        "SCRIPT [--suffix S] [--expect-translated] [--measure]\n",
-                argv[0]);
-        return 2;
-    }
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each line reaches the log even if the test dies */
-    g_autofree char *home = g_dir_make_tmp("lpt-review-XXXXXX", NULL);
-    if (home == NULL) {
-        fprintf(stderr, "cannot make a temporary folder\n");
-        return 1;
-    }
-    g_autofree char *cache = g_build_filename(home, ".cache", NULL);
-    g_setenv("HOME", home, TRUE);
-    g_setenv("XDG_CACHE_HOME", cache, TRUE);
-    g_unsetenv("LPT_CACHE_DIR");
-
-    setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, opt.localedir);
-    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-    textdomain(GETTEXT_PACKAGE);
-    g_mkdir_with_parents(opt.screenshots, 0755);
-
-    int status = run(&opt, home);
-
-    g_autofree char *quoted = g_shell_quote(home);
-    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
-    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
-    if (status == SKIP)
-        return SKIP;
-    return app_report("review");
+    Options opt;
+    const AppExtraOption extra[] = {
+        {.name = "--lpt", .value_name = "LPT", .value = &opt.lpt, .required = TRUE},
+        {.name = "--make-project", .value_name = "SCRIPT", .value = &opt.script, .required = TRUE},
+        {.name = "--measure", .flag = &opt.measure},
+    };
+    const AppTest test = {"review", extra, G_N_ELEMENTS(extra), run, &opt};
+    return app_run_test(&test, argc, argv);
 }

@@ -31,7 +31,6 @@
  * (--project: a project SCRIPT made before, copied instead of making one: for quick reruns.)
  */
 #include <cjson/cJSON.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +38,6 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "app_driver.h"
 #include "lpt_app_config.h"
@@ -59,103 +57,38 @@
 
 #define check app_check
 
+/* The options beyond AppOptions'. */
 typedef struct {
-    const char *screenshots;
-    const char *localedir;
-    const char *suffix;
     const char *lpt;
     const char *script;
     const char *fixtures;
     const char *project; /* a project made by SCRIPT before, copied instead of making one */
-    gboolean expect_translated;
 } Options;
-
-static gboolean parse_args(int argc, char **argv, Options *opt)
-{
-    opt->suffix = "";
-    for (int i = 1; i < argc; i++) {
-        const char **value = strcmp(argv[i], "--screenshots") == 0    ? &opt->screenshots
-                             : strcmp(argv[i], "--localedir") == 0    ? &opt->localedir
-                             : strcmp(argv[i], "--suffix") == 0       ? &opt->suffix
-                             : strcmp(argv[i], "--lpt") == 0          ? &opt->lpt
-                             : strcmp(argv[i], "--make-project") == 0 ? &opt->script
-                             : strcmp(argv[i], "--fixtures") == 0     ? &opt->fixtures
-                             : strcmp(argv[i], "--project") == 0      ? &opt->project
-                                                                      : NULL;
-        if (strcmp(argv[i], "--expect-translated") == 0)
-            opt->expect_translated = TRUE;
-        else if (value != NULL && i + 1 < argc)
-            *value = argv[++i];
-        else
-            return FALSE;
-    }
-    return opt->screenshots && opt->localedir && opt->lpt && opt->script && opt->fixtures;
-}
 
 /* The test's window: a toast overlay over a stack of the four widgets. */
 typedef struct {
     GtkWidget *window;
     GtkWidget *content;
     GtkStack *stack;
+    const AppOptions *app;
     const Options *opt;
     LptProject *project;
     LptStore *store; /* the test's own connection */
 } Scene;
 
-static gboolean is_mapped(gpointer data)
-{
-    return gtk_widget_get_mapped(GTK_WIDGET(data));
-}
-
 static void show(Scene *scene, GtkWidget *page)
 {
     gtk_stack_set_visible_child(scene->stack, page);
-    app_wait_for(is_mapped, page);
+    app_wait_for(app_widget_is_mapped, page);
     app_pump(200);
 }
 
 /* ---- Keys ---- */
 
-/* Runs widget's key binding for keyval without modifiers (what pressing the key does when
- * widget has the focus); FALSE when it has none. */
-static gboolean press_key(GtkWidget *widget, guint keyval)
-{
-    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
-    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
-        g_autoptr(GObject) controller = g_list_model_get_item(controllers, i);
-        if (!GTK_IS_SHORTCUT_CONTROLLER(controller))
-            continue;
-        GListModel *shortcuts = G_LIST_MODEL(controller);
-        for (guint j = 0; j < g_list_model_get_n_items(shortcuts); j++) {
-            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item(shortcuts, j);
-            GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger(shortcut);
-            if (GTK_IS_KEYVAL_TRIGGER(trigger) &&
-                gtk_keyval_trigger_get_keyval(GTK_KEYVAL_TRIGGER(trigger)) == keyval &&
-                gtk_keyval_trigger_get_modifiers(GTK_KEYVAL_TRIGGER(trigger)) == 0)
-                return gtk_shortcut_action_activate(gtk_shortcut_get_action(shortcut),
-                                                    GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                                    gtk_shortcut_get_arguments(shortcut));
-        }
-    }
-    return FALSE;
-}
-
 /* The widget in the window that has the focus. */
 static GtkWidget *focus_of(Scene *scene)
 {
     return gtk_root_get_focus(GTK_ROOT(scene->window));
-}
-
-/* The first key controller of widget. */
-static GtkEventController *key_controller(GtkWidget *widget)
-{
-    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
-    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
-        g_autoptr(GtkEventController) controller = g_list_model_get_item(controllers, i);
-        if (GTK_IS_EVENT_CONTROLLER_KEY(controller))
-            return controller; /* the widget keeps it */
-    }
-    return NULL;
 }
 
 /* ---- Queues ---- */
@@ -260,13 +193,13 @@ static void check_queues(Scene *scene, LptReviewQueues *queues)
                   lpt_review_queue_name((LptReviewQueueKind)k));
         }
         printf("queue %s: %zu images\n", lpt_review_queue_name((LptReviewQueueKind)k), n);
-        app_save_screenshot(scene->window, scene->content, scene->opt->screenshots, names[k],
-                            scene->opt->suffix);
+        app_save_screenshot(scene->window, scene->content, scene->app->screenshots, names[k],
+                            scene->app->suffix);
     }
     check(nonempty >= 3, "only %zu queues have images", nonempty);
-    if (scene->opt->expect_translated) {
-        const char *title = g_dgettext(GETTEXT_PACKAGE, "Likely Label Errors");
-        check(strcmp(title, "Likely Label Errors") != 0, "the queue titles are not translated");
+    if (scene->app->expect_translated) {
+        static const char *const titles[] = {"Likely Label Errors"};
+        app_check_translated(titles, G_N_ELEMENTS(titles));
     }
 
     /* Keys, in the misclassified queue: Right and Down move the selection. */
@@ -282,11 +215,11 @@ static void check_queues(Scene *scene, LptReviewQueues *queues)
     GtkWidget *focus = focus_of(scene);
     check(focus != NULL && gtk_widget_is_ancestor(focus, GTK_WIDGET(grid)) && selected(queues) == 0,
           "the first image is not selected with the focus in the grid");
-    check(press_key(GTK_WIDGET(grid), GDK_KEY_Right) && selected(queues) == 1,
+    check(app_run_key_binding(GTK_WIDGET(grid), GDK_KEY_Right) && selected(queues) == 1,
           "Right selected %u, expected 1", selected(queues));
     app_pump(50);
     guint before = selected(queues);
-    check(press_key(GTK_WIDGET(grid), GDK_KEY_Down) && selected(queues) > before,
+    check(app_run_key_binding(GTK_WIDGET(grid), GDK_KEY_Down) && selected(queues) > before,
           "Down selected %u after %u", selected(queues), before);
     app_pump(50);
     /* Enter on the focused tile opens the inspector's image */
@@ -295,7 +228,7 @@ static void check_queues(Scene *scene, LptReviewQueues *queues)
     gboolean entered = FALSE;
     for (GtkWidget *w = focus; w != NULL && !entered && w != GTK_WIDGET(grid);
          w = gtk_widget_get_parent(w))
-        entered = press_key(w, GDK_KEY_Return);
+        entered = app_run_key_binding(w, GDK_KEY_Return);
     check(entered && opened.opened == mis[at].image_id,
           "Enter opened image %lld, expected %lld (position %u)", (long long)opened.opened,
           (long long)mis[at].image_id, at);
@@ -319,10 +252,7 @@ static void check_relabel(Scene *scene, LptReviewQueues *queues)
     app_pump(100);
 
     /* Typing "x" opens the relabel popover with it; the predicted class relabels. */
-    GtkEventController *keys = key_controller(GTK_WIDGET(queues));
-    gboolean handled = FALSE;
-    if (keys != NULL)
-        g_signal_emit_by_name(keys, "key-pressed", GDK_KEY_x, 0, (GdkModifierType)0, &handled);
+    gboolean handled = app_press_key(GTK_WIDGET(queues), GDK_KEY_x);
     LptRelabelPopover *popover = lpt_review_queues_get_relabel_popover(queues);
     GtkEditable *entry = lpt_relabel_popover_get_entry(popover);
     check(handled && gtk_widget_get_visible(GTK_WIDGET(popover)) &&
@@ -442,8 +372,8 @@ static void check_calibration(Scene *scene, LptCalibrationView *view, cJSON *eva
                 lpt_reliability_chart_get_accuracy(chart, b) == c->bin[b].accuracy);
     }
     check(same && total == (gint64)s->count, "the diagram's bins differ from the core's");
-    app_save_screenshot(scene->window, scene->content, scene->opt->screenshots,
-                        "review-calibration", scene->opt->suffix);
+    app_save_screenshot(scene->window, scene->content, scene->app->screenshots,
+                        "review-calibration", scene->app->suffix);
     /* the few-shot classes of the vision expert */
     lpt_calibration_view_select(view, LPT_STORE_EXPERT_VISION, LPT_GROUP_FEW);
     app_pump(100);
@@ -493,8 +423,8 @@ static void check_compare(Scene *scene, LptRunCompareView *view)
     check(core && g_list_model_get_n_items(model) == core->num_flips,
           "the grid shows %u flipped images", g_list_model_get_n_items(model));
     app_wait_for(thumbnails_loaded, grid);
-    app_save_screenshot(scene->window, scene->content, scene->opt->screenshots, "review-compare",
-                        scene->opt->suffix);
+    app_save_screenshot(scene->window, scene->content, scene->app->screenshots, "review-compare",
+                        scene->app->suffix);
     /* one class's flips */
     if (core && core->num_flips > 0) {
         int64_t class_id = core->flips[0].class_id;
@@ -679,14 +609,15 @@ static void check_class_texts(Scene *scene, LptClassTextsView *view)
     g_free(texts);
     free(classes);
     app_pump(300);
-    app_save_screenshot(scene->window, scene->content, scene->opt->screenshots,
-                        "review-class-texts", scene->opt->suffix);
+    app_save_screenshot(scene->window, scene->content, scene->app->screenshots,
+                        "review-class-texts", scene->app->suffix);
 }
 
 /* ---- The whole test ---- */
 
-static void run(const Options *opt, const char *home)
+static void run(const AppOptions *app_opt, const char *home, gpointer data)
 {
+    const Options *opt = data;
     g_autofree char *project_path = g_build_filename(home, "review.lptproj", NULL);
     const char *argv[] = {"sh", opt->script, project_path, opt->lpt, NULL};
     g_autoptr(GError) error = NULL;
@@ -700,9 +631,9 @@ static void run(const Options *opt, const char *home)
                            G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
                            &status, &error);
     if (made && g_spawn_check_wait_status(status, NULL) == FALSE && WIFEXITED(status) &&
-        WEXITSTATUS(status) == 77) {
-        printf("Debian's Fashion-MNIST is not installed: skipped\n");
-        exit(77);
+        WEXITSTATUS(status) == APP_SKIPPED) {
+        app_skip("Debian's Fashion-MNIST is not installed");
+        return;
     }
     check(made && g_spawn_check_wait_status(status, &error), "making the project: %s",
           error ? error->message : "failed");
@@ -711,7 +642,7 @@ static void run(const Options *opt, const char *home)
     cJSON *eval = NULL;
 
     g_autoptr(GFile) file = g_file_new_for_path(project_path);
-    Scene scene = {.opt = opt};
+    Scene scene = {.app = app_opt, .opt = opt};
     scene.project = lpt_project_open(file, FALSE, &error);
     check(scene.project != NULL, "opening the project: %s", error ? error->message : "");
     if (scene.project == NULL)
@@ -728,10 +659,7 @@ static void run(const Options *opt, const char *home)
         return;
 
     /* The application registered (its startup loads the styles), the window ours. */
-    g_autoptr(LptApplication) app = lpt_application_new();
-    check(g_application_register(G_APPLICATION(app), NULL, &error), "register: %s",
-          error != NULL ? error->message : "");
-    g_object_set(gtk_settings_get_default(), "gtk-font-name", "Cantarell 11", NULL);
+    g_autoptr(LptApplication) app = app_new_application();
     scene.window = gtk_window_new();
     gtk_window_set_application(GTK_WINDOW(scene.window), GTK_APPLICATION(app));
     gtk_window_set_default_size(GTK_WINDOW(scene.window), 1200, 760);
@@ -751,7 +679,7 @@ static void run(const Options *opt, const char *home)
         gtk_stack_add_child(scene.stack, pages[i]);
     }
     gtk_window_present(GTK_WINDOW(scene.window));
-    check(app_wait_for(is_mapped, scene.window), "the window never mapped");
+    check(app_wait_for(app_widget_is_mapped, scene.window), "the window never mapped");
     app_pump(300);
 
     check_queues(&scene, LPT_REVIEW_QUEUES(queues));
@@ -769,32 +697,13 @@ static void run(const Options *opt, const char *home)
 
 int main(int argc, char **argv)
 {
-    Options opt = {0};
-    if (!parse_args(argc, argv, &opt)) {
-        fprintf(stderr,
-                "usage: %s --screenshots DIR --localedir DIR --lpt LPT --make-project "
-                "SCRIPT --fixtures DIR [--suffix S] [--expect-translated]\n",
-                argv[0]);
-        return 2;
-    }
-    g_autofree char *home = g_dir_make_tmp("lpt-review-queues-XXXXXX", NULL);
-    if (home == NULL) {
-        fprintf(stderr, "cannot make a temporary folder\n");
-        return 1;
-    }
-    g_autofree char *cache = g_build_filename(home, ".cache", NULL);
-    g_setenv("HOME", home, TRUE);
-    g_setenv("XDG_CACHE_HOME", cache, TRUE);
-    setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, opt.localedir);
-    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-    textdomain(GETTEXT_PACKAGE);
-    g_mkdir_with_parents(opt.screenshots, 0755);
-
-    run(&opt, home);
-
-    g_autofree char *quoted = g_shell_quote(home);
-    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
-    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
-    return app_report("review_queues");
+    Options opt;
+    const AppExtraOption extra[] = {
+        {.name = "--lpt", .value_name = "LPT", .value = &opt.lpt, .required = TRUE},
+        {.name = "--make-project", .value_name = "SCRIPT", .value = &opt.script, .required = TRUE},
+        {.name = "--fixtures", .value_name = "DIR", .value = &opt.fixtures, .required = TRUE},
+        {.name = "--project", .value_name = "P", .value = &opt.project},
+    };
+    const AppTest test = {"review_queues", extra, G_N_ELEMENTS(extra), run, &opt};
+    return app_run_test(&test, argc, argv);
 }

@@ -30,14 +30,12 @@
  * Usage: test_training --screenshots DIR --localedir DIR [--suffix S] [--expect-translated]
  * Prints "training: N passed, N failed" last; exits 0 only when nothing failed.
  */
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "app_driver.h"
 #include "lpt_app_config.h"
@@ -49,42 +47,7 @@
 
 #define check app_check
 
-typedef struct {
-    const char *screenshots;
-    const char *localedir;
-    const char *suffix;
-    gboolean expect_translated;
-} Options;
-
-static gboolean parse_args(int argc, char **argv, Options *opt)
-{
-    opt->suffix = "";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--screenshots") == 0 && i + 1 < argc)
-            opt->screenshots = argv[++i];
-        else if (strcmp(argv[i], "--localedir") == 0 && i + 1 < argc)
-            opt->localedir = argv[++i];
-        else if (strcmp(argv[i], "--suffix") == 0 && i + 1 < argc)
-            opt->suffix = argv[++i];
-        else if (strcmp(argv[i], "--expect-translated") == 0)
-            opt->expect_translated = TRUE;
-        else
-            return FALSE;
-    }
-    return opt->screenshots != NULL && opt->localedir != NULL;
-}
-
 /* ---- Conditions ---- */
-
-static gboolean window_is_mapped(gpointer data)
-{
-    return gtk_widget_get_mapped(GTK_WIDGET(data));
-}
-
-static gboolean import_finished(gpointer data)
-{
-    return !lpt_dataset_page_is_importing(LPT_DATASET_PAGE(data));
-}
 
 static gboolean backbones_idle(gpointer data)
 {
@@ -99,11 +62,6 @@ static gboolean training_finished(gpointer data)
 static gboolean devices_listed(gpointer data)
 {
     return !lpt_training_page_is_listing_devices(LPT_TRAINING_PAGE(data));
-}
-
-static gboolean no_windows(gpointer data)
-{
-    return gtk_application_get_windows(GTK_APPLICATION(data)) == NULL;
 }
 
 static gboolean dialog_shown(gpointer data)
@@ -376,7 +334,7 @@ static void check_backbones(LptWindow *window, const char *home)
 }
 
 /* The Backbones page's screenshot, taken once its toast is long gone. */
-static void backbones_screenshot(const Options *opt, LptWindow *window)
+static void backbones_screenshot(const AppOptions *opt, LptWindow *window)
 {
     lpt_window_show_page(window, "backbones");
     GtkWidget *content = adw_application_window_get_content(ADW_APPLICATION_WINDOW(window));
@@ -390,7 +348,7 @@ static void backbones_screenshot(const Options *opt, LptWindow *window)
 /* Starts phase 1 of a new run and stops it after its first validated epoch; returns the run's
  * id. */
 static gint64 train_and_stop(LptTrainingPage *page, LptStore *store, AppProbe *probe,
-                             int phase1_epochs, const char *when, const Options *opt)
+                             int phase1_epochs, const char *when, const AppOptions *opt)
 {
     LptRunConfig cfg;
     tiny_config(&cfg, phase1_epochs);
@@ -462,7 +420,7 @@ static gint64 train_and_stop(LptTrainingPage *page, LptStore *store, AppProbe *p
     return run_id;
 }
 
-static void check_training(const Options *opt, LptWindow *window)
+static void check_training(const AppOptions *opt, LptWindow *window)
 {
     LptTrainingPage *page = lpt_window_get_training_page(window);
     LptStore *store = lpt_project_get_store(lpt_window_get_project(window));
@@ -563,14 +521,9 @@ static void check_training(const Options *opt, LptWindow *window)
     /* The probe ran from the first Start to the end of Run All Phases (the test's own checks
      * in between are short; its screenshot was left out). */
     app_probe_stop(&probe);
-    double wall_ms, stall_ms = app_probe_stall_ms(&probe, &wall_ms);
-    double unqueued_ms = app_probe_unqueued_ms(&probe);
-    printf("training on the CPU (phase 1 started, stopped, resumed; phase 2): %.2f s; main "
-           "loop: %u probe ticks, worst stall %.1f ms of the app's own work (wall clock %.1f "
-           "ms at %.2f s, less runqueue waits %.1f ms), limit %d ms\n",
-           (probe.last_us - probe.started_us) / 1e6, probe.ticks, stall_ms, wall_ms,
-           (probe.worst_at_us - probe.started_us) / 1e6, unqueued_ms, APP_STALL_LIMIT_MS);
-    check(stall_ms < APP_STALL_LIMIT_MS, "the main loop stalled %.1f ms while training", stall_ms);
+    printf("training on the CPU (phase 1 started, stopped, resumed; phase 2): %.2f s; ",
+           (probe.last_us - probe.started_us) / 1e6);
+    app_probe_check(&probe, "while training");
 
     /* The screenshot: the finished run with phase 1's curves, once the page's toast is gone
      * (AdwToast's default timeout: 5 s). */
@@ -609,7 +562,7 @@ static gint64 close_while_training(LptApplication *app, LptWindow *window, const
           "the window closed or training stopped before the answer");
     if (dialog != NULL)
         adw_message_dialog_response(dialog, "stop");
-    check(app_wait_for(no_windows, app), "the window did not close after Stop Training");
+    check(app_wait_for(app_has_no_windows, app), "the window did not close after Stop Training");
     app_pump(200);
 
     LptError err = {0};
@@ -627,13 +580,9 @@ static gint64 close_while_training(LptApplication *app, LptWindow *window, const
 static void check_reopened(LptApplication *app, const char *project, gint64 first_run,
                            gint64 second_run)
 {
-    g_autoptr(GFile) file = g_file_new_for_path(project);
-    LptWindow *window = lpt_application_open_project(app, file, FALSE, NULL);
-    check(window != NULL, "the project did not open again");
+    LptWindow *window = app_open_project(app, project, FALSE, 1200, 900);
     if (window == NULL)
         return;
-    gtk_window_set_default_size(GTK_WINDOW(window), 1200, 900);
-    check(app_wait_for(window_is_mapped, window), "the window never mapped");
     LptTrainingPage *page = lpt_window_get_training_page(window);
     LptStore *store = lpt_project_get_store(lpt_window_get_project(window));
     lpt_window_show_page(window, "training");
@@ -687,10 +636,10 @@ static void check_reopened(LptApplication *app, const char *project, gint64 firs
         lpt_store_close(again);
     }
     gtk_window_close(GTK_WINDOW(window));
-    check(app_wait_for(no_windows, app), "the reopened window did not close");
+    check(app_wait_for(app_has_no_windows, app), "the reopened window did not close");
 }
 
-static void run(const Options *opt, const char *home)
+static void run(const AppOptions *opt, const char *home, gpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dataset = g_build_filename(home, "Datasets", "washers", NULL);
@@ -711,20 +660,13 @@ static void run(const Options *opt, const char *home)
     g_autoptr(GSettings) settings = g_settings_new(BASE_ID);
     g_settings_set_string(settings, "device", "cpu");
 
-    g_autoptr(LptApplication) app = lpt_application_new();
-    check(g_application_register(G_APPLICATION(app), NULL, &error), "register: %s",
-          error != NULL ? error->message : "");
-    g_object_set(gtk_settings_get_default(), "gtk-font-name", "Cantarell 11", NULL);
+    g_autoptr(LptApplication) app = app_new_application();
     g_application_hold(G_APPLICATION(app)); /* the app lives on between its windows */
 
     /* A new project, as New Project… makes it. */
-    g_autoptr(GFile) file = g_file_new_for_path(project);
-    LptWindow *window = lpt_application_open_project(app, file, TRUE, NULL);
-    check(window != NULL, "the new project did not open");
+    LptWindow *window = app_open_project(app, project, TRUE, 1200, 900);
     if (window == NULL)
         return;
-    gtk_window_set_default_size(GTK_WINDOW(window), 1200, 900);
-    check(app_wait_for(window_is_mapped, window), "the window never mapped");
     app_pump(400);
 
     /* The training page says what is missing first. */
@@ -738,16 +680,10 @@ static void run(const Options *opt, const char *home)
     app_probe_start(&probe);
     check(lpt_dataset_page_import(dataset_page, &source, 1, LPT_IMPORT_SOURCE_FOLDER),
           "the page refused the import");
-    check(app_wait_for(import_finished, dataset_page), "the import did not finish");
+    check(app_wait_for(app_import_finished, dataset_page), "the import did not finish");
     app_probe_stop(&probe);
-    double wall_ms, stall_ms = app_probe_stall_ms(&probe, &wall_ms);
-    double unqueued_ms = app_probe_unqueued_ms(&probe);
-    printf("import of 84 images: %.2f s; main loop: %u probe ticks, worst stall %.1f ms of the "
-           "app's own work (wall clock %.1f ms, less runqueue waits %.1f ms), limit %d ms\n",
-           (probe.last_us - probe.started_us) / 1e6, probe.ticks, stall_ms, wall_ms, unqueued_ms,
-           APP_STALL_LIMIT_MS);
-    check(stall_ms < APP_STALL_LIMIT_MS, "the main loop stalled %.1f ms during the import",
-          stall_ms);
+    printf("import of 84 images: %.2f s; ", (probe.last_us - probe.started_us) / 1e6);
+    app_probe_check(&probe, "during the import");
     const LptImportReport *report = lpt_dataset_page_get_last_report(dataset_page);
     check(report != NULL && report->imported == 84, "imported %lld images, expected 84",
           report != NULL ? (long long)report->imported : -1LL);
@@ -764,42 +700,13 @@ static void run(const Options *opt, const char *home)
         static const char *const samples[] = {"_Use the Demo Backbones", "_Run All Phases",
                                               "Hyper-parameters", "Stop Training?",
                                               "Interrupted after epoch %d of %d"};
-        for (gsize i = 0; i < G_N_ELEMENTS(samples); i++)
-            check(strcmp(g_dgettext(GETTEXT_PACKAGE, samples[i]), samples[i]) != 0,
-                  "'%s' is not translated", samples[i]);
+        app_check_translated(samples, G_N_ELEMENTS(samples));
     }
     g_application_release(G_APPLICATION(app));
 }
 
 int main(int argc, char **argv)
 {
-    Options opt = {0};
-    if (!parse_args(argc, argv, &opt)) {
-        fprintf(stderr,
-                "usage: %s --screenshots DIR --localedir DIR [--suffix S] "
-                "[--expect-translated]\n",
-                argv[0]);
-        return 2;
-    }
-    g_autofree char *home = g_dir_make_tmp("lpt-training-XXXXXX", NULL);
-    if (home == NULL) {
-        fprintf(stderr, "cannot make a temporary folder\n");
-        return 1;
-    }
-    g_autofree char *cache = g_build_filename(home, ".cache", NULL);
-    g_setenv("HOME", home, TRUE);
-    g_setenv("XDG_CACHE_HOME", cache, TRUE);
-
-    setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, opt.localedir);
-    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-    textdomain(GETTEXT_PACKAGE);
-    g_mkdir_with_parents(opt.screenshots, 0755);
-
-    run(&opt, home);
-
-    g_autofree char *quoted = g_shell_quote(home);
-    g_autofree char *rm = g_strdup_printf("rm -rf %s", quoted);
-    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
-    return app_report("training");
+    const AppTest test = {.name = "training", .run = run};
+    return app_run_test(&test, argc, argv);
 }
