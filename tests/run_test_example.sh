@@ -1,13 +1,17 @@
 #!/bin/sh
-# run_test_example.sh BUILD_ROOT SOURCE_ROOT TEST_EXPORT: checks that what `meson install`
+# run_test_example.sh BUILD_ROOT SOURCE_ROOT TEST_EXPORT [SANITIZE]: checks that what `meson install`
 # puts in place is enough to use the inference library: installs the build into a staging
 # folder (DESTDIR), compiles docs/example/lpt_example.c with nothing but the installed
 # header, library and pkg-config file (`pkg-config --cflags --libs lpt`, the staged prefix
 # put in with --define-variable), checks that the shared library exports only the public API,
 # then runs the example on the test images of a model trained and exported by
 # `TEST_EXPORT --make-example` and compares its output with the library's own results.
+# SANITIZE is the build's b_sanitize option: a library built with sanitizers needs the same
+# -fsanitize flags in the program that links it (the ASan run of the suite), none otherwise.
 set -eu
-build=$1 src=$2 texe=$3
+build=$1 src=$2 texe=$3 sanitize=${4:-none}
+sanflags=""
+[ "$sanitize" = none ] || sanflags="-fsanitize=$sanitize"
 work=$(mktemp -d "${TMPDIR:-/tmp}/lpt-example-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -23,7 +27,7 @@ libdir=$(pkg-config --define-variable=prefix="$staged" --variable=libdir lpt)
 echo "pkg-config --cflags --libs lpt: $pcflags"
 
 # shellcheck disable=SC2086 # the flags are words
-cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$src/docs/example/lpt_example.c" $pcflags \
+cc -std=c11 -Wall -Wextra -Wpedantic -Werror $sanflags "$src/docs/example/lpt_example.c" $pcflags \
     -o "$work/lpt_example"
 
 # the shared library exports the public API and nothing else

@@ -12,7 +12,8 @@
  *      method.md would leave the few group empty);
  *   3. adds the demo backbones (lpt_backbone.h) from the data folder's backbones/ (or
  *      --backbones): the vision one is required; without the vision-language one the demo
- *      trains the vision expert alone and says so;
+ *      trains the vision expert alone and says so (the VL one needs CLIP's vocabulary
+ *      beside it for its head's init from the class names, lpt_vl_head.h);
  *   4. trains LPT++ (phases 1 and 2 of each expert, then phase 3, the scorer) and, on the same
  *      vision backbone, the two baselines, the linear probe and the full fine-tune, with the
  *      demo configuration (data/demo-config.json; --epochs-scale multiplies every phase's
