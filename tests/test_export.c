@@ -557,7 +557,7 @@ static void test_backbones(const TestSet *ts, const char *bundle)
           "the backbone is found beside the bundle: %s", err.message);
 
     /* a different file where the backbone was */
-    CHECK(tiny_write_backbone(tp.vision_file, false, 99), "writing another backbone");
+    CHECK(tiny_write_backbone(tp.vision_file, false, false, 99), "writing another backbone");
     CHECK(!predict_first(bundle, ts, got, &err) && strstr(err.message, "has changed"),
           "a changed backbone is refused: %s", err.message);
     unlink(tp.vision_file);

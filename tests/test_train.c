@@ -44,6 +44,7 @@
 #include "lpt_weights.h"
 #include "test_check.h"
 #include "test_util.h"
+#include "tiny_project.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -145,154 +146,7 @@ static bool make_dataset(void)
 
 /* ---- tiny random backbones -------------------------------------------------------------- */
 
-#define BB_C 64
-#define BB_L 2
-#define BB_MLP 128
-#define BB_P 8
-#define BB_T 17
-#define BB_PROJ 32
-#define TT_V 517 /* the test vocabulary: 512 byte symbols, 3 merges, 2 special tokens */
-#define TT_W 64  /* text tower width (one head) */
-#define TT_MLP 128
-#define TT_CTX 32
-
-typedef struct Gen {
-    LptSafetensorsWriter *w;
-    LptRng rng;
-    bool ok;
-} Gen;
-
-/* Adds a tensor of the shape filled with base + std * N(0, 1). */
-static void gen(Gen *g, const char *name, int ndim, size_t d0, size_t d1, size_t d2, size_t d3,
-                double base, double std)
-{
-    size_t shape[4] = {d0, d1, d2, d3}, n = 1;
-    for (int i = 0; i < ndim; i++)
-        n *= shape[i];
-    float *buf = malloc(n * sizeof *buf);
-    for (size_t i = 0; buf && i < n; i++) {
-        double u1 = 1.0 - lpt_rng_float(&g->rng), u2 = lpt_rng_float(&g->rng);
-        buf[i] = (float)(base + std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-    }
-    LptError err = {0};
-    if (!buf || lpt_safetensors_writer_add_f32(g->w, name, ndim, shape, buf, &err) != LPT_OK)
-        g->ok = false;
-    free(buf);
-}
-
-/* A tiny timm ViT (clip false) or OpenAI-named CLIP image tower (clip true; with the text
- * tower when `text`) with random weights. */
-static bool write_backbone(const char *path, bool clip, bool text, uint64_t seed)
-{
-    Gen g = {lpt_safetensors_writer_new(), {0, 0}, true};
-    lpt_rng_seed(&g.rng, seed, 0);
-    const double wc = 1.0 / sqrt(BB_C), wm = 1.0 / sqrt(BB_MLP), wp = 1.0 / sqrt(3 * BB_P * BB_P);
-    char n[128];
-    if (!clip) {
-        gen(&g, "patch_embed.proj.weight", 4, BB_C, 3, BB_P, BB_P, 0, wp);
-        gen(&g, "patch_embed.proj.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
-        gen(&g, "cls_token", 3, 1, 1, BB_C, 0, 0, 0.5);
-        gen(&g, "pos_embed", 3, 1, BB_T, BB_C, 0, 0, 0.1);
-        for (int i = 0; i < BB_L; i++) {
-            const char *f[][2] = {{"norm1", "ln"}, {"norm2", "ln"}};
-            for (int j = 0; j < 2; j++) {
-                snprintf(n, sizeof n, "blocks.%d.%s.weight", i, f[j][0]);
-                gen(&g, n, 1, BB_C, 0, 0, 0, 1.0, 0.05);
-                snprintf(n, sizeof n, "blocks.%d.%s.bias", i, f[j][0]);
-                gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-            }
-            snprintf(n, sizeof n, "blocks.%d.attn.qkv.weight", i);
-            gen(&g, n, 2, 3 * BB_C, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "blocks.%d.attn.qkv.bias", i);
-            gen(&g, n, 1, 3 * BB_C, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "blocks.%d.attn.proj.weight", i);
-            gen(&g, n, 2, BB_C, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "blocks.%d.attn.proj.bias", i);
-            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "blocks.%d.mlp.fc1.weight", i);
-            gen(&g, n, 2, BB_MLP, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "blocks.%d.mlp.fc1.bias", i);
-            gen(&g, n, 1, BB_MLP, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "blocks.%d.mlp.fc2.weight", i);
-            gen(&g, n, 2, BB_C, BB_MLP, 0, 0, 0, wm);
-            snprintf(n, sizeof n, "blocks.%d.mlp.fc2.bias", i);
-            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-        }
-        gen(&g, "norm.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
-        gen(&g, "norm.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
-    } else {
-        gen(&g, "visual.conv1.weight", 4, BB_C, 3, BB_P, BB_P, 0, wp);
-        gen(&g, "visual.class_embedding", 1, BB_C, 0, 0, 0, 0, 0.5);
-        gen(&g, "visual.positional_embedding", 2, BB_T, BB_C, 0, 0, 0, 0.1);
-        gen(&g, "visual.ln_pre.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
-        gen(&g, "visual.ln_pre.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
-        for (int i = 0; i < BB_L; i++) {
-            const char *rb = "visual.transformer.resblocks";
-            for (int j = 1; j <= 2; j++) {
-                snprintf(n, sizeof n, "%s.%d.ln_%d.weight", rb, i, j);
-                gen(&g, n, 1, BB_C, 0, 0, 0, 1.0, 0.05);
-                snprintf(n, sizeof n, "%s.%d.ln_%d.bias", rb, i, j);
-                gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-            }
-            snprintf(n, sizeof n, "%s.%d.attn.in_proj_weight", rb, i);
-            gen(&g, n, 2, 3 * BB_C, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "%s.%d.attn.in_proj_bias", rb, i);
-            gen(&g, n, 1, 3 * BB_C, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.%d.attn.out_proj.weight", rb, i);
-            gen(&g, n, 2, BB_C, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "%s.%d.attn.out_proj.bias", rb, i);
-            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.%d.mlp.c_fc.weight", rb, i);
-            gen(&g, n, 2, BB_MLP, BB_C, 0, 0, 0, wc);
-            snprintf(n, sizeof n, "%s.%d.mlp.c_fc.bias", rb, i);
-            gen(&g, n, 1, BB_MLP, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.%d.mlp.c_proj.weight", rb, i);
-            gen(&g, n, 2, BB_C, BB_MLP, 0, 0, 0, wm);
-            snprintf(n, sizeof n, "%s.%d.mlp.c_proj.bias", rb, i);
-            gen(&g, n, 1, BB_C, 0, 0, 0, 0, 0.02);
-        }
-        gen(&g, "visual.ln_post.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
-        gen(&g, "visual.ln_post.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
-        gen(&g, "visual.proj", 2, BB_C, BB_PROJ, 0, 0, 0, wc);
-        if (text) { /* OpenAI CLIP's text tower, one block */
-            const double wt = 1.0 / sqrt(TT_W), wtm = 1.0 / sqrt(TT_MLP);
-            const char *rb = "transformer.resblocks.0";
-            gen(&g, "token_embedding.weight", 2, TT_V, TT_W, 0, 0, 0, 0.5);
-            gen(&g, "positional_embedding", 2, TT_CTX, TT_W, 0, 0, 0, 0.1);
-            for (int j = 1; j <= 2; j++) {
-                snprintf(n, sizeof n, "%s.ln_%d.weight", rb, j);
-                gen(&g, n, 1, TT_W, 0, 0, 0, 1.0, 0.05);
-                snprintf(n, sizeof n, "%s.ln_%d.bias", rb, j);
-                gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
-            }
-            snprintf(n, sizeof n, "%s.attn.in_proj_weight", rb);
-            gen(&g, n, 2, 3 * TT_W, TT_W, 0, 0, 0, wt);
-            snprintf(n, sizeof n, "%s.attn.in_proj_bias", rb);
-            gen(&g, n, 1, 3 * TT_W, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.attn.out_proj.weight", rb);
-            gen(&g, n, 2, TT_W, TT_W, 0, 0, 0, wt);
-            snprintf(n, sizeof n, "%s.attn.out_proj.bias", rb);
-            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.mlp.c_fc.weight", rb);
-            gen(&g, n, 2, TT_MLP, TT_W, 0, 0, 0, wt);
-            snprintf(n, sizeof n, "%s.mlp.c_fc.bias", rb);
-            gen(&g, n, 1, TT_MLP, 0, 0, 0, 0, 0.02);
-            snprintf(n, sizeof n, "%s.mlp.c_proj.weight", rb);
-            gen(&g, n, 2, TT_W, TT_MLP, 0, 0, 0, wtm);
-            snprintf(n, sizeof n, "%s.mlp.c_proj.bias", rb);
-            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
-            gen(&g, "ln_final.weight", 1, TT_W, 0, 0, 0, 1.0, 0.05);
-            gen(&g, "ln_final.bias", 1, TT_W, 0, 0, 0, 0, 0.02);
-            gen(&g, "text_projection", 2, TT_W, BB_PROJ, 0, 0, 0, wt);
-        }
-    }
-    LptError err = {0};
-    bool ok = g.w && g.ok && lpt_safetensors_write(g.w, path, &err) == LPT_OK;
-    if (!ok)
-        printf("cannot write backbone %s: %s\n", path, err.message);
-    lpt_safetensors_writer_free(g.w);
-    return ok;
-}
+/* The backbones and their sizes (BB_*, TT_*): tiny_project.h. */
 
 /* An OpenAI-format BPE vocabulary in dir/bpe_simple_vocab_16e6.txt: the version line and
  * three merges, so 512 byte symbols + 3 merged tokens + <|startoftext|>, <|endoftext|>. */
@@ -1160,8 +1014,8 @@ static void test_vl_head(void)
     snprintf(sub, sizeof sub, "%s/novocab", root);
     snprintf(bare, sizeof bare, "%s/image_only.safetensors", sub);
     snprintf(novocab, sizeof novocab, "%s/pair.safetensors", sub);
-    bool made = mkdir(sub, 0777) == 0 && write_backbone(bare, true, false, 4) &&
-                write_backbone(novocab, true, true, 5);
+    bool made = mkdir(sub, 0777) == 0 && tiny_write_backbone(bare, true, false, 4) &&
+                tiny_write_backbone(novocab, true, true, 5);
     CHECK(made, "extra CLIP files written");
     LptWeights *wb = made ? lpt_weights_open(bare, NULL, &err) : NULL;
     LptWeights *wn = made ? lpt_weights_open(novocab, NULL, &err) : NULL;
@@ -1312,7 +1166,7 @@ static void test_backbone_replaced(void)
     char dir[700], file[800], project[700];
     snprintf(dir, sizeof dir, "%s/replaced", root);
     snprintf(file, sizeof file, "%s/clip.safetensors", dir);
-    if (!(mkdir(dir, 0777) == 0 && write_backbone(file, true, true, 2) && write_vocab(dir) &&
+    if (!(mkdir(dir, 0777) == 0 && tiny_write_backbone(file, true, true, 2) && write_vocab(dir) &&
           make_project_vl("replaced", file, project, sizeof project)))
         return;
     const char *config =
@@ -1326,7 +1180,7 @@ static void test_backbone_replaced(void)
     int64_t run = 0;
     CHECK(lpt_train_run(&o, &run, &err) == LPT_OK && run == 1, "trained with the first file: %s",
           err.message);
-    CHECK(write_backbone(file, true, true, 3), "the file replaced by other weights");
+    CHECK(tiny_write_backbone(file, true, true, 3), "the file replaced by other weights");
     LptEvalOptions eo;
     lpt_eval_options_init(&eo);
     eo.project = project;
@@ -1564,8 +1418,8 @@ int main(int argc, char **argv)
     }
     snprintf(vision_file, sizeof vision_file, "%s/tiny_timm.safetensors", root);
     snprintf(vl_file, sizeof vl_file, "%s/tiny_openclip.safetensors", root);
-    bool ready = make_dataset() && write_backbone(vision_file, false, false, 1) &&
-                 write_backbone(vl_file, true, true, 2) && write_vocab(root);
+    bool ready = make_dataset() && tiny_write_backbone(vision_file, false, false, 1) &&
+                 tiny_write_backbone(vl_file, true, true, 2) && write_vocab(root);
     CHECK(ready, "dataset and backbones written under %s", root);
     if (ready && lpt) {
         test_cli(lpt);

@@ -82,13 +82,6 @@ static bool make_dataset(TinyProject *tp)
     return true;
 }
 
-#define BB_C 64
-#define BB_L 2
-#define BB_MLP 128
-#define BB_P 8
-#define BB_T 17
-#define BB_PROJ 32
-
 typedef struct Gen {
     LptSafetensorsWriter *w;
     LptRng rng;
@@ -113,8 +106,9 @@ static void gen(Gen *g, const char *name, int ndim, size_t d0, size_t d1, size_t
     free(buf);
 }
 
-/* A tiny timm ViT (clip false) or OpenCLIP image tower (clip true) with random weights. */
-bool tiny_write_backbone(const char *path, bool clip, uint64_t seed)
+/* A tiny timm ViT (clip false) or OpenAI-named CLIP image tower (clip true; with the text
+ * tower when `text`) with random weights. */
+bool tiny_write_backbone(const char *path, bool clip, bool text, uint64_t seed)
 {
     Gen g = {lpt_safetensors_writer_new(), {0, 0}, true};
     lpt_rng_seed(&g.rng, seed, 0);
@@ -186,6 +180,37 @@ bool tiny_write_backbone(const char *path, bool clip, uint64_t seed)
         gen(&g, "visual.ln_post.weight", 1, BB_C, 0, 0, 0, 1.0, 0.05);
         gen(&g, "visual.ln_post.bias", 1, BB_C, 0, 0, 0, 0, 0.02);
         gen(&g, "visual.proj", 2, BB_C, BB_PROJ, 0, 0, 0, wc);
+        if (text) { /* OpenAI CLIP's text tower, one block */
+            const double wt = 1.0 / sqrt(TT_W), wtm = 1.0 / sqrt(TT_MLP);
+            const char *rb = "transformer.resblocks.0";
+            gen(&g, "token_embedding.weight", 2, TT_V, TT_W, 0, 0, 0, 0.5);
+            gen(&g, "positional_embedding", 2, TT_CTX, TT_W, 0, 0, 0, 0.1);
+            for (int j = 1; j <= 2; j++) {
+                snprintf(n, sizeof n, "%s.ln_%d.weight", rb, j);
+                gen(&g, n, 1, TT_W, 0, 0, 0, 1.0, 0.05);
+                snprintf(n, sizeof n, "%s.ln_%d.bias", rb, j);
+                gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            }
+            snprintf(n, sizeof n, "%s.attn.in_proj_weight", rb);
+            gen(&g, n, 2, 3 * TT_W, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.attn.in_proj_bias", rb);
+            gen(&g, n, 1, 3 * TT_W, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.attn.out_proj.weight", rb);
+            gen(&g, n, 2, TT_W, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.attn.out_proj.bias", rb);
+            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.mlp.c_fc.weight", rb);
+            gen(&g, n, 2, TT_MLP, TT_W, 0, 0, 0, wt);
+            snprintf(n, sizeof n, "%s.mlp.c_fc.bias", rb);
+            gen(&g, n, 1, TT_MLP, 0, 0, 0, 0, 0.02);
+            snprintf(n, sizeof n, "%s.mlp.c_proj.weight", rb);
+            gen(&g, n, 2, TT_W, TT_MLP, 0, 0, 0, wtm);
+            snprintf(n, sizeof n, "%s.mlp.c_proj.bias", rb);
+            gen(&g, n, 1, TT_W, 0, 0, 0, 0, 0.02);
+            gen(&g, "ln_final.weight", 1, TT_W, 0, 0, 0, 1.0, 0.05);
+            gen(&g, "ln_final.bias", 1, TT_W, 0, 0, 0, 0, 0.02);
+            gen(&g, "text_projection", 2, TT_W, BB_PROJ, 0, 0, 0, wt);
+        }
     }
     LptError err = {0};
     bool ok = g.w && g.ok && lpt_safetensors_write(g.w, path, &err) == LPT_OK;
@@ -206,8 +231,8 @@ bool tiny_setup(TinyProject *tp, const char *tag)
     }
     snprintf(tp->vision_file, sizeof tp->vision_file, "%s/vision.safetensors", tp->root);
     snprintf(tp->vl_file, sizeof tp->vl_file, "%s/vl.safetensors", tp->root);
-    return make_dataset(tp) && tiny_write_backbone(tp->vision_file, false, 11) &&
-           tiny_write_backbone(tp->vl_file, true, 12);
+    return make_dataset(tp) && tiny_write_backbone(tp->vision_file, false, false, 11) &&
+           tiny_write_backbone(tp->vl_file, true, false, 12);
 }
 
 bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *path, size_t size)

@@ -23,8 +23,21 @@ typedef struct TinyProject {
 /* Makes a temporary root folder (under $TMPDIR) with the dataset and both backbones. */
 bool tiny_setup(TinyProject *tp, const char *tag);
 
-/* Writes a tiny backbone: a timm ViT (clip false) or an OpenCLIP image tower (clip true). */
-bool tiny_write_backbone(const char *path, bool clip, uint64_t seed);
+/* The tiny backbones' sizes. */
+#define BB_C 64
+#define BB_L 2
+#define BB_MLP 128
+#define BB_P 8
+#define BB_T 17
+#define BB_PROJ 32
+#define TT_V 517 /* the test vocabulary: 512 byte symbols, 3 merges, 2 special tokens */
+#define TT_W 64  /* text tower width (one head) */
+#define TT_MLP 128
+#define TT_CTX 32
+
+/* Writes a tiny backbone with random weights: a timm ViT (clip false) or an OpenAI-named CLIP
+ * image tower (clip true), with the text tower too when `text`. */
+bool tiny_write_backbone(const char *path, bool clip, bool text, uint64_t seed);
 
 /* A new project <root>/<name>.lptproj with the dataset and the vision backbone, plus the VL
  * one when `vl`. */
