@@ -1,10 +1,10 @@
 /* tiny_project.h: a small long-tailed image project that trains in seconds, for the export
- * tests (test_export.c): 4 classes of 32 x 32 PNGs (each a noisy gray picture tinted by its
+ * tests (test_export.c), and the tiny backbones test_train.c trains on: 4 classes of 32 x 32 PNGs (each a noisy gray picture tinted by its
  * class colour with a square of that colour; training counts 40 / 20 / 10 / 5, val 3 and test
  * 6 per class) under <root>/data/{train,val,test}/c<k>/, tiny random backbones (width 64,
- * depth 2, patch 8: a timm vision ViT and an OpenCLIP image tower without a text tower), and
- * projects importing the images with those backbones registered. The same data and backbones
- * as tests/test_train.c's. */
+ * depth 2, patch 8: a timm vision ViT and an OpenAI-named CLIP image tower, with or without a
+ * text tower), and projects importing the images with those backbones registered. The same
+ * data as tests/test_train.c's. */
 #ifndef TINY_PROJECT_H
 #define TINY_PROJECT_H
 
