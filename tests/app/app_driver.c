@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <glib/gi18n.h>
@@ -142,7 +143,8 @@ int app_run_command(const char *const *argv, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-gboolean app_make_review_project(const char *script, const char *path, const char *lpt)
+/* Runs make_review_project.sh: TRUE when it made the project at path. */
+static gboolean run_make_project(const char *script, const char *path, const char *lpt)
 {
     const char *argv[] = {script, path, lpt, NULL};
     gint64 started = g_get_monotonic_time();
@@ -155,6 +157,58 @@ gboolean app_make_review_project(const char *script, const char *path, const cha
     if (status == 0)
         printf("the trained project made in %.1f s\n", (g_get_monotonic_time() - started) / 1e6);
     return status == 0;
+}
+
+/* The modification time of path in nanoseconds, the newest of its entries' for a folder; 0
+ * when it does not exist. */
+static gint64 newest_mtime(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return 0;
+    gint64 newest = (gint64)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    GDir *dir = S_ISDIR(sb.st_mode) ? g_dir_open(path, 0, NULL) : NULL;
+    for (const char *name; dir && (name = g_dir_read_name(dir));) {
+        g_autofree char *entry = g_build_filename(path, name, NULL);
+        newest = MAX(newest, newest_mtime(entry));
+    }
+    if (dir)
+        g_dir_close(dir);
+    return newest;
+}
+
+gboolean app_make_review_project(const char *script, const char *path, const char *lpt)
+{
+    const char *cache = g_getenv("LPT_TEST_PROJECT_CACHE");
+    if (cache == NULL || *cache == '\0')
+        return run_make_project(script, path, lpt);
+    g_autofree char *cached = g_build_filename(cache, "review.lptproj", NULL);
+    g_autofree char *stamp = g_build_filename(cache, "made", NULL);
+    g_autofree char *script_dir = g_path_get_dirname(script);
+    g_autofree char *backbones =
+        g_build_filename(script_dir, "..", "..", "data", "backbones", NULL);
+    gint64 inputs = MAX(MAX(newest_mtime(lpt), newest_mtime(script)), newest_mtime(backbones));
+    if (newest_mtime(stamp) <= inputs) {
+        app_remove_home(cache);
+        g_mkdir_with_parents(cache, 0755);
+        if (!run_make_project(script, cached, lpt))
+            return FALSE;
+        g_autoptr(GError) error = NULL;
+        app_check(g_file_set_contents(stamp, "", 0, &error), "writing %s: %s", stamp,
+                  error ? error->message : "");
+    } else {
+        printf("the trained project copied from %s\n", cached);
+    }
+    /* the project file and its runs' checkpoints (PROJECT.runs) */
+    g_autofree char *cached_runs = g_strconcat(cached, ".runs", NULL);
+    g_autofree char *runs = g_strconcat(path, ".runs", NULL);
+    const char *copy_project[] = {"/bin/cp", cached, path, NULL};
+    const char *copy_runs[] = {"/bin/cp", "-R", cached_runs, runs, NULL};
+    gboolean copied = app_run_command(copy_project, NULL) == 0 &&
+                      (!g_file_test(cached_runs, G_FILE_TEST_IS_DIR) ||
+                       app_run_command(copy_runs, NULL) == 0);
+    app_check(copied, "copying %s and its runs to %s", cached, path);
+    return copied;
 }
 
 char *app_make_home(const char *name_template)

@@ -82,7 +82,11 @@ void app_skip(const char *why);
 int app_run_command(const char *const *argv, char **out);
 /* Makes the trained project of the 'trained' tests at path with make_review_project.sh
  * (script), `lpt` lpt: TRUE when made; app_skip when Debian's Fashion-MNIST is missing, a
- * failed check when the script fails (FALSE both). */
+ * failed check when the script fails (FALSE both). With LPT_TEST_PROJECT_CACHE set (meson
+ * sets it to a folder of the build), the project is made there once and copied to path with
+ * its runs' folder PROJECT.runs (its images stay in the cache, which the project names by
+ * absolute path); it is made again when
+ * lpt, the script or a file of data/backbones is newer than it. */
 gboolean app_make_review_project(const char *script, const char *path, const char *lpt);
 
 /* Makes a new temporary folder from name_template (g_dir_make_tmp's) the process's HOME and
