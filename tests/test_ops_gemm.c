@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { STRIDED, SHARED_A, SHARED_B };
+enum { STRIDED, SHARED_A, SHARED_B, SHARED_AB };
 
 /* One gemm_forward problem as the test builds it. */
 typedef struct GemmCase {
@@ -30,7 +30,7 @@ typedef struct GemmCase {
     bool ta, tb;
     int ld_mode;     /* 0 packed, 1 natural + 3, 2 natural rounded up past a multiple of 4 */
     int batch;
-    int stride_mode; /* STRIDED, SHARED_A or SHARED_B */
+    int stride_mode; /* STRIDED, SHARED_A, SHARED_B or SHARED_AB (both: equal products) */
     float alpha, beta;
     bool bias;
     size_t first;    /* element offset of each operand's view in its tensor */
@@ -104,9 +104,11 @@ static LptGemmShape case_shape(const GemmCase *g)
     /* batch strides leave a gap; they keep vec4 alignment when the lds do */
     int gap = g->ld_mode == 1 ? 3 : 4;
     stored_a(&s, &r, &c);
-    s.stride_a = g->stride_mode == SHARED_A ? 0 : (int64_t)span(1, 0, r, s.lda, c) + gap;
+    bool shared_a = g->stride_mode == SHARED_A || g->stride_mode == SHARED_AB;
+    bool shared_b = g->stride_mode == SHARED_B || g->stride_mode == SHARED_AB;
+    s.stride_a = shared_a ? 0 : (int64_t)span(1, 0, r, s.lda, c) + gap;
     stored_b(&s, &r, &c);
-    s.stride_b = g->stride_mode == SHARED_B ? 0 : (int64_t)span(1, 0, r, s.ldb, c) + gap;
+    s.stride_b = shared_b ? 0 : (int64_t)span(1, 0, r, s.ldb, c) + gap;
     s.stride_c = (int64_t)span(1, 0, s.m, s.ldc, s.n) + gap;
     if (g->ld_mode != 1) {
         s.stride_a = (s.stride_a + 3) / 4 * 4;
@@ -150,7 +152,10 @@ static void check_gemm(OpCheck *oc, const GemmCase *g)
     snprintf(what, sizeof what,
              "gemm_forward %dx%dx%d %c%c ld%d batch %d%s alpha %g beta %g%s first %zu%s", g->m,
              g->n, g->k, g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->ld_mode, g->batch,
-             g->stride_mode == SHARED_A ? " shared-A" : g->stride_mode == SHARED_B ? " shared-B" : "",
+             g->stride_mode == SHARED_A    ? " shared-A"
+             : g->stride_mode == SHARED_B  ? " shared-B"
+             : g->stride_mode == SHARED_AB ? " shared-A-and-B"
+                                           : "",
              (double)g->alpha, (double)g->beta, g->bias ? " bias" : "", g->first,
              g->special ? " nan/inf" : "");
     int ar, ac, br, bc;
@@ -253,6 +258,12 @@ static void check_forward_cases(OpCheck *oc)
         g = (GemmCase){7, 33, 12, ta, tb, 0, 4, SHARED_B, 1.0f, 0.0f, true, 0, 0, false};
         check_gemm(oc, &g);
         g = (GemmCase){33, 7, 12, ta, tb, 2, 4, SHARED_A, 1.0f, 1.0f, false, 0, 0, false};
+        check_gemm(oc, &g);
+        /* both shared (the prompts' k/v rows in every sequence): equal products, with a
+         * bias, or accumulated into C */
+        g = (GemmCase){10, 33, 12, ta, tb, 1, 5, SHARED_AB, 1.0f, 0.0f, true, 0, 0, false};
+        check_gemm(oc, &g);
+        g = (GemmCase){10, 33, 12, ta, tb, 2, 4, SHARED_AB, 0.5f, 1.0f, true, 0, 0, false};
         check_gemm(oc, &g);
         /* NaN and Inf propagate */
         g = (GemmCase){7, 9, 8, ta, tb, 0, 1, STRIDED, 1.0f, 0.0f, true, 0, 0, true};

@@ -4,7 +4,8 @@
  * operands. One product is threaded by OpenBLAS itself; a batch of products that divides over
  * the pool runs one single-threaded product per pool thread instead (the ViT's per-sequence
  * q/k/v products, 197 x 2304 x 768 at batch 8, ran at 208-218 GFLOP/s split by OpenBLAS and
- * 233-237 this way on 2 cores; the prompt rows' 10 x 1536 x 768 ones several times faster).
+ * 233-237 this way on 2 cores). A batch whose products are all equal (both operands shared,
+ * beta 0: the shared prompts' k/v rows of every sequence) computes the first and copies it.
  * The bias is folded into C before the product when beta is 0 (one pass over C instead of
  * two), else added after it. bias_backward is a column sum split over the pool in (row slab x column block)
  * tiles, each summing in double into its own slot, reduced in a fixed order (deterministic).
@@ -13,6 +14,7 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define BIAS_COLS 256  /* columns per bias-gradient tile */
 #define BIAS_ROWS 64   /* fewest rows per bias-gradient slab */
@@ -65,10 +67,38 @@ static void batch_gemm(void *ctx, size_t begin, size_t end)
                     s->ldb, g->beta, g->c + (int64_t)i * s->stride_c, s->ldc);
 }
 
+/* Copies the first product's m x n block of C into products [begin, end) (from 1). */
+typedef struct CopyFirst {
+    float *c;
+    const LptGemmShape *s;
+} CopyFirst;
+
+static void copy_first(void *ctx, size_t begin, size_t end)
+{
+    const CopyFirst *cf = ctx;
+    const LptGemmShape *s = cf->s;
+    int64_t ldc = s->ldc ? s->ldc : s->n;
+    for (size_t i = begin; i < end; i++)
+        for (int r = 0; r < s->m; r++)
+            memcpy(cf->c + (int64_t)i * s->stride_c + r * ldc, cf->c + r * ldc,
+                   (size_t)s->n * sizeof(float));
+}
+
 LptStatus lpt_cpu_gemm_forward(LptBackend *be, const LptTensor *c, const LptTensor *a,
                                const LptTensor *b, const LptTensor *bias, const LptGemmShape *s,
                                LptError *err)
 {
+    int64_t ldc = s->ldc ? s->ldc : s->n, c_extent = (int64_t)(s->m - 1) * ldc + s->n;
+    bool disjoint = s->stride_c >= c_extent; /* not a sum over the batch into one C */
+    if (s->batch > 1 && s->stride_a == 0 && s->stride_b == 0 && s->beta == 0.0f && disjoint) {
+        /* every product equals the first (the shared prompts' k/v rows of every sequence) */
+        LptGemmShape first = *s;
+        first.batch = 1;
+        LPT_TRY(lpt_cpu_gemm_forward(be, c, a, b, bias, &first, err));
+        CopyFirst cf = {lpt_cpu_f32(c), s};
+        lpt_cpu_parallel_for(be, (size_t)s->batch, 1, copy_first, &cf);
+        return LPT_OK;
+    }
     float *pc = lpt_cpu_f32(c);
     const float *pa = lpt_cpu_f32(a), *pb = lpt_cpu_f32(b);
     float beta = s->beta;
@@ -81,8 +111,6 @@ LptStatus lpt_cpu_gemm_forward(LptBackend *be, const LptTensor *c, const LptTens
     }
     BatchGemm bg = {pc, pa, pb, s, beta};
     int threads = lpt_cpu_threads(be);
-    int64_t ldc = s->ldc ? s->ldc : s->n, c_extent = (int64_t)(s->m - 1) * ldc + s->n;
-    bool disjoint = s->stride_c >= c_extent; /* not a sum over the batch into one C */
     if (threads > 1 && disjoint && s->batch >= threads &&
         (s->batch % threads == 0 || s->batch >= BATCH_SPLIT_MIN * threads)) {
         openblas_set_num_threads(1);
