@@ -17,7 +17,11 @@
  * predicts every test image (from encoded bytes and from decoded pixels, the same numbers)
  * as the project recorded it: fused probabilities, experts' confidences, scorer weights; with a
  * prior, the recorded probabilities adjusted by the formula; referenced backbones found
- * beside the bundle, refused when missing or changed, embedded ones need nothing; bad bundles
+ * beside the bundle, refused when missing or changed, embedded ones need nothing; the same for
+ * a second project whose vision backbone is a Hugging Face sharded checkpoint's folder (two
+ * shards and the index, tiny_write_sharded): its referenced bundle predicts as recorded, the
+ * folder copied beside a copy of the bundle is found there, a shard rewritten with other
+ * values is refused as changed and a deleted one by its file name; bad bundles
  * (truncated, random bytes, another safetensors file, newer format version, broken metadata,
  * a missing or wrong-sized tensor) and bad images are errors naming what is wrong; predict
  * from four threads at once gives the single-thread results bit for bit.
@@ -256,9 +260,11 @@ static void test_prior(void)
 
 /* ---- training ----------------------------------------------------------------------------- */
 
-static bool train_project(void)
+/* Makes project <name> (its vision backbone `vision`, NULL: the single file) and trains run 1
+ * of it; `project` then names it. */
+static bool train_project(const char *name, const char *vision)
 {
-    if (!tiny_make_project(&tp, "parts", true, project, sizeof project))
+    if (!tiny_make_project(&tp, name, vision, true, project, sizeof project))
         return false;
     LptTrainOptions o;
     lpt_train_options_init(&o);
@@ -562,6 +568,115 @@ static void test_backbones(const TestSet *ts, const char *bundle)
           "a changed backbone is refused: %s", err.message);
     unlink(tp.vision_file);
     CHECK(rename(moved, tp.vision_file) == 0, "moving the vision backbone back");
+}
+
+/* The checks of test_sharded_backbone on its trained project (`project`), whose vision
+ * backbone is the sharded checkpoint folder `dir`. */
+static void sharded_checks(const TestSet *ts, const char *dir)
+{
+    static const char *const files[3] = {"model-00001-of-00002.safetensors",
+                                         "model-00002-of-00002.safetensors",
+                                         "model.safetensors.index.json"};
+    char bundle[700], embed[700], moved[720], deploy[700], copy[800], beside[800], other[700],
+        other_dir[700], from[900], to[900];
+    snprintf(bundle, sizeof bundle, "%s/sharded.lptmodel", tp.root);
+    snprintf(embed, sizeof embed, "%s/sharded-embedded.lptmodel", tp.root);
+    LptError err = {0};
+    bool ready = true;
+    for (int i = 0; ready && i < 2; i++) {
+        LptExportOptions o;
+        export_options(&o, i ? embed : bundle);
+        o.embed_backbones = i == 1;
+        LptExportReport *r = NULL;
+        ready = lpt_export_run(&o, &r, &err) == LPT_OK && r && r->parity.passed &&
+                r->parity.flips == 0 &&
+                strstr(r->parity_json,
+                       i ? "\"embedded_backbones\":true" : "\"embedded_backbones\":false");
+        CHECK(ready, "the %s export on the sharded backbone passes parity: %s",
+              i ? "embedded" : "referenced", err.message);
+        lpt_export_report_free(r);
+    }
+    if (!ready)
+        return;
+
+    /* the referenced bundle records the folder and predicts every test image as recorded */
+    LptModel *m = open_model(bundle, &err);
+    const char *model = m ? lpt_model_metadata(m, "model") : NULL;
+    CHECK(model && strstr(model, "\"embedded\":false") && strstr(model, "/vision-sharded\""),
+          "the bundle references the folder: %s", model ? model : err.message);
+    void *bytes[64] = {0};
+    LptModelImage *in = test_inputs(ts, bytes);
+    LptModelResult *res = NULL;
+    if (m && in && lpt_model_predict(m, in, (int)ts->count, 1, &res, &err) == LPT_OK)
+        compare_with_records(ts, res, NULL, "bundle on a sharded backbone");
+    else
+        CHECK(false, "predicting with the sharded backbone: %s", err.message);
+    lpt_model_results_free(res);
+    for (int64_t i = 0; i < ts->count; i++)
+        free(bytes[i]);
+    free(in);
+    lpt_model_close(m);
+
+    /* the folder moved away: missing for the bundle, not needed by the embedded one */
+    float ref[TINY_CLASSES], got[TINY_CLASSES];
+    bool have_ref = predict_first(bundle, ts, ref, &err);
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    CHECK(have_ref && rename(dir, moved) == 0, "moving the checkpoint folder away: %s",
+          err.message);
+    CHECK(!predict_first(bundle, ts, got, &err) && strstr(err.message, "missing") &&
+              strstr(err.message, "vision-sharded"),
+          "a missing checkpoint folder is named: %s", err.message);
+    CHECK(predict_first(embed, ts, got, &err) && have_ref && memcmp(got, ref, sizeof got) == 0,
+          "the embedded bundle needs no checkpoint and predicts the same: %s", err.message);
+
+    /* a copy of the bundle with the folder copied beside it */
+    snprintf(deploy, sizeof deploy, "%s/deploy-sharded", tp.root);
+    snprintf(copy, sizeof copy, "%s/sharded.lptmodel", deploy);
+    snprintf(beside, sizeof beside, "%s/vision-sharded", deploy);
+    bool copied =
+        mkdir(deploy, 0777) == 0 && mkdir(beside, 0777) == 0 && tu_copy_file(bundle, copy, -1);
+    for (int i = 0; copied && i < 3; i++) {
+        snprintf(from, sizeof from, "%s/%s", moved, files[i]);
+        snprintf(to, sizeof to, "%s/%s", beside, files[i]);
+        copied = tu_copy_file(from, to, -1);
+    }
+    CHECK(copied, "copying the bundle and the checkpoint folder away");
+    CHECK(predict_first(copy, ts, got, &err) && have_ref && memcmp(got, ref, sizeof got) == 0,
+          "the checkpoint folder is found beside the bundle: %s", err.message);
+
+    /* its second shard rewritten with other values (another backbone's), then deleted */
+    snprintf(other, sizeof other, "%s/other.safetensors", tp.root);
+    snprintf(other_dir, sizeof other_dir, "%s/other-sharded", tp.root);
+    snprintf(from, sizeof from, "%s/%s", other_dir, files[1]);
+    snprintf(to, sizeof to, "%s/%s", beside, files[1]);
+    CHECK(tiny_write_backbone(other, false, false, 99) && tiny_write_sharded(other, other_dir) &&
+              tu_copy_file(from, to, -1),
+          "rewriting the second shard with other values");
+    CHECK(!predict_first(copy, ts, got, &err) && err.code == LPT_ERR_FORMAT &&
+              strstr(err.message, "has changed") && strstr(err.message, beside),
+          "a changed shard is refused: %s", err.message);
+    CHECK(unlink(to) == 0, "deleting the second shard");
+    CHECK(!predict_first(copy, ts, got, &err) && err.code == LPT_ERR_IO &&
+              strstr(err.message, "cannot be read") && strstr(err.message, files[1]) &&
+              !strstr(err.message, "has changed"),
+          "a deleted shard is named: %s", err.message);
+    CHECK(rename(moved, dir) == 0, "moving the checkpoint folder back");
+}
+
+/* The vision backbone as a Hugging Face sharded checkpoint's folder: project "sharded" on it,
+ * trained as "parts"; `project` names it during the checks and "parts" again after. */
+static void test_sharded_backbone(void)
+{
+    char first[sizeof project], dir[700];
+    memcpy(first, project, sizeof project);
+    snprintf(dir, sizeof dir, "%s/vision-sharded", tp.root);
+    TestSet ts;
+    bool ready = tiny_write_sharded(tp.vision_file, dir) && train_project("sharded", dir) &&
+                 test_set(&ts) && ts.count == TINY_CLASSES * TINY_TEST_PER_CLASS;
+    CHECK(ready, "a project on the sharded vision backbone, trained");
+    if (ready)
+        sharded_checks(&ts, dir);
+    memcpy(project, first, sizeof project);
 }
 
 /* A full fine-tuning run trains the backbone: its bundle embeds it unasked, and passes. */
@@ -1007,7 +1122,8 @@ int main(int argc, char **argv)
     TestSet ts;
     if (!example && !lpt)
         test_prior();
-    if (train_project() && test_set(&ts) && ts.count == TINY_CLASSES * TINY_TEST_PER_CLASS) {
+    if (train_project("parts", NULL) && test_set(&ts) &&
+        ts.count == TINY_CLASSES * TINY_TEST_PER_CLASS) {
         if (example) {
             rc = make_example(example, &ts);
         } else if (lpt && onnx) {
@@ -1019,6 +1135,7 @@ int main(int argc, char **argv)
             test_export_bundle(&ts, bundle, sizeof bundle);
             test_prior_export(&ts);
             test_backbones(&ts, bundle);
+            test_sharded_backbone();
             test_bad_bundles(bundle);
             test_threads(&ts, bundle);
             test_full_finetune();

@@ -1,7 +1,8 @@
-/* tiny_project.c: the tiny long-tailed dataset, backbones and projects of tiny_project.h
- * (the generators of tests/test_train.c). */
+/* tiny_project.c: the tiny long-tailed dataset, backbones (single files and sharded
+ * checkpoints) and projects of tiny_project.h (the generators of tests/test_train.c). */
 #include "tiny_project.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lpt_hash.h"
+#include "lpt_backbone.h"
 #include "lpt_import.h"
 #include "lpt_rng.h"
 #include "lpt_safetensors.h"
@@ -220,6 +221,52 @@ bool tiny_write_backbone(const char *path, bool clip, bool text, uint64_t seed)
     return ok;
 }
 
+bool tiny_write_sharded(const char *src, const char *dir)
+{
+    static const char *const shards[2] = {"model-00001-of-00002.safetensors",
+                                          "model-00002-of-00002.safetensors"};
+    LptError err = {0};
+    LptSafetensors *sf = lpt_safetensors_open(src, &err);
+    LptSafetensorsWriter *w[2] = {lpt_safetensors_writer_new(), lpt_safetensors_writer_new()};
+    cJSON *index = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(index, "metadata");
+    cJSON *map = cJSON_AddObjectToObject(index, "weight_map");
+    bool ok = sf && w[0] && w[1] && meta && map && mkdir(dir, 0777) == 0;
+    int n = ok ? lpt_safetensors_count(sf) : 0;
+    size_t total = 0;
+    for (int i = 0; ok && i < n; i++) {
+        const LptSafetensorsEntry *e = lpt_safetensors_entry(sf, i);
+        int s = i >= n / 2;
+        float *buf = malloc(e->numel * sizeof *buf);
+        ok =
+            buf && lpt_safetensors_read_f32(sf, e, buf, e->numel, &err) == LPT_OK &&
+            lpt_safetensors_writer_add_f32(w[s], e->name, e->ndim, e->shape, buf, &err) == LPT_OK &&
+            cJSON_AddStringToObject(map, e->name, shards[s]);
+        total += e->numel * sizeof *buf;
+        free(buf);
+    }
+    char path[1024];
+    for (int s = 0; ok && s < 2; s++) {
+        snprintf(path, sizeof path, "%s/%s", dir, shards[s]);
+        ok = lpt_safetensors_write(w[s], path, &err) == LPT_OK;
+    }
+    ok = ok && cJSON_AddNumberToObject(meta, "total_size", (double)total);
+    char *text = ok ? cJSON_Print(index) : NULL;
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    ok = f && fputs(text, f) >= 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    if (!ok)
+        printf("cannot shard %s into %s: %s\n", src, dir, err.message);
+    free(text);
+    cJSON_Delete(index);
+    lpt_safetensors_writer_free(w[0]);
+    lpt_safetensors_writer_free(w[1]);
+    lpt_safetensors_close(sf);
+    return ok;
+}
+
 bool tiny_setup(TinyProject *tp, const char *tag)
 {
     memset(tp, 0, sizeof *tp);
@@ -235,7 +282,8 @@ bool tiny_setup(TinyProject *tp, const char *tag)
            tiny_write_backbone(tp->vl_file, true, false, 12);
 }
 
-bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *path, size_t size)
+bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, bool vl,
+                       char *path, size_t size)
 {
     snprintf(path, size, "%s/%s.lptproj", tp->root, name);
     LptError err = {0};
@@ -256,7 +304,7 @@ bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *p
     LptImportReport *rep = NULL;
     bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
     lpt_import_report_free(rep);
-    const char *files[2] = {tp->vision_file, tp->vl_file};
+    const char *files[2] = {vision ? vision : tp->vision_file, tp->vl_file};
     for (int e = 0; ok && e < (vl ? 2 : 1); e++) {
         LptStoreBackbone b;
         memset(&b, 0, sizeof b);
@@ -265,7 +313,7 @@ bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *p
         b.path = files[e];
         b.architecture_json = "{}";
         int64_t id = 0;
-        ok = lpt_hash_sha256_file(files[e], b.sha256, &err) == LPT_OK &&
+        ok = lpt_backbone_sha256(files[e], b.sha256, &err) == LPT_OK &&
              lpt_store_backbone_insert(store, &b, &id, &err) == LPT_OK;
     }
     if (!ok)

@@ -1,10 +1,11 @@
 /* tiny_project.h: a small long-tailed image project that trains in seconds, for the export
- * tests (test_export.c), and the tiny backbones test_train.c trains on: 4 classes of 32 x 32 PNGs (each a noisy gray picture tinted by its
- * class colour with a square of that colour; training counts 40 / 20 / 10 / 5, val 3 and test
- * 6 per class) under <root>/data/{train,val,test}/c<k>/, tiny random backbones (width 64,
- * depth 2, patch 8: a timm vision ViT and an OpenAI-named CLIP image tower, with or without a
- * text tower), and projects importing the images with those backbones registered. The same
- * data as tests/test_train.c's. */
+ * tests (test_export.c), and the tiny backbones test_train.c trains on: 4 classes of 32 x 32 PNGs
+ * (each a noisy gray picture tinted by its class colour with a square of that colour; training
+ * counts 40 / 20 / 10 / 5, val 3 and test 6 per class) under <root>/data/{train,val,test}/c<k>/,
+ * tiny random backbones (width 64, depth 2, patch 8: a timm vision ViT and an OpenAI-named CLIP
+ * image tower, with or without a text tower), a Hugging Face sharded checkpoint folder made of
+ * one of them, and projects importing the images with those backbones registered. The same data
+ * as tests/test_train.c's. */
 #ifndef TINY_PROJECT_H
 #define TINY_PROJECT_H
 
@@ -39,8 +40,16 @@ bool tiny_setup(TinyProject *tp, const char *tag);
  * image tower (clip true), with the text tower too when `text`. */
 bool tiny_write_backbone(const char *path, bool clip, bool text, uint64_t seed);
 
-/* A new project <root>/<name>.lptproj with the dataset and the vision backbone, plus the VL
- * one when `vl`. */
-bool tiny_make_project(const TinyProject *tp, const char *name, bool vl, char *path, size_t size);
+/* Splits the safetensors file `src` into a Hugging Face sharded checkpoint in the new folder
+ * `dir`: model-00001-of-00002.safetensors (the first half of its tensors, by name),
+ * model-00002-of-00002.safetensors (the rest) and model.safetensors.index.json
+ * (metadata.total_size, weight_map), the same shapes and F32 values. */
+bool tiny_write_sharded(const char *src, const char *dir);
+
+/* A new project <root>/<name>.lptproj with the dataset and the vision backbone `vision` (NULL:
+ * tp->vision_file; a file, a sharded checkpoint's index or its folder, hashed as
+ * lpt_backbone_add does), plus the VL one when `vl`. */
+bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, bool vl,
+                       char *path, size_t size);
 
 #endif

@@ -28,8 +28,8 @@
  * Errors: functions that can fail return LptStatus (LPT_OK = 0, lpt_error.h) or NULL, and fill
  * `err` (may be NULL) with a message naming the file, the image or the tensor at fault: a
  * bundle that is damaged or truncated, from a newer format (LPT_ERR_UNSUPPORTED), or whose
- * referenced backbone file is missing or changed; an image that cannot be decoded. Nothing
- * here aborts or exits the process.
+ * referenced backbone file is missing, changed or unreadable; an image that cannot be
+ * decoded. Nothing here aborts or exits the process.
  *
  * Threads: lpt_model_predict may be called from any number of threads at once on one model:
  * the images are decoded on the calling thread, then the calls take turns on the model's

@@ -402,8 +402,9 @@ static bool exists(const char *path)
 
 /* Where the referenced backbone is: the recorded path, beside the bundle, in backbone_dir. A
  * backbone is a file, a sharded checkpoint's index or a model folder, identified by the hash
- * lpt_backbone_add recorded (lpt_backbone_sha256); a candidate that does not open as weights
- * counts as changed. */
+ * lpt_backbone_add recorded (lpt_backbone_sha256). When no candidate matches, the first one
+ * there is refused: as changed, or when it does not open as weights (a shard missing) with
+ * the reason the hash gave. */
 static LptStatus find_backbone(Reader *r, const char *expert, const char *recorded, const char *sha,
                                char **found)
 {
@@ -420,13 +421,19 @@ static LptStatus find_backbone(Reader *r, const char *expert, const char *record
         snprintf(cand[n++], PATH_MAX, "%s/%s", r->opt->backbone_dir, base);
     const char *changed = NULL;
     char changed_sha[LPT_HASH_HEX_LEN + 1] = "";
+    LptError unreadable = {0};
     for (int i = 0; i < n; i++) {
         if (!exists(cand[i]))
             continue;
         char hex[LPT_HASH_HEX_LEN + 1];
         LptError hash_err = {0};
-        if (lpt_backbone_sha256(cand[i], hex, &hash_err) != LPT_OK)
-            snprintf(hex, sizeof hex, "(unreadable)");
+        if (lpt_backbone_sha256(cand[i], hex, &hash_err) != LPT_OK) {
+            if (!changed) {
+                changed = cand[i];
+                unreadable = hash_err;
+            }
+            continue;
+        }
         if (strcmp(hex, sha) == 0) {
             *found = strdup(cand[i]);
             return *found
@@ -438,6 +445,11 @@ static LptStatus find_backbone(Reader *r, const char *expert, const char *record
             memcpy(changed_sha, hex, sizeof hex);
         }
     }
+    if (changed && unreadable.code != LPT_OK)
+        return lpt_error_set(r->err, unreadable.code, unreadable.detail,
+                             "bundle '%s': the %s expert's backbone cannot be read (put the "
+                             "original files back, or export again): %s",
+                             r->path, expert, unreadable.message);
     if (changed)
         return lpt_error_set(r->err, LPT_ERR_FORMAT, 0,
                              "bundle '%s': the %s expert's backbone '%s' has changed since the "

@@ -23,7 +23,8 @@
  * "scorer.b2" [E] with a scorer, "prior.adjust" [K] with a prior.
  * A referenced backbone (not embedded) is the file at `path` whose SHA-256 is `sha256`; the
  * reader looks for it there, then beside the bundle (same file name), then in the options'
- * backbone_dir, and refuses a missing or changed file with a message saying where it looked.
+ * backbone_dir, and refuses a missing or changed file with a message saying where it looked,
+ * one that cannot be read (a sharded checkpoint's missing shard) with the reader's reason.
  *
  * Errors: a file that is not a bundle, is truncated or damaged (every safetensors check of
  * lpt_safetensors.h, then every metadata field and tensor size) is LPT_ERR_FORMAT naming the
