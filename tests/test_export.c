@@ -264,7 +264,7 @@ static void test_prior(void)
  * of it; `project` then names it. */
 static bool train_project(const char *name, const char *vision)
 {
-    if (!tiny_make_project(&tp, name, vision, true, project, sizeof project))
+    if (!tiny_make_project(&tp, name, vision, tp.vl_file, project, sizeof project))
         return false;
     LptTrainOptions o;
     lpt_train_options_init(&o);

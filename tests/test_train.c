@@ -1,13 +1,14 @@
 /* test_train.c: training and evaluation (lpt_run_config, lpt_schedule, lpt_eval, lpt_scorer,
  * lpt_trainer, lpt_train) and, with `--lpt LPT`, the `lpt train` / `lpt eval` commands.
  *
- * Data: a synthetic long-tailed dataset made at run time under $TMPDIR: 4 classes of 32 x 32
- * PNGs, each a noisy gray picture tinted by its class colour with a square of that colour
- * (training counts 40 / 20 / 10 / 5, val 3 and test 6 per class), imported into fresh
- * projects. Backbones: tiny random ViTs (width 64, depth 2, patch 8) written as a timm file
- * (vision expert) and an OpenAI-CLIP-named pair (VL expert: the image tower and a one-layer
- * text tower over a 517-token BPE vocabulary, written beside it as
- * bpe_simple_vocab_16e6.txt), registered in each project's store.
+ * Data: the synthetic long-tailed dataset of tiny_project.h made at run time under $TMPDIR
+ * (tiny_setup): 4 classes of 32 x 32 PNGs, each a noisy gray picture tinted by its class colour
+ * with a square of that colour (training counts 40 / 20 / 10 / 5, val 3 and test 6 per class),
+ * imported into fresh projects (tiny_make_project). Backbones: tiny random ViTs (width 64,
+ * depth 2, patch 8; tiny_write_backbone with this test's seeds) written as a timm file (vision
+ * expert) and an OpenAI-CLIP-named pair (VL expert: the image tower and a one-layer text tower
+ * over a 517-token BPE vocabulary, written beside it as bpe_simple_vocab_16e6.txt), registered
+ * in each project's store.
  *
  * The checks: config defaults, JSON round trip and refusals; the schedule's values; metrics
  * against a hand-computed confusion matrix; the scorer's gradients against finite
@@ -31,7 +32,6 @@
 #include "lpt_clip_text.h"
 #include "lpt_eval.h"
 #include "lpt_hash.h"
-#include "lpt_import.h"
 #include "lpt_rng.h"
 #include "lpt_run_config.h"
 #include "lpt_safetensors.h"
@@ -50,7 +50,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <png.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,15 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define K_CLASSES 4
-static const int train_counts[K_CLASSES] = {40, 20, 10, 5};
-#define VAL_PER_CLASS 3
-#define TEST_PER_CLASS 6
-static const unsigned char colours[K_CLASSES][3] = {
-    {220, 40, 40}, {40, 200, 60}, {50, 60, 220}, {230, 210, 40}};
-
-static char root[512];
-static char data_dir[600], vision_file[600], vl_file[600];
+static TinyProject tp;
 static LptBackendKind backend_kind = LPT_BACKEND_CPU;
 
 /* The config of the test runs (small batches, few epochs, tiny adaptation). */
@@ -81,72 +72,7 @@ static const char *run_json =
     " \"eval\": {\"many_above\": 30, \"few_below\": 8, \"batch_size\": 32},"
     " \"loader\": {\"workers\": 2, \"prefetch\": 2, \"cache_mb\": 16}}";
 
-/* ---- files ------------------------------------------------------------------------------ */
-
-static bool write_png_rgb(const char *path, int w, int h, const unsigned char *px)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    im.width = (png_uint_32)w;
-    im.height = (png_uint_32)h;
-    im.format = PNG_FORMAT_RGB;
-    return png_image_write_to_file(&im, path, 0, px, 0, NULL) != 0;
-}
-
-/* One picture of class c: gray noise tinted by the class colour, and a square of it. */
-static void make_picture(LptRng *rng, int c, unsigned char *px)
-{
-    enum { S = 32 };
-    int side = 6 + (int)lpt_rng_below(rng, 7);
-    int x0 = (int)lpt_rng_below(rng, (uint32_t)(S - side + 1));
-    int y0 = (int)lpt_rng_below(rng, (uint32_t)(S - side + 1));
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++) {
-            bool in = x >= x0 && x < x0 + side && y >= y0 && y < y0 + side;
-            for (int ch = 0; ch < 3; ch++) {
-                double noise = (double)lpt_rng_below(rng, 61) - 30.0;
-                double v = in ? colours[c][ch] + noise
-                              : 0.9 * (110.0 + 2.0 * noise) + 0.1 * colours[c][ch];
-                px[(y * S + x) * 3 + ch] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-        }
-}
-
-/* root/data/{train,val,test}/c<k>/<n>.png */
-static bool make_dataset(void)
-{
-    const char *splits[3] = {"train", "val", "test"};
-    LptRng rng;
-    lpt_rng_seed(&rng, 2024, 1);
-    unsigned char px[32 * 32 * 3];
-    char path[1024];
-    snprintf(data_dir, sizeof data_dir, "%s/data", root);
-    if (mkdir(data_dir, 0777) != 0)
-        return false;
-    for (int s = 0; s < 3; s++) {
-        snprintf(path, sizeof path, "%s/%s", data_dir, splits[s]);
-        if (mkdir(path, 0777) != 0)
-            return false;
-        for (int c = 0; c < K_CLASSES; c++) {
-            snprintf(path, sizeof path, "%s/%s/c%d", data_dir, splits[s], c);
-            if (mkdir(path, 0777) != 0)
-                return false;
-            int n = s == 0 ? train_counts[c] : s == 1 ? VAL_PER_CLASS : TEST_PER_CLASS;
-            for (int i = 0; i < n; i++) {
-                make_picture(&rng, c, px);
-                snprintf(path, sizeof path, "%s/%s/c%d/%03d.png", data_dir, splits[s], c, i);
-                if (!write_png_rgb(path, 32, 32, px))
-                    return false;
-            }
-        }
-    }
-    return true;
-}
-
-/* ---- tiny random backbones -------------------------------------------------------------- */
-
-/* The backbones and their sizes (BB_*, TT_*): tiny_project.h. */
+/* ---- files: the dataset, backbones (BB_*, TT_*) and projects are tiny_project.h's ------- */
 
 /* An OpenAI-format BPE vocabulary in dir/bpe_simple_vocab_16e6.txt: the version line and
  * three merges, so 512 byte symbols + 3 merged tokens + <|startoftext|>, <|endoftext|>. */
@@ -157,58 +83,6 @@ static bool write_vocab(const char *dir)
     FILE *f = fopen(path, "w");
     bool ok = f && fputs("#version: 0.2\nc 0</w>\nc 1</w>\np h\n", f) >= 0;
     return f && fclose(f) == 0 && ok;
-}
-
-/* A new project at root/<name>.lptproj with the dataset, the vision backbone and (when vl is
- * not NULL) that VL backbone. */
-static bool make_project_vl(const char *name, const char *vl, char *path, size_t size)
-{
-    snprintf(path, size, "%s/%s.lptproj", root, name);
-    LptError err = {0};
-    LptStore *store = lpt_store_open(path, LPT_STORE_CREATE, &err);
-    if (!store) {
-        printf("cannot create %s: %s\n", path, err.message);
-        return false;
-    }
-    LptImportOptions io;
-    lpt_import_options_init(&io);
-    const char *sources[1] = {data_dir};
-    io.sources = sources;
-    io.num_sources = 1;
-    char cache[700];
-    snprintf(cache, sizeof cache, "%s/thumbs", root);
-    io.cache_dir = cache;
-    io.threads = 2;
-    LptImportReport *rep = NULL;
-    bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
-    lpt_import_report_free(rep);
-    const char *files[2] = {vision_file, vl};
-    for (int e = 0; ok && e < (vl ? 2 : 1); e++) {
-        LptStoreBackbone b;
-        memset(&b, 0, sizeof b);
-        b.role = (LptStoreExpert)e;
-        b.name = e == 0 ? "tiny timm" : "tiny openclip";
-        b.path = files[e];
-        b.architecture_json = "{}";
-        int64_t id = 0;
-        ok = lpt_hash_sha256_file(files[e], b.sha256, &err) == LPT_OK &&
-             lpt_store_backbone_insert(store, &b, &id, &err) == LPT_OK;
-    }
-    if (!ok)
-        printf("cannot set up %s: %s\n", path, err.message);
-    lpt_store_close(store);
-    return ok;
-}
-
-/* The same with (n_backbones 2) both test backbones or (1) the vision one. */
-static bool make_project_with(const char *name, int n_backbones, char *path, size_t size)
-{
-    return make_project_vl(name, n_backbones == 2 ? vl_file : NULL, path, size);
-}
-
-static bool make_project(const char *name, char *path, size_t size)
-{
-    return make_project_with(name, 2, path, size);
 }
 
 /* ---- units: config, schedule, metrics, scorer ------------------------------------------ */
@@ -564,7 +438,7 @@ static int epoch_values(const char *project, int phase, LptStoreExpert expert, L
 static void test_full_run(void)
 {
     char project[700], dir[800];
-    if (!make_project("full", project, sizeof project))
+    if (!tiny_make_project(&tp, "full", NULL, tp.vl_file, project, sizeof project))
         return;
     /* more epochs than the other runs: the loss must fall well past the warm-up epoch */
     const char *config =
@@ -675,7 +549,8 @@ static void test_full_run(void)
     const LptEvalMetrics *lm = lpt_eval_metrics(rep->evaluation->experts[1]);
     printf("test balanced: vision %.3f, vl %.3f, fused %.3f (few %.3f)\n", vm->balanced,
            lm->balanced, fm->balanced, fm->few);
-    CHECK(rep->images == K_CLASSES * TEST_PER_CLASS && fm->images == rep->images, "test images");
+    CHECK(rep->images == TINY_CLASSES * TINY_TEST_PER_CLASS && fm->images == rep->images,
+          "test images");
     CHECK(fm->overall > 0.4 && vm->overall > 0.4,
           "test accuracy above chance: fused %.3f vision %.3f", fm->overall, vm->overall);
     CHECK(rep->evaluation->trainable_params[0] > 0 && rep->evaluation->backbone_params[0] > 0 &&
@@ -706,7 +581,7 @@ static void test_full_run(void)
 static void test_resume_after_kill(void)
 {
     char ref[700], ref_dir[800];
-    if (!make_project("reference", ref, sizeof ref))
+    if (!tiny_make_project(&tp, "reference", NULL, tp.vl_file, ref, sizeof ref))
         return;
     CHECK(train_in_child(ref, run_json, 0) == 0, "reference run");
     snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
@@ -729,7 +604,7 @@ static void test_resume_after_kill(void)
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         char name[32], project[700], dir[800], why[256] = "";
         snprintf(name, sizeof name, "killed%zu", i);
-        if (!make_project(name, project, sizeof project))
+        if (!tiny_make_project(&tp, name, NULL, tp.vl_file, project, sizeof project))
             continue;
         kill_at.armed = points[i].after == 0;
         kill_at.cancel = false;
@@ -761,8 +636,8 @@ static void test_resume_after_kill(void)
 static void test_cancel(void)
 {
     char ref_dir[800], project[700], dir[800], why[256] = "";
-    snprintf(ref_dir, sizeof ref_dir, "%s/reference.lptproj.runs/run-1", root);
-    if (!make_project("cancelled", project, sizeof project))
+    snprintf(ref_dir, sizeof ref_dir, "%s/reference.lptproj.runs/run-1", tp.root);
+    if (!tiny_make_project(&tp, "cancelled", NULL, tp.vl_file, project, sizeof project))
         return;
     kill_at.phase = 2;
     kill_at.epoch = 0;
@@ -802,7 +677,7 @@ static void test_cancel(void)
 static void test_baselines(void)
 {
     char project[700];
-    if (!make_project("baselines", project, sizeof project))
+    if (!tiny_make_project(&tp, "baselines", NULL, tp.vl_file, project, sizeof project))
         return;
     LptError err = {0};
     LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
@@ -841,14 +716,14 @@ static void test_baselines(void)
     lpt_store_close(primary);
     CHECK(st == LPT_OK && rep && rep->method == LPT_METHOD_LINEAR_PROBE &&
               !rep->evaluation->experts[1] &&
-              rep->evaluation->trainable_params[0] == (int64_t)K_CLASSES * BB_C,
+              rep->evaluation->trainable_params[0] == (int64_t)TINY_CLASSES * BB_C,
           "linear probe evaluated; head only trained: %s", err.message);
     if (rep)
         printf("linear probe test balanced %.3f\n",
                lpt_eval_metrics(rep->evaluation->fused)->balanced);
     lpt_eval_report_free(rep);
     char lone[700];
-    if (make_project_with("no_vl", 1, lone, sizeof lone)) {
+    if (tiny_make_project(&tp, "no_vl", NULL, NULL, lone, sizeof lone)) {
         train_options(&o, lone, NULL);
         st = lpt_train_run(&o, &run, &err);
         CHECK(st == LPT_ERR_INVALID_ARGUMENT && strstr(err.message, "no vl backbone") && run == 0,
@@ -894,8 +769,8 @@ static void test_full_finetune(void)
         " \"lr_reference_batch\": 16}, \"eval\": {\"batch_size\": 32},"
         " \"loader\": {\"workers\": 2, \"cache_mb\": 16}}";
     char ref[700], ref_dir[800], project[700], dir[800], ckpt[900], why[256] = "";
-    if (!make_project("finetune", ref, sizeof ref) ||
-        !make_project("finetune_killed", project, sizeof project))
+    if (!tiny_make_project(&tp, "finetune", NULL, tp.vl_file, ref, sizeof ref) ||
+        !tiny_make_project(&tp, "finetune_killed", NULL, tp.vl_file, project, sizeof project))
         return;
     CHECK(train_in_child(ref, cfg, 0) == 0, "full fine-tuning trains");
     double loss[8];
@@ -905,9 +780,9 @@ static void test_full_finetune(void)
           n > 0 ? loss[0] : NAN, n > 3 ? loss[3] : NAN);
     snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
     snprintf(ckpt, sizeof ckpt, "%s/p1-vision-e0003.safetensors", ref_dir);
-    double dq = tensor_change(vision_file, "blocks.0.attn.qkv.weight", ckpt,
+    double dq = tensor_change(tp.vision_file, "blocks.0.attn.qkv.weight", ckpt,
                               "param.blocks.0.qkv.weight", (size_t)3 * BB_C * BB_C);
-    double dp = tensor_change(vision_file, "patch_embed.proj.weight", ckpt, "param.patch.weight",
+    double dp = tensor_change(tp.vision_file, "patch_embed.proj.weight", ckpt, "param.patch.weight",
                               (size_t)BB_C * 3 * BB_P * BB_P);
     CHECK(dq > 1e-5 && dp > 1e-5,
           "the checkpoint holds changed backbone weights (qkv %.3g, patch %.3g)", dq, dp);
@@ -936,7 +811,7 @@ static void test_full_finetune(void)
     CHECK(st == LPT_OK && rep && rep->method == LPT_METHOD_FULL_FINETUNE &&
               rep->evaluation->backbone_params[0] > 0 &&
               rep->evaluation->trainable_params[0] ==
-                  rep->evaluation->backbone_params[0] + (int64_t)K_CLASSES * BB_C,
+                  rep->evaluation->backbone_params[0] + (int64_t)TINY_CLASSES * BB_C,
           "full fine-tuning evaluated; backbone and head trained: %s", err.message);
     lpt_eval_report_free(rep);
 }
@@ -962,33 +837,33 @@ static void test_vl_head(void)
     lpt_backend_options_init(&bo);
     bo.threads = 2;
     LptBackend *be = lpt_backend_new(&bo, &err);
-    LptWeights *w = be ? lpt_weights_open(vl_file, NULL, &err) : NULL;
+    LptWeights *w = be ? lpt_weights_open(tp.vl_file, NULL, &err) : NULL;
     CHECK(w && lpt_weights_info(w)->text_tensors > 0, "the test CLIP pair opens with its text "
                                                        "tower: %s", err.message);
     if (!w) {
         lpt_backend_free(be);
         return;
     }
-    const char *names[K_CLASSES] = {"c0", "red_square", "c2", "c3"};
-    const char *spaced[K_CLASSES] = {"c0", "red square", "c2", "c3"};
-    const char *descriptions[K_CLASSES] = {NULL, "", "a photo with a blue square", NULL};
+    const char *names[TINY_CLASSES] = {"c0", "red_square", "c2", "c3"};
+    const char *spaced[TINY_CLASSES] = {"c0", "red square", "c2", "c3"};
+    const char *descriptions[TINY_CLASSES] = {NULL, "", "a photo with a blue square", NULL};
     const char *templates[2] = {"a photo of a {}.", "{}"};
-    float got[K_CLASSES * BB_PROJ], want[K_CLASSES * BB_PROJ];
-    LptStatus st = lpt_vl_head_init(be, w, vl_file, names, descriptions, templates, 2, K_CLASSES,
-                                    BB_PROJ, got, &err);
+    float got[TINY_CLASSES * BB_PROJ], want[TINY_CLASSES * BB_PROJ];
+    LptStatus st = lpt_vl_head_init(be, w, tp.vl_file, names, descriptions, templates, 2,
+                                    TINY_CLASSES, BB_PROJ, got, &err);
     CHECK(st == LPT_OK, "lpt_vl_head_init: %s", err.message);
     char vocab[700];
-    snprintf(vocab, sizeof vocab, "%s/bpe_simple_vocab_16e6.txt", root);
+    snprintf(vocab, sizeof vocab, "%s/bpe_simple_vocab_16e6.txt", tp.root);
     LptClipTextLoadOptions lo;
     lpt_clip_text_load_options_init(&lo);
-    LptClipText *tower = lpt_clip_text_load(be, vl_file, &lo, &err);
+    LptClipText *tower = lpt_clip_text_load(be, tp.vl_file, &lo, &err);
     LptTokenizer *tok = lpt_tokenizer_new_openai(vocab, &err);
     bool ref = tower && tok && lpt_tokenizer_vocab_size(tok) == TT_V &&
                lpt_clip_text_class_embeddings(tower, tok, spaced, descriptions, templates, 2,
-                                              K_CLASSES, want, &err) == LPT_OK;
+                                              TINY_CLASSES, want, &err) == LPT_OK;
     CHECK(ref, "reference class embeddings: %s", err.message);
     double diff = 0.0, min_dist = 1e9;
-    for (int k = 0; ref && st == LPT_OK && k < K_CLASSES; k++) {
+    for (int k = 0; ref && st == LPT_OK && k < TINY_CLASSES; k++) {
         double norm = 0.0;
         for (int c = 0; c < BB_PROJ; c++) {
             diff = fmax(diff, fabs((double)got[k * BB_PROJ + c] - want[k * BB_PROJ + c]));
@@ -1011,7 +886,7 @@ static void test_vl_head(void)
 
     /* a vision-only CLIP file, and a pair without a vocabulary beside it */
     char sub[700], bare[800], novocab[800];
-    snprintf(sub, sizeof sub, "%s/novocab", root);
+    snprintf(sub, sizeof sub, "%s/novocab", tp.root);
     snprintf(bare, sizeof bare, "%s/image_only.safetensors", sub);
     snprintf(novocab, sizeof novocab, "%s/pair.safetensors", sub);
     bool made = mkdir(sub, 0777) == 0 && tiny_write_backbone(bare, true, false, 4) &&
@@ -1019,18 +894,19 @@ static void test_vl_head(void)
     CHECK(made, "extra CLIP files written");
     LptWeights *wb = made ? lpt_weights_open(bare, NULL, &err) : NULL;
     LptWeights *wn = made ? lpt_weights_open(novocab, NULL, &err) : NULL;
-    st = wb ? lpt_vl_head_init(be, wb, bare, names, NULL, NULL, 0, K_CLASSES, BB_PROJ, got, &err)
+    st = wb ? lpt_vl_head_init(be, wb, bare, names, NULL, NULL, 0, TINY_CLASSES, BB_PROJ, got, &err)
             : LPT_OK;
     CHECK(st != LPT_OK && strstr(err.message, "no CLIP text tower") &&
               strstr(err.message, "image_only.safetensors") && strstr(err.message, "\"random\""),
           "an image tower alone is refused, naming the file: %s", err.message);
-    st = wn ? lpt_vl_head_init(be, wn, novocab, names, NULL, NULL, 0, K_CLASSES, BB_PROJ, got,
+    st = wn ? lpt_vl_head_init(be, wn, novocab, names, NULL, NULL, 0, TINY_CLASSES, BB_PROJ, got,
                                &err)
             : LPT_OK;
     CHECK(st == LPT_ERR_IO && strstr(err.message, "no CLIP vocabulary") &&
               strstr(err.message, "pair.safetensors") && strstr(err.message, "merges.txt"),
           "a pair without its vocabulary is refused, naming the file: %s", err.message);
-    st = lpt_vl_head_init(be, w, vl_file, names, NULL, NULL, 0, K_CLASSES, BB_PROJ + 1, got, &err);
+    st = lpt_vl_head_init(be, w, tp.vl_file, names, NULL, NULL, 0, TINY_CLASSES, BB_PROJ + 1, got,
+                          &err);
     CHECK(st == LPT_ERR_FORMAT && strstr(err.message, "32-value embeddings"),
           "a feature width the text tower does not give is refused: %s", err.message);
     lpt_weights_close(wb);
@@ -1040,20 +916,20 @@ static void test_vl_head(void)
     /* the trainer starts the VL head from the project's class texts: with lr 0, phase 1's
      * checkpoint holds the init itself */
     char project[700], ckpt[900];
-    if (!make_project("vlhead", project, sizeof project))
+    if (!tiny_make_project(&tp, "vlhead", NULL, tp.vl_file, project, sizeof project))
         return;
     LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
     LptStoreClass *classes = NULL;
     size_t nc = 0;
     bool set = store && lpt_store_class_list(store, &classes, &nc, &err) == LPT_OK &&
-               nc == K_CLASSES &&
+               nc == TINY_CLASSES &&
                lpt_store_class_update(store, classes[2].id, NULL, "a photo with a blue square",
                                       &err) == LPT_OK &&
                lpt_store_setting_set(store, LPT_VL_TEMPLATES_SETTING,
                                      "[\"a photo of a {}.\", \"{}\"]", &err) == LPT_OK;
     free(classes); /* read again, with the description */
     classes = NULL;
-    set = set && lpt_store_class_list(store, &classes, &nc, &err) == LPT_OK && nc == K_CLASSES;
+    set = set && lpt_store_class_list(store, &classes, &nc, &err) == LPT_OK && nc == TINY_CLASSES;
     CHECK(set, "class text and templates set: %s", err.message);
     char **tpl = NULL;
     int ntpl = 0;
@@ -1072,15 +948,15 @@ static void test_vl_head(void)
     if (store) /* back to the good one */
         lpt_store_setting_set(store, LPT_VL_TEMPLATES_SETTING,
                               "[\"a photo of a {}.\", \"{}\"]", &err);
-    const char *class_names[K_CLASSES], *class_texts[K_CLASSES];
-    for (size_t k = 0; k < nc && k < K_CLASSES; k++) {
+    const char *class_names[TINY_CLASSES], *class_texts[TINY_CLASSES];
+    for (size_t k = 0; k < nc && k < TINY_CLASSES; k++) {
         class_names[k] = classes[k].name;
         class_texts[k] = classes[k].description;
     }
     be = be ? be : lpt_backend_new(&bo, &err);
-    w = lpt_weights_open(vl_file, NULL, &err);
-    st = set && w ? lpt_vl_head_init(be, w, vl_file, class_names, class_texts, templates, 2,
-                                     K_CLASSES, BB_PROJ, want, &err)
+    w = lpt_weights_open(tp.vl_file, NULL, &err);
+    st = set && w ? lpt_vl_head_init(be, w, tp.vl_file, class_names, class_texts, templates, 2,
+                                     TINY_CLASSES, BB_PROJ, want, &err)
                   : LPT_ERR_IO;
     lpt_weights_close(w);
     free(classes);
@@ -1096,9 +972,9 @@ static void test_vl_head(void)
     o.expert = LPT_STORE_EXPERT_VL;
     LptStatus tst = lpt_train_run(&o, NULL, &err);
     snprintf(ckpt, sizeof ckpt, "%s.runs/run-1/p1-vl-e0000.safetensors", project);
-    bool read = tst == LPT_OK && read_floats(ckpt, "param.head", got, K_CLASSES * BB_PROJ);
+    bool read = tst == LPT_OK && read_floats(ckpt, "param.head", got, TINY_CLASSES * BB_PROJ);
     diff = -1.0;
-    for (int i = 0; read && st == LPT_OK && i < K_CLASSES * BB_PROJ; i++)
+    for (int i = 0; read && st == LPT_OK && i < TINY_CLASSES * BB_PROJ; i++)
         diff = fmax(diff, fabs((double)got[i] - want[i]));
     CHECK(tst == LPT_OK && read && diff == 0.0,
           "the VL head starts from the class texts' embeddings (max diff %g): %s", diff,
@@ -1106,7 +982,7 @@ static void test_vl_head(void)
 
     /* a project whose VL backbone has no text tower: refused, unless the head init is random */
     char bare_project[700];
-    if (made && make_project_vl("vlbare", bare, bare_project, sizeof bare_project)) {
+    if (made && tiny_make_project(&tp, "vlbare", NULL, bare, bare_project, sizeof bare_project)) {
         train_options(&o, bare_project, config);
         o.phase = 1;
         o.expert = LPT_STORE_EXPERT_VL;
@@ -1142,7 +1018,7 @@ static void test_feature_dropout(void)
     double loss[3][2] = {{NAN, NAN}, {NAN, NAN}, {NAN, NAN}};
     char projects[3][700];
     for (int i = 0; i < 3; i++) {
-        if (!make_project(names[i], projects[i], sizeof projects[i]))
+        if (!tiny_make_project(&tp, names[i], NULL, tp.vl_file, projects[i], sizeof projects[i]))
             return;
         CHECK(train_in_child(projects[i], configs[i], 0) == 0, "%s trains", names[i]);
         epoch_values(projects[i], 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, loss[i], 2);
@@ -1164,10 +1040,10 @@ static void test_feature_dropout(void)
 static void test_backbone_replaced(void)
 {
     char dir[700], file[800], project[700];
-    snprintf(dir, sizeof dir, "%s/replaced", root);
+    snprintf(dir, sizeof dir, "%s/replaced", tp.root);
     snprintf(file, sizeof file, "%s/clip.safetensors", dir);
     if (!(mkdir(dir, 0777) == 0 && tiny_write_backbone(file, true, true, 2) && write_vocab(dir) &&
-          make_project_vl("replaced", file, project, sizeof project)))
+          tiny_make_project(&tp, "replaced", NULL, file, project, sizeof project)))
         return;
     const char *config =
         "{\"seed\": 4, \"model\": {\"prompts\": 4, \"adapter_rank\": 4},"
@@ -1237,9 +1113,9 @@ static char *run_command(const char *cmd, int *code)
 static void test_cli(const char *lpt)
 {
     char project[700], cfg[800], cmd[4096];
-    if (!make_project("cli", project, sizeof project))
+    if (!tiny_make_project(&tp, "cli", NULL, tp.vl_file, project, sizeof project))
         return;
-    snprintf(cfg, sizeof cfg, "%s/cli.json", root);
+    snprintf(cfg, sizeof cfg, "%s/cli.json", tp.root);
     FILE *f = fopen(cfg, "w");
     if (f) {
         fputs(run_json, f);
@@ -1293,7 +1169,7 @@ static void test_cli(const char *lpt)
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(models[0], "confusion");
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(o, "run");
     CHECK(cJSON_IsNumber(run) && run->valuedouble == 1, "the second lpt train continued run 1");
-    CHECK(code == 0 && has && cJSON_GetArraySize(cm) == K_CLASSES,
+    CHECK(code == 0 && has && cJSON_GetArraySize(cm) == TINY_CLASSES,
           "lpt eval --json: overall/balanced/many/medium/few for fused and each expert");
     cJSON_Delete(o);
     free(out);
@@ -1301,7 +1177,7 @@ static void test_cli(const char *lpt)
     out = run_command(cmd, &code);
     CHECK(code == 2 && out && strstr(out, "--phase takes"), "bad --phase is a usage error");
     free(out);
-    snprintf(cmd, sizeof cmd, "'%s' eval --project '%s/none.lptproj' 2>&1", lpt, root);
+    snprintf(cmd, sizeof cmd, "'%s' eval --project '%s/none.lptproj' 2>&1", lpt, tp.root);
     out = run_command(cmd, &code);
     CHECK(code == 1 && out && strstr(out, "none.lptproj"), "a missing project is named: %s",
           out ? out : "");
@@ -1343,8 +1219,8 @@ static void test_vulkan_smoke(void)
         "  \"phase2_epochs\": 1, \"warmup_epochs\": 0, \"lr\": 0.05, \"lr_reference_batch\": 16},"
         " \"scorer\": {\"epochs\": 1, \"batch_size\": 16, \"views\": 1, \"hidden\": 16},"
         " \"eval\": {\"batch_size\": 32}, \"loader\": {\"workers\": 2}}";
-    if (!make_project("vulkan", project, sizeof project) ||
-        !make_project("vulkan_cpu", cpu_project, sizeof cpu_project))
+    if (!tiny_make_project(&tp, "vulkan", NULL, tp.vl_file, project, sizeof project) ||
+        !tiny_make_project(&tp, "vulkan_cpu", NULL, tp.vl_file, cpu_project, sizeof cpu_project))
         return;
     LptTrainOptions o;
     train_options(&o, project, config);
@@ -1410,17 +1286,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, sizeof root, "%s/lpt-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (!tiny_setup(&tp, "train"))
         return 1;
-    }
-    snprintf(vision_file, sizeof vision_file, "%s/tiny_timm.safetensors", root);
-    snprintf(vl_file, sizeof vl_file, "%s/tiny_openclip.safetensors", root);
-    bool ready = make_dataset() && tiny_write_backbone(vision_file, false, false, 1) &&
-                 tiny_write_backbone(vl_file, true, true, 2) && write_vocab(root);
-    CHECK(ready, "dataset and backbones written under %s", root);
+    /* this test's backbones in place of tiny_setup's: seeds 1 and 2, the VL one with its text
+     * tower and the vocabulary beside it */
+    bool ready = tiny_write_backbone(tp.vision_file, false, false, 1) &&
+                 tiny_write_backbone(tp.vl_file, true, true, 2) && write_vocab(tp.root);
+    CHECK(ready, "dataset and backbones written under %s", tp.root);
     if (ready && lpt) {
         test_cli(lpt);
     } else if (ready && backend_kind == LPT_BACKEND_VULKAN) {
@@ -1447,9 +1319,9 @@ int main(int argc, char **argv)
         test_backbone_replaced();
     }
     if (getenv("LPT_TEST_KEEP"))
-        printf("kept %s (LPT_TEST_KEEP)\n", root);
+        printf("kept %s (LPT_TEST_KEEP)\n", tp.root);
     else
-        tu_remove_tree(root);
+        tu_remove_tree(tp.root);
     printf("test_train: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /* tiny_project.c: the tiny long-tailed dataset, backbones (single files and sharded
- * checkpoints) and projects of tiny_project.h (the generators of tests/test_train.c). */
+ * checkpoints) and projects of tiny_project.h. */
 #include "tiny_project.h"
 
 #include <cjson/cJSON.h>
@@ -282,7 +282,7 @@ bool tiny_setup(TinyProject *tp, const char *tag)
            tiny_write_backbone(tp->vl_file, true, false, 12);
 }
 
-bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, bool vl,
+bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, const char *vl,
                        char *path, size_t size)
 {
     snprintf(path, size, "%s/%s.lptproj", tp->root, name);
@@ -304,7 +304,7 @@ bool tiny_make_project(const TinyProject *tp, const char *name, const char *visi
     LptImportReport *rep = NULL;
     bool ok = lpt_import_run(store, &io, &rep, &err) == LPT_OK;
     lpt_import_report_free(rep);
-    const char *files[2] = {vision ? vision : tp->vision_file, tp->vl_file};
+    const char *files[2] = {vision ? vision : tp->vision_file, vl};
     for (int e = 0; ok && e < (vl ? 2 : 1); e++) {
         LptStoreBackbone b;
         memset(&b, 0, sizeof b);

@@ -1,11 +1,10 @@
-/* tiny_project.h: a small long-tailed image project that trains in seconds, for the export
- * tests (test_export.c), and the tiny backbones test_train.c trains on: 4 classes of 32 x 32 PNGs
- * (each a noisy gray picture tinted by its class colour with a square of that colour; training
- * counts 40 / 20 / 10 / 5, val 3 and test 6 per class) under <root>/data/{train,val,test}/c<k>/,
+/* tiny_project.h: a small long-tailed image project that trains in seconds, for the training
+ * and export tests (test_train.c, test_export.c): 4 classes of 32 x 32 PNGs (each a noisy gray
+ * picture tinted by its class colour with a square of that colour; training counts
+ * 40 / 20 / 10 / 5, val 3 and test 6 per class) under <root>/data/{train,val,test}/c<k>/,
  * tiny random backbones (width 64, depth 2, patch 8: a timm vision ViT and an OpenAI-named CLIP
  * image tower, with or without a text tower), a Hugging Face sharded checkpoint folder made of
- * one of them, and projects importing the images with those backbones registered. The same data
- * as tests/test_train.c's. */
+ * one of them, and projects importing the images with those backbones registered. */
 #ifndef TINY_PROJECT_H
 #define TINY_PROJECT_H
 
@@ -48,8 +47,8 @@ bool tiny_write_sharded(const char *src, const char *dir);
 
 /* A new project <root>/<name>.lptproj with the dataset and the vision backbone `vision` (NULL:
  * tp->vision_file; a file, a sharded checkpoint's index or its folder, hashed as
- * lpt_backbone_add does), plus the VL one when `vl`. */
-bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, bool vl,
+ * lpt_backbone_add does), plus the VL backbone `vl` (e.g. tp->vl_file; NULL: none). */
+bool tiny_make_project(const TinyProject *tp, const char *name, const char *vision, const char *vl,
                        char *path, size_t size);
 
 #endif
