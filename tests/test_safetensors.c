@@ -4,7 +4,9 @@
  * converts every F16 and BF16 bit pattern against an independent arithmetic reference,
  * round-trips files through the writer (F32, and F16: every half pattern back to its bits,
  * random floats to the nearest half with ties to even against a definitional reference),
- * checks that a failed write leaves the old file
+ * writes the same image into memory (byte-equal to the file) and reads it back from memory
+ * (a truncated, corrupt or too short image refused, named), checks that a failed write leaves
+ * the old file
  * intact, and feeds the reader every kind of malformed file, each of which must fail with the
  * right code and a message naming the file (and the tensor, where there is one).
  * Usage: test_safetensors FIXTURE_DIR. Temporary files go to a fresh directory under $TMPDIR
@@ -415,6 +417,63 @@ done:
 
 /* ---- Writer ---- */
 
+/* The writer's image in memory is the file's bytes (file: fn bytes); it reads back from memory
+ * under the name given (freed first: the reader keeps a copy); a truncated, corrupt or too
+ * short image is refused with a message naming it. */
+static void check_memory_image(LptSafetensorsWriter *wr, const unsigned char *file, size_t fn)
+{
+    LptError err = {0};
+    const char *name = "p.lptproj checkpoint run 3 phase 1 vision epoch 4";
+    void *data = NULL;
+    size_t size = 0;
+    CHECK(lpt_safetensors_writer_size(wr) == fn, "writer_size %zu = the file's %zu bytes",
+          lpt_safetensors_writer_size(wr), fn);
+    CHECK(lpt_safetensors_write_memory(wr, name, &data, &size, &err) == LPT_OK && file &&
+              size == fn && memcmp(data, file, fn) == 0,
+          "write_memory gives the file's bytes: %s", err.message);
+    if (!data)
+        return;
+    unsigned char *copy = malloc(size);
+    if (copy)
+        memcpy(copy, data, size);
+    LptSafetensors *st = lpt_safetensors_open_memory(data, size, name, &err);
+    memset(data, 0, size);
+    free(data);
+    const LptSafetensorsEntry *e = st ? lpt_safetensors_find(st, "a.vec") : NULL;
+    float vec[5] = {0};
+    CHECK(st && lpt_safetensors_count(st) == 5 && strcmp(lpt_safetensors_path(st), name) == 0 &&
+              e && strcmp(e->file, name) == 0 &&
+              lpt_safetensors_read_f32(st, e, vec, 5, &err) == LPT_OK && vec[4] == 5.0f &&
+              strcmp(lpt_safetensors_metadata(st, "format"), "pt") == 0,
+          "an image opened from memory reads back (after its buffer is freed): %s", err.message);
+    lpt_safetensors_close(st);
+    if (!copy)
+        return;
+    struct {
+        const char *what;
+        size_t size;
+        size_t corrupt; /* a byte set to 'x' (0: none) */
+        const char *message;
+    } bad[] = {
+        {"truncated by one byte", size - 1, 0, "past the end of the data"},
+        {"a corrupt header", size, 8, "header is not valid JSON"},
+        {"5 bytes", 5, 0, "5 bytes, too short"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        unsigned char saved = copy[bad[i].corrupt];
+        if (bad[i].corrupt)
+            copy[bad[i].corrupt] = 'x';
+        err = (LptError){0};
+        st = lpt_safetensors_open_memory(copy, bad[i].size, name, &err);
+        CHECK(!st && err.code == LPT_ERR_FORMAT && strstr(err.message, name) &&
+                  strstr(err.message, bad[i].message),
+              "an image from memory, %s, is refused, named: %s", bad[i].what, err.message);
+        lpt_safetensors_close(st);
+        copy[bad[i].corrupt] = saved;
+    }
+    free(copy);
+}
+
 static void test_round_trip(void)
 {
     char path[1024];
@@ -465,6 +524,7 @@ static void test_round_trip(void)
     CHECK(raw && hn % 8 == 0 && 8 + hn <= fn && raw[8] == '{', "header length %llu, 8-aligned",
           (unsigned long long)hn);
     CHECK(raw && fn == 8 + hn + 4 * (6 + 5 + 1 + 0 + 1000), "file size %zu = header + data", fn);
+    check_memory_image(wr, raw, fn);
     free(raw);
 
     LptSafetensors *st = lpt_safetensors_open(path, &err);

@@ -741,7 +741,8 @@ static void test_records(void)
     free(ids);
     CHECK(raw_int(path, "SELECT count(*) FROM run_classes") == 3);
 
-    /* checkpoints: the best moves, the latest is the highest epoch, an epoch again replaces */
+    /* checkpoints: the best moves, the latest is the highest epoch, an epoch again replaces,
+     * pruning keeps the latest and the best */
     LptStoreCheckpoint ck = {.run_id = run,
                              .phase = 2,
                              .expert = LPT_STORE_EXPERT_VL,
@@ -773,6 +774,15 @@ static void test_records(void)
           found->data == NULL && found->metric == 0.2);
     free(found);
     CHECK(raw_int(path, "SELECT count(*) FROM checkpoints") == 3);
+    /* pruning keeps the latest (2) and the best (1), twice the same */
+    OK(lpt_store_checkpoint_prune(s, run, 2, LPT_STORE_EXPERT_VL, &err));
+    OK(lpt_store_checkpoint_prune(s, run, 2, LPT_STORE_EXPERT_VL, &err));
+    CHECK(raw_int(path, "SELECT count(*) FROM checkpoints") == 2 &&
+          raw_int(path, "SELECT count(*) FROM checkpoints WHERE epoch = 0") == 0);
+    OK(lpt_store_checkpoint_find(s, run, 2, LPT_STORE_EXPERT_VL, LPT_STORE_CHECKPOINT_BEST, &found,
+                                 &err));
+    CHECK(found && found->id == ck1);
+    free(found);
     OK(lpt_store_checkpoint_find(s, run, 1, LPT_STORE_EXPERT_VL, LPT_STORE_CHECKPOINT_LATEST,
                                  &found, &err));
     CHECK(found == NULL);

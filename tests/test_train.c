@@ -14,9 +14,12 @@
  * against a hand-computed confusion matrix; the scorer's gradients against finite
  * differences; a full LPT++ run (phases 1, 2, 3): losses fall, validation and test accuracy
  * above chance, one prediction record per test image with scorer weights and group prompts,
- * checkpoint files = latest + best per phase; resume after SIGKILL at several points (and at
- * timed moments) gives files byte-identical to an uninterrupted run with the same seed (CPU
- * backend); cancel between steps, then resume, also identical; the linear-probe baseline;
+ * latest + best checkpoints per phase stored inline, no checkpoint file in the run folder, the
+ * project file copied alone evaluates as the original; resume after SIGKILL at several points
+ * (and at timed moments) gives checkpoints (inline or files) and cache byte-identical to an
+ * uninterrupted run with the same seed (CPU backend), one of them after its phase-1 rows were
+ * turned into file rows as older versions wrote them; cancel between steps, then resume, also
+ * identical; the linear-probe baseline;
  * full fine-tuning (loss falls, backbone checkpointed, resume after a kill); the VL head's
  * init from the class texts (what the trainer starts from equals the text tower's class
  * embeddings, descriptions and '_' taken into account; refusals without a text tower or a
@@ -376,9 +379,15 @@ static int train_in_child(const char *project, const char *config, double kill_a
     return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-/* Bytes of a file (malloc'd) or NULL. */
-/* Every file of ref_dir exists in dir with the same bytes (and no extra checkpoint files). */
-static bool same_files(const char *ref_dir, const char *dir, char *why, size_t why_size)
+/* A checkpoint file's name: "p<phase>-". */
+static bool checkpoint_file(const char *name)
+{
+    return name[0] == 'p' && name[1] >= '1' && name[1] <= '3' && name[2] == '-';
+}
+
+/* Every file of ref_dir but checkpoint files (compared by same_checkpoints: the phase-3 cache)
+ * exists in dir with the same bytes, and dir has no other such file. */
+static bool same_folder(const char *ref_dir, const char *dir, char *why, size_t why_size)
 {
     DIR *d = opendir(ref_dir);
     if (!d) {
@@ -389,7 +398,7 @@ static bool same_files(const char *ref_dir, const char *dir, char *why, size_t w
     int files = 0;
     bool same = true;
     while (same && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.' || checkpoint_file(de->d_name))
             continue;
         char a[2048], b[2048];
         snprintf(a, sizeof a, "%s/%s", ref_dir, de->d_name);
@@ -407,14 +416,115 @@ static bool same_files(const char *ref_dir, const char *dir, char *why, size_t w
     int other = 0;
     if ((d = opendir(dir)) != NULL) {
         while ((de = readdir(d)) != NULL)
-            other += de->d_name[0] != '.';
+            other += de->d_name[0] != '.' && !checkpoint_file(de->d_name);
         closedir(d);
     }
     if (same && other != files) {
         snprintf(why, why_size, "%d files vs %d in the reference", other, files);
         same = false;
     }
-    return same && files > 0;
+    return same;
+}
+
+/* The bytes of a checkpoint row wherever they are (its data, else its file; malloc'd). */
+static unsigned char *checkpoint_bytes(const LptStoreCheckpoint *c, size_t *n)
+{
+    if (!c->data)
+        return tu_read_file(c->path, n);
+    unsigned char *copy = malloc(c->data_size);
+    if (copy)
+        memcpy(copy, c->data, c->data_size);
+    *n = c->data_size;
+    return copy;
+}
+
+/* Run 1 of `project` equals run 1 of `ref`: the latest and the best checkpoint of every
+ * (phase, expert) have the same epochs and bytes (inline or in files), and the run folders the
+ * same other files (same_folder). */
+static bool same_checkpoints(const char *ref, const char *project, char *why, size_t why_size)
+{
+    LptError err = {0};
+    LptStore *a = lpt_store_open(ref, LPT_STORE_READ_ONLY, &err);
+    LptStore *b = a ? lpt_store_open(project, LPT_STORE_READ_ONLY, &err) : NULL;
+    bool same = b != NULL;
+    if (!same)
+        snprintf(why, why_size, "%s", err.message);
+    int rows = 0;
+    for (int phase = 1; same && phase <= 3; phase++)
+        for (int e = 0; same && e < 3; e++)
+            for (int pick = 0; same && pick < 2 && (phase == 3) == (e == LPT_STORE_EXPERT_FUSED);
+                 pick++) {
+                LptStoreCheckpoint *x = NULL, *y = NULL;
+                lpt_store_checkpoint_find(a, 1, phase, (LptStoreExpert)e,
+                                          (LptStoreCheckpointPick)pick, &x, &err);
+                lpt_store_checkpoint_find(b, 1, phase, (LptStoreExpert)e,
+                                          (LptStoreCheckpointPick)pick, &y, &err);
+                size_t nx = 0, ny = 0;
+                unsigned char *bx = x ? checkpoint_bytes(x, &nx) : NULL;
+                unsigned char *by = y ? checkpoint_bytes(y, &ny) : NULL;
+                same = (!x && !y) || (x && y && x->epoch == y->epoch && bx && by && nx == ny &&
+                                      memcmp(bx, by, nx) == 0);
+                if (!same)
+                    snprintf(why, why_size, "phase %d expert %d %s checkpoint differs", phase, e,
+                             pick ? "best" : "latest");
+                rows += x != NULL;
+                free(bx);
+                free(by);
+                free(x);
+                free(y);
+            }
+    lpt_store_close(a);
+    lpt_store_close(b);
+    char ref_dir[800], dir[800];
+    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
+    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+    return same && rows > 0 && same_folder(ref_dir, dir, why, why_size);
+}
+
+/* The checkpoint of run 1's (phase, expert) picked, opened (NULL when none or unreadable). */
+static LptSafetensors *open_checkpoint(const char *project, int phase, LptStoreExpert expert,
+                                       LptStoreCheckpointPick pick)
+{
+    LptError err = {0};
+    LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
+    LptStoreCheckpoint *c = NULL;
+    if (store)
+        lpt_store_checkpoint_find(store, 1, phase, expert, pick, &c, &err);
+    LptSafetensors *sf = c ? lpt_trainer_checkpoint_open(store, c, &err) : NULL;
+    free(c);
+    lpt_store_close(store);
+    return sf;
+}
+
+/* Turns run 1's phase-1 checkpoints (latest and best of each expert) into the rows an older
+ * LPT Studio wrote: the bytes in a file of the run folder, the row naming it. */
+static void make_file_rows(const char *project)
+{
+    LptError err = {0};
+    LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
+    int made = 0;
+    bool ok = store != NULL;
+    for (int e = 0; ok && e < 2; e++)
+        for (int pick = 0; ok && pick < 2; pick++) {
+            LptStoreCheckpoint *c = NULL;
+            ok = lpt_store_checkpoint_find(store, 1, 1, (LptStoreExpert)e,
+                                           (LptStoreCheckpointPick)pick, &c, &err) == LPT_OK;
+            if (ok && c && c->data) {
+                char path[900];
+                snprintf(path, sizeof path, "%s.runs/run-1/p1-%s-e%04d.safetensors", project,
+                         lpt_store_expert_name(c->expert), c->epoch);
+                int64_t id = 0;
+                ok = tu_write_file(path, c->data, c->data_size);
+                c->path = path;
+                c->data = NULL;
+                c->data_size = 0;
+                ok = ok && lpt_store_checkpoint_insert(store, c, &id, &err) == LPT_OK;
+                made += ok;
+            }
+            free(c);
+        }
+    lpt_store_close(store);
+    CHECK(ok && made > 0, "%d phase-1 checkpoints turned into file rows: %s", made, err.message);
 }
 
 /* The run's epoch metrics of (phase, expert, split): loss or balanced per epoch. */
@@ -494,10 +604,11 @@ static void test_full_run(void)
             CHECK(bal[7] > 0.4, "%s val balanced accuracy %.3f above chance (0.25)",
                   e ? "vl" : "vision", bal[7]);
     }
-    /* checkpoint files: the latest and the best of each (phase, expert), nothing else */
+    /* checkpoints: the latest and the best of each (phase, expert), inline; no checkpoint
+     * file in the run folder */
     snprintf(dir, sizeof dir, "%s.runs/run-1", project);
     LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
-    int kept = 0, expected = 0;
+    int files = 0, found = 0;
     for (int phase = 1; store && phase <= 3; phase++)
         for (int e = 0; e < 3; e++) {
             if ((phase == 3) != (e == LPT_STORE_EXPERT_FUSED))
@@ -507,24 +618,26 @@ static void test_full_run(void)
                                       LPT_STORE_CHECKPOINT_LATEST, &last, &err);
             lpt_store_checkpoint_find(store, 1, phase, (LptStoreExpert)e, LPT_STORE_CHECKPOINT_BEST,
                                       &best, &err);
-            struct stat sb;
-            CHECK(last && best && stat(last->path, &sb) == 0 && stat(best->path, &sb) == 0,
-                  "phase %d %s: latest and best files exist", phase,
+            LptSafetensors *sf = last ? lpt_trainer_checkpoint_open(store, last, &err) : NULL;
+            CHECK(last && best && last->data && best->data && !last->path && !best->path && sf &&
+                      lpt_safetensors_metadata(sf, "lpt_checkpoint"),
+                  "phase %d %s: latest and best stored inline, readable (%zu bytes)", phase,
                   e == 2 ? "fused"
                   : e    ? "vl"
-                         : "vision");
-            expected += last && best ? (strcmp(last->path, best->path) == 0 ? 1 : 2) : 0;
+                         : "vision",
+                  last ? last->data_size : 0);
+            found += last && best;
+            lpt_safetensors_close(sf);
             free(last);
             free(best);
         }
     DIR *d = opendir(dir);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL)
-        kept += de->d_name[0] == 'p' && de->d_name[1] >= '1' && de->d_name[1] <= '3';
+        files += checkpoint_file(de->d_name);
     if (d)
         closedir(d);
-    CHECK(kept == expected && expected >= 5, "only latest + best kept: %d files, %d expected", kept,
-          expected);
+    CHECK(found == 5 && files == 0, "no checkpoint file in %s (%d)", dir, files);
     LptStoreRun *r = NULL;
     if (store)
         lpt_store_run_get(store, 1, &r, &err);
@@ -574,17 +687,26 @@ static void test_full_run(void)
     free(p);
     free(ids);
     lpt_store_close(store);
+    /* the project file copied alone (no .runs folder) evaluates to the same results */
+    char alone[800];
+    snprintf(alone, sizeof alone, "%s/alone.lptproj", tp.root);
+    LptEvalReport *rep2 = NULL;
+    eo.project = alone;
+    st = tu_copy_file(project, alone, -1) ? lpt_train_evaluate(&eo, &rep2, &err) : LPT_ERR_IO;
+    CHECK(st == LPT_OK && lpt_eval_metrics(rep2->evaluation->fused)->balanced == fm->balanced &&
+              lpt_eval_metrics(rep2->evaluation->experts[1])->balanced == lm->balanced,
+          "the project file copied alone evaluates as the original: %s", err.message);
+    lpt_eval_report_free(rep2);
     lpt_eval_report_free(rep);
 }
 
 /* Kill at several points (and at timed moments), resume, compare with a reference run. */
 static void test_resume_after_kill(void)
 {
-    char ref[700], ref_dir[800];
+    char ref[700];
     if (!tiny_make_project(&tp, "reference", NULL, tp.vl_file, ref, sizeof ref))
         return;
     CHECK(train_in_child(ref, run_json, 0) == 0, "reference run");
-    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
     struct {
         const char *name;
         int phase, epoch;
@@ -602,7 +724,7 @@ static void test_resume_after_kill(void)
         {"timed 1.1 s", 0, 0, 0, 0, 1.1},
     };
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
-        char name[32], project[700], dir[800], why[256] = "";
+        char name[32], project[700], why[256] = "";
         snprintf(name, sizeof name, "killed%zu", i);
         if (!tiny_make_project(&tp, name, NULL, tp.vl_file, project, sizeof project))
             continue;
@@ -616,9 +738,10 @@ static void test_resume_after_kill(void)
         kill_at.armed = false;
         CHECK(points[i].after > 0 || first == -SIGKILL, "%s: the child was killed (%d)",
               points[i].name, first);
+        if (points[i].after == 0 && points[i].stage == LPT_TRAIN_STAGE_EPOCH)
+            make_file_rows(project);
         int second = train_in_child(project, run_json, 0);
-        snprintf(dir, sizeof dir, "%s.runs/run-1", project);
-        CHECK(second == 0 && same_files(ref_dir, dir, why, sizeof why),
+        CHECK(second == 0 && same_checkpoints(ref, project, why, sizeof why),
               "%s: resumed run equals the uninterrupted one bit for bit (%s)", points[i].name,
               second == 0 ? why : "resume failed");
         LptError err = {0};
@@ -635,8 +758,8 @@ static void test_resume_after_kill(void)
 
 static void test_cancel(void)
 {
-    char ref_dir[800], project[700], dir[800], why[256] = "";
-    snprintf(ref_dir, sizeof ref_dir, "%s/reference.lptproj.runs/run-1", tp.root);
+    char ref[800], project[700], why[256] = "";
+    snprintf(ref, sizeof ref, "%s/reference.lptproj", tp.root);
     if (!tiny_make_project(&tp, "cancelled", NULL, tp.vl_file, project, sizeof project))
         return;
     kill_at.phase = 2;
@@ -669,8 +792,7 @@ static void test_cancel(void)
     CHECK(st == LPT_ERR_CANCELLED, "the cancel flag stops before the first step");
     o.cancel = NULL;
     st = lpt_train_run(&o, NULL, &err);
-    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
-    CHECK(st == LPT_OK && same_files(ref_dir, dir, why, sizeof why),
+    CHECK(st == LPT_OK && same_checkpoints(ref, project, why, sizeof why),
           "resumed after cancel: equal to the uninterrupted run (%s %s)", why, err.message);
 }
 
@@ -736,12 +858,13 @@ static void test_baselines(void)
           "phase 3 before phases 1-2 is refused: %s", err.message);
 }
 
-/* The largest |a - b| over a tensor of two safetensors files (-1 when one cannot be read). */
-static double tensor_change(const char *file_a, const char *name_a, const char *file_b,
+/* The largest |a - b| over a tensor of a safetensors file and a checkpoint (-1 when one
+ * cannot be read). */
+static double tensor_change(const char *file_a, const char *name_a, LptSafetensors *b,
                             const char *name_b, size_t count)
 {
     LptError err = {0};
-    LptSafetensors *a = lpt_safetensors_open(file_a, &err), *b = lpt_safetensors_open(file_b, &err);
+    LptSafetensors *a = lpt_safetensors_open(file_a, &err);
     const LptSafetensorsEntry *ea = a ? lpt_safetensors_find(a, name_a) : NULL;
     const LptSafetensorsEntry *eb = b ? lpt_safetensors_find(b, name_b) : NULL;
     float *x = malloc(count * sizeof *x), *y = malloc(count * sizeof *y);
@@ -755,7 +878,6 @@ static double tensor_change(const char *file_a, const char *name_a, const char *
     free(x);
     free(y);
     lpt_safetensors_close(a);
-    lpt_safetensors_close(b);
     return change;
 }
 
@@ -768,7 +890,7 @@ static void test_full_finetune(void)
         " \"micro_batch\": 8, \"phase1_epochs\": 4, \"warmup_epochs\": 0, \"lr\": 0.05,"
         " \"lr_reference_batch\": 16}, \"eval\": {\"batch_size\": 32},"
         " \"loader\": {\"workers\": 2, \"cache_mb\": 16}}";
-    char ref[700], ref_dir[800], project[700], dir[800], ckpt[900], why[256] = "";
+    char ref[700], project[700], why[256] = "";
     if (!tiny_make_project(&tp, "finetune", NULL, tp.vl_file, ref, sizeof ref) ||
         !tiny_make_project(&tp, "finetune_killed", NULL, tp.vl_file, project, sizeof project))
         return;
@@ -778,12 +900,13 @@ static void test_full_finetune(void)
     bool falls = n == 4 && loss[3] < 0.9 * loss[0];
     CHECK(falls, "full fine-tuning: the loss falls (%d epochs, %.4f -> %.4f)", n,
           n > 0 ? loss[0] : NAN, n > 3 ? loss[3] : NAN);
-    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
-    snprintf(ckpt, sizeof ckpt, "%s/p1-vision-e0003.safetensors", ref_dir);
+    LptSafetensors *ckpt =
+        open_checkpoint(ref, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_CHECKPOINT_LATEST);
     double dq = tensor_change(tp.vision_file, "blocks.0.attn.qkv.weight", ckpt,
                               "param.blocks.0.qkv.weight", (size_t)3 * BB_C * BB_C);
     double dp = tensor_change(tp.vision_file, "patch_embed.proj.weight", ckpt, "param.patch.weight",
                               (size_t)BB_C * 3 * BB_P * BB_P);
+    lpt_safetensors_close(ckpt);
     CHECK(dq > 1e-5 && dp > 1e-5,
           "the checkpoint holds changed backbone weights (qkv %.3g, patch %.3g)", dq, dp);
     printf("full fine-tuning loss %.4f -> %.4f, backbone change qkv %.3g\n", loss[0], loss[n - 1],
@@ -797,8 +920,7 @@ static void test_full_finetune(void)
     int first = train_in_child(project, cfg, 0);
     kill_at.armed = false;
     int second = train_in_child(project, cfg, 0);
-    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
-    CHECK(first == -SIGKILL && second == 0 && same_files(ref_dir, dir, why, sizeof why),
+    CHECK(first == -SIGKILL && second == 0 && same_checkpoints(ref, project, why, sizeof why),
           "full fine-tuning killed mid-epoch resumes to the uninterrupted bits (%d %d %s)", first,
           second, why);
     LptEvalOptions eo;
@@ -816,11 +938,10 @@ static void test_full_finetune(void)
     lpt_eval_report_free(rep);
 }
 
-/* Reads n floats of tensor `name` from a safetensors file into out. */
-static bool read_floats(const char *file, const char *name, float *out, size_t n)
+/* Reads n floats of tensor `name` from a checkpoint (closed here) into out. */
+static bool read_floats(LptSafetensors *sf, const char *name, float *out, size_t n)
 {
     LptError err = {0};
-    LptSafetensors *sf = lpt_safetensors_open(file, &err);
     const LptSafetensorsEntry *e = sf ? lpt_safetensors_find(sf, name) : NULL;
     bool ok = e && e->numel == n && lpt_safetensors_read_f32(sf, e, out, n, &err) == LPT_OK;
     lpt_safetensors_close(sf);
@@ -915,7 +1036,7 @@ static void test_vl_head(void)
 
     /* the trainer starts the VL head from the project's class texts: with lr 0, phase 1's
      * checkpoint holds the init itself */
-    char project[700], ckpt[900];
+    char project[700];
     if (!tiny_make_project(&tp, "vlhead", NULL, tp.vl_file, project, sizeof project))
         return;
     LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
@@ -971,8 +1092,9 @@ static void test_vl_head(void)
     o.phase = 1;
     o.expert = LPT_STORE_EXPERT_VL;
     LptStatus tst = lpt_train_run(&o, NULL, &err);
-    snprintf(ckpt, sizeof ckpt, "%s.runs/run-1/p1-vl-e0000.safetensors", project);
-    bool read = tst == LPT_OK && read_floats(ckpt, "param.head", got, TINY_CLASSES * BB_PROJ);
+    bool read = tst == LPT_OK && read_floats(open_checkpoint(project, 1, LPT_STORE_EXPERT_VL,
+                                                             LPT_STORE_CHECKPOINT_LATEST),
+                                             "param.head", got, TINY_CLASSES * BB_PROJ);
     diff = -1.0;
     for (int i = 0; read && st == LPT_OK && i < TINY_CLASSES * BB_PROJ; i++)
         diff = fmax(diff, fabs((double)got[i] - want[i]));
@@ -1023,11 +1145,9 @@ static void test_feature_dropout(void)
         CHECK(train_in_child(projects[i], configs[i], 0) == 0, "%s trains", names[i]);
         epoch_values(projects[i], 1, LPT_STORE_EXPERT_VISION, LPT_STORE_SPLIT_TRAIN, loss[i], 2);
     }
-    char a[800], b[800], why[256] = "";
-    snprintf(a, sizeof a, "%s.runs/run-1", projects[0]);
-    snprintf(b, sizeof b, "%s.runs/run-1", projects[1]);
-    CHECK(same_files(a, b, why, sizeof why), "dropout runs with the same seed are identical (%s)",
-          why);
+    char why[256] = "";
+    CHECK(same_checkpoints(projects[0], projects[1], why, sizeof why),
+          "dropout runs with the same seed are identical (%s)", why);
     printf("phase-1 losses with dropout %.6f %.6f, without %.6f %.6f\n", loss[0][0], loss[0][1],
            loss[2][0], loss[2][1]);
     CHECK(isfinite(loss[0][0]) && isfinite(loss[2][0]) && loss[0][0] != loss[2][0] &&

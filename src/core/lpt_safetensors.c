@@ -1,6 +1,7 @@
-/* lpt_safetensors.c: the safetensors reader (mmap + cJSON, every header field validated), the
- * handle that joins a sharded checkpoint's shards, and the writer (cJSON header, atomic
- * temp-file + fsync + rename). See lpt_safetensors.h; the index and folders are read in
+/* lpt_safetensors.c: the safetensors reader (a file mapped or an image copied from memory,
+ * cJSON, every header field validated), the handle that joins a sharded checkpoint's shards,
+ * and the writer (cJSON header; one serialisation into an atomic temp-file + fsync + rename or
+ * into a malloc'd buffer). See lpt_safetensors.h; the index and folders are read in
  * lpt_safetensors_shards.c. */
 #include "lpt_safetensors.h"
 
@@ -157,8 +158,9 @@ typedef struct MetaPair {
 
 struct LptSafetensors {
     char *path;
-    void *map; /* the whole file, PROT_READ; NULL for joined shards */
+    void *map; /* the whole file, PROT_READ, or `copy`; NULL for joined shards */
     size_t map_size;
+    void *copy; /* an image opened from memory: its bytes (malloc'd); NULL for a file */
     LptSafetensorsEntry *entries; /* sorted by name; names owned */
     int count;
     MetaPair *meta; /* header order */
@@ -482,18 +484,22 @@ done:
     return status;
 }
 
-LptSafetensors *lpt_safetensors_open_file(const char *path, LptError *err)
+/* A handle named `path` with nothing read yet (NULL when out of memory, err set). */
+static LptSafetensors *handle_new(const char *path, LptError *err)
 {
-    LptStatus status = LPT_OK;
     LptSafetensors *st = calloc(1, sizeof *st);
-    if (st)
-        st->path = dup_string(path);
-    if (!st || !st->path) {
-        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
-        status = LPT_ERR_OUT_OF_MEMORY;
+    if (st && !(st->path = dup_string(path))) {
+        free(st);
+        st = NULL;
     }
-    if (status == LPT_OK)
-        status = map_file(st, err);
+    if (!st)
+        lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+    return st;
+}
+
+/* Validates the bytes a handle holds (status: how getting them went); closes it on failure. */
+static LptSafetensors *handle_validate(LptSafetensors *st, LptStatus status, LptError *err)
+{
     if (status == LPT_OK)
         status = parse_header(st, err);
     if (status != LPT_OK) {
@@ -501,6 +507,38 @@ LptSafetensors *lpt_safetensors_open_file(const char *path, LptError *err)
         return NULL;
     }
     return st;
+}
+
+LptSafetensors *lpt_safetensors_open_file(const char *path, LptError *err)
+{
+    LptSafetensors *st = handle_new(path, err);
+    return st ? handle_validate(st, map_file(st, err), err) : NULL;
+}
+
+LptSafetensors *lpt_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                            LptError *err)
+{
+    if (!data || !name) {
+        lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "lpt_safetensors_open_memory: %s is NULL",
+                      name ? "data" : "name");
+        return NULL;
+    }
+    LptSafetensors *st = handle_new(name, err);
+    if (!st)
+        return NULL;
+    LptStatus status = LPT_OK;
+    if (size < 8)
+        status = lpt_error_set(err, LPT_ERR_FORMAT, 0,
+                               "%s: %zu bytes, too short for a safetensors header", name, size);
+    else if (!(st->copy = malloc(size)))
+        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory for %zu bytes",
+                               name, size);
+    if (status == LPT_OK) {
+        memcpy(st->copy, data, size);
+        st->map = st->copy;
+        st->map_size = size;
+    }
+    return handle_validate(st, status, err);
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -600,7 +638,9 @@ void lpt_safetensors_close(LptSafetensors *st)
         free(st->meta[i].value);
     }
     free(st->meta);
-    if (st->map)
+    if (st->copy)
+        free(st->copy);
+    else if (st->map)
         munmap(st->map, st->map_size);
     free(st->path);
     free(st);
@@ -982,31 +1022,84 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
+/* A prepared image: the tensors sorted by name, the header JSON and the byte counts. */
+typedef struct Image {
+    WriterTensor **order;
+    char *header;
+    size_t header_len, padded; /* the JSON's length and the padded one written */
+    size_t size;               /* the whole image: 8 + padded + the tensors' bytes */
+} Image;
+
+static void image_free(Image *im)
+{
+    free(im->order);
+    free(im->header);
+}
+
+/* Sorts the tensors and builds the header; `name` (a path or what a buffer stands for) is for
+ * the message. */
+static LptStatus image_prepare(const LptSafetensorsWriter *w, Image *im, const char *name,
+                               LptError *err)
+{
+    memset(im, 0, sizeof *im);
+    im->order = malloc((w->count > 0 ? (size_t)w->count : 1) * sizeof *im->order);
+    if (im->order) {
+        for (int i = 0; i < w->count; i++)
+            im->order[i] = &w->tensors[i];
+        qsort(im->order, (size_t)w->count, sizeof *im->order, compare_tensor_ptrs);
+        im->header = build_header(w, im->order);
+    }
+    if (!im->header) {
+        image_free(im);
+        return lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", name);
+    }
+    im->header_len = strlen(im->header);
+    im->padded = (im->header_len + 7) / 8 * 8;
+    im->size = 8 + im->padded;
+    for (int i = 0; i < w->count; i++)
+        im->size += w->tensors[i].numel * lpt_safetensors_dtype_size(w->tensors[i].dtype);
+    return LPT_OK;
+}
+
+/* Where an image goes: a file descriptor, or a buffer of the image's size. */
+typedef struct Sink {
+    int fd;             /* when buf is NULL */
+    unsigned char *buf; /* im->size bytes */
+    size_t used;
+    const char *name; /* for messages */
+} Sink;
+
+static LptStatus sink_put(Sink *s, const void *data, size_t n, LptError *err)
+{
+    if (!s->buf)
+        return write_all(s->fd, data, n, s->name, err);
+    memcpy(s->buf + s->used, data, n);
+    s->used += n;
+    return LPT_OK;
+}
+
 /* Header length, header, padding, then every tensor's values as little-endian bytes (F32, or
  * F16 rounded to nearest even). */
-static LptStatus write_contents(int fd, const char *header, WriterTensor *const *order, int count,
-                                const char *path, LptError *err)
+static LptStatus write_contents(Sink *sink, const Image *im, int count, LptError *err)
 {
     enum { CHUNK = 16384 }; /* floats converted per write */
     static const char spaces[8] = "       ";
-    size_t len = strlen(header);
-    size_t padded = (len + 7) / 8 * 8;
     unsigned char prefix[8];
-    store_le64(prefix, padded);
-    LptStatus status = write_all(fd, prefix, sizeof prefix, path, err);
+    store_le64(prefix, im->padded);
+    LptStatus status = sink_put(sink, prefix, sizeof prefix, err);
     if (status == LPT_OK)
-        status = write_all(fd, header, len, path, err);
+        status = sink_put(sink, im->header, im->header_len, err);
     if (status == LPT_OK)
-        status = write_all(fd, spaces, padded - len, path, err);
+        status = sink_put(sink, spaces, im->padded - im->header_len, err);
     unsigned char *buf = status == LPT_OK ? malloc(CHUNK * sizeof(float)) : NULL;
     if (status == LPT_OK && !buf)
-        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
+        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", sink->name);
     for (int t = 0; t < count && status == LPT_OK; t++) {
-        const float *data = order[t]->data;
-        size_t numel = order[t]->numel;
+        const float *data = im->order[t]->data;
+        size_t numel = im->order[t]->numel;
         for (size_t i = 0; i < numel && status == LPT_OK; i += CHUNK) {
             size_t n = numel - i < CHUNK ? numel - i : CHUNK;
-            bool f16 = order[t]->dtype == LPT_ST_F16;
+            bool f16 = im->order[t]->dtype == LPT_ST_F16;
             for (size_t j = 0; j < n; j++) {
                 uint32_t u;
                 memcpy(&u, &data[i + j], sizeof u);
@@ -1018,33 +1111,63 @@ static LptStatus write_contents(int fd, const char *header, WriterTensor *const 
                     store_le32(buf + 4 * j, u);
                 }
             }
-            status = write_all(fd, buf, n * (f16 ? 2 : sizeof(float)), path, err);
+            status = sink_put(sink, buf, n * (f16 ? 2 : sizeof(float)), err);
         }
     }
     free(buf);
     return status;
 }
 
+size_t lpt_safetensors_writer_size(const LptSafetensorsWriter *w)
+{
+    Image im;
+    if (!w || image_prepare(w, &im, "safetensors writer", NULL) != LPT_OK)
+        return 0;
+    image_free(&im);
+    return im.size;
+}
+
+LptStatus lpt_safetensors_write_memory(LptSafetensorsWriter *w, const char *name, void **data,
+                                       size_t *size, LptError *err)
+{
+    if (!w || !name || !data || !size)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "lpt_safetensors_write_memory: NULL argument");
+    *data = NULL;
+    *size = 0;
+    Image im;
+    LptStatus status = image_prepare(w, &im, name, err);
+    if (status != LPT_OK)
+        return status;
+    Sink sink = {-1, malloc(im.size), 0, name};
+    if (!sink.buf)
+        status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory for %zu bytes",
+                               name, im.size);
+    if (status == LPT_OK)
+        status = write_contents(&sink, &im, w->count, err);
+    if (status == LPT_OK) {
+        *data = sink.buf;
+        *size = sink.used;
+    } else {
+        free(sink.buf);
+    }
+    image_free(&im);
+    return status;
+}
+
 LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptError *err)
 {
-    LptStatus status = LPT_OK;
-    WriterTensor **order = NULL;
-    char *header = NULL;
     char *tmp = NULL;
     int fd = -1;
     int created = 0;
     if (!w || !path)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "lpt_safetensors_write: NULL argument");
-    order = malloc((w->count > 0 ? (size_t)w->count : 1) * sizeof *order);
-    tmp = malloc(strlen(path) + 8);
-    if (order && tmp) {
-        for (int i = 0; i < w->count; i++)
-            order[i] = &w->tensors[i];
-        qsort(order, (size_t)w->count, sizeof *order, compare_tensor_ptrs);
-        header = build_header(w, order);
-    }
-    if (!header) {
+    Image im;
+    LptStatus status = image_prepare(w, &im, path, err);
+    if (status != LPT_OK)
+        return status;
+    if (!(tmp = malloc(strlen(path) + 8))) {
         status = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "%s: out of memory", path);
         goto done;
     }
@@ -1057,7 +1180,8 @@ LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptEr
         goto done;
     }
     created = 1;
-    status = write_contents(fd, header, order, w->count, path, err);
+    Sink sink = {fd, NULL, 0, path};
+    status = write_contents(&sink, &im, w->count, err);
     if (status == LPT_OK && fsync(fd) != 0) {
         int e = errno;
         status = lpt_error_set(err, LPT_ERR_IO, e, "%s: fsync failed: %s", path, strerror(e));
@@ -1077,8 +1201,7 @@ LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptEr
 done:
     if (status != LPT_OK && created)
         unlink(tmp);
-    free(header);
     free(tmp);
-    free(order);
+    image_free(&im);
     return status;
 }

@@ -17,15 +17,16 @@
  * model.safetensors, else model.safetensors.index.json, else its only *.safetensors.index.json
  * or its only *.safetensors file.
  *
- * Reader invariants: lpt_safetensors_open maps the file read-only and validates the whole
- * header before it returns: every dtype is known, every shape has at most
- * LPT_SAFETENSORS_MAX_DIMS non-negative dimensions whose product does not overflow, every
- * tensor's [begin, end) lies inside the data area with end - begin == numel * dtype size, no
- * two tensors overlap, names are unique, and metadata values are strings. Gaps between
- * tensors and bytes after the last one are accepted (harmless for reading). So an entry's
- * `data` always points at `nbytes` readable bytes. Any malformed file is an error naming the
- * file and the tensor, never a crash -- except that a file truncated by another process
- * *after* it was opened raises SIGBUS on access, as with any mapping.
+ * Reader invariants: lpt_safetensors_open maps the file read-only (lpt_safetensors_open_memory
+ * copies an image held in memory) and validates the whole header before it returns: every
+ * dtype is known, every shape has at most LPT_SAFETENSORS_MAX_DIMS non-negative dimensions
+ * whose product does not overflow, every tensor's [begin, end) lies inside the data area with
+ * end - begin == numel * dtype size, no two tensors overlap, names are unique, and metadata
+ * values are strings. Gaps between tensors and bytes after the last one are accepted (harmless
+ * for reading). So an entry's `data` always points at `nbytes` readable bytes. Any malformed
+ * file (or image) is an error naming it and the tensor, never a crash -- except that a file
+ * truncated by another process *after* it was opened raises SIGBUS on access, as with any
+ * mapping.
  *
  * Ownership: the LptSafetensors handle owns the mapping, the entries and every string it hands
  * out; they live until lpt_safetensors_close. A writer owns the tensors added by copy and the
@@ -93,6 +94,13 @@ typedef struct LptSafetensors LptSafetensors;
  * shards: the message names the index, the shard and the tensor), LPT_ERR_UNSUPPORTED (an
  * unknown dtype, more than LPT_SAFETENSORS_MAX_DIMS dimensions), LPT_ERR_OUT_OF_MEMORY. */
 LptSafetensors *lpt_safetensors_open(const char *path, LptError *err);
+/* Reads a safetensors image held in memory (a checkpoint stored in a project, say), validated
+ * exactly as a file is (the invariants above; fewer than 8 bytes is LPT_ERR_FORMAT). The
+ * `size` bytes are copied: `data` may be freed once this returns. `name` stands for the path
+ * in messages, in lpt_safetensors_path and in the entries' `file` (e.g. "p.lptproj checkpoint
+ * run 3 phase 1 vision epoch 4"). Errors as lpt_safetensors_open's. */
+LptSafetensors *lpt_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                            LptError *err);
 void lpt_safetensors_close(LptSafetensors *st);
 
 /* The file read: the path given, or for a folder the file found in it (an index for a
@@ -160,5 +168,12 @@ LptStatus lpt_safetensors_writer_set_metadata(LptSafetensorsWriter *w, const cha
  * failure leaves any existing file at `path` untouched and no temporary file behind. The
  * writer is unchanged and may write again. */
 LptStatus lpt_safetensors_write(LptSafetensorsWriter *w, const char *path, LptError *err);
+
+/* The same bytes lpt_safetensors_write puts in a file, into a malloc'd buffer (*data, *size;
+ * NULL and 0 on failure); `name` is what messages call it. The writer is unchanged. */
+LptStatus lpt_safetensors_write_memory(LptSafetensorsWriter *w, const char *name, void **data,
+                                       size_t *size, LptError *err);
+/* The size in bytes of what the writer would write now (0 when out of memory). */
+size_t lpt_safetensors_writer_size(const LptSafetensorsWriter *w);
 
 #endif

@@ -366,6 +366,12 @@ LptStatus lpt_store_checkpoint_find(LptStore *store, int64_t run_id, int32_t pha
                                     LptStoreExpert expert, LptStoreCheckpointPick pick,
                                     LptStoreCheckpoint **checkpoint, LptError *err);
 
+/* Deletes the checkpoint rows of (run, phase, expert) other than the latest and the best (the
+ * two lpt_store_checkpoint_find picks), with the weights they hold inline; the epochs' metrics
+ * stay. Files named by deleted rows are the caller's to remove. */
+LptStatus lpt_store_checkpoint_prune(LptStore *store, int64_t run_id, int32_t phase,
+                                     LptStoreExpert expert, LptError *err);
+
 /* Records an epoch's metrics; the same (run, phase, expert, epoch, split) again replaces
  * them (an epoch re-run after a resume). */
 LptStatus lpt_store_metric_insert(LptStore *store, const LptStoreEpochMetrics *metrics,

@@ -3,8 +3,9 @@
  *
  * Invariants kept here: a run's classes (run_classes) are fixed at creation, and every
  * class index in its predictions is below that count; at most one checkpoint per (run,
- * phase, expert) is the best; a run left RUNNING by a dead process reads INTERRUPTED after
- * the next open for writing. Same threading and ownership rules as lpt_store.h.
+ * phase, expert) is the best, and lpt_store_checkpoint_prune keeps only it and the latest; a
+ * run left RUNNING by a dead process reads INTERRUPTED after the next open for writing. Same
+ * threading and ownership rules as lpt_store.h.
  */
 #include "lpt_store_impl.h"
 
@@ -471,6 +472,39 @@ LptStatus lpt_store_checkpoint_find(LptStore *store, int64_t run_id, int32_t pha
     }
     return lpt_store_finish_read(store, stmt, rc, LPT_OK, &pack, checkpoint, NULL, err,
                                  "checkpoints: finding");
+}
+
+LptStatus lpt_store_checkpoint_prune(LptStore *store, int64_t run_id, int32_t phase,
+                                     LptStoreExpert expert, LptError *err)
+{
+    LptStatus st = lpt_store_check(store, store, err, "checkpoints: pruning");
+    if (st != LPT_OK)
+        return st;
+    if (!expert_valid(expert, 1))
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "checkpoints: pruning run %lld phase %d: bad expert",
+                             (long long)run_id, (int)phase);
+    sqlite3_stmt *stmt;
+    int token = 0;
+    if ((st = lpt_store_prepare(store, LPT_STMT_CHECKPOINT_PRUNE,
+                                "DELETE FROM checkpoints WHERE run_id = ?1 AND phase = ?2 AND "
+                                "expert = ?3 AND is_best = 0 AND epoch < (SELECT max(epoch) "
+                                "FROM checkpoints WHERE run_id = ?1 AND phase = ?2 AND "
+                                "expert = ?3)",
+                                &stmt, err)) != LPT_OK ||
+        (st = lpt_store_op_begin(store, &token, err)) != LPT_OK)
+        return st;
+    int rc = SQLITE_OK;
+    LPT_STORE_BIND(rc, sqlite3_bind_int64(stmt, 1, run_id));
+    LPT_STORE_BIND(rc, sqlite3_bind_int(stmt, 2, phase));
+    LPT_STORE_BIND(rc, lpt_store_bind_text(stmt, 3, lpt_store_expert_name(expert)));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        st = lpt_store_sql_error(store, rc, err, "checkpoints: pruning run %lld phase %d %s",
+                                 (long long)run_id, (int)phase, lpt_store_expert_name(expert));
+    lpt_store_stmt_done(stmt);
+    return lpt_store_op_end(store, token, st, err);
 }
 
 /* ---- Metrics ---- */

@@ -17,9 +17,10 @@
  * Before a session uses a backbone it checks that the file still has the SHA-256 recorded
  * when it was added (lpt_backbone_sha256): a file replaced in place is refused, named, since
  * the run's trained tensors belong to the old weights. A new run
- * takes the project's classes (by id) as its outputs and the latest backbone of each role; its
- * files go to
- * `<project>.runs/run-<id>/`.
+ * takes the project's classes (by id) as its outputs and the latest backbone of each role. Its
+ * checkpoints live in the project file (lpt_trainer.h: only those above
+ * LPT_TRAINER_INLINE_MAX are files); its other files (those, the phase-3 cache) go to
+ * `<project>.runs/run-<id>/`, made again by any session when missing.
  * Status: RUNNING while training; FINISHED when every phase of the run is done; CANCELLED
  * on cancel; FAILED with the message on an error; INTERRUPTED (with a note) when the phases
  * asked for are done but others remain.

@@ -59,11 +59,34 @@ static const char *expert_name(LptStoreExpert e)
     return lpt_store_expert_name(e);
 }
 
-void lpt_trainer_checkpoint_path(const LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
-                                 char *buf, size_t size)
+/* The file of (phase, expert, epoch) in the checkpoint folder (a checkpoint above
+ * LPT_TRAINER_INLINE_MAX), into buf. */
+static void checkpoint_path(const LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
+                            char *buf, size_t size)
 {
     snprintf(buf, size, "%s/p%d-%s-e%04d.safetensors", t->opt.checkpoint_dir, phase,
              expert_name(expert), epoch);
+}
+
+/* What messages call a checkpoint: "<project> checkpoint run R phase P EXPERT epoch E". */
+static void checkpoint_name(LptStore *store, int64_t run_id, int phase, LptStoreExpert expert,
+                            int epoch, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s checkpoint run %lld phase %d %s epoch %d", lpt_store_path(store),
+             (long long)run_id, phase, expert_name(expert), epoch);
+}
+
+LptSafetensors *lpt_trainer_checkpoint_open(LptStore *store, const LptStoreCheckpoint *c,
+                                            LptError *err)
+{
+    char name[4200];
+    checkpoint_name(store, c->run_id, c->phase, c->expert, c->epoch, name, sizeof name);
+    if (c->data)
+        return lpt_safetensors_open_memory(c->data, c->data_size, name, err);
+    LptSafetensors *sf = lpt_safetensors_open(c->path, err);
+    if (!sf)
+        lpt_error_prefix(err, "%s", name);
+    return sf;
 }
 
 int lpt_trainer_phase_epochs(const LptTrainer *t, int phase)
@@ -515,10 +538,11 @@ LptStatus lpt_trainer_read_tensor(const LptSafetensors *st, const char *name, fl
     return lpt_safetensors_read_f32(st, e, buf, count, err);
 }
 
-/* Writes the expert's trainable tensors (every tensor, the backbone's too, when `backbone`),
- * the SGD velocity (may be NULL) and `meta`. */
-static LptStatus save_vit_checkpoint(LptVit *vit, bool backbone, const LptTensor *velocity,
-                                     const CheckpointMeta *meta, const char *path, LptError *err)
+/* A checkpoint of the expert's trainable tensors (every tensor, the backbone's too, when
+ * `backbone`), the SGD velocity (may be NULL) and `meta`, into *out (NULL on failure). */
+static LptStatus vit_checkpoint(LptVit *vit, bool backbone, const LptTensor *velocity,
+                                const CheckpointMeta *meta, LptSafetensorsWriter **out,
+                                LptError *err)
 {
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
     char *json = lpt_trainer_meta_json(meta);
@@ -554,19 +578,22 @@ static LptStatus save_vit_checkpoint(LptVit *vit, bool backbone, const LptTensor
     free(buf);
     if (st == LPT_OK)
         st = lpt_safetensors_writer_set_metadata(w, "lpt_checkpoint", json, err);
-    if (st == LPT_OK)
-        st = lpt_safetensors_write(w, path, err);
     free(json);
-    lpt_safetensors_writer_free(w);
+    if (st != LPT_OK) {
+        lpt_safetensors_writer_free(w);
+        w = NULL;
+    }
+    *out = w;
     return st;
 }
 
 /* Loads the expert's trainable tensors (and the backbone's when `backbone`, the velocity when
- * not NULL) and the metadata. */
-static LptStatus load_vit_checkpoint(LptVit *vit, bool backbone, const LptTensor *velocity,
-                                     const char *path, CheckpointMeta *meta, LptError *err)
+ * not NULL) and the metadata from the checkpoint row c. */
+static LptStatus load_vit_checkpoint(LptTrainer *t, LptVit *vit, bool backbone,
+                                     const LptTensor *velocity, const LptStoreCheckpoint *c,
+                                     CheckpointMeta *meta, LptError *err)
 {
-    LptSafetensors *sf = lpt_safetensors_open(path, err);
+    LptSafetensors *sf = lpt_trainer_checkpoint_open(t->opt.store, c, err);
     if (!sf)
         return err ? err->code : LPT_ERR_IO;
     LptStatus st = lpt_trainer_meta_parse(sf, meta, err);
@@ -643,15 +670,29 @@ static void remove_stale_files(LptTrainer *t, int phase, LptStoreExpert expert, 
 
 LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
                                    double loss, double lr, double seconds,
-                                   const LptEvalMetrics *val, const char *path, double metric,
-                                   bool is_best, LptError *err)
+                                   const LptEvalMetrics *val, LptSafetensorsWriter *checkpoint,
+                                   double metric, bool is_best, LptError *err)
 {
     LptStore *store = t->opt.store;
+    char path[4096], name[4200];
+    void *data = NULL;
+    size_t size = 0;
+    bool inline_data = lpt_safetensors_writer_size(checkpoint) <= LPT_TRAINER_INLINE_MAX;
+    checkpoint_name(store, t->opt.run_id, phase, expert, epoch, name, sizeof name);
+    checkpoint_path(t, phase, expert, epoch, path, sizeof path);
+    LptStatus st = inline_data ? lpt_safetensors_write_memory(checkpoint, name, &data, &size, err)
+                               : lpt_safetensors_write(checkpoint, path, err);
+    lpt_safetensors_writer_free(checkpoint);
+    if (st == LPT_OK)
+        st = lpt_store_begin(store, err);
+    if (st != LPT_OK) {
+        free(data);
+        return st;
+    }
     LptStoreEpochMetrics m = {t->opt.run_id, phase, expert, epoch, LPT_STORE_SPLIT_TRAIN,
                               loss,          NAN,   NAN,    NAN,   NAN,
                               NAN,           lr,    seconds};
-    CHECK(lpt_store_begin(store, err));
-    LptStatus st = lpt_store_metric_insert(store, &m, err);
+    st = lpt_store_metric_insert(store, &m, err);
     if (st == LPT_OK && val) {
         LptStoreEpochMetrics v = {
             t->opt.run_id, phase,        expert,        epoch,     LPT_STORE_SPLIT_VAL,
@@ -665,21 +706,26 @@ LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expe
         c.phase = phase;
         c.expert = expert;
         c.epoch = epoch;
-        c.path = path;
+        c.path = inline_data ? NULL : path;
+        c.data = data;
+        c.data_size = size;
         c.metric = metric;
         c.is_best = is_best;
         int64_t id = 0;
         st = lpt_store_checkpoint_insert(store, &c, &id, err);
     }
     if (st == LPT_OK)
+        st = lpt_store_checkpoint_prune(store, t->opt.run_id, phase, expert, err);
+    if (st == LPT_OK)
         st = lpt_store_commit(store, err);
+    free(data);
     if (st != LPT_OK) {
         lpt_store_rollback(store, NULL);
         return st;
     }
     LptStoreCheckpoint *best = NULL;
     if (lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_BEST, &best, NULL) == LPT_OK)
-        remove_stale_files(t, phase, expert, path, best ? best->path : NULL);
+        remove_stale_files(t, phase, expert, inline_data ? NULL : path, best ? best->path : NULL);
     free(best);
     return LPT_OK;
 }
@@ -753,7 +799,7 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
     LptStatus st;
     if (best) {
         CheckpointMeta meta;
-        st = load_vit_checkpoint(vit, full_finetune(t), NULL, best->path, &meta, err);
+        st = load_vit_checkpoint(t, vit, full_finetune(t), NULL, best, &meta, err);
         *epoch = best->epoch;
     } else {
         st = lpt_trainer_init_expert(t, expert, err);
@@ -908,12 +954,11 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         }
         CheckpointMeta meta = {r->phase, r->expert, e, {0}, best_metric, best_epoch, 0};
         lpt_loader_state(r->loader, &meta.sampler);
-        char path[4096];
-        lpt_trainer_checkpoint_path(t, r->phase, r->expert, e, path, sizeof path);
-        CHECK(save_vit_checkpoint(r->vit, full_finetune(t), &r->velocity, &meta, path, err));
+        LptSafetensorsWriter *w;
+        CHECK(vit_checkpoint(r->vit, full_finetune(t), &r->velocity, &meta, &w, err));
         double secs = lpt_trainer_now() - t0;
         CHECK(lpt_trainer_record_epoch(t, r->phase, r->expert, e, epoch_loss / steps, lr, secs, vm,
-                                       path, metric, is_best, err));
+                                       w, metric, is_best, err));
         double elapsed = lpt_trainer_now() - t->started;
         LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
                                .phase = r->phase,
@@ -975,14 +1020,14 @@ static LptStatus run_vit_phase(LptTrainer *t, int phase, LptStoreExpert expert, 
     if (st == LPT_OK)
         st = lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_LATEST, &last, err);
     if (st == LPT_OK && last) { /* resume after the last finished epoch */
-        st = load_vit_checkpoint(r.vit, full_finetune(t), &r.velocity, last->path, &meta, err);
+        st = load_vit_checkpoint(t, r.vit, full_finetune(t), &r.velocity, last, &meta, err);
         start = last->epoch + 1;
         best_metric = meta.best_metric;
         best_epoch = meta.best_epoch;
     } else if (st == LPT_OK && phase == 2) { /* from phase 1's best (everything else: init) */
         st = lpt_trainer_find(t, 1, expert, LPT_STORE_CHECKPOINT_BEST, &prev, err);
         if (st == LPT_OK && prev)
-            st = load_vit_checkpoint(r.vit, false, NULL, prev->path, &meta, err);
+            st = load_vit_checkpoint(t, r.vit, false, NULL, prev, &meta, err);
         else if (st == LPT_OK)
             st = lpt_trainer_init_expert(t, expert, err);
     } else if (st == LPT_OK) {

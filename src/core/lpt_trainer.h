@@ -26,28 +26,37 @@
  * a resume gives the same batches, noise, masks and updates, and on the CPU backend the same
  * bits (same thread count).
  *
- * Checkpoints (safetensors, written atomically, one file per epoch in the checkpoint folder:
- * p<phase>-<expert>-e<epoch>.safetensors): every trainable tensor of the expert
+ * Checkpoints (a safetensors image per epoch): every trainable tensor of the expert
  * ("param.<name>"; full fine-tuning: every backbone tensor too), the optimiser state
  * ("optim.velocity": the head's, then from the next multiple of 64 floats the backbone's in
  * full fine-tuning, or the scorer's "scorer.params",
  * "scorer.adam_m", "scorer.adam_v"), and metadata "lpt_checkpoint" = JSON {phase, expert,
  * epoch, sampler: {seed, epoch, step, fingerprint}, best_metric, best_epoch, adam_step}
- * (no RNG state: every draw is a function of the seed and the position, above). The file is
- * written first, then the epoch's metrics and the checkpoint row go into the store in one
- * transaction, then files of that (phase, expert) other than the latest and the best are
- * deleted (with any temporary file of an atomic write a killed process left). A kill between
- * those steps leaves at worst a file without a row, which the resumed epoch overwrites, or
- * stale files, which the next clean-up removes.
+ * (no RNG state: every draw is a function of the seed and the position, above). A checkpoint
+ * of at most LPT_TRAINER_INLINE_MAX bytes is stored inline, in its row's data BLOB, so that
+ * the project file alone holds every trained run (copied without its .runs folder, it still
+ * resumes, evaluates and exports); the image is then written in the same transaction as the
+ * epoch's metrics, so a kill leaves the epoch either wholly recorded or not at all. A larger
+ * one (full fine-tuning of a big backbone: hundreds of MB, which would bloat the project,
+ * its WAL and every copy of it, and pass through memory whole) is a file in the checkpoint
+ * folder (p<phase>-<expert>-e<epoch>.safetensors), written atomically before that
+ * transaction, its row holding the path; a kill between the two leaves at worst a file
+ * without a row, which the resumed epoch overwrites. The same transaction deletes the
+ * (phase, expert) rows other than the latest and the best (lpt_store_checkpoint_prune: the
+ * only two any reader picks; the per-epoch metrics keep the lineage), then the files of that
+ * (phase, expert) other than the latest's and the best's are deleted (with any temporary
+ * file of an atomic write a killed process left). Rows of older projects that name files
+ * load as before: lpt_trainer_checkpoint_open reads either kind.
  *
  * Phase 3: each expert (its best checkpoint of its last phase) runs once per augmented view
  * of every training image (scorer.views views; view v = epoch v of an instance loader) and
  * once on every validation image (eval transform); features and confidences go to a cache
- * file (phase3-cache.safetensors) keyed by the images and the experts' checkpoints, so
- * re-training the scorer (after a relabel, say: labels are read fresh) needs no backbone
- * pass. The scorer then trains on the cached rows (class-balanced by default), AdamW, cosine
- * lr, balanced accuracy of the fused model on the validation rows each epoch, early stop
- * after `patience` epochs without improvement.
+ * file in the checkpoint folder (phase3-cache.safetensors) keyed by the images and the
+ * experts' checkpoints, so re-training the scorer (after a relabel, say: labels are read
+ * fresh) needs no backbone pass; it is only a cache: missing (a project copied alone) or
+ * stale, it is made again. The scorer then trains on the cached rows (class-balanced by
+ * default), AdamW, cosine lr, balanced accuracy of the fused model on the validation rows each
+ * epoch, early stop after `patience` epochs without improvement.
  *
  * Ownership and threads: the trainer borrows everything in its options (backend, store
  * connection, models, data) for its lifetime; one thread (the backend's and the store
@@ -65,11 +74,18 @@
 #include "lpt_eval.h"
 #include "lpt_ops.h"
 #include "lpt_run_config.h"
+#include "lpt_safetensors.h"
 #include "lpt_scorer.h"
 #include "lpt_store.h"
 #include "lpt_vit.h"
 
 #define LPT_TRAIN_EXPERTS 2 /* vision, vl (LptStoreExpert order) */
+
+/* Checkpoints up to this many bytes are stored inline in the project (64 MiB: every LPT/LPT++
+ * phase, the linear probe and the scorer at any realistic size; a ViT-B/16 adaptation is
+ * about 5 MB with its optimiser state); larger ones (full fine-tuning of a big backbone) are
+ * files beside it. See the header comment. */
+#define LPT_TRAINER_INLINE_MAX ((size_t)64 << 20)
 
 /* A list of images: paths, labels in [0, K) and (optional, for records) store image ids. */
 typedef struct LptImageList {
@@ -116,7 +132,8 @@ typedef struct LptTrainerOptions {
     LptBackend *be;
     LptStore *store;            /* records metrics, checkpoints, predictions */
     int64_t run_id;             /* an existing run of the store (its classes = K) */
-    const char *checkpoint_dir; /* existing folder for the run's files */
+    const char *checkpoint_dir; /* existing folder for the run's files (checkpoints above
+                                 * LPT_TRAINER_INLINE_MAX, the phase-3 cache) */
     const LptRunConfig *cfg;
     int32_t num_classes;         /* K */
     const int64_t *train_counts; /* [K] training images per class (margins, groups) */
@@ -128,6 +145,12 @@ typedef struct LptTrainerOptions {
 } LptTrainerOptions;
 
 typedef struct LptTrainer LptTrainer;
+
+/* Opens a checkpoint row of `store` (lpt_store_checkpoint_find) as safetensors, from its data
+ * (validated as a file is; messages name "<project> checkpoint run R phase P EXPERT epoch E")
+ * or from its file. Close with lpt_safetensors_close. */
+LptSafetensors *lpt_trainer_checkpoint_open(LptStore *store, const LptStoreCheckpoint *c,
+                                            LptError *err);
 
 LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err);
 void lpt_trainer_free(LptTrainer *t);

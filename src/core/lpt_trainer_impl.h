@@ -67,10 +67,6 @@ bool lpt_trainer_should_stop(LptTrainer *t);
 /* Reports progress; a false return of the callback marks the trainer cancelled. */
 void lpt_trainer_report(LptTrainer *t, const LptTrainProgress *p);
 
-/* The file of (phase, expert, epoch) in the checkpoint folder, into buf. */
-void lpt_trainer_checkpoint_path(const LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
-                                 char *buf, size_t size);
-
 /* Metadata JSON of a checkpoint (malloc'd) and its parse. */
 char *lpt_trainer_meta_json(const CheckpointMeta *m);
 LptStatus lpt_trainer_meta_parse(const LptSafetensors *st, CheckpointMeta *m, LptError *err);
@@ -79,13 +75,15 @@ LptStatus lpt_trainer_meta_parse(const LptSafetensors *st, CheckpointMeta *m, Lp
 LptStatus lpt_trainer_read_tensor(const LptSafetensors *st, const char *name, float *buf,
                                   size_t count, LptError *err);
 
-/* Writes the epoch's store rows in one transaction (train row, val row when val metrics are
- * given, the checkpoint row), then removes the (phase, expert) files other than the latest
- * and the best. */
+/* Serialises the epoch's checkpoint (the writer, freed whatever happens): inline up to
+ * LPT_TRAINER_INLINE_MAX bytes, else into its file (written atomically first); then writes the
+ * epoch's store rows in one transaction (train row, val row when val metrics are given, the
+ * checkpoint row, the deletion of the (phase, expert) rows other than the latest and the
+ * best), then removes the (phase, expert) files other than the latest's and the best's. */
 LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
                                    double loss, double lr, double seconds,
-                                   const LptEvalMetrics *val, const char *path, double metric,
-                                   bool is_best, LptError *err);
+                                   const LptEvalMetrics *val, LptSafetensorsWriter *checkpoint,
+                                   double metric, bool is_best, LptError *err);
 
 /* Removes the (phase, expert) checkpoint files other than the latest and the best (those a
  * process killed between a commit and its clean-up left). */

@@ -280,9 +280,9 @@ static LptStatus scorer_validate(ScorerRun *r, LptError *err)
     return LPT_OK;
 }
 
-/* Writes the scorer's checkpoint file. */
-static LptStatus save_scorer(ScorerRun *r, const CheckpointMeta *meta, const char *path,
-                             LptError *err)
+/* The scorer's checkpoint (its tensors borrowed from r->state), into *out (NULL on failure). */
+static LptStatus scorer_checkpoint(ScorerRun *r, const CheckpointMeta *meta,
+                                   LptSafetensorsWriter **out, LptError *err)
 {
     size_t n = lpt_scorer_param_count(r->scorer);
     float *p = r->state, *m = r->state + n, *v = r->state + 2 * n;
@@ -300,18 +300,20 @@ static LptStatus save_scorer(ScorerRun *r, const CheckpointMeta *meta, const cha
         st = lpt_safetensors_writer_add_f32_borrowed(w, "scorer.adam_v", 1, &n, v, err);
     if (st == LPT_OK)
         st = lpt_safetensors_writer_set_metadata(w, "lpt_checkpoint", json, err);
-    if (st == LPT_OK)
-        st = lpt_safetensors_write(w, path, err);
     free(json);
-    lpt_safetensors_writer_free(w);
+    if (st != LPT_OK) {
+        lpt_safetensors_writer_free(w);
+        w = NULL;
+    }
+    *out = w;
     return st;
 }
 
-/* Loads a scorer checkpoint (state and metadata); state: [3 n] host scratch. */
-static LptStatus load_scorer(LptScorer *scorer, float *state, const char *path,
-                             CheckpointMeta *meta, LptError *err)
+/* Loads the scorer checkpoint of row c (state and metadata); state: [3 n] host scratch. */
+static LptStatus load_scorer(LptTrainer *t, LptScorer *scorer, float *state,
+                             const LptStoreCheckpoint *c, CheckpointMeta *meta, LptError *err)
 {
-    LptSafetensors *sf = lpt_safetensors_open(path, err);
+    LptSafetensors *sf = lpt_trainer_checkpoint_open(t->opt.store, c, err);
     if (!sf)
         return err ? err->code : LPT_ERR_IO;
     size_t n = lpt_scorer_param_count(scorer);
@@ -415,11 +417,10 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
         }
         meta->epoch = e;
         lpt_sampler_get_state(r->sampler, &meta->sampler);
-        char path[4096];
-        lpt_trainer_checkpoint_path(t, 3, LPT_STORE_EXPERT_FUSED, e, path, sizeof path);
-        CHECK(save_scorer(r, meta, path, err));
+        LptSafetensorsWriter *w;
+        CHECK(scorer_checkpoint(r, meta, &w, err));
         CHECK(lpt_trainer_record_epoch(t, 3, LPT_STORE_EXPERT_FUSED, e, epoch_loss / steps, lr,
-                                       lpt_trainer_now() - t0, vm, path, metric, is_best, err));
+                                       lpt_trainer_now() - t0, vm, w, metric, is_best, err));
         LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
                                .phase = 3,
                                .expert = LPT_STORE_EXPERT_FUSED,
@@ -507,7 +508,7 @@ static LptStatus scorer_setup(ScorerRun *r, int *start, CheckpointMeta *meta, Lp
     meta->best_epoch = -1;
     *start = 0;
     if (st == LPT_OK && last) {
-        st = load_scorer(r->scorer, r->state, last->path, meta, err);
+        st = load_scorer(t, r->scorer, r->state, last, meta, err);
         if (st == LPT_OK)
             st = lpt_sampler_set_state(r->sampler, &meta->sampler, err);
         *start = last->epoch + 1;
@@ -717,7 +718,7 @@ static LptStatus load_best_scorer(LptTrainer *t, LptScorer **out, int *epoch, Lp
         st = lpt_error_set(err, LPT_ERR_OUT_OF_MEMORY, 0, "scorer: out of memory");
     CheckpointMeta meta;
     if (st == LPT_OK)
-        st = load_scorer(scorer, state, best->path, &meta, err);
+        st = load_scorer(t, scorer, state, best, &meta, err);
     if (st == LPT_OK) {
         *out = scorer;
         *epoch = best->epoch;
