@@ -64,6 +64,7 @@
 
 static TinyProject tp;
 static LptBackendKind backend_kind = LPT_BACKEND_CPU;
+static size_t checkpoint_inline_max; /* the runs' LptTrainOptions.checkpoint_inline_max */
 
 /* The config of the test runs (small batches, few epochs, tiny adaptation). */
 static const char *run_json =
@@ -349,6 +350,7 @@ static void train_options(LptTrainOptions *o, const char *project, const char *c
     o->backend.kind = backend_kind;
     o->backend.threads = 2;
     o->progress = kill_progress;
+    o->checkpoint_inline_max = checkpoint_inline_max;
 }
 
 /* Trains the project in a child process (so a SIGKILL hits only it); returns its exit code
@@ -383,6 +385,19 @@ static int train_in_child(const char *project, const char *config, double kill_a
 static bool checkpoint_file(const char *name)
 {
     return name[0] == 'p' && name[1] >= '1' && name[1] <= '3' && name[2] == '-';
+}
+
+/* The checkpoint files in dir. */
+static int count_checkpoint_files(const char *dir)
+{
+    int files = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        files += checkpoint_file(de->d_name);
+    if (d)
+        closedir(d);
+    return files;
 }
 
 /* Every file of ref_dir but checkpoint files (compared by same_checkpoints: the phase-3 cache)
@@ -631,12 +646,7 @@ static void test_full_run(void)
             free(last);
             free(best);
         }
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL)
-        files += checkpoint_file(de->d_name);
-    if (d)
-        closedir(d);
+    files = count_checkpoint_files(dir);
     CHECK(found == 5 && files == 0, "no checkpoint file in %s (%d)", dir, files);
     LptStoreRun *r = NULL;
     if (store)
@@ -917,12 +927,25 @@ static void test_full_finetune(void)
     kill_at.epoch = 2;
     kill_at.step = 2;
     kill_at.stage = LPT_TRAIN_STAGE_TRAIN;
+    checkpoint_inline_max = 1; /* this project's checkpoints go the large ones' way: files */
     int first = train_in_child(project, cfg, 0);
     kill_at.armed = false;
     int second = train_in_child(project, cfg, 0);
+    checkpoint_inline_max = 0;
     CHECK(first == -SIGKILL && second == 0 && same_checkpoints(ref, project, why, sizeof why),
           "full fine-tuning killed mid-epoch resumes to the uninterrupted bits (%d %d %s)", first,
           second, why);
+    char ref_dir[800], dir[800];
+    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
+    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+    LptSafetensors *from_file =
+        open_checkpoint(project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_CHECKPOINT_LATEST);
+    int files = count_checkpoint_files(dir), ref_files = count_checkpoint_files(ref_dir);
+    CHECK(from_file && files >= 1 && files <= 2 && ref_files == 0,
+          "checkpoints above the inline limit are files (latest and best: %d), readable, the "
+          "same bytes as inline ones (%d files for those)",
+          files, ref_files);
+    lpt_safetensors_close(from_file);
     LptEvalOptions eo;
     lpt_eval_options_init(&eo);
     eo.project = ref;

@@ -37,6 +37,7 @@ typedef struct Session {
     LptStoreBackbone *backbone[LPT_TRAIN_EXPERTS];
     float *head_init[LPT_TRAIN_EXPERTS]; /* [K, C'] or NULL (lpt_vl_head.h) */
     char dir[4096];
+    size_t checkpoint_inline_max; /* LptTrainOptions' */
     LptTrainer *trainer;
 } Session;
 
@@ -292,6 +293,7 @@ static LptStatus session_load(Session *s, bool training, const LptBackendOptions
     to.store = s->store;
     to.run_id = s->run->id;
     to.checkpoint_dir = s->dir;
+    to.checkpoint_inline_max = s->checkpoint_inline_max;
     to.cfg = &s->cfg;
     to.num_classes = s->K;
     to.train_counts = s->train_counts;
@@ -483,6 +485,7 @@ LptStatus lpt_train_run(const LptTrainOptions *opt, int64_t *run_id, LptError *e
                              "train: phase must be 0-3 and expert vision, vl or all");
     Session s;
     memset(&s, 0, sizeof s);
+    s.checkpoint_inline_max = opt->checkpoint_inline_max;
     s.store = opt->shared_with ? lpt_store_open_shared(opt->shared_with, err)
                                : lpt_store_open(opt->project, LPT_STORE_OPEN, err);
     if (!s.store)

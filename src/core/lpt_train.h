@@ -57,6 +57,9 @@ typedef struct LptTrainOptions {
     LptTrainProgressFn progress; /* may be NULL */
     void *user;
     atomic_bool *cancel; /* may be NULL */
+    /* Checkpoints above this many bytes are files beside the project (0: the default,
+     * LPT_TRAINER_INLINE_MAX; tests set 1 to cover the file route at tiny sizes). */
+    size_t checkpoint_inline_max;
 } LptTrainOptions;
 
 /* phase 0, expert -1, CPU backend defaults, everything else zero. */

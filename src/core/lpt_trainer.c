@@ -59,8 +59,8 @@ static const char *expert_name(LptStoreExpert e)
     return lpt_store_expert_name(e);
 }
 
-/* The file of (phase, expert, epoch) in the checkpoint folder (a checkpoint above
- * LPT_TRAINER_INLINE_MAX), into buf. */
+/* The file of (phase, expert, epoch) in the checkpoint folder (a checkpoint above the inline
+ * limit), into buf. */
 static void checkpoint_path(const LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
                             char *buf, size_t size)
 {
@@ -677,7 +677,9 @@ LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expe
     char path[4096], name[4200];
     void *data = NULL;
     size_t size = 0;
-    bool inline_data = lpt_safetensors_writer_size(checkpoint) <= LPT_TRAINER_INLINE_MAX;
+    size_t inline_max =
+        t->opt.checkpoint_inline_max ? t->opt.checkpoint_inline_max : LPT_TRAINER_INLINE_MAX;
+    bool inline_data = lpt_safetensors_writer_size(checkpoint) <= inline_max;
     checkpoint_name(store, t->opt.run_id, phase, expert, epoch, name, sizeof name);
     checkpoint_path(t, phase, expert, epoch, path, sizeof path);
     LptStatus st = inline_data ? lpt_safetensors_write_memory(checkpoint, name, &data, &size, err)

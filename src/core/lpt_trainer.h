@@ -133,7 +133,8 @@ typedef struct LptTrainerOptions {
     LptStore *store;            /* records metrics, checkpoints, predictions */
     int64_t run_id;             /* an existing run of the store (its classes = K) */
     const char *checkpoint_dir; /* existing folder for the run's files (checkpoints above
-                                 * LPT_TRAINER_INLINE_MAX, the phase-3 cache) */
+                                 * the inline limit, the phase-3 cache) */
+    size_t checkpoint_inline_max; /* the inline limit in bytes (0: LPT_TRAINER_INLINE_MAX) */
     const LptRunConfig *cfg;
     int32_t num_classes;         /* K */
     const int64_t *train_counts; /* [K] training images per class (margins, groups) */

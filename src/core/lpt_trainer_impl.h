@@ -75,11 +75,12 @@ LptStatus lpt_trainer_meta_parse(const LptSafetensors *st, CheckpointMeta *m, Lp
 LptStatus lpt_trainer_read_tensor(const LptSafetensors *st, const char *name, float *buf,
                                   size_t count, LptError *err);
 
-/* Serialises the epoch's checkpoint (the writer, freed whatever happens): inline up to
- * LPT_TRAINER_INLINE_MAX bytes, else into its file (written atomically first); then writes the
- * epoch's store rows in one transaction (train row, val row when val metrics are given, the
- * checkpoint row, the deletion of the (phase, expert) rows other than the latest and the
- * best), then removes the (phase, expert) files other than the latest's and the best's. */
+/* Serialises the epoch's checkpoint (the writer, freed whatever happens): inline up to the
+ * inline limit (options.checkpoint_inline_max, else LPT_TRAINER_INLINE_MAX), else into its
+ * file (written atomically first); then writes the epoch's store rows in one transaction
+ * (train row, val row when val metrics are given, the checkpoint row, the deletion of the
+ * (phase, expert) rows other than the latest and the best), then removes the (phase, expert)
+ * files other than the latest's and the best's. */
 LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
                                    double loss, double lr, double seconds,
                                    const LptEvalMetrics *val, LptSafetensorsWriter *checkpoint,
