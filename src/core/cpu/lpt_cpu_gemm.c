@@ -7,8 +7,9 @@
  * 233-237 this way on 2 cores). A batch whose products are all equal (both operands shared,
  * beta 0: the shared prompts' k/v rows of every sequence) computes the first and copies it.
  * The bias is folded into C before the product when beta is 0 (one pass over C instead of
- * two), else added after it. bias_backward is a column sum split over the pool in (row slab x column block)
- * tiles, each summing in double into its own slot, reduced in a fixed order (deterministic).
+ * two), else added after it. bias_backward is a column sum split over the pool in (row slab x
+ * column block) tiles, each summing in double into its own slot, reduced in a fixed order
+ * (deterministic).
  */
 #include "lpt_cpu.h"
 
@@ -67,7 +68,7 @@ static void batch_gemm(void *ctx, size_t begin, size_t end)
                     s->ldb, g->beta, g->c + (int64_t)i * s->stride_c, s->ldc);
 }
 
-/* Copies the first product's m x n block of C into products [begin, end) (from 1). */
+/* Copies the first product's m x n block of C into products 1 + [begin, end). */
 typedef struct CopyFirst {
     float *c;
     const LptGemmShape *s;
@@ -78,7 +79,7 @@ static void copy_first(void *ctx, size_t begin, size_t end)
     const CopyFirst *cf = ctx;
     const LptGemmShape *s = cf->s;
     int64_t ldc = s->ldc ? s->ldc : s->n;
-    for (size_t i = begin; i < end; i++)
+    for (size_t i = begin + 1; i < end + 1; i++)
         for (int r = 0; r < s->m; r++)
             memcpy(cf->c + (int64_t)i * s->stride_c + r * ldc, cf->c + r * ldc,
                    (size_t)s->n * sizeof(float));
@@ -96,7 +97,7 @@ LptStatus lpt_cpu_gemm_forward(LptBackend *be, const LptTensor *c, const LptTens
         first.batch = 1;
         LPT_TRY(lpt_cpu_gemm_forward(be, c, a, b, bias, &first, err));
         CopyFirst cf = {lpt_cpu_f32(c), s};
-        lpt_cpu_parallel_for(be, (size_t)s->batch, 1, copy_first, &cf);
+        lpt_cpu_parallel_for(be, (size_t)s->batch - 1, 1, copy_first, &cf);
         return LPT_OK;
     }
     float *pc = lpt_cpu_f32(c);
