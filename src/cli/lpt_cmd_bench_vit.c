@@ -1,6 +1,6 @@
 /* lpt_cmd_bench_vit.c: `lpt bench vit [--backend cpu|vulkan] [--device N] [--threads N]
  * [--batch 8,32] [--what forward,phase1,phase2] [--seconds S] [--memory GIB] [--no-torch]
- * [--torch-script PATH] [--json]`.
+ * [--torch-script PATH] [--profile] [--json]`.
  *
  * ViT-B/16 at 224 with random frozen weights and the LPT++ defaults of lpt_vit_config_init
  * (P = 10 shared prompts per layer, adapters of rank 8, a pool of 20 group prompts, top-2;
@@ -19,7 +19,9 @@
  * thread count (the CPU backend's, or every core for Vulkan); skipped with a note when it
  * cannot run (no python3-torch, no script). PyTorch's phase-1 step has no adapters and its phase-2 step runs
  * two full passes, as the reference code does. Each figure: one warm-up step, then steps until
- * --seconds have passed (at least one).
+ * --seconds have passed (at least one). --profile records every op's time during the timed
+ * steps (the backend's profile: wall clock per op on the CPU, timestamp queries on Vulkan) and
+ * prints each figure's ops by time per step, to see where a step goes.
  */
 #include "lpt_cli.h"
 
@@ -42,7 +44,7 @@
 #define USAGE                                                                                  \
     "usage: lpt bench vit [--backend cpu|vulkan] [--device N] [--threads N] [--batch 8,32] "   \
     "[--what forward,phase1,phase2] [--seconds S] [--memory GIB] [--no-torch] "                \
-    "[--torch-script PATH] [--json]"
+    "[--torch-script PATH] [--profile] [--json]"
 #define MAX_BATCHES 8
 #define CLASSES 10
 #define N_WHAT 3
@@ -56,15 +58,20 @@ typedef struct Options {
     bool what[N_WHAT];
     double seconds;
     double memory; /* activation budget in bytes; 0 = from the device */
-    bool torch, json;
+    bool torch, json, profile;
     const char *script;
 } Options;
+
+#define MAX_PROFILE_OPS 64 /* op kinds a profile keeps */
 
 /* One measured figure. */
 typedef struct Figure {
     int batch, what, micro;
     double images_per_s, torch_images_per_s; /* 0: not measured */
     bool ok;
+    uint32_t steps;                       /* timed steps */
+    LptOpTiming ops[MAX_PROFILE_OPS];     /* with --profile: over the timed steps, by time */
+    int n_ops;
 } Figure;
 
 typedef struct Bench {
@@ -266,6 +273,22 @@ static LptStatus step(Bench *b, int what, int batch, int micro, uint32_t n, LptE
     return st == LPT_OK ? lpt_backend_sync(b->be, err) : st;
 }
 
+/* qsort order of op timings: the longest first. */
+static int by_time(const void *a, const void *b)
+{
+    double x = ((const LptOpTiming *)a)->seconds, y = ((const LptOpTiming *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+/* The ops' total time in f's profile. */
+static double profile_seconds(const Figure *f)
+{
+    double total = 0;
+    for (int i = 0; i < f->n_ops; i++)
+        total += f->ops[i].seconds;
+    return total;
+}
+
 /* Times `what` at `batch`: a warm-up step, then steps for `seconds`. A forward out of memory
  * halves the micro-batch. */
 static void measure(Bench *b, const LptVitConfig *cfg, Figure *f, double seconds)
@@ -285,6 +308,7 @@ static void measure(Bench *b, const LptVitConfig *cfg, Figure *f, double seconds
             return;
         break;
     }
+    lpt_backend_profile_reset(b->be); /* the warm-up's times out */
     double t0 = lpt_cli_now_seconds(), dt = 0;
     uint32_t steps = 0;
     do {
@@ -295,6 +319,11 @@ static void measure(Bench *b, const LptVitConfig *cfg, Figure *f, double seconds
     } while (dt < seconds);
     f->images_per_s = (double)f->batch * steps / dt;
     f->ok = true;
+    f->steps = steps;
+    f->n_ops = lpt_backend_profile(b->be, f->ops, MAX_PROFILE_OPS);
+    if (f->n_ops > MAX_PROFILE_OPS)
+        f->n_ops = MAX_PROFILE_OPS;
+    qsort(f->ops, (size_t)f->n_ops, sizeof f->ops[0], by_time);
 }
 
 /* PyTorch's figure for f (its batch and step): runs the script. Returns false (with a note)
@@ -380,10 +409,20 @@ static void report(const Options *o, const Bench *b, const LptVitConfig *cfg, co
                                ? f->images_per_s / f->torch_images_per_s : 0;
             printf("%s\n  {\"batch\": %d, \"what\": \"%s\", \"micro_batch\": %d, \"ok\": %s, "
                    "\"images_per_s\": %.4f, \"torch_images_per_s\": %.4f, \"ratio\": %.4f, "
-                   "\"cpu_target\": %.1f}",
+                   "\"cpu_target\": %.1f",
                    i ? "," : "", f->batch, what_name[f->what], f->micro,
                    f->ok ? "true" : "false", f->images_per_s, f->torch_images_per_s, ratio,
                    what_target[f->what]);
+            if (o->profile) { /* per step: calls, milliseconds */
+                printf(", \"profile\": [");
+                for (int k = 0; k < f->n_ops && f->steps > 0; k++)
+                    printf("%s{\"op\": \"%s\", \"calls\": %.2f, \"ms\": %.3f}", k ? ", " : "",
+                           lpt_cli_json_escape(f->ops[k].op, esc, sizeof esc),
+                           (double)f->ops[k].calls / f->steps,
+                           1e3 * f->ops[k].seconds / f->steps);
+                printf("]");
+            }
+            printf("}");
         }
         printf("\n]}\n");
         return;
@@ -414,6 +453,18 @@ static void report(const Options *o, const Bench *b, const LptVitConfig *cfg, co
         else
             printf(" %12s\n", "-");
     }
+    for (int i = 0; o->profile && i < n_figs; i++) {
+        const Figure *f = &figs[i];
+        double total = profile_seconds(f);
+        if (!f->ok || f->steps == 0 || total <= 0)
+            continue;
+        printf("profile, batch %d %s: %.1f ms of ops per step\n", f->batch, what_name[f->what],
+               1e3 * total / f->steps);
+        for (int k = 0; k < f->n_ops; k++)
+            printf("  %-28s %9.1f calls %10.2f ms %6.1f%%\n", f->ops[k].op,
+                   (double)f->ops[k].calls / f->steps, 1e3 * f->ops[k].seconds / f->steps,
+                   100.0 * f->ops[k].seconds / total);
+    }
 }
 
 int lpt_cmd_bench_vit(int argc, char **argv)
@@ -432,6 +483,8 @@ int lpt_cmd_bench_vit(int argc, char **argv)
             o.json = true;
         } else if (strcmp(a, "--no-torch") == 0) {
             o.torch = false;
+        } else if (strcmp(a, "--profile") == 0) {
+            o.profile = true;
         } else if (strcmp(a, "--batch") == 0) {
             if (!has_value || !parse_batches(argv[++i], &o))
                 return lpt_cli_usage_error("bench vit", "--batch takes sizes like 8,32 "
@@ -461,6 +514,7 @@ int lpt_cmd_bench_vit(int argc, char **argv)
     int rc = LPT_EXIT_ERROR;
     Figure figs[MAX_BATCHES * N_WHAT];
     int n_figs = 0;
+    bopt.profile = o.profile;
     b.be = lpt_backend_new(&bopt, &b.err);
     if (b.be)
         b.vit = lpt_vit_new(b.be, &cfg, &b.err);
