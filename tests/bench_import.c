@@ -14,8 +14,8 @@
  * Usage: bench_import [--count N] [--threads N] [--data DIR]
  */
 #include "lpt_import.h"
+#include "lpt_paths.h"
 #include "lpt_store.h"
-#include "lpt_thumbnail.h"
 
 #include <errno.h>
 #include <png.h>
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     if (data_arg) {
         snprintf(data, sizeof data, "%s", data_arg);
     } else {
-        if (lpt_thumbnail_cache_dir(cache, sizeof cache, &err) != LPT_OK) {
+        if (lpt_cache_dir(cache, sizeof cache, &err) != LPT_OK) {
             fprintf(stderr, "bench_import: %s\n", err.message);
             return 1;
         }

@@ -20,6 +20,7 @@
 #include "lpt_hash.h"
 #include "lpt_image.h"
 #include "lpt_import.h"
+#include "lpt_paths.h"
 #include "lpt_split.h"
 #include "lpt_stats.h"
 #include "lpt_store.h"
@@ -394,12 +395,12 @@ static void test_thumbnail_math(void)
     /* The default cache: LPT_CACHE_DIR, else XDG_CACHE_HOME/lpt-studio. */
     char *old = getenv("LPT_CACHE_DIR") ? strdup(getenv("LPT_CACHE_DIR")) : NULL;
     setenv("LPT_CACHE_DIR", "/somewhere", 1);
-    OK(lpt_thumbnail_cache_dir(buf, sizeof buf, &err), err);
+    OK(lpt_cache_dir(buf, sizeof buf, &err), err);
     CHECK(strcmp(buf, "/somewhere") == 0, "LPT_CACHE_DIR: %s", buf);
     unsetenv("LPT_CACHE_DIR");
     char *old_xdg = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
     setenv("XDG_CACHE_HOME", "/xdg", 1);
-    OK(lpt_thumbnail_cache_dir(buf, sizeof buf, &err), err);
+    OK(lpt_cache_dir(buf, sizeof buf, &err), err);
     CHECK(strcmp(buf, "/xdg/lpt-studio") == 0, "XDG_CACHE_HOME: %s", buf);
     if (old_xdg)
         setenv("XDG_CACHE_HOME", old_xdg, 1);

@@ -14,12 +14,14 @@
  * against a hand-computed confusion matrix; the scorer's gradients against finite
  * differences; a full LPT++ run (phases 1, 2, 3): losses fall, validation and test accuracy
  * above chance, one prediction record per test image with scorer weights and group prompts,
- * latest + best checkpoints per phase stored inline, no checkpoint file in the run folder, the
- * project file copied alone evaluates as the original; resume after SIGKILL at several points
- * (and at timed moments) gives checkpoints (inline or files) and cache byte-identical to an
- * uninterrupted run with the same seed (CPU backend), one of them after its phase-1 rows were
- * turned into file rows as older versions wrote them; cancel between steps, then resume, also
- * identical; the linear-probe baseline;
+ * latest + best checkpoints per phase stored inline, no `<project>.runs` folder at all, the
+ * phase-3 cache in the cache folder ($LPT_CACHE_DIR: tiny_setup's, in the temporary folder),
+ * the project file copied alone evaluates as the original; resume after SIGKILL at several points
+ * (and at timed moments) gives checkpoints (inline or files) and phase-3 cache byte-identical
+ * to an uninterrupted run with the same seed (CPU backend), one of them after its phase-1 rows
+ * were turned into file rows as older versions wrote them, one (killed mid-scorer) after its
+ * phase-3 cache was deleted, which the resume builds again; cancel between steps, then resume,
+ * also identical; the linear-probe baseline;
  * full fine-tuning (loss falls, backbone checkpointed, resume after a kill); the VL head's
  * init from the class texts (what the trainer starts from equals the text tower's class
  * embeddings, descriptions and '_' taken into account; refusals without a text tower or a
@@ -35,6 +37,7 @@
 #include "lpt_clip_text.h"
 #include "lpt_eval.h"
 #include "lpt_hash.h"
+#include "lpt_paths.h"
 #include "lpt_rng.h"
 #include "lpt_run_config.h"
 #include "lpt_safetensors.h"
@@ -400,44 +403,27 @@ static int count_checkpoint_files(const char *dir)
     return files;
 }
 
-/* Every file of ref_dir but checkpoint files (compared by same_checkpoints: the phase-3 cache)
- * exists in dir with the same bytes, and dir has no other such file. */
-static bool same_folder(const char *ref_dir, const char *dir, char *why, size_t why_size)
+/* Run 1's phase-3 cache of `project` (malloc'd; NULL when there is none). */
+static unsigned char *phase3_cache(const char *project, size_t *n)
 {
-    DIR *d = opendir(ref_dir);
-    if (!d) {
-        snprintf(why, why_size, "no folder %s", ref_dir);
-        return false;
-    }
-    struct dirent *de;
-    int files = 0;
-    bool same = true;
-    while (same && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || checkpoint_file(de->d_name))
-            continue;
-        char a[2048], b[2048];
-        snprintf(a, sizeof a, "%s/%s", ref_dir, de->d_name);
-        snprintf(b, sizeof b, "%s/%s", dir, de->d_name);
-        size_t na = 0, nb = 0;
-        unsigned char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
-        same = x && y && na == nb && memcmp(x, y, na) == 0;
-        if (!same)
-            snprintf(why, why_size, "%s differs", de->d_name);
-        free(x);
-        free(y);
-        files++;
-    }
-    closedir(d);
-    int other = 0;
-    if ((d = opendir(dir)) != NULL) {
-        while ((de = readdir(d)) != NULL)
-            other += de->d_name[0] != '.' && !checkpoint_file(de->d_name);
-        closedir(d);
-    }
-    if (same && other != files) {
-        snprintf(why, why_size, "%d files vs %d in the reference", other, files);
-        same = false;
-    }
+    char path[4096];
+    *n = 0;
+    return lpt_trainer_phase3_cache_path(project, 1, path, sizeof path, NULL) == LPT_OK
+               ? tu_read_file(path, n)
+               : NULL;
+}
+
+/* Run 1's phase-3 caches of ref and project (in the cache folder, one per project) are both
+ * absent or have the same bytes. */
+static bool same_cache(const char *ref, const char *project, char *why, size_t why_size)
+{
+    size_t na = 0, nb = 0;
+    unsigned char *x = phase3_cache(ref, &na), *y = phase3_cache(project, &nb);
+    bool same = (!x && !y) || (x && y && na == nb && memcmp(x, y, na) == 0);
+    if (!same)
+        snprintf(why, why_size, "the phase-3 cache differs (%zu vs %zu bytes)", na, nb);
+    free(x);
+    free(y);
     return same;
 }
 
@@ -454,8 +440,8 @@ static unsigned char *checkpoint_bytes(const LptStoreCheckpoint *c, size_t *n)
 }
 
 /* Run 1 of `project` equals run 1 of `ref`: the latest and the best checkpoint of every
- * (phase, expert) have the same epochs and bytes (inline or in files), and the run folders the
- * same other files (same_folder). */
+ * (phase, expert) have the same epochs and bytes (inline or in files), and the phase-3 caches
+ * the same bytes (same_cache). */
 static bool same_checkpoints(const char *ref, const char *project, char *why, size_t why_size)
 {
     LptError err = {0};
@@ -490,10 +476,7 @@ static bool same_checkpoints(const char *ref, const char *project, char *why, si
             }
     lpt_store_close(a);
     lpt_store_close(b);
-    char ref_dir[800], dir[800];
-    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
-    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
-    return same && rows > 0 && same_folder(ref_dir, dir, why, why_size);
+    return same && rows > 0 && same_cache(ref, project, why, why_size);
 }
 
 /* The checkpoint of run 1's (phase, expert) picked, opened (NULL when none or unreadable). */
@@ -516,9 +499,11 @@ static LptSafetensors *open_checkpoint(const char *project, int phase, LptStoreE
 static void make_file_rows(const char *project)
 {
     LptError err = {0};
+    char dir[800];
+    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
     LptStore *store = lpt_store_open(project, LPT_STORE_OPEN, &err);
     int made = 0;
-    bool ok = store != NULL;
+    bool ok = store != NULL && lpt_make_dirs(dir, &err) == LPT_OK;
     for (int e = 0; ok && e < 2; e++)
         for (int pick = 0; ok && pick < 2; pick++) {
             LptStoreCheckpoint *c = NULL;
@@ -526,7 +511,7 @@ static void make_file_rows(const char *project)
                                            (LptStoreCheckpointPick)pick, &c, &err) == LPT_OK;
             if (ok && c && c->data) {
                 char path[900];
-                snprintf(path, sizeof path, "%s.runs/run-1/p1-%s-e%04d.safetensors", project,
+                snprintf(path, sizeof path, "%s/p1-%s-e%04d.safetensors", dir,
                          lpt_store_expert_name(c->expert), c->epoch);
                 int64_t id = 0;
                 ok = tu_write_file(path, c->data, c->data_size);
@@ -619,11 +604,11 @@ static void test_full_run(void)
             CHECK(bal[7] > 0.4, "%s val balanced accuracy %.3f above chance (0.25)",
                   e ? "vl" : "vision", bal[7]);
     }
-    /* checkpoints: the latest and the best of each (phase, expert), inline; no checkpoint
-     * file in the run folder */
-    snprintf(dir, sizeof dir, "%s.runs/run-1", project);
+    /* checkpoints: the latest and the best of each (phase, expert), inline; no run folder;
+     * the phase-3 cache in the cache folder */
+    snprintf(dir, sizeof dir, "%s.runs", project);
     LptStore *store = lpt_store_open(project, LPT_STORE_READ_ONLY, &err);
-    int files = 0, found = 0;
+    int found = 0;
     for (int phase = 1; store && phase <= 3; phase++)
         for (int e = 0; e < 3; e++) {
             if ((phase == 3) != (e == LPT_STORE_EXPERT_FUSED))
@@ -646,8 +631,11 @@ static void test_full_run(void)
             free(last);
             free(best);
         }
-    files = count_checkpoint_files(dir);
-    CHECK(found == 5 && files == 0, "no checkpoint file in %s (%d)", dir, files);
+    struct stat sb;
+    size_t cache_size = 0;
+    free(phase3_cache(project, &cache_size));
+    CHECK(found == 5 && stat(dir, &sb) != 0 && errno == ENOENT && cache_size > 0,
+          "no folder %s; the phase-3 cache in the cache folder (%zu bytes)", dir, cache_size);
     LptStoreRun *r = NULL;
     if (store)
         lpt_store_run_get(store, 1, &r, &err);
@@ -750,6 +738,12 @@ static void test_resume_after_kill(void)
               points[i].name, first);
         if (points[i].after == 0 && points[i].stage == LPT_TRAIN_STAGE_EPOCH)
             make_file_rows(project);
+        char cache[4096] = "";
+        if (points[i].after == 0 && points[i].phase == 3 &&
+            points[i].stage == LPT_TRAIN_STAGE_TRAIN) /* the cache was made: delete it */
+            CHECK(lpt_trainer_phase3_cache_path(project, 1, cache, sizeof cache, NULL) == LPT_OK &&
+                      unlink(cache) == 0,
+                  "%s: the phase-3 cache %s deleted", points[i].name, cache);
         int second = train_in_child(project, run_json, 0);
         CHECK(second == 0 && same_checkpoints(ref, project, why, sizeof why),
               "%s: resumed run equals the uninterrupted one bit for bit (%s)", points[i].name,
@@ -936,15 +930,16 @@ static void test_full_finetune(void)
           "full fine-tuning killed mid-epoch resumes to the uninterrupted bits (%d %d %s)", first,
           second, why);
     char ref_dir[800], dir[800];
-    snprintf(ref_dir, sizeof ref_dir, "%s.runs/run-1", ref);
+    snprintf(ref_dir, sizeof ref_dir, "%s.runs", ref);
     snprintf(dir, sizeof dir, "%s.runs/run-1", project);
     LptSafetensors *from_file =
         open_checkpoint(project, 1, LPT_STORE_EXPERT_VISION, LPT_STORE_CHECKPOINT_LATEST);
-    int files = count_checkpoint_files(dir), ref_files = count_checkpoint_files(ref_dir);
-    CHECK(from_file && files >= 1 && files <= 2 && ref_files == 0,
-          "checkpoints above the inline limit are files (latest and best: %d), readable, the "
-          "same bytes as inline ones (%d files for those)",
-          files, ref_files);
+    int files = count_checkpoint_files(dir);
+    struct stat sb;
+    CHECK(from_file && files >= 1 && files <= 2 && stat(ref_dir, &sb) != 0,
+          "checkpoints above the inline limit are files in %s (latest and best: %d), readable, "
+          "the same bytes as inline ones (no %s for those)",
+          dir, files, ref_dir);
     lpt_safetensors_close(from_file);
     LptEvalOptions eo;
     lpt_eval_options_init(&eo);

@@ -276,6 +276,9 @@ bool tiny_setup(TinyProject *tp, const char *tag)
         printf("cannot make a temporary folder %s\n", tp->root);
         return false;
     }
+    char cache[600]; /* the user's cache folder (the phase-3 caches) under the root too */
+    snprintf(cache, sizeof cache, "%s/cache", tp->root);
+    setenv("LPT_CACHE_DIR", cache, 1);
     snprintf(tp->vision_file, sizeof tp->vision_file, "%s/vision.safetensors", tp->root);
     snprintf(tp->vl_file, sizeof tp->vl_file, "%s/vl.safetensors", tp->root);
     return make_dataset(tp) && tiny_write_backbone(tp->vision_file, false, false, 11) &&

@@ -20,7 +20,8 @@ typedef struct TinyProject {
     char data_dir[600], vision_file[600], vl_file[600];
 } TinyProject;
 
-/* Makes a temporary root folder (under $TMPDIR) with the dataset and both backbones. */
+/* Makes a temporary root folder (under $TMPDIR) with the dataset and both backbones, and
+ * points LPT_CACHE_DIR at <root>/cache (so training's phase-3 caches stay out of the home). */
 bool tiny_setup(TinyProject *tp, const char *tag);
 
 /* The tiny backbones' sizes. */

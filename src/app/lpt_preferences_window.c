@@ -7,7 +7,7 @@
 
 #include "lpt_app_config.h"
 #include "lpt_device_choices.h"
-#include "lpt_thumbnail.h"
+#include "lpt_paths.h"
 
 struct _LptPreferencesWindow {
     AdwPreferencesWindow parent_instance;
@@ -90,7 +90,7 @@ static void show_cache_location(LptPreferencesWindow *self)
         char buf[4096];
         LptError err = {0};
         subtitle =
-            lpt_thumbnail_cache_dir(buf, sizeof buf, &err) == LPT_OK
+            lpt_cache_dir(buf, sizeof buf, &err) == LPT_OK
                 /* Translators: the default cache folder, as in "~/.cache/lpt-studio (default)" */
                 ? g_strdup_printf(_("%s (default)"), buf)
                 : g_strdup(err.message);

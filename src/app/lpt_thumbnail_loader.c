@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lpt_app_error.h"
+#include "lpt_paths.h"
 #include "lpt_thumbnail.h"
 
 #define PATH_BYTES 4096
@@ -158,7 +159,7 @@ static char *resolve_cache_dir(const char *cache_dir)
     if (cache_dir != NULL && cache_dir[0] != '\0')
         return g_strdup(cache_dir);
     char buf[PATH_BYTES];
-    return lpt_thumbnail_cache_dir(buf, sizeof buf, NULL) == LPT_OK ? g_strdup(buf) : NULL;
+    return lpt_cache_dir(buf, sizeof buf, NULL) == LPT_OK ? g_strdup(buf) : NULL;
 }
 
 static void clear_cache(LptThumbnailLoader *self)

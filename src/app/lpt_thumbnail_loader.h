@@ -29,7 +29,7 @@ G_BEGIN_DECLS
 #define LPT_TYPE_THUMBNAIL_LOADER (lpt_thumbnail_loader_get_type())
 G_DECLARE_FINAL_TYPE(LptThumbnailLoader, lpt_thumbnail_loader, LPT, THUMBNAIL_LOADER, GObject)
 
-/* A loader over cache_dir (NULL or "": the core's default, lpt_thumbnail_cache_dir). */
+/* A loader over cache_dir (NULL or "": the core's default, lpt_cache_dir). */
 LptThumbnailLoader *lpt_thumbnail_loader_new(const char *cache_dir);
 
 /* A loader over the folder the app's "cache-location" setting in settings names, moving

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lpt_paths.h"
 #include "lpt_thumbnail.h"
 
 #define PROGRESS_MS 100          /* at most this long between progress calls */
@@ -882,7 +883,7 @@ static LptStatus run_setup(Run *r, LptError *err)
             st = lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                "import: the cache directory's path is empty or too long");
     } else {
-        st = lpt_thumbnail_cache_dir(imp->cache_dir, sizeof imp->cache_dir, err);
+        st = lpt_cache_dir(imp->cache_dir, sizeof imp->cache_dir, err);
     }
     if (st == LPT_OK)
         st = lpt_thumbnail_cache_prepare(imp->cache_dir, err);

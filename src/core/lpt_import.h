@@ -125,7 +125,7 @@ typedef struct LptImportOptions {
     LptImportSplitMode split;   /* AUTO by default */
     bool has_seed;              /* false: the project's seed (see the header comment) */
     uint64_t seed;
-    const char *cache_dir;        /* NULL: lpt_thumbnail_cache_dir() */
+    const char *cache_dir;        /* NULL: lpt_cache_dir() */
     int threads;                  /* workers; 0: one per online CPU */
     LptImportProgressFn progress; /* may be NULL */
     void *progress_user;

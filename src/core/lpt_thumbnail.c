@@ -18,30 +18,7 @@
 #include <unistd.h>
 
 #include "lpt_hash.h"
-
-LptStatus lpt_thumbnail_cache_dir(char *buf, size_t size, LptError *err)
-{
-    const char *dir = getenv("LPT_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (!buf || size == 0)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0, "thumbnail cache: no buffer");
-    if (dir && *dir)
-        n = snprintf(buf, size, "%s", dir);
-    else if (xdg && *xdg)
-        n = snprintf(buf, size, "%s/lpt-studio", xdg);
-    else if (home && *home)
-        n = snprintf(buf, size, "%s/.cache/lpt-studio", home);
-    else
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "thumbnail cache: none of LPT_CACHE_DIR, XDG_CACHE_HOME and HOME "
-                             "is set");
-    if (n < 0 || (size_t)n >= size)
-        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
-                             "thumbnail cache: the directory's path is too long");
-    return LPT_OK;
-}
+#include "lpt_paths.h"
 
 static bool hash_valid(const char *hash)
 {
@@ -188,29 +165,6 @@ bool lpt_thumbnail_exists(const char *cache_dir, const char *hash)
            stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
 }
 
-/* mkdir -p: creates each missing directory of path (0755 less the umask). */
-static LptStatus make_dirs(char *path, LptError *err)
-{
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        int rc = mkdir(path, 0755);
-        int e = errno;
-        struct stat sb;
-        if (rc != 0 && !(e == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-            LptStatus st = lpt_error_set(err, LPT_ERR_IO, e, "%s: cannot create directory: %s",
-                                         path, strerror(e == EEXIST ? ENOTDIR : e));
-            *p = saved;
-            return st;
-        }
-        *p = saved;
-        if (saved == '\0')
-            return LPT_OK;
-    }
-}
-
 LptStatus lpt_thumbnail_cache_prepare(const char *cache_dir, LptError *err)
 {
     char dir[4096];
@@ -220,7 +174,7 @@ LptStatus lpt_thumbnail_cache_prepare(const char *cache_dir, LptError *err)
     if (n < 0 || (size_t)n >= sizeof dir)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "thumbnail cache: %s: the path is too long", cache_dir);
-    return make_dirs(dir, err);
+    return lpt_make_dirs(dir, err);
 }
 
 LptStatus lpt_thumbnail_write(const char *cache_dir, const char *hash, const LptImage *img,
@@ -245,7 +199,7 @@ LptStatus lpt_thumbnail_write(const char *cache_dir, const char *hash, const Lpt
         goto done;
     }
     snprintf(dir, sizeof dir, "%s/thumbnails/%.2s", cache_dir, hash);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST && (st = make_dirs(dir, err)) != LPT_OK)
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST && (st = lpt_make_dirs(dir, err)) != LPT_OK)
         goto done;
     snprintf(tmp, sizeof tmp, "%s/.%s.png.XXXXXX", dir, hash);
     int fd = mkstemp(tmp);

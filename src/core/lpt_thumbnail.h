@@ -1,7 +1,7 @@
 /* lpt_thumbnail.h: the thumbnail cache, small PNGs of imported images keyed by content hash.
  *
- * Where: the cache directory is $LPT_CACHE_DIR when set and not empty, else
- * $XDG_CACHE_HOME/lpt-studio, else $HOME/.cache/lpt-studio. A thumbnail lives at
+ * Where: under the user's cache folder (lpt_cache_dir of lpt_paths.h: $LPT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/lpt-studio, else $HOME/.cache/lpt-studio). A thumbnail lives at
  * <cache>/thumbnails/<first 2 hex digits of the hash>/<hash>.png, so the same image imported
  * into several projects (or twice) has one thumbnail, and a project's images find theirs
  * from the hash the store keeps.
@@ -32,10 +32,6 @@
 #include "lpt_image.h"
 
 #define LPT_THUMBNAIL_SIDE 128 /* the longer side of a thumbnail, in pixels */
-
-/* Writes the default cache directory (see above) into buf. Fails when none of the variables
- * is set or the path does not fit. */
-LptStatus lpt_thumbnail_cache_dir(char *buf, size_t size, LptError *err);
 
 /* Creates <cache_dir>/thumbnails (and any missing parent) unless it is there. */
 LptStatus lpt_thumbnail_cache_prepare(const char *cache_dir, LptError *err);

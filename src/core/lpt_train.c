@@ -2,11 +2,9 @@
  * backbones and its trainer, from the store. See lpt_train.h. */
 #include "lpt_train.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lpt_backbone.h"
 #include "lpt_run_config.h"
@@ -152,15 +150,6 @@ static LptStatus latest_backbones(LptStore *store, int64_t ids[LPT_TRAIN_EXPERTS
     }
 }
 
-/* mkdir that accepts an existing folder. */
-static LptStatus make_dir(const char *path, LptError *err)
-{
-    if (mkdir(path, 0777) == 0 || errno == EEXIST)
-        return LPT_OK;
-    return lpt_error_set(err, LPT_ERR_IO, errno, "cannot create the folder '%s': %s", path,
-                         strerror(errno));
-}
-
 /* The VL expert's head init from the class texts (lpt_vl_head.h) into s->head_init[e]. */
 static LptStatus vl_head_init(Session *s, LptStoreExpert e, LptError *err)
 {
@@ -284,11 +273,8 @@ static LptStatus session_load(Session *s, bool training, const LptBackendOptions
         if (used)
             LPT_TRY(load_expert(s, (LptStoreExpert)e, training, &to.experts[e], err));
     }
-    snprintf(s->dir, sizeof s->dir, "%s.runs", lpt_store_path(s->store));
-    LPT_TRY(make_dir(s->dir, err));
-    snprintf(s->dir + strlen(s->dir), sizeof s->dir - strlen(s->dir), "/run-%lld",
+    snprintf(s->dir, sizeof s->dir, "%s.runs/run-%lld", lpt_store_path(s->store),
              (long long)s->run->id);
-    LPT_TRY(make_dir(s->dir, err));
     to.be = s->be;
     to.store = s->store;
     to.run_id = s->run->id;

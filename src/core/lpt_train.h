@@ -19,8 +19,9 @@
  * the run's trained tensors belong to the old weights. A new run
  * takes the project's classes (by id) as its outputs and the latest backbone of each role. Its
  * checkpoints live in the project file (lpt_trainer.h: only those above
- * LPT_TRAINER_INLINE_MAX are files); its other files (those, the phase-3 cache) go to
- * `<project>.runs/run-<id>/`, made again by any session when missing.
+ * LPT_TRAINER_INLINE_MAX are files, in `<project>.runs/run-<id>/`, a folder made only when
+ * such a file is written); its phase-3 feature cache is in the user's cache folder
+ * (lpt_trainer_phase3_cache_path), made again by any session when missing.
  * Status: RUNNING while training; FINISHED when every phase of the run is done; CANCELLED
  * on cancel; FAILED with the message on an error; INTERRUPTED (with a note) when the phases
  * asked for are done but others remain.

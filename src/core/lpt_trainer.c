@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lpt_paths.h"
 #include "lpt_schedule.h"
 #include "lpt_scorer.h"
 
@@ -634,12 +635,12 @@ LptStatus lpt_trainer_find(LptTrainer *t, int phase, LptStoreExpert expert,
     return lpt_store_checkpoint_find(t->opt.store, t->opt.run_id, phase, expert, pick, out, err);
 }
 
-/* Deletes the files of the checkpoint folder whose names start with `prefix`, other than
- * keep_a and keep_b (full paths; may be NULL). */
-static void remove_prefixed(const LptTrainer *t, const char *prefix, const char *keep_a,
+/* Deletes the files of folder `dir` whose names start with `prefix`, other than keep_a and
+ * keep_b (full paths; may be NULL). */
+static void remove_prefixed(const char *dir, const char *prefix, const char *keep_a,
                             const char *keep_b)
 {
-    DIR *d = opendir(t->opt.checkpoint_dir);
+    DIR *d = opendir(dir);
     if (!d)
         return;
     char path[4096];
@@ -648,7 +649,7 @@ static void remove_prefixed(const LptTrainer *t, const char *prefix, const char 
     while ((de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, prefix, plen) != 0)
             continue;
-        snprintf(path, sizeof path, "%s/%s", t->opt.checkpoint_dir, de->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if ((keep_a && strcmp(path, keep_a) == 0) || (keep_b && strcmp(path, keep_b) == 0))
             continue;
         unlink(path); /* a file that cannot be removed only costs disk space */
@@ -657,15 +658,23 @@ static void remove_prefixed(const LptTrainer *t, const char *prefix, const char 
 }
 
 /* Deletes the (phase, expert) checkpoint files other than keep_a and keep_b, and the
- * temporary files of atomic writes a killed process left ("<file>.safetensors.XXXXXX"). */
+ * temporary files of atomic writes a killed process left ("<file>.safetensors.XXXXXX"; in
+ * phase 3 also those of the run's feature cache). */
 static void remove_stale_files(LptTrainer *t, int phase, LptStoreExpert expert, const char *keep_a,
                                const char *keep_b)
 {
-    char prefix[64];
+    char prefix[128], cache[4096];
     snprintf(prefix, sizeof prefix, "p%d-%s-e", phase, expert_name(expert));
-    remove_prefixed(t, prefix, keep_a, keep_b);
-    if (phase == 3)
-        remove_prefixed(t, LPT_TRAINER_CACHE_FILE ".", NULL, NULL);
+    remove_prefixed(t->opt.checkpoint_dir, prefix, keep_a, keep_b);
+    char *slash;
+    if (phase == 3 &&
+        lpt_trainer_phase3_cache_path(lpt_store_path(t->opt.store), t->opt.run_id, cache,
+                                      sizeof cache, NULL) == LPT_OK &&
+        (slash = strrchr(cache, '/')) != NULL) {
+        *slash = '\0';
+        snprintf(prefix, sizeof prefix, "%s.", slash + 1);
+        remove_prefixed(cache, prefix, NULL, NULL);
+    }
 }
 
 LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expert, int epoch,
@@ -683,7 +692,9 @@ LptStatus lpt_trainer_record_epoch(LptTrainer *t, int phase, LptStoreExpert expe
     checkpoint_name(store, t->opt.run_id, phase, expert, epoch, name, sizeof name);
     checkpoint_path(t, phase, expert, epoch, path, sizeof path);
     LptStatus st = inline_data ? lpt_safetensors_write_memory(checkpoint, name, &data, &size, err)
-                               : lpt_safetensors_write(checkpoint, path, err);
+                               : lpt_make_dirs(t->opt.checkpoint_dir, err);
+    if (st == LPT_OK && !inline_data)
+        st = lpt_safetensors_write(checkpoint, path, err);
     lpt_safetensors_writer_free(checkpoint);
     if (st == LPT_OK)
         st = lpt_store_begin(store, err);

@@ -39,7 +39,9 @@
  * epoch's metrics, so a kill leaves the epoch either wholly recorded or not at all. A larger
  * one (full fine-tuning of a big backbone: hundreds of MB, which would bloat the project,
  * its WAL and every copy of it, and pass through memory whole) is a file in the checkpoint
- * folder (p<phase>-<expert>-e<epoch>.safetensors), written atomically before that
+ * folder (p<phase>-<expert>-e<epoch>.safetensors; the folder is made, with its parents, only
+ * when such a file is written, so a run of inline checkpoints makes no folder), written
+ * atomically before that
  * transaction, its row holding the path; a kill between the two leaves at worst a file
  * without a row, which the resumed epoch overwrites. The same transaction deletes the
  * (phase, expert) rows other than the latest and the best (lpt_store_checkpoint_prune: the
@@ -51,12 +53,13 @@
  * Phase 3: each expert (its best checkpoint of its last phase) runs once per augmented view
  * of every training image (scorer.views views; view v = epoch v of an instance loader) and
  * once on every validation image (eval transform); features and confidences go to a cache
- * file in the checkpoint folder (phase3-cache.safetensors) keyed by the images and the
- * experts' checkpoints, so re-training the scorer (after a relabel, say: labels are read
- * fresh) needs no backbone pass; it is only a cache: missing (a project copied alone) or
- * stale, it is made again. The scorer then trains on the cached rows (class-balanced by
- * default), AdamW, cosine lr, balanced accuracy of the fused model on the validation rows each
- * epoch, early stop after `patience` epochs without improvement.
+ * file in the user's cache folder (lpt_trainer_phase3_cache_path: one per project and run)
+ * keyed by the images and the experts' checkpoints, so re-training the scorer (after a
+ * relabel, say: labels are read fresh) needs no backbone pass; it is only a cache: missing
+ * (deleted, a project copied or moved) or stale, it is made again; one that cannot be
+ * written fails the phase, naming the path. The scorer then trains on the cached rows
+ * (class-balanced by default), AdamW, cosine lr, balanced accuracy of the fused model on the
+ * validation rows each epoch, early stop after `patience` epochs without improvement.
  *
  * Ownership and threads: the trainer borrows everything in its options (backend, store
  * connection, models, data) for its lifetime; one thread (the backend's and the store
@@ -132,8 +135,8 @@ typedef struct LptTrainerOptions {
     LptBackend *be;
     LptStore *store;            /* records metrics, checkpoints, predictions */
     int64_t run_id;             /* an existing run of the store (its classes = K) */
-    const char *checkpoint_dir; /* existing folder for the run's files (checkpoints above
-                                 * the inline limit, the phase-3 cache) */
+    const char *checkpoint_dir; /* folder for the checkpoints above the inline limit, made
+                                 * (with its parents) when the first one is written */
     size_t checkpoint_inline_max; /* the inline limit in bytes (0: LPT_TRAINER_INLINE_MAX) */
     const LptRunConfig *cfg;
     int32_t num_classes;         /* K */
@@ -152,6 +155,13 @@ typedef struct LptTrainer LptTrainer;
  * or from its file. Close with lpt_safetensors_close. */
 LptSafetensors *lpt_trainer_checkpoint_open(LptStore *store, const LptStoreCheckpoint *c,
                                             LptError *err);
+
+/* The phase-3 feature cache of run `run_id` of the project file `project` into buf:
+ * <cache folder>/phase3/<SHA-256 of the project's canonical path>-run-<id>.safetensors (the
+ * cache folder of lpt_paths.h). Fails when the project's path cannot be resolved (naming
+ * it), no cache folder is set, or the path does not fit. */
+LptStatus lpt_trainer_phase3_cache_path(const char *project, int64_t run_id, char *buf,
+                                        size_t size, LptError *err);
 
 LptTrainer *lpt_trainer_new(const LptTrainerOptions *opt, LptError *err);
 void lpt_trainer_free(LptTrainer *t);

@@ -18,9 +18,6 @@
             return check_st_;                                                                      \
     } while (0)
 
-/* The phase-3 cache in the checkpoint folder. */
-#define LPT_TRAINER_CACHE_FILE "phase3-cache.safetensors"
-
 /* Purposes of derived seeds (lpt_trainer_seed). */
 enum {
     SEED_INIT = 1,

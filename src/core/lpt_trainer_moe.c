@@ -1,12 +1,16 @@
 /* lpt_trainer_moe.c: phase 3 (the feature cache and the MoE scorer's training) and the
  * evaluation of a run with its per-image records. See lpt_trainer.h. */
+#define _DEFAULT_SOURCE /* realpath() */
 #include "lpt_trainer_impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpt_hash.h"
+#include "lpt_paths.h"
 #include "lpt_schedule.h"
 #include "lpt_scorer.h"
 
@@ -173,6 +177,22 @@ static LptStatus cache_save(const char *path, const char *key, const Cache *c, i
     return st;
 }
 
+LptStatus lpt_trainer_phase3_cache_path(const char *project, int64_t run_id, char *buf, size_t size,
+                                        LptError *err)
+{
+    char real[4096], hash[LPT_HASH_HEX_LEN + 1], dir[4096];
+    if (!project || !realpath(project, real))
+        return lpt_error_set(err, LPT_ERR_IO, errno, "%s: cannot resolve the path: %s",
+                             project ? project : "(no project)", strerror(errno));
+    LPT_TRY(lpt_hash_sha256_memory(real, strlen(real), real, hash, err));
+    LPT_TRY(lpt_cache_dir(dir, sizeof dir, err));
+    int n = snprintf(buf, size, "%s/phase3/%s-run-%lld.safetensors", dir, hash, (long long)run_id);
+    if (n < 0 || (size_t)n >= size)
+        return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
+                             "%s: the phase-3 cache's path is too long", dir);
+    return LPT_OK;
+}
+
 /* Builds (or loads) the cache of every expert's features and confidences. */
 static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
 {
@@ -199,7 +219,8 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
     }
     char key[512], path[4096];
     cache_key(t, c, epochs, key, sizeof key);
-    snprintf(path, sizeof path, "%s/%s", t->opt.checkpoint_dir, LPT_TRAINER_CACHE_FILE);
+    CHECK(lpt_trainer_phase3_cache_path(lpt_store_path(t->opt.store), t->opt.run_id, path,
+                                        sizeof path, err));
     bool loaded;
     CHECK(cache_load(path, key, c, K, &loaded, err));
     if (loaded)
@@ -230,7 +251,11 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
             }
         }
     }
-    return cache_save(path, key, c, K, err);
+    char *slash = strrchr(path, '/');
+    *slash = '\0'; /* the folder of the cache, made when missing */
+    LptStatus st = lpt_make_dirs(path, err);
+    *slash = '/';
+    return st == LPT_OK ? cache_save(path, key, c, K, err) : st;
 }
 
 /* ---- the scorer ------------------------------------------------------------------------- */

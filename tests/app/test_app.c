@@ -52,6 +52,7 @@
 #include "lpt_class_row.h"
 #include "lpt_image_tile.h"
 #include "lpt_import.h"
+#include "lpt_paths.h"
 #include "lpt_preferences_window.h"
 #include "lpt_split.h"
 #include "lpt_split_dialog.h"
@@ -347,7 +348,7 @@ static void check_class_images(const AppOptions *opt, LptWindow *window, LptData
         LptStoreImage *image = NULL;
         lpt_store_image_get(store, g_array_index(misrun_ids, gint64, i), &image, NULL);
         if (image != NULL && image->class_id == misrun.id &&
-            lpt_thumbnail_cache_dir(cache, sizeof cache, NULL) == LPT_OK)
+            lpt_cache_dir(cache, sizeof cache, NULL) == LPT_OK)
             lpt_thumbnail_path(cache, image->content_hash, thumb, sizeof thumb, NULL);
         free(image);
     }
@@ -720,7 +721,7 @@ static void check_preferences(const AppOptions *opt, LptApplication *app)
 
     AdwActionRow *cache_row = lpt_preferences_window_get_cache_row(prefs);
     char cache[4096] = "";
-    lpt_thumbnail_cache_dir(cache, sizeof cache, NULL);
+    lpt_cache_dir(cache, sizeof cache, NULL);
     check(strstr(adw_action_row_get_subtitle(cache_row), cache) != NULL,
           "the cache row says '%s', not the default '%s'", adw_action_row_get_subtitle(cache_row),
           cache);

@@ -46,9 +46,9 @@
 #include "lpt_image_id_list.h"
 #include "lpt_image_inspector.h"
 #include "lpt_image_tile.h"
+#include "lpt_paths.h"
 #include "lpt_relabel_popover.h"
 #include "lpt_review_class_row.h"
-#include "lpt_thumbnail.h"
 #include "synth_review.h"
 
 #define check app_check
@@ -452,7 +452,7 @@ static void measure(const AppOptions *opt, LptApplication *app, const char *home
     LptError err = {0};
     int64_t run_id = 0;
     gint64 made = g_get_monotonic_time();
-    gboolean ok = lpt_thumbnail_cache_dir(cache_dir, sizeof cache_dir, &err) == LPT_OK &&
+    gboolean ok = lpt_cache_dir(cache_dir, sizeof cache_dir, &err) == LPT_OK &&
                   synth_review_make(path, cache_dir, &run_id, &err) == LPT_OK;
     check(ok, "making the synthetic project: %s", err.message);
     if (!ok)
