@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "test_check.h"
+#include "test_util.h"
 
 static char tmpdir[512];
 
@@ -52,35 +53,6 @@ static int same_float(float a, float b)
     return bits_of(a) == bits_of(b);
 }
 
-static int write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 0;
-    int ok = fwrite(data, 1, n, f) == n;
-    return (fclose(f) == 0) && ok;
-}
-
-/* A whole file into a malloc'd buffer (*n bytes); NULL when it cannot be read. */
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long size;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)size + 1);
-        if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-            free(buf);
-            buf = NULL;
-        }
-        *n = (size_t)size;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* A safetensors file: `header_len` as the length field (the JSON's own length when
  * UINT64_MAX), the JSON text, then `data_len` bytes of data (NULL: a counting pattern). */
 static int write_raw(const char *path, uint64_t header_len, const char *json, const void *data,
@@ -97,7 +69,7 @@ static int write_raw(const char *path, uint64_t header_len, const char *json, co
     memcpy(buf + 8, json, jn);
     for (size_t i = 0; i < data_len; i++)
         buf[8 + jn + i] = data ? ((const unsigned char *)data)[i] : (unsigned char)i;
-    int ok = write_bytes(path, buf, total);
+    int ok = tu_write_file(path, buf, total);
     free(buf);
     return ok;
 }
@@ -285,7 +257,7 @@ static void test_corruptions(const char *fixture_dir)
     char src[1024], path[1024];
     size_t n = 0;
     snprintf(src, sizeof src, "%s/mixed.safetensors", fixture_dir);
-    unsigned char *bytes = read_bytes(src, &n);
+    unsigned char *bytes = (unsigned char *)tu_read_file(src, &n);
     CHECK(bytes && n > 64, "read %s", src);
     if (!bytes || n <= 64)
         goto done;
@@ -294,7 +266,7 @@ static void test_corruptions(const char *fixture_dir)
     for (size_t len = 0; len < n; len++) {
         LptError err = {0};
         LptSafetensors *st = NULL;
-        if (!write_bytes(path, bytes, len) || (st = lpt_safetensors_open(path, &err)) != NULL ||
+        if (!tu_write_file(path, bytes, len) || (st = lpt_safetensors_open(path, &err)) != NULL ||
             err.code != LPT_ERR_FORMAT || !strstr(err.message, path)) {
             if (bad++ < 3)
                 printf("  cut at %zu: %s\n", len, st ? "opened" : err.message);
@@ -313,7 +285,7 @@ static void test_corruptions(const char *fixture_dir)
             if (keep == subst[k])
                 continue;
             bytes[at] = subst[k];
-            int written = write_bytes(path, bytes, n);
+            int written = tu_write_file(path, bytes, n);
             bytes[at] = keep;
             LptSafetensors *st = written ? lpt_safetensors_open(path, &err) : NULL;
             if (st) {
@@ -517,7 +489,7 @@ static void test_round_trip(void)
 
     /* The raw layout: header length a multiple of 8, the JSON padded with spaces. */
     size_t fn = 0;
-    unsigned char *raw = read_bytes(path, &fn);
+    unsigned char *raw = (unsigned char *)tu_read_file(path, &fn);
     uint64_t hn = 0;
     for (int i = 0; raw && fn >= 8 && i < 8; i++)
         hn |= (uint64_t)raw[i] << (8 * i);
@@ -588,7 +560,7 @@ static void test_round_trip(void)
     tmp_path(path, sizeof path, "nothing.safetensors");
     CHECK(empty && lpt_safetensors_write(empty, path, &err) == LPT_OK, "write empty: %s",
           err.message);
-    raw = read_bytes(path, &fn);
+    raw = (unsigned char *)tu_read_file(path, &fn);
     CHECK(raw && fn == 16 && raw[0] == 8 && memcmp(raw + 8, "{}      ", 8) == 0,
           "empty file is 8 + \"{}\" padded to 8 (%zu bytes)", fn);
     free(raw);
@@ -780,7 +752,7 @@ static void test_failed_write_keeps_old_file(void)
               lpt_safetensors_write(small, path, &err) == LPT_OK,
           "write the old file: %s", err.message);
     size_t old_n = 0, new_n = 0;
-    unsigned char *old_bytes = read_bytes(path, &old_n);
+    unsigned char *old_bytes = (unsigned char *)tu_read_file(path, &old_n);
 
     CHECK(lpt_safetensors_writer_add_f32_borrowed(large, "big", 1, shape, data, &err) == LPT_OK,
           "add big");
@@ -799,7 +771,7 @@ static void test_failed_write_keeps_old_file(void)
     CHECK(status == LPT_ERR_IO && err.detail == EFBIG && strstr(err.message, "write failed"),
           "the write fails: %s", err.message);
     CHECK(count_tmp_files() == before, "no temporary file left");
-    unsigned char *new_bytes = read_bytes(path, &new_n);
+    unsigned char *new_bytes = (unsigned char *)tu_read_file(path, &new_n);
     CHECK(old_bytes && new_bytes && old_n == new_n && memcmp(old_bytes, new_bytes, old_n) == 0,
           "the old file is intact (%zu bytes, was %zu)", new_n, old_n);
     free(old_bytes);
@@ -872,9 +844,9 @@ static void test_bad_files(void)
     unlink(path);
 
     tmp_path(path, sizeof path, "short.safetensors");
-    CHECK(write_bytes(path, "", 0), "write empty");
+    CHECK(tu_write_file(path, "", 0), "write empty");
     expect_open_fails("empty file", path, LPT_ERR_FORMAT, "0 bytes, too short");
-    CHECK(write_bytes(path, "\x02\0\0\0\0", 5), "write 5 bytes");
+    CHECK(tu_write_file(path, "\x02\0\0\0\0", 5), "write 5 bytes");
     expect_open_fails("5-byte file", path, LPT_ERR_FORMAT, "5 bytes, too short");
     CHECK(write_raw(path, 100, "{\"a\":" T("F32", "[1]", "0", "4") "}", NULL, 4), "write");
     expect_open_fails("truncated header", path, LPT_ERR_FORMAT,
@@ -897,7 +869,7 @@ static void test_bad_files(void)
     expect_bad_header("array header", "[1, 2]", 0, LPT_ERR_FORMAT, "not a JSON object");
     expect_bad_header("stray bytes", "{}  x", 0, LPT_ERR_FORMAT, "stray bytes after its JSON");
     tmp_path(path, sizeof path, "nul.safetensors");
-    CHECK(write_bytes(path, "\x03\0\0\0\0\0\0\0{}\0", 11), "write");
+    CHECK(tu_write_file(path, "\x03\0\0\0\0\0\0\0{}\0", 11), "write");
     expect_open_fails("a NUL in the padding", path, LPT_ERR_FORMAT, "stray bytes");
     unlink(path);
     expect_good_header("padding spaces", "{}      ", 0, 0);
