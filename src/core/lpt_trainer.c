@@ -17,8 +17,6 @@
 #include "lpt_schedule.h"
 #include "lpt_scorer.h"
 
-#define CHECK TRAINER_CHECK
-
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t x)
@@ -268,11 +266,11 @@ static LptStatus ensure_scratch(LptTrainer *t, int batch, LptError *err)
     t->scratch = lpt_arena_new(t->opt.be, "trainer scratch", bytes, err);
     if (!t->scratch)
         return err ? err->code : LPT_ERR_OUT_OF_MEMORY;
-    CHECK(lpt_arena_alloc(t->scratch, &t->labels, "trainer.labels", LPT_I32, B, err));
-    CHECK(lpt_arena_alloc(t->scratch, &t->loss, "trainer.loss", LPT_F32, B, err));
-    CHECK(lpt_arena_alloc(t->scratch, &t->dcos, "trainer.dcos", LPT_F32, B * K, err));
-    CHECK(lpt_arena_alloc(t->scratch, &t->margins, "trainer.margins", LPT_F32, K, err));
-    CHECK(lpt_tensor_upload(&t->margins, t->margins_host, err));
+    LPT_TRY(lpt_arena_alloc(t->scratch, &t->labels, "trainer.labels", LPT_I32, B, err));
+    LPT_TRY(lpt_arena_alloc(t->scratch, &t->loss, "trainer.loss", LPT_F32, B, err));
+    LPT_TRY(lpt_arena_alloc(t->scratch, &t->dcos, "trainer.dcos", LPT_F32, B * K, err));
+    LPT_TRY(lpt_arena_alloc(t->scratch, &t->margins, "trainer.margins", LPT_F32, K, err));
+    LPT_TRY(lpt_tensor_upload(&t->margins, t->margins_host, err));
     t->scratch_batch = batch;
     return LPT_OK;
 }
@@ -422,7 +420,7 @@ static LptStatus eval_add_batch(void *ctx, const EvalBatch *b, LptError *err)
 {
     EvalAddCtx *c = ctx;
     for (int i = 0; i < b->count; i++)
-        CHECK(lpt_eval_add(c->ev, c->labels[b->indices[i]], b->probs + (size_t)i * c->K, err));
+        LPT_TRY(lpt_eval_add(c->ev, c->labels[b->indices[i]], b->probs + (size_t)i * c->K, err));
     return LPT_OK;
 }
 
@@ -432,7 +430,7 @@ static LptStatus validate(LptTrainer *t, LptStoreExpert expert, LptVitMode mode,
                           LptEval *ev, bool *has_val, LptError *err)
 {
     LptLoader *loader;
-    CHECK(lpt_trainer_val_loader(t, expert, &loader, err));
+    LPT_TRY(lpt_trainer_val_loader(t, expert, &loader, err));
     *has_val = loader != NULL;
     lpt_eval_reset(ev);
     if (!loader)
@@ -766,7 +764,7 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
         return LPT_OK;
     }
     LptStoreCheckpoint *last = NULL, *best = NULL;
-    CHECK(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_LATEST, &last, err));
+    LPT_TRY(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_LATEST, &last, err));
     LptStatus st = LPT_OK;
     if (last && last->epoch >= epochs - 1) {
         *done = true;
@@ -783,8 +781,8 @@ LptStatus lpt_trainer_phase_done(LptTrainer *t, int phase, LptStoreExpert expert
 LptStatus lpt_trainer_init_expert(LptTrainer *t, LptStoreExpert expert, LptError *err)
 {
     const LptExpertModel *em = &t->opt.experts[expert];
-    CHECK(lpt_vit_init_trainable(em->vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0),
-                                 err));
+    LPT_TRY(
+        lpt_vit_init_trainable(em->vit, lpt_trainer_seed(t, SEED_INIT, (uint64_t)expert, 0), err));
     if (!em->head_init)
         return LPT_OK;
     size_t n = (size_t)t->K * (size_t)lpt_vit_feature_width(em->vit);
@@ -804,7 +802,7 @@ LptStatus lpt_trainer_load_final(LptTrainer *t, LptStoreExpert expert, LptVitMod
     *mode = baseline(t) ? LPT_VIT_PLAIN : phase == 2 ? LPT_VIT_PHASE2 : LPT_VIT_PHASE1;
     *epoch = -1;
     LptStoreCheckpoint *best = NULL;
-    CHECK(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_BEST, &best, err));
+    LPT_TRY(lpt_trainer_find(t, phase, expert, LPT_STORE_CHECKPOINT_BEST, &best, err));
     if (!best && lpt_trainer_phase_epochs(t, phase) > 0)
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "phase %d of the %s expert has no checkpoint yet: train it first",
@@ -856,14 +854,14 @@ static LptStatus train_part(PhaseRun *r, const LptLoaderPart *part, int part_ind
         int m = n - o < r->micro ? n - o : r->micro;
         LptTensor images = lpt_tensor_view(&part->images, (size_t)o * image, (size_t)m * image);
         uint64_t slot = (uint64_t)part_index << 32 | (uint32_t)o; /* this micro-batch */
-        CHECK(lpt_vit_set_feature_dropout(
+        LPT_TRY(lpt_vit_set_feature_dropout(
             r->vit, c->feature_dropout,
             lpt_trainer_seed(t, SEED_DROPOUT, (uint64_t)(r->phase * 4 + r->expert), slot),
             global_step, err));
-        CHECK(lpt_vit_forward(r->vit, &images, m, r->mode, true, err));
+        LPT_TRY(lpt_vit_forward(r->vit, &images, m, r->mode, true, err));
         LptTensor labels = lpt_tensor_view(&t->labels, 0, (size_t)m);
         LptTensor lossv = lpt_tensor_view(&t->loss, 0, (size_t)m);
-        CHECK(lpt_tensor_upload(&labels, part->host_labels + o, err));
+        LPT_TRY(lpt_tensor_upload(&labels, part->host_labels + o, err));
         LptAgclParams p;
         lpt_agcl_params_init(&p, m, K, gp, gn);
         p.scale = c->loss_scale;
@@ -873,18 +871,18 @@ static LptStatus train_part(PhaseRun *r, const LptLoaderPart *part, int part_ind
         p.seed = lpt_trainer_seed(t, SEED_NOISE, (uint64_t)(r->phase * 4 + r->expert), slot);
         p.step = global_step;
         const LptTensor *logits = lpt_vit_logits(r->vit);
-        CHECK(lpt_op_agcl_forward(t->opt.be, &lossv, logits, &labels, &t->margins, &p, err));
-        CHECK(lpt_op_agcl_backward(t->opt.be, &t->dcos, logits, &labels, &t->margins, &p,
-                                   (float)(weight / n), err));
-        CHECK(lpt_vit_backward(r->vit, &t->dcos, (float)(c->key_loss_weight / n), err));
-        CHECK(lpt_tensor_download(&lossv, r->host_loss, err));
+        LPT_TRY(lpt_op_agcl_forward(t->opt.be, &lossv, logits, &labels, &t->margins, &p, err));
+        LPT_TRY(lpt_op_agcl_backward(t->opt.be, &t->dcos, logits, &labels, &t->margins, &p,
+                                     (float)(weight / n), err));
+        LPT_TRY(lpt_vit_backward(r->vit, &t->dcos, (float)(c->key_loss_weight / n), err));
+        LPT_TRY(lpt_tensor_download(&lossv, r->host_loss, err));
         double sum = 0.0;
         for (int i = 0; i < m; i++)
             sum += r->host_loss[i];
         *loss += weight * sum / n;
         if (phase2) {
             LptTensor sc = lpt_tensor_view(lpt_vit_selection_cos(r->vit), 0, (size_t)m * topk);
-            CHECK(lpt_tensor_download(&sc, r->host_selcos, err));
+            LPT_TRY(lpt_tensor_download(&sc, r->host_selcos, err));
             double ks = 0.0;
             for (int i = 0; i < m * topk; i++)
                 ks += r->host_selcos[i];
@@ -914,8 +912,8 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
             if (lpt_trainer_should_stop(t))
                 return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "training cancelled");
             LptLoaderBatch b;
-            CHECK(lpt_loader_next(r->loader, &b, err));
-            CHECK(lpt_vit_zero_grads(r->vit, err));
+            LPT_TRY(lpt_loader_next(r->loader, &b, err));
+            LPT_TRY(lpt_vit_zero_grads(r->vit, err));
             double loss = 0.0;
             uint32_t gstep = (uint32_t)((int64_t)e * steps + s);
             for (int p = 0; p < b.parts; p++) {
@@ -923,17 +921,17 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
                     continue;
                 bool balanced = dual && p == 0;
                 double weight = dual && p == 1 ? lambda : 1.0;
-                CHECK(train_part(r, &b.part[p], p, balanced, weight, gstep, &loss, err));
+                LPT_TRY(train_part(r, &b.part[p], p, balanced, weight, gstep, &loss, err));
                 t->images_done += b.part[p].count;
             }
             LptTensor v = lpt_tensor_view(&r->velocity, 0, r->param.count);
-            CHECK(lpt_op_sgd_update(t->opt.be, &r->param, &v, &r->grad, r->param.count, (float)lr,
-                                    (float)c->momentum, (float)c->weight_decay, err));
+            LPT_TRY(lpt_op_sgd_update(t->opt.be, &r->param, &v, &r->grad, r->param.count, (float)lr,
+                                      (float)c->momentum, (float)c->weight_decay, err));
             if (r->mode == LPT_VIT_FULL) {
                 v = lpt_tensor_view(&r->velocity, bvel, r->bparam.count);
-                CHECK(lpt_op_sgd_update(t->opt.be, &r->bparam, &v, &r->bgrad, r->bparam.count,
-                                        (float)lr, (float)c->momentum, (float)c->weight_decay,
-                                        err));
+                LPT_TRY(lpt_op_sgd_update(t->opt.be, &r->bparam, &v, &r->bgrad, r->bparam.count,
+                                          (float)lr, (float)c->momentum, (float)c->weight_decay,
+                                          err));
             }
             epoch_loss += loss;
             done++;
@@ -956,7 +954,7 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         bool has_val;
         t->epoch = e;
         t->epochs = r->epochs;
-        CHECK(validate(t, r->expert, eval_mode, r->phase, r->val, &has_val, err));
+        LPT_TRY(validate(t, r->expert, eval_mode, r->phase, r->val, &has_val, err));
         const LptEvalMetrics *vm = has_val ? lpt_eval_metrics(r->val) : NULL;
         double metric = vm ? vm->balanced : NAN;
         bool is_best =
@@ -968,10 +966,10 @@ static LptStatus run_epochs(PhaseRun *r, int start, double best_metric, int best
         CheckpointMeta meta = {r->phase, r->expert, e, {0}, best_metric, best_epoch, 0};
         lpt_loader_state(r->loader, &meta.sampler);
         LptSafetensorsWriter *w;
-        CHECK(vit_checkpoint(r->vit, full_finetune(t), &r->velocity, &meta, &w, err));
+        LPT_TRY(vit_checkpoint(r->vit, full_finetune(t), &r->velocity, &meta, &w, err));
         double secs = lpt_trainer_now() - t0;
-        CHECK(lpt_trainer_record_epoch(t, r->phase, r->expert, e, epoch_loss / steps, lr, secs, vm,
-                                       w, metric, is_best, err));
+        LPT_TRY(lpt_trainer_record_epoch(t, r->phase, r->expert, e, epoch_loss / steps, lr, secs,
+                                         vm, w, metric, is_best, err));
         double elapsed = lpt_trainer_now() - t->started;
         LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
                                .phase = r->phase,
@@ -1102,11 +1100,11 @@ LptStatus lpt_trainer_run(LptTrainer *t, int phase, LptStoreExpert expert, LptEr
         return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                              "this run (method %s) has no phase 2", lpt_method_name(t->cfg.method));
     bool done;
-    CHECK(lpt_trainer_phase_done(t, phase, expert, &done, err));
+    LPT_TRY(lpt_trainer_phase_done(t, phase, expert, &done, err));
     if (done)
         return lpt_trainer_tidy(t, phase, expert, err);
     if (phase == 2) {
-        CHECK(lpt_trainer_phase_done(t, 1, expert, &done, err));
+        LPT_TRY(lpt_trainer_phase_done(t, 1, expert, &done, err));
         if (!done)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "phase 1 of the %s expert is not finished: run it first",

@@ -11,13 +11,6 @@
 #include "lpt_sampler.h"
 #include "lpt_trainer.h"
 
-#define TRAINER_CHECK(x)                                                                           \
-    do {                                                                                           \
-        LptStatus check_st_ = (x);                                                                 \
-        if (check_st_ != LPT_OK)                                                                   \
-            return check_st_;                                                                      \
-    } while (0)
-
 /* Purposes of derived seeds (lpt_trainer_seed). */
 enum {
     SEED_INIT = 1,

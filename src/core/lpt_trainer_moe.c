@@ -14,8 +14,6 @@
 #include "lpt_schedule.h"
 #include "lpt_scorer.h"
 
-#define CHECK TRAINER_CHECK
-
 /* The experts a run has, in store order: slot -> LptStoreExpert. */
 static int used_experts(const LptTrainer *t, LptStoreExpert out[LPT_TRAIN_EXPERTS])
 {
@@ -204,7 +202,7 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
     c->val_rows = t->opt.val.count;
     int batch = t->cfg.eval_batch_size;
     for (int s = 0; s < c->experts; s++) {
-        CHECK(lpt_trainer_load_final(t, c->which[s], &c->mode[s], &epochs[s], err));
+        LPT_TRY(lpt_trainer_load_final(t, c->which[s], &c->mode[s], &epochs[s], err));
         c->dims[s] = lpt_vit_feature_width(t->opt.experts[c->which[s]].vit);
         int b = lpt_trainer_eval_batch(t, c->which[s], t->cfg.eval_batch_size);
         batch = b < batch ? b : batch;
@@ -219,10 +217,10 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
     }
     char key[512], path[4096];
     cache_key(t, c, epochs, key, sizeof key);
-    CHECK(lpt_trainer_phase3_cache_path(lpt_store_path(t->opt.store), t->opt.run_id, path,
-                                        sizeof path, err));
+    LPT_TRY(lpt_trainer_phase3_cache_path(lpt_store_path(t->opt.store), t->opt.run_id, path,
+                                          sizeof path, err));
     bool loaded;
-    CHECK(cache_load(path, key, c, K, &loaded, err));
+    LPT_TRY(cache_load(path, key, c, K, &loaded, err));
     if (loaded)
         return LPT_OK;
     /* the same seed and batch for every expert: they see the same views */
@@ -238,9 +236,9 @@ static LptStatus build_cache(LptTrainer *t, Cache *c, LptError *err)
         LptStatus st = lpt_trainer_eval_pass(t, e, c->mode[s], views, steps, 3,
                                              LPT_TRAIN_STAGE_CACHE, cache_fill, &f, err);
         lpt_loader_free(views);
-        CHECK(st);
+        LPT_TRY(st);
         LptLoader *val;
-        CHECK(lpt_trainer_val_loader(t, e, &val, err));
+        LPT_TRY(lpt_trainer_val_loader(t, e, &val, err));
         f.val = true;
         if (val) {
             st = lpt_trainer_eval_pass(t, e, c->mode[s], val, 0, 3, LPT_TRAIN_STAGE_CACHE,
@@ -298,9 +296,10 @@ static LptStatus scorer_validate(ScorerRun *r, LptError *err)
         for (int i = 0; i < n; i++)
             r->rows[i] = o + i;
         gather_rows(&r->cache, &r->sc, true, r->rows, n, r->inputs, r->probs);
-        CHECK(lpt_scorer_forward(r->scorer, r->inputs, r->probs, n, NULL, r->fused, err));
+        LPT_TRY(lpt_scorer_forward(r->scorer, r->inputs, r->probs, n, NULL, r->fused, err));
         for (int i = 0; i < n; i++)
-            CHECK(lpt_eval_add(r->val, r->t->opt.val.labels[o + i], r->fused + (size_t)i * K, err));
+            LPT_TRY(
+                lpt_eval_add(r->val, r->t->opt.val.labels[o + i], r->fused + (size_t)i * K, err));
     }
     return LPT_OK;
 }
@@ -311,7 +310,7 @@ static LptStatus scorer_checkpoint(ScorerRun *r, const CheckpointMeta *meta,
 {
     size_t n = lpt_scorer_param_count(r->scorer);
     float *p = r->state, *m = r->state + n, *v = r->state + 2 * n;
-    CHECK(lpt_scorer_get_state(r->scorer, p, m, v, err));
+    LPT_TRY(lpt_scorer_get_state(r->scorer, p, m, v, err));
     LptSafetensorsWriter *w = lpt_safetensors_writer_new();
     char *json = lpt_trainer_meta_json(meta);
     LptStatus st = w && json
@@ -396,7 +395,7 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
             if (lpt_trainer_should_stop(t))
                 return lpt_error_set(err, LPT_ERR_CANCELLED, 0, "training cancelled");
             LptSamplerBatch b;
-            CHECK(lpt_sampler_next(r->sampler, &b, err));
+            LPT_TRY(lpt_sampler_next(r->sampler, &b, err));
             bool cb = b.cb_count > 0;
             int n = cb ? b.cb_count : b.ib_count;
             const int64_t *rows = cb ? b.cb_images : b.ib_images;
@@ -404,13 +403,13 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
             double loss = 0.0;
             if (n > 0) {
                 gather_rows(&r->cache, &r->sc, false, rows, n, r->inputs, r->probs);
-                CHECK(lpt_scorer_forward(r->scorer, r->inputs, r->probs, n, NULL, NULL, err));
+                LPT_TRY(lpt_scorer_forward(r->scorer, r->inputs, r->probs, n, NULL, NULL, err));
                 lp.agcl_params.step = (uint32_t)((int64_t)e * steps + s);
-                CHECK(lpt_scorer_backward(r->scorer, labels, &lp, &loss, err));
+                LPT_TRY(lpt_scorer_backward(r->scorer, labels, &lp, &loss, err));
                 meta->adam_step++;
-                CHECK(lpt_scorer_adamw(r->scorer, (float)lr, (float)c->scorer_beta1,
-                                       (float)c->scorer_beta2, (float)c->scorer_eps,
-                                       (float)c->scorer_weight_decay, (int)meta->adam_step, err));
+                LPT_TRY(lpt_scorer_adamw(r->scorer, (float)lr, (float)c->scorer_beta1,
+                                         (float)c->scorer_beta2, (float)c->scorer_eps,
+                                         (float)c->scorer_weight_decay, (int)meta->adam_step, err));
             }
             epoch_loss += loss;
             done++;
@@ -431,7 +430,7 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
                                    .val_balanced = NAN};
             lpt_trainer_report(t, &pr);
         }
-        CHECK(scorer_validate(r, err));
+        LPT_TRY(scorer_validate(r, err));
         const LptEvalMetrics *vm = r->cache.val_rows > 0 ? lpt_eval_metrics(r->val) : NULL;
         double metric = vm ? vm->balanced : NAN;
         bool is_best = meta->best_epoch < 0 || isnan(meta->best_metric) ||
@@ -443,9 +442,9 @@ static LptStatus scorer_epochs(ScorerRun *r, int start, CheckpointMeta *meta, Lp
         meta->epoch = e;
         lpt_sampler_get_state(r->sampler, &meta->sampler);
         LptSafetensorsWriter *w;
-        CHECK(scorer_checkpoint(r, meta, &w, err));
-        CHECK(lpt_trainer_record_epoch(t, 3, LPT_STORE_EXPERT_FUSED, e, epoch_loss / steps, lr,
-                                       lpt_trainer_now() - t0, vm, w, metric, is_best, err));
+        LPT_TRY(scorer_checkpoint(r, meta, &w, err));
+        LPT_TRY(lpt_trainer_record_epoch(t, 3, LPT_STORE_EXPERT_FUSED, e, epoch_loss / steps, lr,
+                                         lpt_trainer_now() - t0, vm, w, metric, is_best, err));
         LptTrainProgress pr = {.stage = LPT_TRAIN_STAGE_EPOCH,
                                .phase = 3,
                                .expert = LPT_STORE_EXPERT_FUSED,
@@ -556,14 +555,14 @@ LptStatus lpt_trainer_run_scorer(LptTrainer *t, LptError *err)
     for (int s = 0; s < n; s++) {
         bool done;
         int last = lpt_trainer_expert_phases(t, which[s]);
-        CHECK(lpt_trainer_phase_done(t, last, which[s], &done, err));
+        LPT_TRY(lpt_trainer_phase_done(t, last, which[s], &done, err));
         if (!done)
             return lpt_error_set(err, LPT_ERR_INVALID_ARGUMENT, 0,
                                  "phase %d of the %s expert is not finished: run it first", last,
                                  lpt_store_expert_name(which[s]));
     }
     bool done;
-    CHECK(lpt_trainer_phase_done(t, 3, LPT_STORE_EXPERT_FUSED, &done, err));
+    LPT_TRY(lpt_trainer_phase_done(t, 3, LPT_STORE_EXPERT_FUSED, &done, err));
     if (done)
         return lpt_trainer_tidy(t, 3, LPT_STORE_EXPERT_FUSED, err);
     ScorerRun r;
@@ -728,7 +727,7 @@ static LptStatus load_best_scorer(LptTrainer *t, LptScorer **out, int *epoch, Lp
     if (c.experts < 2 || t->cfg.scorer_epochs == 0)
         return LPT_OK;
     LptStoreCheckpoint *best = NULL;
-    CHECK(lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
+    LPT_TRY(lpt_trainer_find(t, 3, LPT_STORE_EXPERT_FUSED, LPT_STORE_CHECKPOINT_BEST, &best, err));
     if (!best)
         return LPT_OK;
     for (int s = 0; s < c.experts; s++)
@@ -762,7 +761,7 @@ static LptStatus fuse(LptTrainer *t, const Cache *c, ExpertOut *outs, int64_t N,
 {
     LptScorer *scorer = NULL;
     *scorer_params = 0;
-    CHECK(load_best_scorer(t, &scorer, scorer_epoch, err));
+    LPT_TRY(load_best_scorer(t, &scorer, scorer_epoch, err));
     const float *f[LPT_TRAIN_EXPERTS], *p[LPT_TRAIN_EXPERTS];
     for (int s = 0; s < c->experts; s++) {
         f[s] = outs[s].features;
@@ -783,7 +782,7 @@ LptStatus lpt_trainer_load_inference(LptTrainer *t, LptTrainerInference *out, Lp
     for (int e = 0; e < LPT_TRAIN_EXPERTS; e++) {
         if (!t->opt.experts[e].vit)
             continue;
-        CHECK(lpt_trainer_load_final(t, (LptStoreExpert)e, &out->mode[e], &out->epoch[e], err));
+        LPT_TRY(lpt_trainer_load_final(t, (LptStoreExpert)e, &out->mode[e], &out->epoch[e], err));
         out->eval_batch[e] = lpt_trainer_eval_batch(t, (LptStoreExpert)e, t->cfg.eval_batch_size);
     }
     return load_best_scorer(t, &out->scorer, &out->epoch[LPT_TRAIN_EXPERTS], err);
