@@ -7,21 +7,7 @@
 #include <stdio.h>
 
 #include "lpt_thumbnail.h"
-
-void synth_review_top_k(const float *probs, int K, int k, LptStoreTopK *out)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int c = 0; c < K; c++) {
-            bool taken = false;
-            for (int q = 0; q < j && !taken; q++)
-                taken = out[q].class_index == c;
-            if (!taken && (best < 0 || probs[c] > probs[best]))
-                best = c;
-        }
-        out[j] = (LptStoreTopK){best, probs[best]};
-    }
-}
+#include "lpt_trainer.h"
 
 /* The class of the n-th image of a split. */
 static int label_of(int n)
@@ -80,7 +66,7 @@ static LptStatus insert_prediction(LptStore *store, int64_t run_id, int64_t id, 
     LptStoreTopK topk[3][SYNTH_REVIEW_TOP_K];
     for (int s = 0; s < 3; s++) {
         draw_probs(probs[s], label, seed);
-        synth_review_top_k(probs[s], SYNTH_REVIEW_CLASSES, SYNTH_REVIEW_TOP_K, topk[s]);
+        lpt_trainer_top_k(probs[s], SYNTH_REVIEW_CLASSES, SYNTH_REVIEW_TOP_K, topk[s]);
     }
     float weights[2] = {0.6f, 0.4f};
     int32_t prompts[2] = {3, 11};

@@ -24,9 +24,6 @@
 #define SYNTH_REVIEW_TOP_K 5
 #define SYNTH_REVIEW_SIDE 28 /* the images' recorded width and height (gray) */
 
-/* The k best of probs[K] (ties: the lower index first), as the trainer records them. */
-void synth_review_top_k(const float *probs, int K, int k, LptStoreTopK *out);
-
 /* Creates the project at path (which must not exist) in one transaction; the run's id into
  * *run_id. thumbnail_cache, when not NULL, is a thumbnail cache folder (lpt_thumbnail.h) that
  * gets a SYNTH_REVIEW_SIDE-pixel gray thumbnail of each of class 0's test images, which the

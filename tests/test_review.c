@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lpt_review.h"
+#include "lpt_trainer.h"
 #include "synth_review.h"
 
 static int passed, failed;
@@ -167,7 +168,7 @@ static void draw_probs(float *p, int K, int label, double skill)
         p[c] = (float)(p[c] / sum);
     if (uniform() < 0.1) {
         LptStoreTopK t[2];
-        synth_review_top_k(p, K, 2, t);
+        lpt_trainer_top_k(p, K, 2, t);
         p[t[0].class_index] = p[t[1].class_index];
     }
 }
@@ -221,7 +222,7 @@ static bool record_predictions(LptStore *store, int64_t run_id, int K, const boo
                     fused[c] += r->weights[e] * r->probs[e][c];
         if (uniform() < 0.05) { /* a fused tie, too */
             LptStoreTopK t[2];
-            synth_review_top_k(fused, K, 2, t);
+            lpt_trainer_top_k(fused, K, 2, t);
             fused[t[0].class_index] = fused[t[1].class_index];
         }
         LptStoreTopK tk[LPT_REVIEW_MODELS][TOP_K];
@@ -233,13 +234,13 @@ static bool record_predictions(LptStore *store, int64_t run_id, int K, const boo
         p.label_index = img->label;
         p.num_classes = K;
         p.top_k = TOP_K;
-        synth_review_top_k(fused, K, TOP_K, tk[LPT_STORE_EXPERT_FUSED]);
+        lpt_trainer_top_k(fused, K, TOP_K, tk[LPT_STORE_EXPERT_FUSED]);
         p.fused_topk = tk[LPT_STORE_EXPERT_FUSED];
         p.fused_probs = keep_probs ? fused : NULL;
         for (int e = 0; e < LPT_STORE_NUM_EXPERTS; e++) {
             if (!experts[e])
                 continue;
-            synth_review_top_k(r->probs[e], K, TOP_K, tk[e]);
+            lpt_trainer_top_k(r->probs[e], K, TOP_K, tk[e]);
             p.expert_topk[e] = tk[e];
             p.expert_probs[e] = keep_probs ? r->probs[e] : NULL;
             p.num_prompts[e] = 2;

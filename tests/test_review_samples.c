@@ -32,6 +32,7 @@
 #include "lpt_run_compare.h"
 #include "lpt_run_config.h"
 #include "lpt_store.h"
+#include "lpt_trainer.h"
 
 #define TEST_CHECK_BY_LINE
 #include "test_check.h"
@@ -81,22 +82,6 @@ static void draw_probs(float *p, int peak, double w)
     }
     for (int k = 0; k < K; k++)
         p[k] = (float)(raw[k] / sum);
-}
-
-/* The trainer's top-k (ties to the lower index). */
-static void top_k(const float *p, LptStoreTopK *out)
-{
-    for (int j = 0; j < TOPK; j++) {
-        int best = -1;
-        for (int c = 0; c < K; c++) {
-            bool taken = false;
-            for (int q = 0; q < j; q++)
-                taken = taken || out[q].class_index == c;
-            if (!taken && (best < 0 || p[c] > p[best]))
-                best = c;
-        }
-        out[j] = (LptStoreTopK){best, p[best]};
-    }
 }
 
 /* An 8 x 8 gray image of class_id in split at "<split>/<number>.png", its content hash
@@ -155,7 +140,7 @@ static bool make_project(LptStore *s)
             }
             LptStoreTopK tk[LPT_REVIEW_SOURCES][TOPK];
             for (int src = 0; src < LPT_REVIEW_SOURCES; src++)
-                top_k(probs[r][src][i], tk[src]);
+                lpt_trainer_top_k(probs[r][src][i], K, TOPK, tk[src]);
             float w[2] = {0.25f, 0.75f};
             LptStorePrediction p = {.run_id = run_ids[r],
                                     .image_id = test_ids[i],

@@ -212,4 +212,8 @@ LptStatus lpt_trainer_load_inference(LptTrainer *t, LptTrainerInference *out, Lp
  * the largest that fits the activation memory). */
 int lpt_trainer_micro_batch(const LptTrainer *t, LptStoreExpert expert, LptVitMode mode);
 
+/* The k best of probs[K] (ties: the lower index first) with their confidences, as the
+ * prediction records hold them. */
+void lpt_trainer_top_k(const float *probs, int K, int k, LptStoreTopK *out);
+
 #endif

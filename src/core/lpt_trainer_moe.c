@@ -619,8 +619,7 @@ static LptStatus collect(void *ctx, const EvalBatch *b, LptError *err)
     return LPT_OK;
 }
 
-/* The k best of probs[K] (ties: lower index first) into out. */
-static void top_k(const float *probs, int K, int k, LptStoreTopK *out)
+void lpt_trainer_top_k(const float *probs, int K, int k, LptStoreTopK *out)
 {
     for (int j = 0; j < k; j++) {
         int best = -1;
@@ -686,7 +685,7 @@ static LptStatus record_predictions(LptTrainer *t, const LptImageList *images, c
         p.label_index = images->labels[i];
         p.num_classes = K;
         p.top_k = k;
-        top_k(fused + (size_t)i * K, K, k, tk);
+        lpt_trainer_top_k(fused + (size_t)i * K, K, k, tk);
         p.fused_topk = tk;
         if (K <= LPT_STORE_MAX_PROB_CLASSES)
             p.fused_probs = fused + (size_t)i * K;
@@ -694,7 +693,7 @@ static LptStatus record_predictions(LptTrainer *t, const LptImageList *images, c
         for (int s = 0; s < c->experts; s++) {
             LptStoreExpert e = c->which[s];
             LptStoreTopK *etk = tk + (size_t)(1 + s) * k;
-            top_k(outs[s].probs + (size_t)i * K, K, k, etk);
+            lpt_trainer_top_k(outs[s].probs + (size_t)i * K, K, k, etk);
             p.expert_topk[e] = etk;
             if (K <= LPT_STORE_MAX_PROB_CLASSES)
                 p.expert_probs[e] = outs[s].probs + (size_t)i * K;
